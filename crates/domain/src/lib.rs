@@ -1,0 +1,22 @@
+//! The pure domain of Taizhang (台账).
+//!
+//! Everything here is plain data and functions: no database, no files, no network,
+//! no clock except where a caller passes "today". Storage, file formats, reports, the CLI
+//! and the web application all build on these types.
+
+pub mod error;
+pub mod idcard;
+pub mod uscc;
+pub mod money;
+pub mod period;
+pub mod numfmt;
+pub mod place;
+pub mod registry;
+pub mod role;
+pub mod ledger;
+pub mod value;
+pub mod validate;
+pub mod workflow;
+pub mod catalogue;
+
+pub use error::{DomainError, FieldError};

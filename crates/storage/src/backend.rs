@@ -1,0 +1,258 @@
+//! The two engines: connecting, transactions, migrations and DDL types.
+
+use std::borrow::Cow;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Postgres, Sqlite, Transaction};
+
+use crate::error::{Result, StoreError};
+use crate::sql::{decode_pg, decode_sqlite, pg_args, sqlite_args, Arg, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Pg(PgPool),
+}
+
+/// A handle on the database; cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+}
+
+/// What a `--db` argument means: a `postgres://` URL, a `sqlite://` URL, or a file path.
+pub fn engine_of(target: &str) -> Engine {
+    if target.starts_with("postgres://") || target.starts_with("postgresql://") {
+        Engine::Postgres
+    } else {
+        Engine::Sqlite
+    }
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "registry ledgers audit", include_str!("../migrations/sqlite/0001_init.sql")),
+];
+const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
+];
+
+fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations: Vec<Migration> = list
+        .iter()
+        .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false))
+        .collect();
+    Migrator { migrations: Cow::Owned(migrations), ignore_missing: false, locking: true, no_tx: false }
+}
+
+fn map_migrate(e: sqlx::migrate::MigrateError) -> StoreError {
+    use sqlx::migrate::MigrateError as M;
+    match e {
+        M::VersionMissing(v) => StoreError::NewerDatabase(v),
+        M::VersionMismatch(v) => StoreError::Database(format!("数据库中的第 {v} 号迁移与本程序内置的不一致，拒绝继续")),
+        other => StoreError::Database(format!("数据库迁移失败：{other}")),
+    }
+}
+
+impl Db {
+    /// Opens (creating a SQLite file if needed) and brings the schema up to date.
+    /// A database written by a newer program is refused before anything is changed.
+    pub async fn open(target: &str) -> Result<Db> {
+        let db = Db::connect(target).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(target: &str) -> Result<Db> {
+        let pool = match engine_of(target) {
+            Engine::Postgres => {
+                let opts = PgConnectOptions::from_str(target).map_err(|e| StoreError::Connect(e.to_string()))?;
+                Pool::Pg(
+                    PgPoolOptions::new()
+                        .max_connections(16)
+                        .acquire_timeout(Duration::from_secs(10))
+                        .connect_with(opts)
+                        .await
+                        .map_err(|e| StoreError::Connect(e.to_string()))?,
+                )
+            }
+            Engine::Sqlite => {
+                let path = target.strip_prefix("sqlite://").or_else(|| target.strip_prefix("sqlite:")).unwrap_or(target);
+                let opts = SqliteConnectOptions::new()
+                    .filename(path)
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10));
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(8)
+                        .connect_with(opts)
+                        .await
+                        .map_err(|e| StoreError::Connect(format!("{path}：{e}")))?,
+                )
+            }
+        };
+        Ok(Db { pool })
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => migrator(SQLITE_MIGRATIONS).run(p).await.map_err(map_migrate),
+            Pool::Pg(p) => migrator(PG_MIGRATIONS).run(p).await.map_err(map_migrate),
+        }
+    }
+
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Sqlite(_) => Engine::Sqlite,
+            Pool::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    /// A transaction for writing. On SQLite it takes the write lock at once, so two writers
+    /// queue instead of failing half-way.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// A transaction for reading: one consistent snapshot, never committed.
+    pub async fn read(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Pg(p) => p.close().await,
+        }
+    }
+}
+
+/// A transaction on either engine. Dropped without `commit`, it rolls back.
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    pub fn engine(&self) -> Engine {
+        match self {
+            Tx::Sqlite(_) => Engine::Sqlite,
+            Tx::Pg(_) => Engine::Postgres,
+        }
+    }
+
+    pub async fn exec(&mut self, sql: &str, args: &[Arg]) -> Result<u64> {
+        Ok(match self {
+            Tx::Sqlite(t) => sqlx::query_with(sql, sqlite_args(args)).execute(&mut **t).await?.rows_affected(),
+            Tx::Pg(t) => sqlx::query_with(sql, pg_args(args)).execute(&mut **t).await?.rows_affected(),
+        })
+    }
+
+    /// Runs DDL or several statements without parameters.
+    pub async fn exec_script(&mut self, sql: &str) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await?;
+            }
+            Tx::Pg(t) => {
+                sqlx::raw_sql(sql).execute(&mut **t).await?;
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn fetch(&mut self, sql: &str, args: &[Arg]) -> Result<Vec<Row>> {
+        match self {
+            Tx::Sqlite(t) => {
+                let rows = sqlx::query_with(sql, sqlite_args(args)).fetch_all(&mut **t).await?;
+                rows.iter().map(decode_sqlite).collect()
+            }
+            Tx::Pg(t) => {
+                let rows = sqlx::query_with(sql, pg_args(args)).fetch_all(&mut **t).await?;
+                rows.iter().map(decode_pg).collect()
+            }
+        }
+    }
+
+    pub async fn fetch_opt(&mut self, sql: &str, args: &[Arg]) -> Result<Option<Row>> {
+        match self {
+            Tx::Sqlite(t) => sqlx::query_with(sql, sqlite_args(args))
+                .fetch_optional(&mut **t)
+                .await?
+                .as_ref()
+                .map(decode_sqlite)
+                .transpose(),
+            Tx::Pg(t) => sqlx::query_with(sql, pg_args(args))
+                .fetch_optional(&mut **t)
+                .await?
+                .as_ref()
+                .map(decode_pg)
+                .transpose(),
+        }
+    }
+
+    pub async fn fetch_one(&mut self, sql: &str, args: &[Arg]) -> Result<Row> {
+        self.fetch_opt(sql, args).await?.ok_or_else(|| StoreError::Internal(format!("no row: {sql}")))
+    }
+
+    /// `INSERT … RETURNING id` on both engines.
+    pub async fn insert(&mut self, sql: &str, args: &[Arg]) -> Result<i64> {
+        Ok(self.fetch_one(sql, args).await?.int(0))
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// The SQL type of a column for each kind of stored value.
+    pub fn ddl_type(&self, ty: ColumnType) -> &'static str {
+        match (self.engine(), ty) {
+            (Engine::Sqlite, ColumnType::Int) => "INTEGER",
+            (Engine::Sqlite, ColumnType::Bool) => "INTEGER",
+            (Engine::Sqlite, ColumnType::Date | ColumnType::Text) => "TEXT",
+            (Engine::Postgres, ColumnType::Int) => "BIGINT",
+            (Engine::Postgres, ColumnType::Bool) => "BOOLEAN",
+            (Engine::Postgres, ColumnType::Date) => "DATE",
+            (Engine::Postgres, ColumnType::Text) => "TEXT",
+        }
+    }
+
+    /// `SUM` of an integer column as an integer (PostgreSQL widens it to NUMERIC).
+    pub fn sum_int(&self, expr: &str) -> String {
+        match self.engine() {
+            Engine::Sqlite => format!("COALESCE(SUM({expr}), 0)"),
+            Engine::Postgres => format!("COALESCE(SUM({expr}), 0)::BIGINT"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnType {
+    Int,
+    Text,
+    Date,
+    Bool,
+}

@@ -1,0 +1,29 @@
+//! Storage of Taizhang (台账) on SQLite (the default, one file) and PostgreSQL (by URL).
+//!
+//! Repositories (`places`, `persons`, `records` …) write their SQL once against the narrow
+//! [`Tx`] interface; `backend` and `sql` hold everything that differs between the engines.
+//! Every write appends to the audit trail in the same transaction.
+
+pub mod audit;
+pub mod backend;
+pub mod error;
+pub mod households;
+pub mod ledgers;
+pub mod orgs;
+pub mod persons;
+pub mod places;
+pub mod records;
+pub mod scope;
+pub mod settings;
+pub mod sql;
+pub mod users;
+
+pub use backend::{engine_of, ColumnType, Db, Engine, Tx};
+pub use error::{Result, StoreError};
+pub use scope::Scope;
+pub use sql::{Arg, Cell, Row};
+
+/// The time stamp every write records.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}

@@ -1,0 +1,521 @@
+//! Records of a ledger: create, read, update, delete and workflow transitions, each validated
+//! by the domain, confined to the caller's scope, guarded by optimistic concurrency and audited.
+
+use chrono::NaiveDate;
+use serde_json::json;
+use taizhang_domain::ledger::{FieldKind, LedgerDef, RefTarget, SubjectKind, TimeModel};
+use taizhang_domain::period::Period;
+use taizhang_domain::role::Actor;
+use taizhang_domain::validate::validate_record;
+use taizhang_domain::value::{Record, RecordInput, Value, Values};
+use taizhang_domain::workflow::{check_transition, Settings};
+use taizhang_domain::{DomainError, FieldError};
+
+use crate::audit::{self, Change};
+use crate::backend::Tx;
+use crate::error::{Result, StoreError};
+use crate::ledgers::{column_type, quote};
+use crate::scope::Scope;
+use crate::sql::{Arg, Row};
+use crate::ColumnType;
+
+const SYSTEM: &str = "id, place_id, subject_id, state, concerns_year, row_version, created_by, updated_by, created_at, updated_at";
+const SYSTEM_COUNT: usize = 10;
+
+fn select_list(def: &LedgerDef) -> String {
+    let mut s = SYSTEM.to_string();
+    for f in &def.fields {
+        s.push_str(", ");
+        s.push_str(&quote(&f.key));
+    }
+    s
+}
+
+fn to_arg(kind: FieldKind, v: &Value) -> Arg {
+    match (column_type(kind), v) {
+        (ColumnType::Int, Value::Int(i)) => Arg::Int(*i),
+        (ColumnType::Int, _) => Arg::NullInt,
+        (ColumnType::Date, Value::Date(d)) => Arg::Date(*d),
+        (ColumnType::Date, _) => Arg::NullDate,
+        (ColumnType::Bool, Value::Bool(b)) => Arg::Bool(*b),
+        (ColumnType::Bool, _) => Arg::NullBool,
+        (ColumnType::Text, Value::List(l)) if !l.is_empty() => {
+            Arg::Text(serde_json::to_string(l).unwrap_or_else(|_| "[]".into()))
+        }
+        (ColumnType::Text, Value::Text(t)) if !t.is_empty() => Arg::Text(t.clone()),
+        (ColumnType::Text, _) => Arg::NullText,
+    }
+}
+
+fn from_cell(kind: FieldKind, r: &Row, i: usize) -> Value {
+    match kind {
+        FieldKind::Date => r.opt_date(i).map_or(Value::Null, Value::Date),
+        FieldKind::Boolean => r.opt_bool(i).map_or(Value::Null, Value::Bool),
+        FieldKind::MultiEnum => r
+            .opt_text(i)
+            .map_or(Value::Null, |t| Value::List(serde_json::from_str(&t).unwrap_or_default())),
+        k if column_type(k) == ColumnType::Int => r.opt_int(i).map_or(Value::Null, Value::Int),
+        _ => r.opt_text(i).map_or(Value::Null, Value::Text),
+    }
+}
+
+fn from_row(def: &LedgerDef, r: &Row) -> Record {
+    let mut values = Values::new();
+    for (n, f) in def.fields.iter().enumerate() {
+        let v = from_cell(f.kind, r, SYSTEM_COUNT + n);
+        if !v.is_null() {
+            values.insert(f.key.clone(), v);
+        }
+    }
+    Record {
+        id: r.int(0),
+        place_id: r.int(1),
+        subject_id: r.opt_int(2),
+        state: r.opt_text(3),
+        concerns_year: r.opt_int(4).and_then(|y| i32::try_from(y).ok()),
+        row_version: r.int(5),
+        values,
+        created_by: r.text(6),
+        updated_by: r.text(7),
+        created_at: r.text(8),
+        updated_at: r.text(9),
+    }
+}
+
+fn record_json(r: &Record) -> serde_json::Value {
+    json!(r)
+}
+
+/// The place a subject belongs to, checked to lie in scope.
+async fn subject_place(tx: &mut Tx, scope: &Scope, kind: SubjectKind, id: i64) -> Result<i64> {
+    let (table, what) = match kind {
+        SubjectKind::Person => ("persons", "人员"),
+        SubjectKind::Household => ("households", "户"),
+        SubjectKind::Cadre => ("cadres", "干部"),
+        SubjectKind::Organisation => ("organisations", "单位"),
+        SubjectKind::Place => ("places", "地点"),
+        SubjectKind::None => return Err(StoreError::Internal("subject_place on a ledger without subject".into())),
+    };
+    let col = if table == "places" { "id" } else { "place_id" };
+    let sql = format!("SELECT {col} FROM {table} WHERE id = $1 AND {}", scope.condition(col, 2));
+    tx.fetch_opt(&sql, &[Arg::Int(id), scope.arg()])
+        .await?
+        .map(|r| r.int(0))
+        .ok_or_else(|| StoreError::NotFound(format!("{what}（编号 {id}）不存在或不在您的管辖范围内")))
+}
+
+/// Every reference must point at something that exists; people and households in scope.
+async fn check_references(tx: &mut Tx, def: &LedgerDef, scope: &Scope, values: &Values) -> Result<()> {
+    let mut errors = Vec::new();
+    for f in def.fields.iter().filter(|f| f.kind == FieldKind::Reference) {
+        let Some(id) = values.get(&f.key).and_then(Value::as_int) else { continue };
+        let (sql, scoped) = match f.target.as_ref() {
+            Some(RefTarget::Person) => ("SELECT place_id FROM persons WHERE id = $1".to_string(), true),
+            Some(RefTarget::Household) => ("SELECT place_id FROM households WHERE id = $1".to_string(), true),
+            Some(RefTarget::Cadre) => ("SELECT place_id FROM cadres WHERE id = $1".to_string(), false),
+            Some(RefTarget::Organisation) => ("SELECT place_id FROM organisations WHERE id = $1".to_string(), false),
+            Some(RefTarget::Place) => ("SELECT id FROM places WHERE id = $1".to_string(), false),
+            Some(RefTarget::Ledger(k)) => (format!("SELECT place_id FROM ld_{k} WHERE id = $1"), true),
+            None => continue,
+        };
+        let found = tx.fetch_opt(&sql, &[Arg::Int(id)]).await?;
+        let ok = match found {
+            None => false,
+            Some(r) if scoped => scope.contains_place(tx, r.int(0)).await?,
+            Some(_) => true,
+        };
+        if !ok {
+            errors.push(FieldError::new(&f.key, &f.label, format!("关联的记录（编号 {id}）不存在或不在您的管辖范围内")));
+        }
+    }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::Fields(errors).into()) }
+}
+
+pub async fn get(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64) -> Result<Record> {
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id = $1 AND {}",
+        select_list(def),
+        def.table_name(),
+        scope.condition("place_id", 2)
+    );
+    tx.fetch_opt(&sql, &[Arg::Int(id), scope.arg()])
+        .await?
+        .map(|r| from_row(def, &r))
+        .ok_or_else(|| StoreError::NotFound(format!("「{}」中没有编号为 {id} 的记录，或不在您的管辖范围内", def.name)))
+}
+
+pub async fn create(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    input: RecordInput,
+    today: NaiveDate,
+) -> Result<Record> {
+    let place_id = match (def.subject, input.subject_id) {
+        (SubjectKind::None, Some(_)) => {
+            return Err(DomainError::Rule(format!("「{}」的记录没有记录对象", def.name)).into())
+        }
+        (SubjectKind::None, None) => input
+            .place_id
+            .ok_or_else(|| DomainError::field("place_id", "所属村", "必须填写"))?,
+        (kind, Some(sid)) => {
+            let p = subject_place(tx, scope, kind, sid).await?;
+            input.place_id.unwrap_or(p)
+        }
+        (kind, None) => {
+            return Err(DomainError::field("subject_id", kind.label(), "必须指定记录对象").into());
+        }
+    };
+    scope.require_place(tx, place_id, "所属地点").await?;
+    if input.concerns_year.is_some() && !def.concerns_year {
+        return Err(DomainError::Rule(format!("「{}」的记录不填写所属年度", def.name)).into());
+    }
+    let values: Values = input.values.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    validate_record(def, &values, today)?;
+    check_references(tx, def, scope, &values).await?;
+    let state = def.workflow.as_ref().map(|w| w.initial.clone());
+    let now = crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let mut cols = vec!["place_id", "subject_id", "state", "state_since", "concerns_year", "created_at", "updated_at", "created_by", "updated_by"]
+        .into_iter()
+        .map(String::from)
+        .collect::<Vec<_>>();
+    let mut args = vec![
+        Arg::Int(place_id),
+        input.subject_id.into(),
+        state.clone().into(),
+        if state.is_some() { Arg::Date(today) } else { Arg::NullDate },
+        input.concerns_year.map(i64::from).into(),
+        Arg::Text(now.clone()),
+        Arg::Text(now),
+        actor.name().into(),
+        actor.name().into(),
+    ];
+    for f in &def.fields {
+        if let Some(v) = values.get(&f.key) {
+            cols.push(quote(&f.key));
+            args.push(to_arg(f.kind, v));
+        }
+    }
+    let placeholders: Vec<String> = (1..=args.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "INSERT INTO {} ({}) VALUES ({}) RETURNING id",
+        def.table_name(),
+        cols.join(", "),
+        placeholders.join(", ")
+    );
+    let id = tx.insert(&sql, &args).await?;
+    let rec = get(tx, def, scope, id).await?;
+    audit::append(
+        tx,
+        actor,
+        Change {
+            action: "create",
+            entity: &def.table_name(),
+            entity_id: Some(id),
+            place_id: Some(rec.place_id),
+            before: None,
+            after: Some(record_json(&rec)),
+            note: "",
+        },
+    )
+    .await?;
+    Ok(rec)
+}
+
+/// Fields whose values differ between two value maps (for conflict messages and audit).
+pub fn changed_fields(def: &LedgerDef, a: &Values, b: &Values) -> Vec<String> {
+    def.fields
+        .iter()
+        .filter(|f| a.get(&f.key).unwrap_or(&Value::Null) != b.get(&f.key).unwrap_or(&Value::Null))
+        .map(|f| f.label.clone())
+        .collect()
+}
+
+async fn stale(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64, expected: i64, seen: Option<&Values>) -> StoreError {
+    match get(tx, def, scope, id).await {
+        Ok(current) => {
+            let what = seen
+                .map(|s| changed_fields(def, s, &current.values))
+                .filter(|c| !c.is_empty())
+                .map(|c| format!("，改动的字段：{}", c.join("、")))
+                .unwrap_or_default();
+            StoreError::Stale(format!(
+                "这条记录已被「{}」于 {} 修改（版本 {} → {}{what}）。您的修改没有保存，请刷新后再改。",
+                current.updated_by, current.updated_at, expected, current.row_version
+            ))
+        }
+        Err(e) => e,
+    }
+}
+
+/// Applies `changes` (a null value clears a field) if the record is still at `expected_version`.
+pub async fn update(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+    expected_version: i64,
+    changes: Values,
+    today: NaiveDate,
+) -> Result<Record> {
+    write(tx, def, actor, scope, id, expected_version, changes, None, today, &Settings::new()).await
+}
+
+/// Makes a workflow transition, together with the field values it needs (e.g. 复查日期).
+#[allow(clippy::too_many_arguments)]
+pub async fn transition(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+    expected_version: i64,
+    transition_key: &str,
+    changes: Values,
+    on: NaiveDate,
+    settings: &Settings,
+) -> Result<Record> {
+    write(tx, def, actor, scope, id, expected_version, changes, Some(transition_key), on, settings).await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+    expected_version: i64,
+    changes: Values,
+    transition_key: Option<&str>,
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Record> {
+    let before = get(tx, def, scope, id).await?;
+    if before.row_version != expected_version {
+        return Err(stale(tx, def, scope, id, expected_version, None).await);
+    }
+    let mut values = before.values.clone();
+    for (k, v) in changes {
+        if v.is_null() {
+            values.remove(&k);
+        } else {
+            values.insert(k, v);
+        }
+    }
+    validate_record(def, &values, today)?;
+    check_references(tx, def, scope, &values).await?;
+    let mut new_state = before.state.clone();
+    if let Some(key) = transition_key {
+        let state = before.state.clone().unwrap_or_default();
+        let t = check_transition(def, &state, key, actor, &values, today, settings)?;
+        new_state = Some(t.to.clone());
+    }
+    let mut sets = vec!["row_version = row_version + 1".to_string(), "updated_at = $1".into(), "updated_by = $2".into()];
+    let mut args = vec![
+        Arg::Text(crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        actor.name().into(),
+    ];
+    if new_state != before.state {
+        args.push(new_state.clone().into());
+        sets.push(format!("state = ${}", args.len()));
+        args.push(Arg::Date(today));
+        sets.push(format!("state_since = ${}", args.len()));
+    }
+    for f in &def.fields {
+        let old = before.values.get(&f.key).unwrap_or(&Value::Null);
+        let new = values.get(&f.key).unwrap_or(&Value::Null);
+        if old != new {
+            args.push(to_arg(f.kind, new));
+            sets.push(format!("{} = ${}", quote(&f.key), args.len()));
+        }
+    }
+    args.push(Arg::Int(id));
+    args.push(Arg::Int(expected_version));
+    let sql = format!(
+        "UPDATE {} SET {} WHERE id = ${} AND row_version = ${}",
+        def.table_name(),
+        sets.join(", "),
+        args.len() - 1,
+        args.len()
+    );
+    if tx.exec(&sql, &args).await? == 0 {
+        return Err(stale(tx, def, scope, id, expected_version, Some(&before.values)).await);
+    }
+    let after = get(tx, def, scope, id).await?;
+    audit::append(
+        tx,
+        actor,
+        Change {
+            action: if transition_key.is_some() { "transition" } else { "update" },
+            entity: &def.table_name(),
+            entity_id: Some(id),
+            place_id: Some(after.place_id),
+            before: Some(record_json(&before)),
+            after: Some(record_json(&after)),
+            note: transition_key.unwrap_or(""),
+        },
+    )
+    .await?;
+    Ok(after)
+}
+
+pub async fn delete(tx: &mut Tx, def: &LedgerDef, actor: &Actor, scope: &Scope, id: i64, expected_version: i64) -> Result<()> {
+    let before = get(tx, def, scope, id).await?;
+    let sql = format!("DELETE FROM {} WHERE id = $1 AND row_version = $2", def.table_name());
+    if tx.exec(&sql, &[Arg::Int(id), Arg::Int(expected_version)]).await? == 0 {
+        return Err(stale(tx, def, scope, id, expected_version, None).await);
+    }
+    audit::append(
+        tx,
+        actor,
+        Change {
+            action: "delete",
+            entity: &def.table_name(),
+            entity_id: Some(id),
+            place_id: Some(before.place_id),
+            before: Some(record_json(&before)),
+            after: None,
+            note: "",
+        },
+    )
+    .await
+}
+
+/// Which records a listing or a count takes.
+#[derive(Debug, Clone, Default)]
+pub struct RecordQuery {
+    /// Event ledgers: the event falls in the period. Standing ledgers: in force some day of it.
+    pub period: Option<Period>,
+    /// Standing ledgers: in force on that day.
+    pub as_of: Option<NaiveDate>,
+    pub state: Option<String>,
+    /// Field equals value (text form as stored).
+    pub equals: Vec<(String, Value)>,
+    pub subject_id: Option<i64>,
+    pub order_by: Option<(String, bool)>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Builds `WHERE …` and its arguments; argument `$1` is always the scope.
+pub fn where_clause(def: &LedgerDef, scope: &Scope, q: &RecordQuery) -> Result<(String, Vec<Arg>)> {
+    let mut conds = vec![scope.condition("place_id", 1)];
+    let mut args = vec![scope.arg()];
+    let push = |args: &mut Vec<Arg>, a: Arg| -> usize {
+        args.push(a);
+        args.len()
+    };
+    if let Some(p) = &q.period {
+        match &def.time {
+            TimeModel::Event { field } => {
+                let f = def.field(field).ok_or_else(|| StoreError::Internal("time field".into()))?;
+                let (a, b) = match f.kind {
+                    FieldKind::Month => (
+                        Arg::Text(p.start.format("%Y-%m").to_string()),
+                        Arg::Text(p.end.format("%Y-%m").to_string()),
+                    ),
+                    FieldKind::Year => (Arg::Int(p.start.format("%Y").to_string().parse().unwrap_or(0)), Arg::Int(p.end.format("%Y").to_string().parse().unwrap_or(0))),
+                    _ => (Arg::Date(p.start), Arg::Date(p.end)),
+                };
+                let i = push(&mut args, a);
+                let j = push(&mut args, b);
+                conds.push(format!("{c} >= ${i} AND {c} <= ${j}", c = quote(field)));
+            }
+            TimeModel::Standing { start, end } => {
+                let i = push(&mut args, Arg::Date(p.end));
+                let j = push(&mut args, Arg::Date(p.start));
+                conds.push(format!(
+                    "{s} <= ${i} AND ({e} IS NULL OR {e} >= ${j})",
+                    s = quote(start),
+                    e = quote(end)
+                ));
+            }
+        }
+    }
+    if let Some(d) = q.as_of {
+        match &def.time {
+            TimeModel::Standing { start, end } => {
+                let i = push(&mut args, Arg::Date(d));
+                conds.push(format!("{s} <= ${i} AND ({e} IS NULL OR {e} >= ${i})", s = quote(start), e = quote(end)));
+            }
+            TimeModel::Event { .. } => {
+                return Err(DomainError::Rule(format!("「{}」是按事件记的台账，不能按时点统计；请用期间", def.name)).into())
+            }
+        }
+    }
+    if let Some(s) = &q.state {
+        let i = push(&mut args, Arg::Text(s.clone()));
+        conds.push(format!("state = ${i}"));
+    }
+    if let Some(sid) = q.subject_id {
+        let i = push(&mut args, Arg::Int(sid));
+        conds.push(format!("subject_id = ${i}"));
+    }
+    for (k, v) in &q.equals {
+        let f = def.field(k).ok_or_else(|| StoreError::NotFound(format!("「{}」中没有字段「{k}」", def.name)))?;
+        let i = push(&mut args, to_arg(f.kind, v));
+        conds.push(format!("{} = ${i}", quote(k)));
+    }
+    Ok((conds.join(" AND "), args))
+}
+
+pub async fn list(tx: &mut Tx, def: &LedgerDef, scope: &Scope, q: &RecordQuery) -> Result<Vec<Record>> {
+    let (cond, mut args) = where_clause(def, scope, q)?;
+    let order = match &q.order_by {
+        Some((k, desc)) if def.field(k).is_some() || k == "id" => {
+            format!("{} {}, id", quote(k), if *desc { "DESC" } else { "ASC" })
+        }
+        _ => "id".to_string(),
+    };
+    let mut sql = format!("SELECT {} FROM {} WHERE {cond} ORDER BY {order}", select_list(def), def.table_name());
+    if let Some(l) = q.limit {
+        args.push(Arg::Int(l));
+        sql.push_str(&format!(" LIMIT ${}", args.len()));
+        args.push(Arg::Int(q.offset.unwrap_or(0)));
+        sql.push_str(&format!(" OFFSET ${}", args.len()));
+    }
+    Ok(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).collect())
+}
+
+pub async fn count(tx: &mut Tx, def: &LedgerDef, scope: &Scope, q: &RecordQuery) -> Result<i64> {
+    let (cond, args) = where_clause(def, scope, q)?;
+    let sql = format!("SELECT COUNT(*) FROM {} WHERE {cond}", def.table_name());
+    Ok(tx.fetch_one(&sql, &args).await?.int(0))
+}
+
+/// Finds the record a natural key names (for re-imports).
+pub async fn find_by_natural_key(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    scope: &Scope,
+    subject_id: Option<i64>,
+    values: &Values,
+) -> Result<Option<Record>> {
+    if def.natural_key.is_empty() {
+        return Ok(None);
+    }
+    let mut q = RecordQuery::default();
+    for k in &def.natural_key {
+        if k == "subject" {
+            match subject_id {
+                Some(s) => q.subject_id = Some(s),
+                None => return Ok(None),
+            }
+        } else {
+            match values.get(k) {
+                Some(v) if !v.is_null() => q.equals.push((k.clone(), v.clone())),
+                _ => return Ok(None),
+            }
+        }
+    }
+    q.limit = Some(2);
+    let mut found = list(tx, def, scope, &q).await?;
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(StoreError::Conflict(format!("「{}」中有多条记录的识别字段相同，无法确定要更新哪一条", def.name))),
+    }
+}
