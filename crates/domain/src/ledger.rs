@@ -11,7 +11,7 @@ use crate::workflow::Workflow;
 
 /// Columns every ledger table has. Field keys may not take these names.
 pub const SYSTEM_COLUMNS: &[&str] = &[
-    "id", "place_id", "subject_id", "state", "row_version", "created_at", "updated_at",
+    "id", "place_id", "subject_id", "state", "state_since", "row_version", "created_at", "updated_at",
     "created_by", "updated_by", "concerns_year",
 ];
 

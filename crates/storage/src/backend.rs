@@ -138,6 +138,19 @@ impl Db {
         })
     }
 
+    /// A statement that may not run inside a transaction (CREATE DATABASE, VACUUM).
+    pub async fn exec_outside_tx(&self, sql: &str) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                sqlx::raw_sql(sql).execute(p).await?;
+            }
+            Pool::Pg(p) => {
+                sqlx::raw_sql(sql).execute(p).await?;
+            }
+        }
+        Ok(())
+    }
+
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,

@@ -5,7 +5,7 @@ use taizhang_domain::DomainError;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// A domain rule refused the input; nothing was written.
-    #[error("{0}")]
+    #[error(transparent)]
     Domain(#[from] DomainError),
     #[error("{0}")]
     NotFound(String),

@@ -13,9 +13,11 @@ pub mod orgs;
 pub mod persons;
 pub mod places;
 pub mod records;
+pub mod refs;
 pub mod scope;
 pub mod settings;
 pub mod sql;
+pub mod testkit;
 pub mod users;
 
 pub use backend::{engine_of, ColumnType, Db, Engine, Tx};

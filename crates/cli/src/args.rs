@@ -1,0 +1,293 @@
+//! The command line. Help text is Chinese; command and flag names are English.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "taizhang", version, about = "台账：乡镇工作台账与年度总结", long_about = None)]
+pub struct Cli {
+    /// 数据库：文件路径或 sqlite:// 地址（默认 ./taizhang.db），或 postgres:// 地址
+    #[arg(long, global = true, env = "TAIZHANG_DB")]
+    pub db: Option<String>,
+    /// 配置文件（可写 db = "..."）
+    #[arg(long, global = true, default_value = "taizhang.toml")]
+    pub config: String,
+    /// 以哪个用户的身份操作（不填则为系统操作员，记入审计为 system）
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Period and place, the same on every command that counts or lists.
+#[derive(Debug, Args, Clone, Default)]
+pub struct PeriodArgs {
+    /// 年度，如 2023
+    #[arg(long)]
+    pub year: Option<i32>,
+    /// 期间：2023、2023Q3、2023-07 或 2023-01-01..2023-06-30
+    #[arg(long, conflicts_with = "year")]
+    pub period: Option<String>,
+    /// 时点（在册类台账按这一天统计），如 2023-12-31
+    #[arg(long)]
+    pub as_of: Option<String>,
+    /// 地点（区划代码或名称）：该地点及其下级
+    #[arg(long)]
+    pub place: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// 为一个乡镇新建数据库
+    Init {
+        /// 乡镇名称，如 北斗溪镇
+        #[arg(long)]
+        town: String,
+        /// 乡镇的 12 位统计用区划代码
+        #[arg(long)]
+        code: String,
+        /// 所属县名称（默认按代码前 6 位命名）
+        #[arg(long)]
+        county: Option<String>,
+    },
+    /// 区划：村、组
+    #[command(subcommand)]
+    Place(PlaceCmd),
+    /// 人员
+    #[command(subcommand)]
+    Person(PersonCmd),
+    /// 户
+    #[command(subcommand)]
+    Household(HouseholdCmd),
+    /// 干部
+    #[command(subcommand)]
+    Cadre(CadreCmd),
+    /// 单位（企业、合作社、经营网点等）
+    #[command(subcommand)]
+    Org(OrgCmd),
+    /// 列出全部台账及其字段
+    Ledgers {
+        #[arg(long)]
+        json: bool,
+    },
+    /// 台账定义
+    #[command(subcommand)]
+    Ledger(LedgerCmd),
+    /// 台账记录
+    #[command(subcommand)]
+    Record(RecordCmd),
+    /// 参数（如当年监测标准）
+    #[command(subcommand)]
+    Setting(SettingCmd),
+    /// 查看操作日志
+    Audit {
+        #[arg(long)]
+        entity: Option<String>,
+        #[arg(long)]
+        entity_id: Option<i64>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PlaceCmd {
+    /// 新增村或组
+    Add {
+        /// 上级地点（区划代码或名称）
+        #[arg(long)]
+        parent: String,
+        #[arg(long)]
+        name: String,
+        /// 12 位统计用区划代码（组一般没有）
+        #[arg(long)]
+        code: Option<String>,
+        /// 属性，如 脱贫村、重点村（可多次）
+        #[arg(long = "attr")]
+        attributes: Vec<String>,
+    },
+    /// 列出地点
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCmd {
+    /// 登记人员
+    Add {
+        #[arg(long)]
+        name: String,
+        /// 公民身份号码（18 位，末位可为 X；15 位旧号自动转换）
+        #[arg(long)]
+        id_number: String,
+        /// 所属村或组
+        #[arg(long)]
+        place: String,
+        #[arg(long, default_value = "")]
+        ethnicity: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+    },
+    /// 按姓名或身份证号查找
+    Search {
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HouseholdCmd {
+    /// 新建户
+    Add {
+        #[arg(long)]
+        number: String,
+        #[arg(long)]
+        place: String,
+    },
+    /// 把人员加入户
+    Member {
+        #[arg(long)]
+        number: String,
+        #[arg(long)]
+        id_number: String,
+        /// 与户主关系，如 户主、配偶、之子
+        #[arg(long)]
+        relation: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CadreCmd {
+    /// 登记干部
+    Add {
+        #[arg(long)]
+        name: String,
+        /// 镇干部、村干部、驻村工作队员、其他
+        #[arg(long)]
+        kind: String,
+        #[arg(long, default_value = "")]
+        post: String,
+        #[arg(long, default_value = "")]
+        unit: String,
+        #[arg(long)]
+        birth_date: Option<String>,
+        #[arg(long)]
+        place: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+    },
+    /// 列出干部
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCmd {
+    /// 登记单位
+    Add {
+        #[arg(long)]
+        name: String,
+        /// 企业、农民专业合作社、经营网点、商店等
+        #[arg(long)]
+        kind: String,
+        /// 统一社会信用代码
+        #[arg(long)]
+        uscc: Option<String>,
+        #[arg(long)]
+        place: String,
+        #[arg(long, default_value = "")]
+        address: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LedgerCmd {
+    /// 按定义文件新增台账，或为已有台账增加、停用字段
+    Define { file: String },
+    /// 显示一个台账的定义
+    Show {
+        key: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RecordCmd {
+    /// 新增记录：字段写作 键=值
+    Add {
+        ledger: String,
+        /// 记录对象：身份证号、户编号、干部或单位名称，或编号
+        #[arg(long)]
+        subject: Option<String>,
+        /// 所属地点（区划代码或名称）
+        #[arg(long)]
+        place: Option<String>,
+        /// 所属年度（记录所涉年度与发生年度不同时）
+        #[arg(long)]
+        concerns_year: Option<i32>,
+        fields: Vec<String>,
+    },
+    /// 修改记录
+    Update {
+        ledger: String,
+        id: i64,
+        /// 您看到的版本号（防止覆盖他人的修改）
+        #[arg(long)]
+        version: i64,
+        fields: Vec<String>,
+    },
+    /// 办理流程环节
+    Transition {
+        ledger: String,
+        id: i64,
+        transition: String,
+        #[arg(long)]
+        version: i64,
+        /// 办理日期（默认今天）
+        #[arg(long)]
+        on: Option<String>,
+        fields: Vec<String>,
+    },
+    /// 删除记录
+    Delete {
+        ledger: String,
+        id: i64,
+        #[arg(long)]
+        version: i64,
+    },
+    /// 列出记录
+    List {
+        ledger: String,
+        #[command(flatten)]
+        period: PeriodArgs,
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 统计记录条数
+    Count {
+        ledger: String,
+        #[command(flatten)]
+        period: PeriodArgs,
+        #[arg(long)]
+        state: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SettingCmd {
+    /// 设置参数，金额按元填写（如 监测标准 monitoring_line 2023 6800）
+    Set { key: String, year: i32, value: String },
+    /// 列出参数
+    List,
+}

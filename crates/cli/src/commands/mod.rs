@@ -1,0 +1,36 @@
+//! One function per command. Each opens the context, does its work in one transaction where
+//! it writes, and prints a Chinese summary (or JSON with `--json`).
+
+mod ledgers;
+mod records;
+mod registry;
+
+use crate::args::{Cli, Command};
+use crate::config::resolve_db;
+use crate::context::Ctx;
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let target = resolve_db(cli.db.as_deref(), &cli.config)?;
+    if let Command::Init { town, code, county } = &cli.command {
+        return registry::init(&target, town, code, county.as_deref()).await;
+    }
+    let ctx = Ctx::open(&target, cli.as_user.as_deref()).await?;
+    match cli.command {
+        Command::Init { .. } => unreachable!("handled above"),
+        Command::Place(c) => registry::place(&ctx, c).await,
+        Command::Person(c) => registry::person(&ctx, c).await,
+        Command::Household(c) => registry::household(&ctx, c).await,
+        Command::Cadre(c) => registry::cadre(&ctx, c).await,
+        Command::Org(c) => registry::org(&ctx, c).await,
+        Command::Ledgers { json } => ledgers::list(&ctx, json).await,
+        Command::Ledger(c) => ledgers::ledger(&ctx, c).await,
+        Command::Record(c) => records::record(&ctx, c).await,
+        Command::Setting(c) => records::setting(&ctx, c).await,
+        Command::Audit { entity, entity_id, limit, json } => registry::audit(&ctx, entity, entity_id, limit, json).await,
+    }
+}
+
+pub fn print_json<T: serde::Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}

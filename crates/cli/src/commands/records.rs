@@ -1,0 +1,141 @@
+//! `record …` and `setting …`.
+
+use taizhang_domain::ledger::{RefTarget, SubjectKind};
+use taizhang_domain::period::{parse_date_lenient, parse_period, Period};
+use taizhang_domain::value::RecordInput;
+use taizhang_storage::records::{self, RecordQuery};
+use taizhang_storage::{ledgers, places, refs, settings, Scope, Tx};
+
+use super::print_json;
+use crate::args::{PeriodArgs, RecordCmd, SettingCmd};
+use crate::context::Ctx;
+
+fn pairs(fields: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    fields
+        .iter()
+        .map(|f| {
+            f.split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+                .ok_or_else(|| anyhow::anyhow!("「{f}」应写作 字段=值"))
+        })
+        .collect()
+}
+
+/// The period and as-of date the common flags name, and the scope narrowed to `--place`.
+pub async fn query_scope(tx: &mut Tx, ctx: &Ctx, p: &PeriodArgs) -> anyhow::Result<(Option<Period>, Option<chrono::NaiveDate>, Scope)> {
+    let period = match (&p.year, &p.period) {
+        (Some(y), _) => Some(Period::year(*y)),
+        (None, Some(s)) => Some(parse_period(s).map_err(|e| anyhow::anyhow!("「期间」{e}"))?),
+        _ => None,
+    };
+    let as_of = match &p.as_of {
+        Some(d) => Some(parse_date_lenient(d).map_err(|e| anyhow::anyhow!("「时点」{e}"))?),
+        None => None,
+    };
+    let scope = match &p.place {
+        Some(text) => {
+            let place = places::resolve(tx, &ctx.scope, text).await?;
+            Scope { path: place.path }
+        }
+        None => ctx.scope.clone(),
+    };
+    Ok((period, as_of, scope))
+}
+
+pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
+    match cmd {
+        RecordCmd::Add { ledger, subject, place, concerns_year, fields } => {
+            let mut tx = ctx.db.begin().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let subject_id = match (RefTarget::of_subject(def.subject), subject) {
+                (Some(t), Some(s)) => Some(refs::resolve(&mut tx, &ctx.scope, &t, &s).await?),
+                (None, Some(_)) => anyhow::bail!("「{}」的记录没有记录对象，不用填 --subject", def.name),
+                (Some(_), None) => anyhow::bail!("「{}」的记录需要 --subject（{}）", def.name, def.subject.label()),
+                (None, None) => None,
+            };
+            let place_id = match place {
+                Some(p) => Some(places::resolve(&mut tx, &ctx.scope, &p).await?.id),
+                None if def.subject == SubjectKind::None => anyhow::bail!("「{}」的记录需要 --place（所属村或镇）", def.name),
+                None => None,
+            };
+            let values = refs::parse_values(&mut tx, &ctx.scope, &def, &pairs(&fields)?, ctx.today).await?;
+            let rec = records::create(&mut tx, &def, &ctx.actor, &ctx.scope, RecordInput { place_id, subject_id, concerns_year, values }, ctx.today).await?;
+            tx.commit().await?;
+            println!("已新增「{}」记录，编号 {}，版本 {}", def.name, rec.id, rec.row_version);
+        }
+        RecordCmd::Update { ledger, id, version, fields } => {
+            let mut tx = ctx.db.begin().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let values = refs::parse_values(&mut tx, &ctx.scope, &def, &pairs(&fields)?, ctx.today).await?;
+            let rec = records::update(&mut tx, &def, &ctx.actor, &ctx.scope, id, version, values, ctx.today).await?;
+            tx.commit().await?;
+            println!("已修改记录 {}，版本 {}", rec.id, rec.row_version);
+        }
+        RecordCmd::Transition { ledger, id, transition, version, on, fields } => {
+            let mut tx = ctx.db.begin().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let on = match on {
+                Some(d) => parse_date_lenient(&d).map_err(|e| anyhow::anyhow!("「办理日期」{e}"))?,
+                None => ctx.today,
+            };
+            let values = refs::parse_values(&mut tx, &ctx.scope, &def, &pairs(&fields)?, ctx.today).await?;
+            let all = settings::all(&mut tx).await?;
+            let rec = records::transition(&mut tx, &def, &ctx.actor, &ctx.scope, id, version, &transition, values, on, &all).await?;
+            tx.commit().await?;
+            let label = def.workflow.as_ref().map(|w| w.state_label(rec.state.as_deref().unwrap_or("")).to_string()).unwrap_or_default();
+            println!("记录 {} 已办理，当前状态：{label}，版本 {}", rec.id, rec.row_version);
+        }
+        RecordCmd::Delete { ledger, id, version } => {
+            let mut tx = ctx.db.begin().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            records::delete(&mut tx, &def, &ctx.actor, &ctx.scope, id, version).await?;
+            tx.commit().await?;
+            println!("已删除记录 {id}");
+        }
+        RecordCmd::List { ledger, period, state, limit, json } => {
+            let mut tx = ctx.db.read().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let (period, as_of, scope) = query_scope(&mut tx, ctx, &period).await?;
+            let q = RecordQuery { period, as_of, state, limit: Some(limit), ..Default::default() };
+            let list = records::list(&mut tx, &def, &scope, &q).await?;
+            if json {
+                return print_json(&list);
+            }
+            for r in &list {
+                let vals: Vec<String> = def
+                    .active_fields()
+                    .filter_map(|f| r.values.get(&f.key).map(|v| format!("{}={}", f.label, serde_json::to_string(v).unwrap_or_default())))
+                    .collect();
+                println!("{}\t{}\t{}", r.id, r.state.clone().unwrap_or_default(), vals.join(" "));
+            }
+            println!("共 {} 条", list.len());
+        }
+        RecordCmd::Count { ledger, period, state } => {
+            let mut tx = ctx.db.read().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let (period, as_of, scope) = query_scope(&mut tx, ctx, &period).await?;
+            let q = RecordQuery { period, as_of, state, ..Default::default() };
+            println!("{}", records::count(&mut tx, &def, &scope, &q).await?);
+        }
+    }
+    Ok(())
+}
+
+pub async fn setting(ctx: &Ctx, cmd: SettingCmd) -> anyhow::Result<()> {
+    match cmd {
+        SettingCmd::Set { key, year, value } => {
+            let fen = taizhang_domain::money::parse_money(&value).map_err(|e| anyhow::anyhow!("「参数值」{e}"))?;
+            let mut tx = ctx.db.begin().await?;
+            settings::set(&mut tx, &ctx.actor, &key, year, fen.0).await?;
+            tx.commit().await?;
+            println!("已设置 {key}（{year} 年）= {value}");
+        }
+        SettingCmd::List => {
+            let mut tx = ctx.db.read().await?;
+            for ((k, y), v) in settings::all(&mut tx).await? {
+                println!("{k}\t{y}\t{}", taizhang_domain::money::format_yuan(taizhang_domain::money::Fen(v)));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,119 @@
+//! Plain data passed between the readers and their callers.
+
+/// One cell as the file stored it. Nothing is interpreted beyond the file's
+/// own type: an ID number typed as a number arrives as `Float`, a money
+/// amount as whatever the clerk typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+    /// Excel serial day number, always on the 1900 date system (files saved
+    /// with the 1904 system are shifted so callers need not know).
+    DateTime(f64),
+    /// Excel error value such as `#N/A` or `#DIV/0!`.
+    Error(String),
+}
+
+impl Cell {
+    /// Whitespace-only text counts as blank: sheets are full of cells where a
+    /// clerk cleared a value with the space bar.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The text a person sees for header matching; dates and errors carry no
+    /// header meaning.
+    pub(crate) fn header_text(&self) -> String {
+        match self {
+            Cell::Text(s) => s.clone(),
+            Cell::Int(i) => i.to_string(),
+            Cell::Float(f) => format_float(*f),
+            Cell::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+            Cell::Empty | Cell::DateTime(_) | Cell::Error(_) => String::new(),
+        }
+    }
+}
+
+fn format_float(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{}", f as i64)
+    } else {
+        f.to_string()
+    }
+}
+
+/// A column the caller expects: a key of its own choosing and the header
+/// texts that mean it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnSpec {
+    pub key: String,
+    /// The label first, then aliases.
+    pub labels: Vec<String>,
+}
+
+impl ColumnSpec {
+    pub fn new(key: &str, labels: &[&str]) -> Self {
+        ColumnSpec {
+            key: key.to_string(),
+            labels: labels.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    /// What to call the column in a message to a clerk.
+    pub fn display_label(&self) -> &str {
+        self.labels.first().map(String::as_str).unwrap_or(&self.key)
+    }
+}
+
+/// Which sheet column feeds which spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnBinding {
+    /// Column letter as Excel shows it, e.g. "F".
+    pub letter: String,
+    /// Header text as found in the file (line breaks removed).
+    pub header: String,
+    /// Index into the specs passed to `read_sheet`.
+    pub spec: usize,
+}
+
+/// What the reader found out about a sheet.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SheetLayout {
+    /// Row number as Excel shows it (1-based). For a two-row header this is
+    /// the lower row, so data starts at `header_row + 1`.
+    pub header_row: u32,
+    pub columns: Vec<ColumnBinding>,
+    /// (column letter, header text) of headed columns that match no spec.
+    pub unknown_columns: Vec<(String, String)>,
+    /// Keys of specs that no column matched.
+    pub missing_specs: Vec<String>,
+    /// A "必填/选填/说明" row right under the header (as in our own template
+    /// and many county templates) is skipped; this is its Excel row number.
+    pub notes_row: Option<u32>,
+    pub rows_read: u64,
+    pub empty_rows_skipped: u64,
+}
+
+/// One data row, its cells in spec order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    /// Row number as Excel shows it (1-based), for messages like "第 12 行".
+    pub excel_row: u32,
+    /// Indexed by spec index; `Cell::Empty` where the spec has no column.
+    pub cells: Vec<Cell>,
+}
+
+/// The container actually found in the file, whatever its extension says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    Xlsx,
+    Xls,
+    Csv,
+}
