@@ -1,0 +1,97 @@
+//! The binary as a clerk runs it: real processes, a real SQLite file, and PostgreSQL when
+//! `TAIZHANG_TEST_PG` is set.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn run(dir: &Path, db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_taizhang"))
+        .current_dir(dir)
+        .env("TAIZHANG_DB", db)
+        .env_remove("RUST_BACKTRACE")
+        .args(args)
+        .output()
+        .expect("run taizhang")
+}
+
+fn ok(dir: &Path, db: &str, args: &[&str]) -> String {
+    let o = run(dir, db, args);
+    assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// Everything a user could see of the database, to prove a refused command changed nothing.
+fn fingerprint(dir: &Path, db: &str) -> String {
+    let audit = ok(dir, db, &["audit", "--limit", "100000", "--json"]);
+    let people = ok(dir, db, &["person", "search", "", "--json"]);
+    let places = ok(dir, db, &["place", "list", "--json"]);
+    format!("{audit}\n{people}\n{places}")
+}
+
+fn story(dir: &Path, db: &str) {
+    let out = ok(dir, db, &["init", "--town", "北斗溪镇", "--code", "431224110000", "--county", "溆浦县"]);
+    assert!(out.contains("北斗溪镇"), "{out}");
+    ok(dir, db, &["place", "add", "--parent", "北斗溪镇", "--name", "坪溪村", "--code", "431224110201", "--attr", "脱贫村"]);
+    let out = ok(dir, db, &["person", "add", "--name", "张三", "--id-number", "11010519491231002x", "--place", "坪溪村"]);
+    assert!(out.contains("1949-12-31"), "{out}");
+
+    let before = fingerprint(dir, db);
+    let refusals: &[(&[&str], &str)] = &[
+        (&["person", "add", "--name", "李四", "--id-number", "11010519491231002X", "--place", "坪溪村"], "已登记"),
+        (&["person", "add", "--name", "王五", "--id-number", "4.31224E+17", "--place", "坪溪村"], "Excel"),
+        (&["person", "add", "--name", "王五", "--id-number", "110105194912310021", "--place", "坪溪村"], "校验"),
+        (&["person", "add", "--name", "", "--id-number", "11010519491231002X", "--place", "坪溪村"], "姓名"),
+        (&["place", "add", "--parent", "北斗溪镇", "--name", "坪溪村"], "已有"),
+        (&["place", "add", "--parent", "北斗溪镇", "--name", "新村", "--code", "12ab"], "区划代码"),
+        (&["record", "add", "hazards", "--place", "坪溪村", "level=特大"], "等级"),
+        (&["record", "add", "nosuch"], "不存在"),
+        (&["init", "--town", "北斗溪镇", "--code", "431224110000"], "无需重复"),
+    ];
+    for (args, want) in refusals {
+        let o = run(dir, db, args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{args:?} should fail");
+        assert!(err.contains("错误") && err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked") && !err.contains("RUST_BACKTRACE"), "{args:?}: {err}");
+        assert_eq!(fingerprint(dir, db), before, "{args:?} changed the database");
+    }
+
+    // `ledgers --json`: key, name, fields and workflow for each ledger.
+    let json: serde_json::Value = serde_json::from_str(&ok(dir, db, &["ledgers", "--json"])).expect("json");
+    let list = json.as_array().expect("array");
+    assert!(list.len() >= 30, "{} ledgers", list.len());
+    for l in list {
+        assert!(l["key"].is_string() && l["name"].is_string() && l["fields"].is_array(), "{l}");
+    }
+    let hazards = list.iter().find(|l| l["key"] == "hazards").expect("hazards");
+    assert!(hazards["workflow"]["transitions"].as_array().is_some_and(|t| !t.is_empty()));
+}
+
+#[test]
+fn cli_on_sqlite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    story(dir.path(), &dir.path().join("town.db").display().to_string());
+}
+
+#[test]
+fn cli_on_postgres() {
+    let Some(server) = taizhang_storage::testkit::pg_url() else { return };
+    let rt = tokio::runtime::Runtime::new().expect("rt");
+    let name = format!("taizhang_cli_{}", std::process::id());
+    let admin = rt.block_on(taizhang_storage::Db::connect(&server)).expect("server");
+    rt.block_on(admin.exec_outside_tx(&format!("CREATE DATABASE {name}"))).expect("create db");
+    let url = format!("{}/{name}", server.rsplit_once('/').map_or(server.as_str(), |(a, _)| a));
+    let dir = tempfile::tempdir().expect("tmp");
+    let result = std::panic::catch_unwind(|| story(dir.path(), &url));
+    let _ = rt.block_on(admin.exec_outside_tx(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
+    if let Err(p) = result {
+        std::panic::resume_unwind(p);
+    }
+}
+
+#[test]
+fn help_is_chinese() {
+    let out = Command::new(env!("CARGO_BIN_EXE_taizhang")).arg("--help").output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("台账") && text.contains("数据库"), "{text}");
+}
