@@ -274,6 +274,14 @@ pub enum RecordCmd {
         #[arg(long)]
         json: bool,
     },
+    /// 列出逾期未办结的记录（不指定台账则查全部有期限的台账）
+    Overdue {
+        ledger: Option<String>,
+        #[arg(long)]
+        place: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// 统计记录条数
     Count {
         ledger: String,

@@ -41,8 +41,24 @@ pub struct LedgerDef {
     #[serde(default)]
     pub concerns_year: bool,
     pub fields: Vec<FieldDef>,
+    /// Fields required only when another field holds a value (a 重大隐患 needs 整改期限).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub required_when: Vec<RequiredWhen>,
     #[serde(default)]
     pub workflow: Option<Workflow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequiredWhen {
+    /// The field whose value triggers the rule.
+    pub field: String,
+    /// The value (an enum option, 是/否 for booleans) that triggers it.
+    pub equals: String,
+    /// Fields that must then hold a value.
+    pub require: Vec<String>,
+    /// What the user reads, e.g. 重大隐患必须填写整改期限.
+    pub message: String,
 }
 
 fn one() -> u32 {
@@ -335,6 +351,13 @@ impl LedgerDef {
         for k in &self.natural_key {
             if k != "subject" && self.field(k).is_none() {
                 return bad(format!("natural_key 引用了不存在的字段「{k}」"));
+            }
+        }
+        for r in &self.required_when {
+            for k in std::iter::once(&r.field).chain(&r.require) {
+                if self.field(k).is_none() {
+                    return bad(format!("required_when 引用了不存在的字段「{k}」"));
+                }
             }
         }
         if let Some(wf) = &self.workflow {

@@ -140,6 +140,23 @@ pub fn validate_record(def: &LedgerDef, values: &Values, today: NaiveDate) -> Re
             errors.push(err(f, "必须填写"));
         }
     }
+    for rule in &def.required_when {
+        let trigger = match values.get(&rule.field) {
+            Some(Value::Text(t)) => *t == rule.equals,
+            Some(Value::Bool(b)) => parse_bool(&rule.equals) == Some(*b),
+            Some(Value::List(l)) => l.contains(&rule.equals),
+            Some(Value::Int(i)) => i.to_string() == rule.equals,
+            _ => false,
+        };
+        if trigger {
+            for k in &rule.require {
+                if values.get(k).is_none_or(Value::is_null) {
+                    let f = def.field(k).expect("checked by LedgerDef::check");
+                    errors.push(err(f, rule.message.clone()));
+                }
+            }
+        }
+    }
     if let TimeModel::Standing { start, end } = &def.time {
         let d = |k: &str| values.get(k).and_then(Value::as_date);
         if let (Some(s), Some(e)) = (d(start), d(end)) {

@@ -76,6 +76,8 @@ pub struct Record {
     pub place_id: i64,
     pub subject_id: Option<i64>,
     pub state: Option<String>,
+    /// The day the record entered its current workflow state (for deadlines in days).
+    pub state_since: Option<NaiveDate>,
     pub concerns_year: Option<i32>,
     pub row_version: i64,
     pub values: Values,

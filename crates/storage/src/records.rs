@@ -8,7 +8,7 @@ use taizhang_domain::period::Period;
 use taizhang_domain::role::Actor;
 use taizhang_domain::validate::validate_record;
 use taizhang_domain::value::{Record, RecordInput, Value, Values};
-use taizhang_domain::workflow::{check_transition, Settings};
+use taizhang_domain::workflow::{check_transition, overdue as overdue_reason, Settings};
 use taizhang_domain::{DomainError, FieldError};
 
 use crate::audit::{self, Change};
@@ -19,8 +19,9 @@ use crate::scope::Scope;
 use crate::sql::{Arg, Row};
 use crate::ColumnType;
 
-const SYSTEM: &str = "id, place_id, subject_id, state, concerns_year, row_version, created_by, updated_by, created_at, updated_at";
-const SYSTEM_COUNT: usize = 10;
+const SYSTEM: &str =
+    "id, place_id, subject_id, state, concerns_year, row_version, created_by, updated_by, created_at, updated_at, state_since";
+const SYSTEM_COUNT: usize = 11;
 
 fn select_list(def: &LedgerDef) -> String {
     let mut s = SYSTEM.to_string();
@@ -72,6 +73,7 @@ fn from_row(def: &LedgerDef, r: &Row) -> Record {
         place_id: r.int(1),
         subject_id: r.opt_int(2),
         state: r.opt_text(3),
+        state_since: r.opt_date(10),
         concerns_year: r.opt_int(4).and_then(|y| i32::try_from(y).ok()),
         row_version: r.int(5),
         values,
@@ -518,4 +520,24 @@ pub async fn find_by_natural_key(
         1 => Ok(found.pop()),
         _ => Err(StoreError::Conflict(format!("「{}」中有多条记录的识别字段相同，无法确定要更新哪一条", def.name))),
     }
+}
+
+/// Open cases past a deadline on `today`, with the reason, oldest first.
+pub async fn overdue(tx: &mut Tx, def: &LedgerDef, scope: &Scope, today: NaiveDate) -> Result<Vec<(Record, String)>> {
+    let Some(wf) = &def.workflow else { return Ok(Vec::new()) };
+    let mut states: Vec<&str> = wf.deadlines.iter().flat_map(|d| d.states.iter().map(String::as_str)).collect();
+    states.sort_unstable();
+    states.dedup();
+    let mut out = Vec::new();
+    for state in states {
+        let q = RecordQuery { state: Some(state.to_string()), ..Default::default() };
+        for r in list(tx, def, scope, &q).await? {
+            let entered = r.state_since.unwrap_or(today);
+            if let Some(reason) = overdue_reason(wf, state, &r.values, entered, today) {
+                out.push((r, reason));
+            }
+        }
+    }
+    out.sort_by_key(|(r, _)| r.id);
+    Ok(out)
 }

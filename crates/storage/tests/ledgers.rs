@@ -66,11 +66,21 @@ both!(hazard_workflow_allows_and_refuses_transitions, |db: Db| async move {
     let hz = def(&db, "hazards").await;
     let mut tx = db.begin().await.expect("begin");
     let s = Scope::all();
+    let mut v = vals(&[("found_on", Value::Date(d("2023-06-01"))), ("industry", text("燃气")), ("level", text("重大")), ("location", text("坪溪村3组")), ("description", text("液化气瓶无减压阀"))]);
+    // A 重大隐患 must carry an 整改期限.
+    let e = records::create(&mut tx, &hz, &clerk(), &s, RecordInput { place_id: Some(t.pingxi.id), values: v.clone(), ..Default::default() }, today()).await.expect_err("deadline");
+    assert!(e.to_string().contains("重大隐患必须填写整改期限"), "{e}");
+    v.insert("rectify_deadline".into(), Value::Date(d("2023-06-30")));
     let rec = records::create(&mut tx, &hz, &clerk(), &s, RecordInput {
         place_id: Some(t.pingxi.id),
-        values: vals(&[("found_on", Value::Date(d("2023-06-01"))), ("industry", text("燃气")), ("level", text("重大")), ("location", text("坪溪村3组")), ("description", text("液化气瓶无减压阀"))]),
+        values: v,
         ..Default::default()
     }, today()).await.expect("create");
+    // Still open after its deadline: listed as overdue.
+    let late = records::overdue(&mut tx, &hz, &s, d("2023-07-15")).await.expect("overdue");
+    assert_eq!(late.iter().map(|(r, _)| r.id).collect::<Vec<_>>(), vec![rec.id]);
+    assert!(late[0].1.contains("逾期"), "{}", late[0].1);
+    assert!(records::overdue(&mut tx, &hz, &s, d("2023-06-15")).await.expect("overdue").is_empty());
     assert_eq!(rec.state.as_deref(), Some("found"));
     // 下达整改 needs the 五定 fields.
     let e = records::transition(&mut tx, &hz, &clerk(), &s, rec.id, rec.row_version, "assign", Values::new(), today(), &Default::default()).await.expect_err("needs fields");

@@ -110,6 +110,28 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
             }
             println!("共 {} 条", list.len());
         }
+        RecordCmd::Overdue { ledger, place, json } => {
+            let mut tx = ctx.db.read().await?;
+            let defs = match ledger {
+                Some(k) => vec![ledgers::get(&mut tx, &k).await?],
+                None => ledgers::all(&mut tx).await?,
+            };
+            let flags = PeriodArgs { place, ..Default::default() };
+            let (_, _, scope) = query_scope(&mut tx, ctx, &flags).await?;
+            let mut rows = Vec::new();
+            for def in defs.iter().filter(|d| d.workflow.as_ref().is_some_and(|w| !w.deadlines.is_empty())) {
+                for (r, why) in records::overdue(&mut tx, def, &scope, ctx.today).await? {
+                    rows.push(serde_json::json!({ "ledger": def.key, "ledger_name": def.name, "id": r.id, "state": r.state, "reason": why }));
+                }
+            }
+            if json {
+                return print_json(&rows);
+            }
+            for r in &rows {
+                println!("{}\t{}\t{}", r["ledger_name"].as_str().unwrap_or_default(), r["id"], r["reason"].as_str().unwrap_or_default());
+            }
+            println!("逾期 {} 条", rows.len());
+        }
         RecordCmd::Count { ledger, period, state } => {
             let mut tx = ctx.db.read().await?;
             let def = ledgers::get(&mut tx, &ledger).await?;

@@ -1,0 +1,161 @@
+//! `indicators`, `check`, `report` and `explain`: figures, data checks and summaries computed
+//! from the ledgers (crate `taizhang-reports`).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use chrono::Datelike;
+use taizhang_domain::period::Period;
+use taizhang_reports::{checks, eval, indicator, render, Context};
+use taizhang_storage::{ledgers, Tx};
+
+use super::print_json;
+use super::records::query_scope;
+use crate::args::PeriodArgs;
+use crate::context::Ctx;
+
+/// The report context the common flags name. Without a period: the calendar year of `--as-of`,
+/// else the current year; without `--as-of`: the end of the period.
+async fn report_context(tx: &mut Tx, ctx: &Ctx, p: &PeriodArgs) -> anyhow::Result<Context> {
+    let (period, as_of, scope) = query_scope(tx, ctx, p).await?;
+    let period = match (period, as_of) {
+        (Some(p), _) => p,
+        (None, Some(d)) => Period::year(d.year()),
+        (None, None) => Period::year(ctx.today.year()),
+    };
+    let as_of = as_of.unwrap_or(period.end);
+    Ok(Context { period, as_of, scope })
+}
+
+fn money_unit(unit: &str) -> bool {
+    unit == "元"
+}
+
+/// A value as a person reads it in a listing: money in 元 with two decimals.
+fn plain(value: i64, unit: &str, scale: u8) -> String {
+    if money_unit(unit) {
+        format!("{}.{:02}", value.div_euclid(100), value.rem_euclid(100))
+    } else {
+        render::format_scaled(value, scale, &format!("dec:{scale}")).unwrap_or_else(|_| value.to_string())
+    }
+}
+
+pub async fn indicators(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<()> {
+    let mut tx = ctx.db.read().await?;
+    let rc = report_context(&mut tx, ctx, &period).await?;
+    let defs = ledgers::all(&mut tx).await?;
+    let inds = indicator::builtin()?;
+    let figures = eval::evaluate_all(&mut tx, &inds, &defs, &rc).await?;
+    if json {
+        return print_json(&figures);
+    }
+    println!("期间 {} 至 {}，时点 {}", rc.period.start, rc.period.end, rc.as_of);
+    let mut section = String::new();
+    for (i, f) in inds.iter().zip(&figures) {
+        if i.section != section {
+            section.clone_from(&i.section);
+            println!("\n{section}");
+        }
+        let target = f.target.map(|t| format!("\t目标 {}", plain(t, &f.unit, f.scale))).unwrap_or_default();
+        println!("  {}\t{}\t{}{}{target}", f.key, f.name, plain(f.value, &f.unit, f.scale), f.unit);
+    }
+    println!("\n共 {} 项指标", figures.len());
+    Ok(())
+}
+
+pub async fn check(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<()> {
+    let mut tx = ctx.db.read().await?;
+    let rc = report_context(&mut tx, ctx, &period).await?;
+    let defs = ledgers::all(&mut tx).await?;
+    let list = checks::builtin()?;
+    let findings = checks::run_all(&mut tx, &list, &defs, &rc).await?;
+    if json {
+        return print_json(&findings);
+    }
+    for c in &list {
+        let mine: Vec<_> = findings.iter().filter(|f| f.check == c.key).collect();
+        println!("{}【{}】{}", if mine.is_empty() { "✓" } else { "✗" }, c.name, if mine.is_empty() { "未发现问题".to_string() } else { format!("{} 处", mine.len()) });
+        for f in mine {
+            println!("    {}", f.message);
+        }
+    }
+    println!("\n期间 {} 至 {}，时点 {}：共发现 {} 处问题", rc.period.start, rc.period.end, rc.as_of, findings.len());
+    Ok(())
+}
+
+/// The template text: a file when `name` is a path that exists, else a built-in by name.
+fn template_source(name: Option<&str>) -> anyhow::Result<String> {
+    let name = name.unwrap_or("annual_summary");
+    if Path::new(name).is_file() {
+        return std::fs::read_to_string(name).with_context(|| format!("读取模板 {name} 失败"));
+    }
+    render::builtin_template(name).map(String::from).ok_or_else(|| {
+        anyhow::anyhow!("没有模板「{name}」：既不是文件，也不是内置模板（内置：{}）", render::builtin_templates().join("、"))
+    })
+}
+
+pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path) -> anyhow::Result<()> {
+    let source = template_source(template.as_deref())?;
+    let mut tx = ctx.db.read().await?;
+    let rc = report_context(&mut tx, ctx, &period).await?;
+    let defs = ledgers::all(&mut tx).await?;
+    let inds = indicator::builtin()?;
+    let data = render::gather(&mut tx, &inds, &defs, &rc).await?;
+    let text = render::render(&source, &data)?;
+    let doc = taizhang_document::parse_markup(&text);
+    let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let bytes = match ext.as_str() {
+        "md" | "markdown" | "txt" => taizhang_document::to_markdown(&doc).into_bytes(),
+        "html" | "htm" => taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: true, link_figures: true }).into_bytes(),
+        "docx" => taizhang_document::to_docx(&doc, &taizhang_document::OfficialStyle::default()).map_err(|e| anyhow::anyhow!("生成 docx 失败：{e}"))?,
+        other => anyhow::bail!("不支持的输出格式「{other}」：文件名应以 .md、.html 或 .docx 结尾"),
+    };
+    std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
+    println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
+    Ok(())
+}
+
+pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json: bool) -> anyhow::Result<()> {
+    let mut tx = ctx.db.read().await?;
+    let rc = report_context(&mut tx, ctx, &period).await?;
+    let defs = ledgers::all(&mut tx).await?;
+    let inds = indicator::builtin()?;
+    let ind = inds.iter().find(|i| i.key == key).ok_or_else(|| taizhang_reports::ReportError::UnknownIndicator(key.to_string()))?;
+    let def = eval::ledger_of(ind, &defs)?;
+    let figure = eval::evaluate(&mut tx, ind, def, &rc).await?;
+    let villages = eval::by_village(&mut tx, ind, def, &rc).await?;
+    let (total, recs) = eval::records_behind(&mut tx, ind, def, &rc, limit).await?;
+    if json {
+        return print_json(&serde_json::json!({
+            "definition": ind,
+            "figure": figure,
+            "villages": villages,
+            "record_count": total,
+            "records": recs,
+        }));
+    }
+    println!("{}（{}）", ind.name, ind.key);
+    println!("  台账：{}（{}）", def.name, def.key);
+    println!("  口径：{}", figure.measure);
+    println!("  条件：");
+    for f in &figure.filters {
+        println!("    · {f}");
+    }
+    if !ind.note.is_empty() {
+        println!("  说明：{}", ind.note);
+    }
+    println!("  值：{}{}", plain(figure.value, &figure.unit, figure.scale), figure.unit);
+    if let Some(t) = figure.target {
+        println!("  目标：{}{}", plain(t, &figure.unit, figure.scale), figure.unit);
+    }
+    println!("  按村：");
+    for v in &villages {
+        println!("    {}\t{}\t{}", v.code, v.name, plain(v.value, &figure.unit, figure.scale));
+    }
+    println!("  SQL：{}", figure.sql);
+    println!("  记录（共 {total} 条，列出前 {} 条）：", recs.len());
+    for r in &recs {
+        println!("    #{}\t{}", r.id, eval::record_summary(def, r, 6));
+    }
+    Ok(())
+}
