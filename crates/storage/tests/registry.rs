@@ -98,6 +98,12 @@ both!(households_cadres_organisations_and_their_rules, |db: taizhang_storage::Db
     let e = orgs::create_org(&mut tx, &a, &s, &wrong).await.expect_err("bad code");
     assert!(e.to_string().contains("统一社会信用代码"), "{e}");
     tx.commit().await.expect("commit");
+    // Each kind of registry write left its audit entry.
+    let mut r = db.read().await.expect("read");
+    let entries = audit::list(&mut r, &Scope::all(), &audit::AuditQuery { limit: 1000, ..Default::default() }).await.expect("audit");
+    for (entity, action) in [("households", "create"), ("persons", "update"), ("cadres", "create"), ("organisations", "create"), ("places", "create"), ("persons", "create")] {
+        assert!(entries.iter().any(|e| e.entity == entity && e.action == action && e.actor == "system"), "no audit entry for {action} {entity}");
+    }
 });
 
 both!(every_kind_of_write_is_audited_in_its_transaction, |db: taizhang_storage::Db| async move {
