@@ -78,6 +78,43 @@ pub enum Command {
     /// 参数（如当年监测标准）
     #[command(subcommand)]
     Setting(SettingCmd),
+    /// 列出指标及其数值（按期间、时点、地点）
+    Indicators {
+        #[command(flatten)]
+        period: PeriodArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 数据检查：重复发放、死亡后发放、特困低保同享、重大隐患超期、监测户未走访、疑似重复登记
+    Check {
+        #[command(flatten)]
+        period: PeriodArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 生成报告（如年度工作总结），输出 .md、.html 或 .docx
+    Report {
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// 模板：内置模板名（默认 annual_summary）或模板文件路径
+        #[arg(long)]
+        template: Option<String>,
+        /// 输出文件（.md、.html 或 .docx）
+        #[arg(short, long)]
+        output: std::path::PathBuf,
+    },
+    /// 解释一个指标：定义、条件、按村数值和背后的记录
+    Explain {
+        /// 指标键，如 dibao_rural_households
+        indicator: String,
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// 列出的记录条数
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// 查看操作日志
     Audit {
         #[arg(long)]

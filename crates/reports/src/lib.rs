@@ -1,1 +1,16 @@
-//! placeholder
+//! Indicators, data checks and report templates of Taizhang (台账).
+//!
+//! Indicators and checks are data (TOML in `catalogue/indicators/` and `catalogue/checks/`);
+//! each indicator is evaluated with plain SQL on its ledger table, for any place and by
+//! village. Report templates (minijinja, in `catalogue/templates/`) write the Markdown subset
+//! of `taizhang_document::parse_markup`, every figure through a template function.
+
+pub mod checks;
+pub mod error;
+pub mod eval;
+pub mod indicator;
+pub mod render;
+
+pub use error::{ReportError, Result};
+pub use eval::{Context, Figure, VillageFigure};
+pub use indicator::{IndicatorDef, Measure, TimeMode};

@@ -4,6 +4,7 @@
 mod ledgers;
 mod records;
 mod registry;
+mod reports;
 
 use crate::args::{Cli, Command};
 use crate::config::resolve_db;
@@ -26,6 +27,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(c) => ledgers::ledger(&ctx, c).await,
         Command::Record(c) => records::record(&ctx, c).await,
         Command::Setting(c) => records::setting(&ctx, c).await,
+        Command::Indicators { period, json } => reports::indicators(&ctx, period, json).await,
+        Command::Check { period, json } => reports::check(&ctx, period, json).await,
+        Command::Report { period, template, output } => reports::report(&ctx, period, template, &output).await,
+        Command::Explain { indicator, period, limit, json } => reports::explain(&ctx, &indicator, period, limit, json).await,
         Command::Audit { entity, entity_id, limit, json } => registry::audit(&ctx, entity, entity_id, limit, json).await,
     }
 }

@@ -1,0 +1,452 @@
+//! Evaluating indicators with plain SQL on the ledger tables `ld_<key>`.
+//!
+//! The records an indicator takes are written once as a common table expression
+//! `WITH t AS (SELECT * FROM ld_<key> WHERE …)`: storage's `where_clause` gives the scope and the
+//! period or as-of day, the indicator's filters are appended. The measure is then taken over `t`,
+//! in total or grouped by the village each record's place lies under.
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+use taizhang_domain::ledger::{FieldKind, LedgerDef, SubjectKind, TimeModel};
+use taizhang_domain::period::Period;
+use taizhang_domain::place::PlaceLevel;
+use taizhang_domain::value::{Record, Value};
+use taizhang_storage::ledgers::quote;
+use taizhang_storage::records::{self, RecordQuery};
+use taizhang_storage::{places, settings, Arg, Engine, Scope, Tx};
+
+use crate::error::{ReportError, Result};
+use crate::indicator::{Filter, IndicatorDef, Measure, RelYear, TimeMode};
+
+/// What a report is about: a period, an as-of day (for standing ledgers) and a place.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub period: Period,
+    pub as_of: NaiveDate,
+    pub scope: Scope,
+}
+
+impl Context {
+    /// A calendar year, as of its last day, over `scope`.
+    pub fn year(year: i32, scope: Scope) -> Context {
+        let period = Period::year(year);
+        Context { as_of: period.end, period, scope }
+    }
+
+    /// The year the report is about (the year of the period's end).
+    pub fn report_year(&self) -> i32 {
+        self.period.end.year()
+    }
+
+    /// The query string of an explain link: `year=2023` for a calendar year, else the period.
+    pub fn link_query(&self) -> String {
+        let y = self.report_year();
+        if self.period == Period::year(y) {
+            format!("year={y}")
+        } else {
+            format!("period={}..{}", self.period.start, self.period.end)
+        }
+    }
+}
+
+/// One indicator's value with the conditions behind it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Figure {
+    pub key: String,
+    pub name: String,
+    pub unit: String,
+    pub ledger: String,
+    pub ledger_name: String,
+    pub measure: String,
+    /// Decimal places of `value` (sums of decimal fields such as 亩), else 0.
+    pub scale: u8,
+    pub value: i64,
+    pub target: Option<i64>,
+    /// The conditions in readable Chinese.
+    pub filters: Vec<String>,
+    /// The SQL that counted it (parameters as `$n`).
+    pub sql: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VillageFigure {
+    pub place_id: i64,
+    pub code: String,
+    pub name: String,
+    pub value: i64,
+}
+
+/// The records an indicator takes, as SQL.
+pub(crate) struct Selection {
+    /// `WITH t AS (SELECT * FROM ld_x WHERE …)`
+    pub with: String,
+    pub args: Vec<Arg>,
+    pub readable: Vec<String>,
+}
+
+fn label_of(def: &LedgerDef, key: &str) -> String {
+    def.field(key).map_or(key.to_string(), |f| f.label.clone())
+}
+
+fn state_label(def: &LedgerDef, key: &str) -> String {
+    def.workflow
+        .as_ref()
+        .and_then(|w| w.states.iter().find(|s| s.key == key))
+        .map_or(key.to_string(), |s| s.label.clone())
+}
+
+fn toml_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn to_arg(def: &LedgerDef, field: &str, v: &toml::Value) -> Result<Arg> {
+    let f = def
+        .field(field)
+        .ok_or_else(|| ReportError::Definition(format!("台账「{}」没有字段「{field}」", def.key)))?;
+    let bad = || ReportError::Definition(format!("字段「{}」的比较值「{}」类型不符", f.label, toml_text(v)));
+    Ok(match f.kind {
+        FieldKind::Integer | FieldKind::Decimal | FieldKind::Money | FieldKind::Reference | FieldKind::Year => {
+            Arg::Int(v.as_integer().ok_or_else(bad)?)
+        }
+        FieldKind::Boolean => Arg::Bool(v.as_bool().ok_or_else(bad)?),
+        FieldKind::Date => {
+            let s = v.as_str().ok_or_else(bad)?;
+            Arg::Date(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| bad())?)
+        }
+        _ => Arg::Text(toml_text(v)),
+    })
+}
+
+/// The year of a date, month or year column, on either engine.
+fn year_expr(engine: Engine, def: &LedgerDef, field: &str) -> String {
+    let c = quote(field);
+    match def.field(field).map(|f| f.kind) {
+        Some(FieldKind::Year) => c,
+        Some(FieldKind::Date) if engine == Engine::Postgres => format!("CAST(EXTRACT(YEAR FROM {c}) AS BIGINT)"),
+        _ => format!("CAST(SUBSTR({c}, 1, 4) AS INTEGER)"),
+    }
+}
+
+fn period_text(def: &LedgerDef, field: &str, p: &Period) -> String {
+    match def.field(field).map(|f| f.kind) {
+        Some(FieldKind::Month) => format!("{} 至 {}", p.start.format("%Y-%m"), p.end.format("%Y-%m")),
+        Some(FieldKind::Year) if p.start.year() == p.end.year() => format!("{}年", p.start.year()),
+        Some(FieldKind::Year) => format!("{}年 至 {}年", p.start.year(), p.end.year()),
+        _ => format!("{} 至 {}", p.start, p.end),
+    }
+}
+
+fn list_text(vals: &[String]) -> String {
+    format!("{{{}}}", vals.join("、"))
+}
+
+/// Builds the selection of an indicator for a context.
+pub(crate) fn select(engine: Engine, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context) -> Result<Selection> {
+    let mut q = RecordQuery::default();
+    let mut readable = Vec::new();
+    let year = ctx.report_year();
+    let time_period = match ind.time {
+        TimeMode::During => Some(ctx.period.clone()),
+        TimeMode::NextYear => Some(Period::year(year + 1)),
+        TimeMode::AsOf | TimeMode::None => None,
+    };
+    let mut extra_period: Option<(String, Period)> = None;
+    match (&def.time, ind.time) {
+        (_, TimeMode::None) => {}
+        (_, TimeMode::During | TimeMode::NextYear) if ind.period_field.is_some() => {
+            if let (Some(pf), Some(p)) = (&ind.period_field, &time_period) {
+                readable.push(format!("{} 在 {}", label_of(def, pf), period_text(def, pf, p)));
+                extra_period = Some((pf.clone(), p.clone()));
+            }
+        }
+        (TimeModel::Standing { start, end }, TimeMode::AsOf) => {
+            q.as_of = Some(ctx.as_of);
+            readable.push(format!(
+                "{d} 在册（{} ≤ {d}，{} 为空或 ≥ {d}）",
+                label_of(def, start),
+                label_of(def, end),
+                d = ctx.as_of
+            ));
+        }
+        (TimeModel::Event { .. }, TimeMode::AsOf) => {
+            return Err(ReportError::Definition(format!("指标「{}」：按事件记的台账不能按时点统计", ind.key)))
+        }
+        (TimeModel::Event { field }, _) => {
+            if let Some(p) = &time_period {
+                readable.push(format!("{} 在 {}", label_of(def, field), period_text(def, field, p)));
+                q.period = time_period.clone();
+            }
+        }
+        (TimeModel::Standing { start, end }, _) => {
+            if let Some(p) = &time_period {
+                readable.push(format!(
+                    "{} 至 {} 期间在册（{} ≤ {}，{} 为空或 ≥ {}）",
+                    p.start,
+                    p.end,
+                    label_of(def, start),
+                    p.end,
+                    label_of(def, end),
+                    p.start
+                ));
+                q.period = time_period.clone();
+            }
+        }
+    }
+    let (cond, mut args) = records::where_clause(def, &ctx.scope, &q)?;
+    let mut conds = vec![cond];
+    let mut push = |args: &mut Vec<Arg>, a: Arg| -> String {
+        args.push(a);
+        format!("${}", args.len())
+    };
+    if let Some((pf, p)) = &extra_period {
+        let (a, b) = match def.field(pf).map(|f| f.kind) {
+            Some(FieldKind::Month) => (Arg::Text(p.start.format("%Y-%m").to_string()), Arg::Text(p.end.format("%Y-%m").to_string())),
+            Some(FieldKind::Year) => (Arg::Int(i64::from(p.start.year())), Arg::Int(i64::from(p.end.year()))),
+            _ => (Arg::Date(p.start), Arg::Date(p.end)),
+        };
+        let i = push(&mut args, a);
+        let j = push(&mut args, b);
+        conds.push(format!("{c} >= {i} AND {c} <= {j}", c = quote(pf)));
+    }
+    if let Some(rel) = ind.concerns_year {
+        let y = match rel {
+            RelYear::ThisYear => year,
+            RelYear::NextYear => year + 1,
+        };
+        let time_field = match &def.time {
+            TimeModel::Event { field } => field.clone(),
+            TimeModel::Standing { start, .. } => start.clone(),
+        };
+        let n = push(&mut args, Arg::Int(i64::from(y)));
+        conds.push(format!("COALESCE(concerns_year, {}) = {n}", year_expr(engine, def, &time_field)));
+        readable.push(format!("所属年度 = {y}（未填的按{}的年份）", label_of(def, &time_field)));
+    }
+    for f in &ind.filters {
+        filter_sql(def, f, ctx, &mut conds, &mut args, &mut readable, &mut push)?;
+    }
+    let with = format!("WITH t AS (SELECT * FROM {} WHERE {})", def.table_name(), conds.join(" AND "));
+    Ok(Selection { with, args, readable })
+}
+
+fn filter_sql(
+    def: &LedgerDef,
+    f: &Filter,
+    ctx: &Context,
+    conds: &mut Vec<String>,
+    args: &mut Vec<Arg>,
+    readable: &mut Vec<String>,
+    push: &mut impl FnMut(&mut Vec<Arg>, Arg) -> String,
+) -> Result<()> {
+    if let Some(states) = &f.state_in {
+        let ps: Vec<String> = states.iter().map(|s| push(args, Arg::Text(s.clone()))).collect();
+        conds.push(format!("state IN ({})", ps.join(", ")));
+        readable.push(format!("状态 ∈ {}", list_text(&states.iter().map(|s| state_label(def, s)).collect::<Vec<_>>())));
+        return Ok(());
+    }
+    if let Some(states) = &f.state_not_in {
+        let ps: Vec<String> = states.iter().map(|s| push(args, Arg::Text(s.clone()))).collect();
+        conds.push(format!("(state IS NULL OR state NOT IN ({}))", ps.join(", ")));
+        readable.push(format!("状态 ∉ {}", list_text(&states.iter().map(|s| state_label(def, s)).collect::<Vec<_>>())));
+        return Ok(());
+    }
+    let key = f.field.as_deref().ok_or_else(|| ReportError::Definition("条件缺少 field".into()))?;
+    let label = label_of(def, key);
+    let c = quote(key);
+    if let Some(v) = &f.eq {
+        let p = push(args, to_arg(def, key, v)?);
+        conds.push(format!("{c} = {p}"));
+        readable.push(format!("{label} = {}", toml_text(v)));
+    } else if let Some(v) = &f.ne {
+        let p = push(args, to_arg(def, key, v)?);
+        conds.push(format!("({c} IS NULL OR {c} <> {p})"));
+        readable.push(format!("{label} ≠ {}", toml_text(v)));
+    } else if let Some(vs) = &f.within {
+        let mut ps = Vec::new();
+        for v in vs {
+            ps.push(push(args, to_arg(def, key, v)?));
+        }
+        conds.push(format!("{c} IN ({})", ps.join(", ")));
+        readable.push(format!("{label} ∈ {}", list_text(&vs.iter().map(toml_text).collect::<Vec<_>>())));
+    } else if let Some(vs) = &f.not_in {
+        let mut ps = Vec::new();
+        for v in vs {
+            ps.push(push(args, to_arg(def, key, v)?));
+        }
+        conds.push(format!("({c} IS NULL OR {c} NOT IN ({}))", ps.join(", ")));
+        readable.push(format!("{label} ∉ {}", list_text(&vs.iter().map(toml_text).collect::<Vec<_>>())));
+    } else if f.null == Some(true) {
+        conds.push(format!("{c} IS NULL"));
+        readable.push(format!("{label} 为空"));
+    } else if f.not_null == Some(true) {
+        conds.push(format!("{c} IS NOT NULL"));
+        readable.push(format!("{label} 不为空"));
+    } else if f.is_true == Some(true) {
+        let p = push(args, Arg::Bool(true));
+        conds.push(format!("{c} = {p}"));
+        readable.push(format!("{label} = 是"));
+    } else if let Some(x) = &f.contains {
+        let json = serde_json::to_string(x).unwrap_or_default();
+        let p = push(args, Arg::Text(format!("%{json}%")));
+        conds.push(format!("{c} LIKE {p}"));
+        readable.push(format!("{label} 含 {x}"));
+    } else if f.on_or_before.is_some() {
+        let a = match def.field(key).map(|f| f.kind) {
+            Some(FieldKind::Month) => Arg::Text(ctx.as_of.format("%Y-%m").to_string()),
+            Some(FieldKind::Year) => Arg::Int(i64::from(ctx.as_of.year())),
+            _ => Arg::Date(ctx.as_of),
+        };
+        let p = push(args, a);
+        conds.push(format!("{c} <= {p}"));
+        readable.push(format!("{label} ≤ {}", ctx.as_of));
+    }
+    Ok(())
+}
+
+/// The `WITH t AS (…)` clause of an indicator and its readable conditions (for tests and
+/// provenance listings).
+pub fn selection_sql(engine: Engine, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context) -> Result<(String, Vec<String>)> {
+    let s = select(engine, ind, def, ctx)?;
+    Ok((s.with, s.readable))
+}
+
+/// SQL of a measure over `t`: the value expression, the join it needs, and for averages
+/// the count expression.
+fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'static str, Option<String>) {
+    const PERSONS: &str = " LEFT JOIN persons p ON p.id = t.subject_id";
+    match m {
+        Measure::Count => ("COUNT(*)".into(), "", None),
+        Measure::DistinctSubject => ("COUNT(DISTINCT t.subject_id)".into(), "", None),
+        Measure::DistinctHouseholds if def.subject == SubjectKind::Person => (
+            "COUNT(DISTINCT CASE WHEN p.household_id IS NULL THEN -t.subject_id ELSE p.household_id END)".into(),
+            PERSONS,
+            None,
+        ),
+        Measure::DistinctHouseholds => ("COUNT(DISTINCT t.subject_id)".into(), "", None),
+        Measure::DistinctField(f) => (format!("COUNT(DISTINCT t.{})", quote(f)), "", None),
+        Measure::Villages => ("COUNT(DISTINCT v.id)".into(), "", None),
+        Measure::Sum(f) => (tx.sum_int(&format!("t.{}", quote(f))), "", None),
+        Measure::Avg(f) => (tx.sum_int(&format!("t.{}", quote(f))), "", Some(format!("COUNT(t.{})", quote(f)))),
+    }
+}
+
+const VILLAGE_JOIN: &str =
+    " JOIN places pl ON pl.id = t.place_id LEFT JOIN places v ON v.level = 'village' AND pl.path LIKE v.path || '%'";
+
+fn finish(value: i64, count: Option<i64>) -> i64 {
+    match count {
+        Some(0) => 0,
+        Some(n) => value.div_euclid(n),
+        None => value,
+    }
+}
+
+/// Finds an indicator's ledger among `ledgers`.
+pub fn ledger_of<'a>(ind: &IndicatorDef, ledgers: &'a [LedgerDef]) -> Result<&'a LedgerDef> {
+    ledgers
+        .iter()
+        .find(|l| l.key == ind.ledger)
+        .ok_or_else(|| ReportError::Definition(format!("指标「{}」引用了不存在的台账「{}」", ind.key, ind.ledger)))
+}
+
+/// The value of one indicator, with its target (setting `target:<key>` of the report year).
+pub async fn evaluate(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context) -> Result<Figure> {
+    let m = ind.measure()?;
+    let sel = select(tx.engine(), ind, def, ctx)?;
+    let (expr, join, count) = measure_sql(tx, &m, def);
+    let village = if m == Measure::Villages { VILLAGE_JOIN } else { "" };
+    let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
+    let sql = format!("{} SELECT {expr}{count_col} FROM t{join}{village}", sel.with);
+    let row = tx.fetch_one(&sql, &sel.args).await?;
+    let value = finish(row.int(0), count.as_ref().map(|_| row.int(1)));
+    let target = settings::get(tx, &format!("target:{}", ind.key), ctx.report_year()).await?;
+    Ok(Figure {
+        key: ind.key.clone(),
+        name: ind.name.clone(),
+        unit: ind.unit.clone(),
+        ledger: def.key.clone(),
+        ledger_name: def.name.clone(),
+        measure: m.label(def),
+        scale: m.scale(def),
+        value,
+        target,
+        filters: sel.readable,
+        sql,
+    })
+}
+
+/// The value of one indicator in each village of the scope, ordered by village code; records
+/// placed above village level (the town itself) are left out.
+pub async fn by_village(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context) -> Result<Vec<VillageFigure>> {
+    let m = ind.measure()?;
+    let sel = select(tx.engine(), ind, def, ctx)?;
+    let (expr, join, count) = measure_sql(tx, &m, def);
+    let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
+    let sql = format!("{} SELECT v.id, {expr}{count_col} FROM t{join}{VILLAGE_JOIN} WHERE v.id IS NOT NULL GROUP BY v.id", sel.with);
+    let rows = tx.fetch(&sql, &sel.args).await?;
+    let villages = places::of_level(tx, &ctx.scope, PlaceLevel::Village).await?;
+    Ok(villages
+        .into_iter()
+        .map(|p| {
+            let value = rows
+                .iter()
+                .find(|r| r.int(0) == p.id)
+                .map_or(0, |r| finish(r.int(1), count.as_ref().map(|_| r.int(2))));
+            VillageFigure { place_id: p.id, code: p.code.unwrap_or_default(), name: p.name, value }
+        })
+        .collect())
+}
+
+/// The records behind an indicator (at most `limit`), ordered by id, and how many there are.
+pub async fn records_behind(
+    tx: &mut Tx,
+    ind: &IndicatorDef,
+    def: &LedgerDef,
+    ctx: &Context,
+    limit: i64,
+) -> Result<(i64, Vec<Record>)> {
+    let sel = select(tx.engine(), ind, def, ctx)?;
+    let total = tx.fetch_one(&format!("{} SELECT COUNT(*) FROM t", sel.with), &sel.args).await?.int(0);
+    let mut args = sel.args.clone();
+    args.push(Arg::Int(limit));
+    let sql = format!("{} SELECT t.id FROM t ORDER BY t.id LIMIT ${}", sel.with, args.len());
+    let ids: Vec<i64> = tx.fetch(&sql, &args).await?.iter().map(|r| r.int(0)).collect();
+    let mut out = Vec::new();
+    for id in ids {
+        out.push(records::get(tx, def, &ctx.scope, id).await?);
+    }
+    Ok((total, out))
+}
+
+/// Every indicator's value, in the order given.
+pub async fn evaluate_all(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context) -> Result<Vec<Figure>> {
+    let mut out = Vec::new();
+    for ind in inds {
+        out.push(evaluate(tx, ind, ledger_of(ind, ledgers)?, ctx).await?);
+    }
+    Ok(out)
+}
+
+/// A short text of a record's values for listings ("发放月份=2023-01 金额=300.00元").
+pub fn record_summary(def: &LedgerDef, r: &Record, max_fields: usize) -> String {
+    def.active_fields()
+        .filter(|f| f.sensitivity.is_none())
+        .filter_map(|f| {
+            let v = r.values.get(&f.key)?;
+            let text = match (f.kind, v) {
+                (FieldKind::Money, Value::Int(i)) => format!("{}.{:02}元", i.div_euclid(100), i.rem_euclid(100)),
+                (_, Value::Int(i)) => format!("{i}{}", f.unit),
+                (_, Value::Bool(b)) => (if *b { "是" } else { "否" }).to_string(),
+                (_, Value::Date(d)) => d.to_string(),
+                (_, Value::Text(t)) => t.clone(),
+                (_, Value::List(l)) => l.join("、"),
+                (_, Value::Null) => return None,
+            };
+            Some(format!("{}={text}", f.label))
+        })
+        .take(max_fields)
+        .collect::<Vec<_>>()
+        .join(" ")
+}

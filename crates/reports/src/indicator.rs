@@ -1,0 +1,288 @@
+//! Indicator definitions (指标定义): data, read from `catalogue/indicators/*.toml`.
+//!
+//! ```toml
+//! [[indicator]]
+//! key = "dibao_rural_households"
+//! name = "农村低保户数"
+//! ledger = "dibao"
+//! measure = "count"            # count | count_distinct_subject | count_distinct_households
+//!                              # | count_distinct:<field> | count_villages | sum:<field> | avg:<field>
+//! time = "as_of"               # during | as_of | next_year | none
+//! unit = "户"
+//! filters = [{ field = "area_type", eq = "农村" }, { state_not_in = ["planning"] }]
+//! ```
+
+use serde::{Deserialize, Serialize};
+use taizhang_domain::ledger::{is_valid_key, FieldKind, LedgerDef};
+
+use crate::error::{ReportError, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorFile {
+    #[serde(default)]
+    indicator: Vec<IndicatorDef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorDef {
+    pub key: String,
+    pub name: String,
+    pub ledger: String,
+    /// As written in the file; see [`Measure::parse`].
+    pub measure: String,
+    #[serde(default)]
+    pub time: TimeMode,
+    /// The system column `concerns_year` (empty: the year of the time field) relative to the
+    /// report year.
+    #[serde(default)]
+    pub concerns_year: Option<RelYear>,
+    /// With `during` / `next_year`: this date, month or year field (instead of the ledger's time
+    /// field) must lie in the period, e.g. `completed_on`.
+    #[serde(default)]
+    pub period_field: Option<String>,
+    #[serde(default)]
+    pub unit: String,
+    #[serde(default)]
+    pub filters: Vec<Filter>,
+    /// Section of the summary (一、深化理论学习 …), for listings.
+    #[serde(default)]
+    pub section: String,
+    /// Row numbers of docs/seed-coverage.md this indicator serves.
+    #[serde(default)]
+    pub seed: Vec<u32>,
+    #[serde(default)]
+    pub note: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TimeMode {
+    /// The report period (event: time field in P; standing: in force some day of P).
+    #[default]
+    During,
+    /// Standing ledgers: in force on the as-of day (default: the end of the period).
+    AsOf,
+    /// The year after the report period.
+    NextYear,
+    /// No time condition (e.g. only `concerns_year`).
+    None,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RelYear {
+    ThisYear,
+    NextYear,
+}
+
+/// One condition. Exactly one of the forms is used:
+/// `{ field, eq }`, `{ field, ne }`, `{ field, in = [...] }`, `{ field, not_in = [...] }`,
+/// `{ field, null = true }`, `{ field, not_null = true }`, `{ field, is_true = true }`,
+/// `{ field, contains = "x" }` (multi-select), `{ field, on_or_before = "period_end" }`,
+/// `{ state_in = [...] }`, `{ state_not_in = [...] }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Filter {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eq: Option<toml::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ne: Option<toml::Value>,
+    #[serde(default, rename = "in", skip_serializing_if = "Option::is_none")]
+    pub within: Option<Vec<toml::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_in: Option<Vec<toml::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_true: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contains: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_or_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_in: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_not_in: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Measure {
+    Count,
+    DistinctSubject,
+    DistinctHouseholds,
+    DistinctField(String),
+    Villages,
+    Sum(String),
+    Avg(String),
+}
+
+impl Measure {
+    pub fn parse(s: &str) -> Option<Measure> {
+        let s = s.trim();
+        Some(match s {
+            "count" => Measure::Count,
+            "count_distinct_subject" => Measure::DistinctSubject,
+            "count_distinct_households" => Measure::DistinctHouseholds,
+            "count_villages" => Measure::Villages,
+            _ => match s.split_once(':') {
+                Some(("sum", f)) => Measure::Sum(f.trim().to_string()),
+                Some(("avg", f)) => Measure::Avg(f.trim().to_string()),
+                Some(("count_distinct", f)) => Measure::DistinctField(f.trim().to_string()),
+                _ => return None,
+            },
+        })
+    }
+
+    /// Decimal places of the value (a sum or average of a decimal field), else 0.
+    pub fn scale(&self, def: &LedgerDef) -> u8 {
+        match self {
+            Measure::Sum(f) | Measure::Avg(f) => def.field(f).filter(|f| f.kind == FieldKind::Decimal).map_or(0, |f| f.scale),
+            _ => 0,
+        }
+    }
+
+    pub fn label(&self, def: &LedgerDef) -> String {
+        let lab = |k: &str| def.field(k).map_or(k.to_string(), |f| f.label.clone());
+        match self {
+            Measure::Count => "记录条数".into(),
+            Measure::DistinctSubject => format!("{}数（去重）", def.subject.label()),
+            Measure::DistinctHouseholds => "户数（按人员所在户去重，无户者一人算一户）".into(),
+            Measure::DistinctField(f) => format!("{}（去重）个数", lab(f)),
+            Measure::Villages => "涉及村数".into(),
+            Measure::Sum(f) => format!("{}合计", lab(f)),
+            Measure::Avg(f) => format!("{}平均", lab(f)),
+        }
+    }
+}
+
+impl IndicatorDef {
+    pub fn measure(&self) -> Result<Measure> {
+        Measure::parse(&self.measure)
+            .ok_or_else(|| ReportError::Definition(format!("指标「{}」的 measure「{}」无法识别", self.key, self.measure)))
+    }
+
+    /// Checks the definition against its ledger: fields exist and have a fitting type.
+    pub fn check(&self, ledger: &LedgerDef) -> Result<()> {
+        let bad = |m: String| Err(ReportError::Definition(format!("指标「{}」：{m}", self.key)));
+        if !is_valid_key(&self.key) {
+            return bad("键只能由小写英文字母、数字和下划线组成".into());
+        }
+        if self.name.trim().is_empty() {
+            return bad("缺少中文名称 name".into());
+        }
+        let numeric = [FieldKind::Integer, FieldKind::Decimal, FieldKind::Money];
+        match self.measure()? {
+            Measure::Sum(f) | Measure::Avg(f) => match ledger.field(&f) {
+                Some(fd) if numeric.contains(&fd.kind) => {}
+                Some(_) => return bad(format!("字段「{f}」不是数值，不能求和或平均")),
+                None => return bad(format!("台账「{}」没有字段「{f}」", ledger.key)),
+            },
+            Measure::DistinctField(f) if ledger.field(&f).is_none() => {
+                return bad(format!("台账「{}」没有字段「{f}」", ledger.key))
+            }
+            Measure::DistinctHouseholds
+                if !matches!(ledger.subject, taizhang_domain::ledger::SubjectKind::Person | taizhang_domain::ledger::SubjectKind::Household) =>
+            {
+                return bad("按户去重只适用于以人员或户为记录对象的台账".into())
+            }
+            _ => {}
+        }
+        if self.time == TimeMode::AsOf && !matches!(ledger.time, taizhang_domain::ledger::TimeModel::Standing { .. }) {
+            return bad(format!("「{}」是按事件记的台账，不能按时点统计", ledger.name));
+        }
+        if let Some(pf) = &self.period_field {
+            match ledger.field(pf).map(|f| f.kind) {
+                Some(FieldKind::Date | FieldKind::Month | FieldKind::Year) => {}
+                _ => return bad(format!("period_field「{pf}」应为台账中的日期、月份或年度字段")),
+            }
+            if !matches!(self.time, TimeMode::During | TimeMode::NextYear) {
+                return bad("period_field 只能与 time = during 或 next_year 一起用".into());
+            }
+        }
+        if self.concerns_year.is_some() && !ledger.concerns_year {
+            return bad(format!("「{}」不记所属年度", ledger.name));
+        }
+        for f in &self.filters {
+            let forms = [
+                f.eq.is_some(),
+                f.ne.is_some(),
+                f.within.is_some(),
+                f.not_in.is_some(),
+                f.null == Some(true),
+                f.not_null == Some(true),
+                f.is_true == Some(true),
+                f.contains.is_some(),
+                f.on_or_before.is_some(),
+                f.state_in.is_some(),
+                f.state_not_in.is_some(),
+            ];
+            if forms.iter().filter(|b| **b).count() != 1 {
+                return bad(format!("每个条件只能写一种比较：{f:?}"));
+            }
+            let on_state = f.state_in.is_some() || f.state_not_in.is_some();
+            match (&f.field, on_state) {
+                (None, false) => return bad("条件缺少 field".into()),
+                (Some(_), true) => return bad("state_in / state_not_in 不写 field".into()),
+                (Some(k), false) if ledger.field(k).is_none() => {
+                    return bad(format!("台账「{}」没有字段「{k}」", ledger.key))
+                }
+                _ => {}
+            }
+            if let Some(when) = &f.on_or_before {
+                if when != "period_end" {
+                    return bad("on_or_before 目前只能是 \"period_end\"".into());
+                }
+            }
+            if on_state {
+                let Some(wf) = &ledger.workflow else { return bad(format!("「{}」没有流程，不能按状态筛选", ledger.name)) };
+                let states = f.state_in.iter().chain(f.state_not_in.iter()).flatten();
+                for s in states {
+                    let known = wf.states.iter().any(|st| st.key == *s);
+                    if !known {
+                        return bad(format!("「{}」的流程中没有状态「{s}」", ledger.name));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses one indicator file.
+pub fn parse_file(text: &str) -> Result<Vec<IndicatorDef>> {
+    let f: IndicatorFile = toml::from_str(text).map_err(|e| ReportError::Definition(e.to_string()))?;
+    Ok(f.indicator)
+}
+
+/// Every built-in indicator, in file order, keys unique.
+pub fn builtin() -> Result<Vec<IndicatorDef>> {
+    let mut all: Vec<IndicatorDef> = Vec::new();
+    for (path, text) in taizhang_domain::catalogue::text_files("indicators/").filter(|(p, _)| p.ends_with(".toml")) {
+        let defs = parse_file(text).map_err(|e| ReportError::Definition(format!("{path}：{e}")))?;
+        for d in defs {
+            if all.iter().any(|a| a.key == d.key) {
+                return Err(ReportError::Definition(format!("{path}：指标键「{}」重复", d.key)));
+            }
+            all.push(d);
+        }
+    }
+    Ok(all)
+}
+
+/// Checks every indicator against the ledger definitions.
+pub fn check_all(defs: &[IndicatorDef], ledgers: &[LedgerDef]) -> Result<()> {
+    for d in defs {
+        let l = ledgers
+            .iter()
+            .find(|l| l.key == d.ledger)
+            .ok_or_else(|| ReportError::Definition(format!("指标「{}」引用了不存在的台账「{}」", d.key, d.ledger)))?;
+        d.check(l)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,304 @@
+//! Indicators, village breakdowns, checks and rendering on a tiny town, on both engines.
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{id_number, person, town, Town};
+use taizhang_domain::ledger::LedgerDef;
+use taizhang_domain::registry::{Cadre, CadreKind, PersonStatus};
+use taizhang_domain::role::Actor;
+use taizhang_domain::value::{RecordInput, Value, Values};
+use taizhang_reports::indicator::{self, IndicatorDef};
+use taizhang_reports::{checks, eval, render, Context};
+use taizhang_storage::{households, ledgers, orgs, persons, records, settings, Arg, Db, Scope};
+
+fn d(s: &str) -> NaiveDate {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
+}
+
+fn entry_day() -> NaiveDate {
+    d("2024-06-30")
+}
+
+fn vals(pairs: &[(&str, Value)]) -> Values {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+}
+
+fn t(s: &str) -> Value {
+    Value::Text(s.into())
+}
+
+struct Data {
+    town: Town,
+    defs: Vec<LedgerDef>,
+}
+
+async fn add(db: &Db, defs: &[LedgerDef], ledger: &str, subject: Option<i64>, place: Option<i64>, values: &[(&str, Value)]) -> i64 {
+    let def = defs.iter().find(|l| l.key == ledger).expect("ledger");
+    let mut tx = db.begin().await.expect("begin");
+    let input = RecordInput { place_id: place, subject_id: subject, concerns_year: None, values: vals(values) };
+    let r = records::create(&mut tx, def, &Actor::System, &Scope::all(), input, entry_day()).await.expect(ledger);
+    tx.commit().await.expect("commit");
+    r.id
+}
+
+async fn set_state(db: &Db, ledger: &str, id: i64, state: &str) {
+    let mut tx = db.begin().await.expect("begin");
+    tx.exec(&format!("UPDATE ld_{ledger} SET state = $1 WHERE id = $2"), &[Arg::Text(state.into()), Arg::Int(id)]).await.expect("state");
+    tx.commit().await.expect("commit");
+}
+
+/// Households H1 (坪溪村: A head, B), H2 (坪溪村: C), H3 (茅坡村: D, dies 2023-05-15);
+/// E (茅坡村) without household; two 王五 with the same birth date (a planted duplicate).
+async fn seed(db: &Db) -> Data {
+    let town = town(db).await;
+    let defs = taizhang_domain::catalogue::builtin_ledgers().expect("ledgers");
+    let mut tx = db.begin().await.expect("begin");
+    ledgers::install_builtin(&mut tx, &Actor::System, &defs).await.expect("install");
+    tx.commit().await.expect("commit");
+    let (px, mp) = (town.pingxi.id, town.maopo.id);
+    let a = person(db, "张一", &id_number("433024", "19500101", 11), px).await;
+    let b = person(db, "李二", &id_number("433024", "19520202", 22), px).await;
+    let c = person(db, "陈三", &id_number("433024", "19600303", 31), px).await;
+    let dd = person(db, "刘四", &id_number("433024", "19400404", 41), mp).await;
+    let e = person(db, "周五", &id_number("433024", "19450505", 51), mp).await;
+    person(db, "王五", &id_number("433024", "19600101", 61), mp).await;
+    person(db, "王五", &id_number("433024", "19600101", 73), px).await;
+    person(db, "王五", &id_number("433024", "19610101", 81), px).await;
+    let mut tx = db.begin().await.expect("begin");
+    let (ac, s) = (Actor::System, Scope::all());
+    let h1 = households::create(&mut tx, &ac, &s, "H1", px).await.expect("h1");
+    let h2 = households::create(&mut tx, &ac, &s, "H2", px).await.expect("h2");
+    let h3 = households::create(&mut tx, &ac, &s, "H3", mp).await.expect("h3");
+    households::add_member(&mut tx, &ac, &s, h1.id, a.id, "户主").await.expect("m");
+    households::add_member(&mut tx, &ac, &s, h1.id, b.id, "配偶").await.expect("m");
+    households::add_member(&mut tx, &ac, &s, h2.id, c.id, "户主").await.expect("m");
+    households::add_member(&mut tx, &ac, &s, h3.id, dd.id, "户主").await.expect("m");
+    let dp = persons::get(&mut tx, &s, dd.id).await.expect("d");
+    persons::set_status(&mut tx, &ac, &s, dd.id, dp.row_version, PersonStatus::Dead, Some(d("2023-05-15")), entry_day()).await.expect("dead");
+    let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: String::new(), unit: String::new(), birth_date: None, place_id: town.town.id, person_id: None, user_id: None, phone: String::new() };
+    let cadre = orgs::create_cadre(&mut tx, &ac, &s, &cadre, entry_day()).await.expect("cadre");
+    tx.commit().await.expect("commit");
+
+    // 低保 (standing): H1 in force all along, H2 only Mar–Aug 2023, H3 from 2024.
+    add(db, &defs, "dibao", Some(h1.id), None, &[("area_type", t("农村")), ("household_size", Value::Int(2)), ("approved_on", Value::Date(d("2022-05-01")))]).await;
+    add(db, &defs, "dibao", Some(h2.id), None, &[("area_type", t("农村")), ("household_size", Value::Int(1)), ("approved_on", Value::Date(d("2023-03-01"))), ("exited_on", Value::Date(d("2023-08-31")))]).await;
+    add(db, &defs, "dibao", Some(h3.id), None, &[("area_type", t("农村")), ("household_size", Value::Int(1)), ("approved_on", Value::Date(d("2024-01-10")))]).await;
+    // 低保金: H1 paid twice for 2023-02 (planted duplicate).
+    for m in ["2023-01", "2023-02", "2023-02"] {
+        add(db, &defs, "dibao_payments", Some(h1.id), None, &[("pay_month", t(m)), ("amount", Value::Int(30_000))]).await;
+    }
+    add(db, &defs, "dibao_payments", Some(h2.id), None, &[("pay_month", t("2023-04")), ("amount", Value::Int(20_000))]).await;
+    add(db, &defs, "dibao_payments", Some(h1.id), None, &[("pay_month", t("2022-12")), ("amount", Value::Int(30_000))]).await;
+    // 特困: A and B share H1; D and E in 茅坡村.
+    for (p, mode) in [(a.id, "分散供养"), (b.id, "集中供养"), (dd.id, "分散供养"), (e.id, "分散供养")] {
+        add(db, &defs, "destitute", Some(p), None, &[("support_mode", t(mode)), ("approved_on", Value::Date(d("2022-01-01")))]).await;
+    }
+    // 特困供养金: A in 2023-02 while H1 had 低保 (planted), A in 2023-03 (fine);
+    // D in 2023-05 (month of death: fine) and 2023-06 (planted: after death).
+    for (p, m) in [(a.id, "2023-02"), (a.id, "2023-03"), (dd.id, "2023-05"), (dd.id, "2023-06")] {
+        add(db, &defs, "destitute_payments", Some(p), None, &[("pay_month", t(m)), ("kind", t("基本生活费")), ("support_mode", t("分散供养")), ("amount", Value::Int(50_000))]).await;
+    }
+    // 隐患: one overdue 重大 (planted), one overdue 一般, one 重大 not yet due, one overdue 重大 closed.
+    let mut hz = Vec::new();
+    for (level, deadline) in [("重大", "2023-10-01"), ("一般", "2023-06-01"), ("重大", "2024-02-01"), ("重大", "2023-03-01")] {
+        hz.push(
+            add(db, &defs, "hazards", None, Some(px), &[("found_on", Value::Date(d("2023-02-01"))), ("industry", t("燃气")), ("level", t(level)), ("location", t("坪溪村")), ("description", t("燃气管老化")), ("rectify_deadline", Value::Date(d(deadline)))]).await,
+        );
+    }
+    set_state(db, "hazards", hz[3], "closed").await;
+    // 监测: H1 visited recently, H3 last visited in June (planted), H2 eliminated (skipped).
+    let mut mon = Vec::new();
+    for (h, size) in [(h1.id, 2), (h3.id, 1), (h2.id, 1)] {
+        mon.push(
+            add(db, &defs, "monitoring", Some(h), None, &[("category", t("边缘易致贫户")), ("risk_types", Value::List(vec!["因病".into()])), ("household_size", Value::Int(size)), ("identified_on", Value::Date(d("2023-01-10")))]).await,
+        );
+    }
+    set_state(db, "monitoring", mon[0], "assisting").await;
+    set_state(db, "monitoring", mon[1], "assisting").await;
+    set_state(db, "monitoring", mon[2], "eliminated").await;
+    for (h, day) in [(h1.id, "2023-11-01"), (h3.id, "2023-06-01")] {
+        add(db, &defs, "assistance_visits", Some(h), None, &[("visited_on", Value::Date(d(day))), ("visitor", Value::Int(cadre.id))]).await;
+    }
+    // 项目 and 农机 for the formats.
+    let p1 = add(db, &defs, "projects", None, Some(px), &[("name", t("坪溪村通组公路")), ("category", t("农村公路")), ("project_year", Value::Int(2023)), ("quantity", Value::Int(3)), ("count_unit", t("条")), ("budget", Value::Int(150_000_000))]).await;
+    let p2 = add(db, &defs, "projects", None, Some(mp), &[("name", t("茅坡村公路")), ("category", t("农村公路")), ("project_year", Value::Int(2023)), ("quantity", Value::Int(1)), ("count_unit", t("条")), ("budget", Value::Int(69_000_000))]).await;
+    let p3 = add(db, &defs, "projects", None, Some(mp), &[("name", t("取消的公路")), ("category", t("农村公路")), ("project_year", Value::Int(2023)), ("quantity", Value::Int(5)), ("count_unit", t("条")), ("budget", Value::Int(99_000_000))]).await;
+    set_state(db, "projects", p1, "approved").await;
+    set_state(db, "projects", p2, "building").await;
+    set_state(db, "projects", p3, "cancelled").await;
+    add(db, &defs, "machinery_subsidies", Some(a.id), None, &[("applied_on", Value::Date(d("2023-04-01"))), ("machine_item", t("微耕机")), ("quantity", Value::Int(263))]).await;
+    Data { town, defs }
+}
+
+fn ind(key: &str) -> IndicatorDef {
+    indicator::builtin().expect("indicators").into_iter().find(|i| i.key == key).expect(key)
+}
+
+async fn value(db: &Db, data: &Data, key: &str, ctx: &Context) -> i64 {
+    let i = ind(key);
+    let def = eval::ledger_of(&i, &data.defs).expect("ledger");
+    let mut tx = db.read().await.expect("read");
+    eval::evaluate(&mut tx, &i, def, ctx).await.expect(key).value
+}
+
+fn year() -> Context {
+    Context::year(2023, Scope::all())
+}
+
+mod figures {
+    use super::*;
+    both!(count_sum_distinct, |db: Db| async move {
+        let data = seed(&db).await;
+        let ctx = year();
+        assert_eq!(value(&db, &data, "dibao_paid", &ctx).await, 110_000);
+        assert_eq!(value(&db, &data, "dibao_paid_households", &ctx).await, 2);
+        assert_eq!(value(&db, &data, "dibao_avg_monthly_payment", &ctx).await, 27_500);
+        assert_eq!(value(&db, &data, "destitute_people", &ctx).await, 4);
+        assert_eq!(value(&db, &data, "destitute_households", &ctx).await, 3, "A and B share H1; E has no household");
+        assert_eq!(value(&db, &data, "destitute_dispersed_households", &ctx).await, 3);
+        assert_eq!(value(&db, &data, "projects_roads_count", &ctx).await, 4, "cancelled project left out");
+        assert_eq!(value(&db, &data, "projects_roads_budget", &ctx).await, 219_000_000);
+        assert_eq!(value(&db, &data, "machinery_subsidy_units", &ctx).await, 263);
+        assert_eq!(value(&db, &data, "hazards_gas", &ctx).await, 4);
+        assert_eq!(value(&db, &data, "hazards_gas_major", &ctx).await, 3);
+        assert_eq!(value(&db, &data, "monitoring_households", &ctx).await, 3);
+        assert_eq!(value(&db, &data, "monitoring_risk_people", &ctx).await, 3);
+        // Readable provenance.
+        let i = ind("dibao_rural_households");
+        let mut tx = db.read().await.expect("read");
+        let f = eval::evaluate(&mut tx, &i, eval::ledger_of(&i, &data.defs).expect("l"), &ctx).await.expect("f");
+        assert_eq!(f.filters, vec!["2023-12-31 在册（审批日期 ≤ 2023-12-31，退出日期 为空或 ≥ 2023-12-31）".to_string(), "城乡类别 = 农村".into()]);
+        let (n, recs) = eval::records_behind(&mut tx, &i, eval::ledger_of(&i, &data.defs).expect("l"), &ctx, 10).await.expect("records");
+        assert_eq!((n, recs.len()), (1, 1));
+    });
+
+    both!(as_of_versus_during, |db: Db| async move {
+        let data = seed(&db).await;
+        let as_of = year();
+        assert_eq!(value(&db, &data, "dibao_rural_households", &as_of).await, 1, "H2 left in August, H3 came in 2024");
+        assert_eq!(value(&db, &data, "dibao_rural_people", &as_of).await, 2);
+        let mid = Context { as_of: d("2023-06-30"), ..year() };
+        assert_eq!(value(&db, &data, "dibao_rural_households", &mid).await, 2);
+        let mut during = ind("dibao_rural_households");
+        during.time = taizhang_reports::TimeMode::During;
+        let mut tx = db.read().await.expect("read");
+        let f = eval::evaluate(&mut tx, &during, eval::ledger_of(&during, &data.defs).expect("l"), &as_of).await.expect("f");
+        assert_eq!(f.value, 2, "in force some day of 2023: H1 and H2");
+    });
+
+    both!(village_breakdown, |db: Db| async move {
+        let data = seed(&db).await;
+        let i = ind("destitute_people");
+        let mut tx = db.read().await.expect("read");
+        let v = eval::by_village(&mut tx, &i, eval::ledger_of(&i, &data.defs).expect("l"), &year()).await.expect("by village");
+        let got: Vec<(String, i64)> = v.iter().map(|v| (v.name.clone(), v.value)).collect();
+        assert_eq!(got, vec![("坪溪村".to_string(), 2), ("茅坡村".to_string(), 2)]);
+        let i = ind("projects_roads_budget");
+        let v = eval::by_village(&mut tx, &i, eval::ledger_of(&i, &data.defs).expect("l"), &year()).await.expect("by village");
+        assert_eq!(v.iter().map(|v| v.value).collect::<Vec<_>>(), vec![150_000_000, 69_000_000]);
+        // A village scope sees only itself.
+        let ctx = Context::year(2023, Scope { path: data.town.maopo.path.clone() });
+        drop(tx);
+        assert_eq!(value(&db, &data, "destitute_people", &ctx).await, 2);
+    });
+}
+
+mod data_checks {
+    use super::*;
+
+    async fn run(db: &Db, data: &Data, key: &str) -> Vec<checks::Finding> {
+        let c = checks::builtin().expect("checks").into_iter().find(|c| c.key == key).expect(key);
+        let mut tx = db.read().await.expect("read");
+        checks::run(&mut tx, &c, &data.defs, &year()).await.expect(key)
+    }
+
+    both!(each_check_finds_what_was_planted, |db: Db| async move {
+        let data = seed(&db).await;
+        let dup = run(&db, &data, "dibao_paid_twice_same_month").await;
+        assert_eq!(dup.len(), 1, "{dup:?}");
+        assert_eq!(dup[0].record_ids.len(), 2);
+        assert!(dup[0].message.contains("张一户（H1）") && dup[0].message.contains("2023-02"), "{}", dup[0].message);
+
+        let dead = run(&db, &data, "destitute_paid_after_death").await;
+        assert_eq!(dead.len(), 1, "{dead:?}");
+        assert!(dead[0].message.contains("刘四") && dead[0].message.contains("2023-06"), "{}", dead[0].message);
+        assert!(run(&db, &data, "dibao_paid_after_death").await.is_empty());
+
+        let both = run(&db, &data, "destitute_and_dibao_same_month").await;
+        assert_eq!(both.len(), 1, "{both:?}");
+        assert!(both[0].message.contains("张一") && both[0].message.contains("2023-02"), "{}", both[0].message);
+
+        let overdue = run(&db, &data, "major_hazard_overdue").await;
+        assert_eq!(overdue.len(), 1, "{overdue:?}");
+        assert!(overdue[0].message.contains("2023-10-01"), "{}", overdue[0].message);
+
+        let visits = run(&db, &data, "monitoring_not_visited").await;
+        assert_eq!(visits.len(), 1, "{visits:?}");
+        assert!(visits[0].message.contains("刘四户（H3）") && visits[0].message.contains("2023-06-01"), "{}", visits[0].message);
+
+        let persons = run(&db, &data, "possible_duplicate_persons").await;
+        assert_eq!(persons.len(), 1, "{persons:?}");
+        assert_eq!(persons[0].person_ids.len(), 2);
+
+        // Settings switch: 特困 with 低保 allowed; visits every 200 days.
+        let mut tx = db.begin().await.expect("begin");
+        settings::set(&mut tx, &Actor::System, "rule:allow_destitute_with_dibao", 2023, 1).await.expect("set");
+        settings::set(&mut tx, &Actor::System, "check:visit_days", 2023, 240).await.expect("set");
+        tx.commit().await.expect("commit");
+        assert!(run(&db, &data, "destitute_and_dibao_same_month").await.is_empty());
+        assert!(run(&db, &data, "monitoring_not_visited").await.is_empty());
+    });
+}
+
+const TINY: &str = "# {{ place }}人民政府{{ year }}年工作总结
+
+## 一、社会救助
+
+五保对象共{{ hp(\"destitute_households\", \"destitute_people\") }}，农机补贴申报{{ fig(\"machinery_subsidy_units\", \"approx:10\") }}台，发放低保金{{ fig(\"dibao_paid\", \"wan:2\") }}万元。
+{% if value(\"petitions_military\") == 0 %}无涉军信访问题。{% endif %}
+## 二、项目建设
+
+农村公路{{ fig(\"projects_roads_count\") }}条{{ fig(\"projects_roads_budget\", \"wan\") }}万元（{% for v in villages(\"projects_roads_budget\", \"wan\") if v.value > 0 %}{{ v.name }}{{ v.text }}万元{% if not loop.last %}、{% endif %}{% endfor %}），先后{{ fig(\"projects_roads_count\", \"zh\") }}次。
+";
+
+/// The template output (Markdown with figures as links to their explanation).
+async fn markdown(db: &Db, data: &Data, source: &str) -> String {
+    let inds = indicator::builtin().expect("indicators");
+    let mut tx = db.read().await.expect("read");
+    let rd = render::gather(&mut tx, &inds, &data.defs, &year()).await.expect("gather");
+    let text = render::render(source, &rd).expect("render");
+    // What a reader sees parses out of it, figures as plain text.
+    let plain = render::render_markdown(source, &rd).expect("render");
+    assert!(!plain.contains("](/explain/"), "{plain}");
+    text
+}
+
+mod rendering {
+    use super::*;
+
+    both!(tiny_template, |db: Db| async move {
+        let data = seed(&db).await;
+        let md = markdown(&db, &data, TINY).await;
+        insta::assert_snapshot!("tiny_template", md);
+        let full = markdown(&db, &data, render::builtin_template("annual_summary").expect("builtin")).await;
+        assert!(full.starts_with("# 北斗溪镇人民政府2023年工作总结"), "{full}");
+        assert!(full.contains("[260余](/explain/machinery_subsidy_units?year=2023)"), "{full}");
+        assert!(full.contains("[3户4人](/explain/destitute_households?year=2023&with=destitute_people)"), "{full}");
+    });
+
+    /// The whole built-in summary is the same text on SQLite and PostgreSQL.
+    #[tokio::test]
+    async fn sqlite_and_postgres_identical() {
+        use taizhang_storage::testkit::TestDb;
+        use taizhang_storage::Engine;
+        let Some(pg) = TestDb::new(Engine::Postgres).await.expect("pg") else { return };
+        let lite = TestDb::new(Engine::Sqlite).await.expect("sqlite").expect("sqlite");
+        let mut outs = Vec::new();
+        for db in [&lite.db, &pg.db] {
+            let data = seed(db).await;
+            outs.push(markdown(db, &data, render::builtin_template("annual_summary").expect("builtin")).await);
+        }
+        assert_eq!(outs[0], outs[1]);
+    }
+}
