@@ -1,0 +1,157 @@
+//! Which columns a ledger's sheet has, for reading and for writing.
+
+use taizhang_domain::ledger::{FieldDef, FieldKind, LedgerDef, Sensitivity, SubjectKind, TextFormat};
+use taizhang_tabular::{ColumnSpec, OutKind};
+
+pub(crate) const SUBJECT_KEY: &str = "@subject";
+pub(crate) const PLACE_KEY: &str = "@place";
+pub(crate) const SEQ_KEY: &str = "@seq";
+pub(crate) const FIELD_PREFIX: &str = "f:";
+
+/// Header texts that name the record's subject, the first being what exports write.
+pub(crate) fn subject_labels(kind: SubjectKind) -> &'static [&'static str] {
+    match kind {
+        SubjectKind::Person => &["公民身份号码", "身份证号", "证件号码", "身份证号码"],
+        SubjectKind::Household => &["户编号", "户主身份证号"],
+        SubjectKind::Cadre => &["干部姓名", "姓名"],
+        SubjectKind::Organisation => &["单位名称", "统一社会信用代码"],
+        SubjectKind::Place => &["村", "所属村"],
+        SubjectKind::None => &[],
+    }
+}
+
+pub(crate) const PLACE_LABELS: &[&str] = &["所属村", "村", "村名"];
+pub(crate) const SEQ_LABELS: &[&str] = &["序号", "序"];
+
+/// Whether the ledger has its own place column (ledgers without a subject).
+pub(crate) fn has_place_column(def: &LedgerDef) -> bool {
+    def.subject == SubjectKind::None
+}
+
+/// Label, aliases, and each with the unit in brackets ("发放金额（元）").
+fn field_labels(f: &FieldDef) -> Vec<String> {
+    let mut v = vec![f.label.clone()];
+    v.extend(f.aliases.iter().cloned());
+    if !f.unit.is_empty() {
+        let with_unit: Vec<String> = v.iter().map(|l| format!("{l}（{}）", f.unit)).collect();
+        for l in with_unit {
+            if !v.contains(&l) {
+                v.push(l);
+            }
+        }
+    }
+    v
+}
+
+/// Specs for reading a ledger sheet: fields (retired ones too, so their columns are
+/// recognised), then the subject or place column, then 序号.
+pub(crate) fn ledger_specs(def: &LedgerDef) -> Vec<ColumnSpec> {
+    let mut specs: Vec<ColumnSpec> = def
+        .fields
+        .iter()
+        .map(|f| ColumnSpec { key: format!("{FIELD_PREFIX}{}", f.key), labels: field_labels(f) })
+        .collect();
+    let taken: Vec<String> = specs.iter().flat_map(|s| s.labels.iter().cloned()).collect();
+    let free = |labels: &[&str]| -> Vec<String> {
+        labels.iter().filter(|l| !taken.iter().any(|t| t == *l)).map(|l| l.to_string()).collect()
+    };
+    if def.subject != SubjectKind::None {
+        let labels = free(subject_labels(def.subject));
+        if !labels.is_empty() {
+            specs.push(ColumnSpec { key: SUBJECT_KEY.into(), labels });
+        }
+    }
+    if has_place_column(def) {
+        let labels = free(PLACE_LABELS);
+        if !labels.is_empty() {
+            specs.push(ColumnSpec { key: PLACE_KEY.into(), labels });
+        }
+    }
+    let seq = free(SEQ_LABELS);
+    if !seq.is_empty() {
+        specs.push(ColumnSpec { key: SEQ_KEY.into(), labels: seq });
+    }
+    specs
+}
+
+/// Digits that must stay text in a sheet.
+pub(crate) fn is_id_text(f: &FieldDef) -> bool {
+    f.kind == FieldKind::Text
+        && (f.format == Some(TextFormat::IdNumber)
+            || f.format == Some(TextFormat::Phone)
+            || f.sensitivity == Some(Sensitivity::IdNumber))
+}
+
+/// Whether a number in this field's column means Excel ate the digits of an ID number.
+pub(crate) fn is_id_number_field(f: &FieldDef) -> bool {
+    f.kind == FieldKind::Text && (f.format == Some(TextFormat::IdNumber) || f.sensitivity == Some(Sensitivity::IdNumber))
+}
+
+pub(crate) fn out_kind(f: &FieldDef) -> OutKind {
+    match f.kind {
+        FieldKind::Text if is_id_text(f) => OutKind::IdText,
+        FieldKind::Text | FieldKind::Month | FieldKind::MultiEnum => OutKind::Text,
+        FieldKind::Integer | FieldKind::Year => OutKind::Int,
+        FieldKind::Decimal => OutKind::Scaled(f.scale),
+        FieldKind::Money => OutKind::Money,
+        FieldKind::Date => OutKind::Date,
+        FieldKind::Enum => OutKind::Enum(f.options.clone()),
+        FieldKind::Boolean => OutKind::Bool,
+        FieldKind::Reference => match f.target {
+            Some(taizhang_domain::ledger::RefTarget::Person) => OutKind::IdText,
+            _ => OutKind::Text,
+        },
+    }
+}
+
+/// Filling notes for a template column.
+pub(crate) fn field_note(f: &FieldDef) -> String {
+    let mut parts = Vec::new();
+    parts.push(if f.required { "必填".to_string() } else { "选填".to_string() });
+    let hint = match f.kind {
+        FieldKind::Date => "日期，如 2023-01-05".to_string(),
+        FieldKind::Month => "月份，如 2023-07".to_string(),
+        FieldKind::Year => "年度，如 2023".to_string(),
+        FieldKind::Money => "金额（元），可带两位小数".to_string(),
+        FieldKind::Decimal => format!("数字，最多 {} 位小数", f.scale),
+        FieldKind::Integer => "整数".to_string(),
+        FieldKind::Boolean => "填「是」或「否」".to_string(),
+        FieldKind::Enum => format!("从下拉列表选择：{}", f.options.join("、")),
+        FieldKind::MultiEnum => format!("可多选，用「、」分隔：{}", f.options.join("、")),
+        FieldKind::Reference => match &f.target {
+            Some(taizhang_domain::ledger::RefTarget::Person) => "填身份证号（须已在人员库登记）".to_string(),
+            Some(taizhang_domain::ledger::RefTarget::Household) => "填户编号或户主身份证号".to_string(),
+            Some(taizhang_domain::ledger::RefTarget::Cadre) => "填干部姓名".to_string(),
+            Some(taizhang_domain::ledger::RefTarget::Organisation) => "填单位名称或统一社会信用代码".to_string(),
+            Some(taizhang_domain::ledger::RefTarget::Place) => "填村名或区划代码".to_string(),
+            _ => "填记录编号".to_string(),
+        },
+        FieldKind::Text => match f.format {
+            Some(TextFormat::IdNumber) => "18 位身份证号，末位可为 X".to_string(),
+            Some(TextFormat::Uscc) => "18 位统一社会信用代码".to_string(),
+            Some(TextFormat::Phone) => "手机号或带区号的固话".to_string(),
+            None => String::new(),
+        },
+    };
+    if !hint.is_empty() {
+        parts.push(hint);
+    }
+    if !f.unit.is_empty() {
+        parts.push(format!("单位：{}", f.unit));
+    }
+    if !f.help.trim().is_empty() {
+        parts.push(f.help.trim().to_string());
+    }
+    parts.join("；")
+}
+
+pub(crate) fn subject_note(kind: SubjectKind) -> &'static str {
+    match kind {
+        SubjectKind::Person => "必填；记录对象的身份证号（须已在人员库登记），请设为文本格式",
+        SubjectKind::Household => "必填；户编号或户主身份证号",
+        SubjectKind::Cadre => "必填；干部姓名",
+        SubjectKind::Organisation => "必填；单位名称或统一社会信用代码",
+        SubjectKind::Place => "必填；村名或区划代码",
+        SubjectKind::None => "",
+    }
+}

@@ -1,0 +1,201 @@
+//! Exporting a ledger to .xlsx or .csv, and blank templates, in the form import reads back.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+use taizhang_domain::ledger::{FieldDef, FieldKind, LedgerDef, RefTarget, SubjectKind};
+use taizhang_domain::period::Period;
+use taizhang_domain::value::{Record, Value};
+use taizhang_storage::records::{self, RecordQuery};
+use taizhang_storage::{ledgers, Arg, Db, Scope, Tx};
+use taizhang_tabular::{write_template, CsvOut, OutCell, OutColumn, OutKind, XlsxOut};
+
+use crate::columns::{field_note, has_place_column, out_kind, subject_labels, subject_note, PLACE_LABELS};
+use crate::progress::Progress;
+use crate::{ExchangeError, Result};
+
+/// Which records an export takes.
+#[derive(Debug, Clone, Default)]
+pub struct ExportQuery {
+    pub period: Option<Period>,
+    pub as_of: Option<NaiveDate>,
+}
+
+const PAGE: i64 = 5_000;
+
+/// The columns of an export: subject (or place), then every field, retired ones too.
+pub fn ledger_columns(def: &LedgerDef, for_template: bool) -> Vec<OutColumn> {
+    let mut cols = Vec::new();
+    if let Some(label) = subject_labels(def.subject).first() {
+        let kind = if def.subject == SubjectKind::Person { OutKind::IdText } else { OutKind::Text };
+        cols.push(OutColumn::new(label, kind).with_note(subject_note(def.subject)));
+    }
+    if has_place_column(def) {
+        cols.push(OutColumn::new(PLACE_LABELS[0], OutKind::Text).with_note("必填；村名（或「村/组」、区划代码）"));
+    }
+    for f in &def.fields {
+        if for_template && f.retired {
+            continue;
+        }
+        cols.push(OutColumn::new(&f.label, out_kind(f)).with_note(&field_note(f)));
+    }
+    cols
+}
+
+/// Writes a blank import template for the ledger.
+pub async fn write_ledger_template(db: &Db, key: &str, path: &Path) -> Result<()> {
+    let mut tx = db.read().await?;
+    let def = ledgers::get(&mut tx, key).await?;
+    drop(tx);
+    let cols = ledger_columns(&def, true);
+    write_template(path, &def.name, &cols, &format!("{}（导入模板）", def.name))?;
+    Ok(())
+}
+
+/// Reference texts by (target, id), looked up once each.
+struct Names {
+    cache: HashMap<(String, i64), String>,
+}
+
+impl Names {
+    async fn get(&mut self, tx: &mut Tx, target: &RefTarget, id: i64) -> Result<String> {
+        let key = (target.as_str(), id);
+        if let Some(s) = self.cache.get(&key) {
+            return Ok(s.clone());
+        }
+        let text = match target {
+            RefTarget::Person => one(tx, "SELECT id_number FROM persons WHERE id = $1", id).await?,
+            RefTarget::Household => one(tx, "SELECT number FROM households WHERE id = $1", id).await?,
+            RefTarget::Cadre => {
+                let name = one(tx, "SELECT name FROM cadres WHERE id = $1", id).await?;
+                let same = tx.fetch("SELECT id FROM cadres WHERE name = $1", &[Arg::Text(name.clone())]).await?;
+                if same.len() > 1 { format!("#{id}") } else { name }
+            }
+            RefTarget::Organisation => {
+                let row = tx.fetch_opt("SELECT name, uscc FROM organisations WHERE id = $1", &[Arg::Int(id)]).await?;
+                match row {
+                    Some(r) => {
+                        let name = r.text(0);
+                        let same = tx.fetch("SELECT id FROM organisations WHERE name = $1", &[Arg::Text(name.clone())]).await?;
+                        match (same.len(), r.opt_text(1)) {
+                            (1, _) => name,
+                            (_, Some(code)) if !code.is_empty() => code,
+                            _ => format!("#{id}"),
+                        }
+                    }
+                    None => format!("#{id}"),
+                }
+            }
+            RefTarget::Place => {
+                let row = tx
+                    .fetch_opt(
+                        "SELECT p.name, q.name, (SELECT COUNT(*) FROM places s WHERE s.name = p.name) FROM places p LEFT JOIN places q ON q.id = p.parent_id WHERE p.id = $1",
+                        &[Arg::Int(id)],
+                    )
+                    .await?;
+                match row {
+                    Some(r) if r.int(2) > 1 => match r.opt_text(1) {
+                        Some(parent) => format!("{parent}/{}", r.text(0)),
+                        None => r.text(0),
+                    },
+                    Some(r) => r.text(0),
+                    None => format!("#{id}"),
+                }
+            }
+            RefTarget::Ledger(_) => id.to_string(),
+        };
+        self.cache.insert(key, text.clone());
+        Ok(text)
+    }
+}
+
+async fn one(tx: &mut Tx, sql: &str, id: i64) -> Result<String> {
+    Ok(tx.fetch_opt(sql, &[Arg::Int(id)]).await?.map_or_else(|| format!("#{id}"), |r| r.text(0)))
+}
+
+async fn field_cell(tx: &mut Tx, names: &mut Names, f: &FieldDef, v: Option<&Value>) -> Result<OutCell> {
+    let Some(v) = v.filter(|v| !v.is_null()) else { return Ok(OutCell::Empty) };
+    Ok(match (f.kind, v) {
+        (FieldKind::Money, Value::Int(i)) => OutCell::Money(*i),
+        (FieldKind::Decimal, Value::Int(i)) => OutCell::Scaled { raw: *i, scale: f.scale },
+        (FieldKind::Integer | FieldKind::Year, Value::Int(i)) => OutCell::Int(*i),
+        (FieldKind::Date, Value::Date(d)) => OutCell::Date(*d),
+        (FieldKind::Boolean, Value::Bool(b)) => OutCell::Bool(*b),
+        (FieldKind::MultiEnum, Value::List(l)) => OutCell::Text(l.join("、")),
+        (FieldKind::Reference, Value::Int(id)) => match &f.target {
+            Some(t) => OutCell::Text(names.get(tx, t, *id).await?),
+            None => OutCell::Text(format!("#{id}")),
+        },
+        (_, Value::Text(s)) => OutCell::Text(s.clone()),
+        (_, Value::Int(i)) => OutCell::Int(*i),
+        (_, Value::Date(d)) => OutCell::Date(*d),
+        (_, Value::Bool(b)) => OutCell::Bool(*b),
+        (_, Value::List(l)) => OutCell::Text(l.join("、")),
+        (_, Value::Null) => OutCell::Empty,
+    })
+}
+
+async fn row_cells(tx: &mut Tx, names: &mut Names, def: &LedgerDef, r: &Record) -> Result<Vec<OutCell>> {
+    let mut cells = Vec::with_capacity(def.fields.len() + 1);
+    if let Some(t) = RefTarget::of_subject(def.subject) {
+        cells.push(match r.subject_id {
+            Some(id) => OutCell::Text(names.get(tx, &t, id).await?),
+            None => OutCell::Empty,
+        });
+    }
+    if has_place_column(def) {
+        cells.push(OutCell::Text(names.get(tx, &RefTarget::Place, r.place_id).await?));
+    }
+    for f in &def.fields {
+        cells.push(field_cell(tx, names, f, r.values.get(&f.key)).await?);
+    }
+    Ok(cells)
+}
+
+enum Out {
+    Xlsx(Box<XlsxOut>),
+    Csv(Box<CsvOut>),
+}
+
+/// Exports a ledger's records in scope to `path` (.xlsx or .csv); returns the row count.
+pub async fn export_ledger(db: &Db, scope: &Scope, key: &str, q: &ExportQuery, path: &Path, progress: bool) -> Result<u64> {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let mut tx = db.read().await?;
+    let def = ledgers::get(&mut tx, key).await?;
+    let cols = ledger_columns(&def, false);
+    let base = RecordQuery { period: q.period.clone(), as_of: q.as_of, ..Default::default() };
+    let total = records::count(&mut tx, &def, scope, &base).await?;
+    let mut out = match ext.as_str() {
+        "xlsx" => Out::Xlsx(Box::new(XlsxOut::create(path, &def.name, cols, Some(&def.name))?)),
+        "csv" => Out::Csv(Box::new(CsvOut::create(path, &cols)?)),
+        _ => return Err(ExchangeError::Usage(format!("导出文件应以 .xlsx 或 .csv 结尾：{}", path.display()))),
+    };
+    let mut names = Names { cache: HashMap::new() };
+    let mut p = Progress::new(Some(u64::try_from(total).unwrap_or(0)), "导出", progress);
+    let mut written = 0u64;
+    let mut offset = 0i64;
+    loop {
+        let page = RecordQuery { limit: Some(PAGE), offset: Some(offset), ..base.clone() };
+        let list = records::list(&mut tx, &def, scope, &page).await?;
+        for r in &list {
+            let cells = row_cells(&mut tx, &mut names, &def, r).await?;
+            match &mut out {
+                Out::Xlsx(x) => x.write_row(&cells)?,
+                Out::Csv(c) => c.write_row(&cells)?,
+            }
+            written += 1;
+            p.set(written);
+        }
+        if (list.len() as i64) < PAGE {
+            break;
+        }
+        offset += PAGE;
+    }
+    p.finish();
+    match out {
+        Out::Xlsx(x) => x.finish()?,
+        Out::Csv(c) => c.finish()?,
+    }
+    Ok(written)
+}

@@ -1,0 +1,493 @@
+//! Importing one file into a ledger or into the registry, in one transaction.
+
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
+use taizhang_domain::role::Actor;
+use taizhang_domain::value::{Record, RecordInput, Value, Values};
+use taizhang_domain::DomainError;
+use taizhang_storage::records::RecordQuery;
+use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
+use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, ReadError, SheetLayout, Source, XlsxOut, LIST_SHEET};
+
+use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY};
+use crate::convert::{cell_for_field, lookup_text, shown, Parsed};
+use crate::progress::Progress;
+use crate::{ExchangeError, Result};
+
+/// `--ledger persons` (or a sheet named 人员) imports into the registry.
+pub const PERSONS_TARGET: &str = "persons";
+pub(crate) const PERSONS_SHEET_NAMES: &[&str] = &["persons", "人员", "人员库", "人员信息", "花名册"];
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// Ledger key or name, or `persons`; `None`: recognised by sheet name.
+    pub ledger: Option<String>,
+    /// Validate everything, write nothing.
+    pub dry_run: bool,
+    /// Commit the good rows even when some are rejected.
+    pub partial: bool,
+    /// Draw a progress bar on stderr for big files (only when it is a terminal).
+    pub progress: bool,
+}
+
+/// Why one cell (or row) was refused.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    pub sheet: String,
+    /// Row number as Excel shows it.
+    pub row: u32,
+    /// Column letter and header, e.g. "F 发放金额"; empty for the row as a whole.
+    pub column: String,
+    pub value: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    New,
+    Updated,
+    Unchanged,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct ImportReport {
+    pub file: PathBuf,
+    pub sheet: String,
+    /// Ledger key, or `persons`.
+    pub target: String,
+    pub target_name: String,
+    pub read: usize,
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// One verdict per data row, in file order: (Excel row, verdict).
+    pub verdicts: Vec<(u32, Verdict)>,
+    pub rejections: Vec<Rejection>,
+    /// Columns of the file that match no field: (letter, header).
+    pub unknown_columns: Vec<(String, String)>,
+    pub warnings: Vec<String>,
+    /// Whether anything was written.
+    pub committed: bool,
+    pub dry_run: bool,
+    pub error_workbook: Option<PathBuf>,
+}
+
+impl ImportReport {
+    /// "读取 N 行：新增 a，更新 b，未变 c，拒绝 d"
+    pub fn summary(&self) -> String {
+        format!(
+            "读取 {} 行：新增 {}，更新 {}，未变 {}，拒绝 {}",
+            self.read, self.new, self.updated, self.unchanged, self.rejected
+        )
+    }
+
+    /// Every row has exactly one verdict.
+    pub fn balanced(&self) -> bool {
+        self.new + self.updated + self.unchanged + self.rejected == self.read && self.verdicts.len() == self.read
+    }
+
+    pub(crate) fn record(&mut self, row: u32, v: Verdict) {
+        match v {
+            Verdict::New => self.new += 1,
+            Verdict::Updated => self.updated += 1,
+            Verdict::Unchanged => self.unchanged += 1,
+            Verdict::Rejected => self.rejected += 1,
+        }
+        self.verdicts.push((row, v));
+    }
+}
+
+/// Where a spec's column sits, for messages: "F 发放金额".
+pub(crate) struct Columns {
+    pub(crate) specs: Vec<ColumnSpec>,
+    names: Vec<String>,
+}
+
+impl Columns {
+    pub(crate) fn new(specs: Vec<ColumnSpec>, layout: &SheetLayout) -> Columns {
+        let mut names: Vec<String> = specs.iter().map(|s| s.display_label().to_string()).collect();
+        for b in &layout.columns {
+            if let Some(n) = names.get_mut(b.spec) {
+                *n = format!("{} {}", b.letter, b.header);
+            }
+        }
+        Columns { specs, names }
+    }
+
+    pub(crate) fn index(&self, key: &str) -> Option<usize> {
+        self.specs.iter().position(|s| s.key == key)
+    }
+
+    pub(crate) fn name(&self, i: usize) -> String {
+        self.names.get(i).cloned().unwrap_or_default()
+    }
+}
+
+/// Collects the rejections of one row.
+pub(crate) struct RowErrors<'a> {
+    pub(crate) sheet: &'a str,
+    pub(crate) row: &'a RawRow,
+    pub(crate) cols: &'a Columns,
+    pub(crate) list: Vec<Rejection>,
+}
+
+impl RowErrors<'_> {
+    pub(crate) fn at(&mut self, spec: Option<usize>, reason: impl Into<String>) {
+        let (column, value) = match spec {
+            Some(i) => (self.cols.name(i), self.row.cells.get(i).map(shown).unwrap_or_default()),
+            None => (String::new(), String::new()),
+        };
+        self.list.push(Rejection { sheet: self.sheet.to_string(), row: self.row.excel_row, column, value, reason: reason.into() });
+    }
+
+    pub(crate) fn by_key(&mut self, key: &str, reason: impl Into<String>) {
+        let i = self.cols.index(key);
+        self.at(i, reason);
+    }
+
+    /// A lookup in column `i` failed.
+    pub(crate) fn store_at(&mut self, e: StoreError, i: usize) -> Result<()> {
+        match e {
+            StoreError::Domain(_) | StoreError::Database(_) | StoreError::Connect(_) | StoreError::Internal(_) => self.store(e),
+            other => {
+                self.at(Some(i), other.to_string());
+                Ok(())
+            }
+        }
+    }
+
+    /// Maps a storage refusal onto the columns it names.
+    pub(crate) fn store(&mut self, e: StoreError) -> Result<()> {
+        match e {
+            StoreError::Domain(DomainError::Fields(list)) => {
+                for fe in list {
+                    let key = match fe.key.as_str() {
+                        "subject_id" => SUBJECT_KEY.to_string(),
+                        "place_id" => PLACE_KEY.to_string(),
+                        k => format!("{FIELD_PREFIX}{k}"),
+                    };
+                    match self.cols.index(&key) {
+                        Some(i) => self.at(Some(i), fe.reason),
+                        None => self.at(None, fe.to_string()),
+                    }
+                }
+                Ok(())
+            }
+            StoreError::Database(_) | StoreError::Connect(_) | StoreError::Internal(_) | StoreError::NewerDatabase(_) => {
+                Err(e.into())
+            }
+            other => {
+                self.at(None, other.to_string());
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Runs `f` inside a savepoint, so a refused write leaves the transaction usable
+/// (PostgreSQL aborts a transaction on any failed statement).
+pub(crate) async fn savepoint<T>(tx: &mut Tx, r: std::result::Result<T, StoreError>) -> Result<std::result::Result<T, StoreError>> {
+    match &r {
+        Ok(_) => tx.exec_script("RELEASE SAVEPOINT taizhang_row").await?,
+        Err(_) => tx.exec_script("ROLLBACK TO SAVEPOINT taizhang_row; RELEASE SAVEPOINT taizhang_row").await?,
+    }
+    Ok(r)
+}
+
+enum Target {
+    Ledger(Box<LedgerDef>),
+    Persons,
+}
+
+fn is_persons(s: &str) -> bool {
+    PERSONS_SHEET_NAMES.contains(&s.trim())
+}
+
+/// Picks the sheet and what it goes into.
+async fn choose(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(String, Target)> {
+    let sheets: Vec<String> = source.sheet_names().into_iter().filter(|s| s != LIST_SHEET).collect();
+    let first = sheets.first().cloned().ok_or_else(|| ExchangeError::Usage("文件中没有工作表".into()))?;
+    match ledger {
+        Some(l) if is_persons(l) => {
+            let sheet = sheets.iter().find(|s| is_persons(s)).cloned().unwrap_or(first);
+            Ok((sheet, Target::Persons))
+        }
+        Some(l) => {
+            let all = ledgers::all(tx).await?;
+            let def = all
+                .into_iter()
+                .find(|d| d.key == l.trim() || d.name == l.trim())
+                .ok_or_else(|| ExchangeError::Usage(format!("没有台账「{l}」")))?;
+            let sheet = sheets.iter().find(|s| s.trim() == def.name || s.trim() == def.key).cloned().unwrap_or(first);
+            Ok((sheet, Target::Ledger(Box::new(def))))
+        }
+        None => {
+            let all = ledgers::all(tx).await?;
+            for s in &sheets {
+                if is_persons(s) {
+                    return Ok((s.clone(), Target::Persons));
+                }
+                if let Some(d) = all.iter().find(|d| d.name == s.trim() || d.key == s.trim()) {
+                    return Ok((s.clone(), Target::Ledger(Box::new(d.clone()))));
+                }
+            }
+            Err(ExchangeError::Usage(format!(
+                "无法从工作表名（{}）认出要导入哪个台账，请用 --ledger 指定台账键或名称（人员库为 persons）",
+                sheets.join("、")
+            )))
+        }
+    }
+}
+
+/// Reads the whole sheet (rows are small; the database work that follows is async).
+pub(crate) fn read_rows(source: &mut Source, sheet: &str, specs: &[ColumnSpec], progress: bool) -> Result<(SheetLayout, Vec<RawRow>)> {
+    let mut rows = Vec::new();
+    let mut p = Progress::new(None, "读取", progress);
+    let mut on_row = |r: RawRow| -> std::result::Result<(), std::convert::Infallible> {
+        rows.push(r);
+        p.set(rows.len() as u64);
+        Ok(())
+    };
+    let layout = source.read_sheet(sheet, specs, &mut on_row).map_err(|e| match e {
+        ReadError::Tabular(t) => ExchangeError::Tabular(t),
+        ReadError::Callback(never) => match never {},
+    })?;
+    p.finish();
+    Ok((layout, rows))
+}
+
+/// Imports one file. Row problems become verdicts; only what stops the whole file is an error.
+pub async fn import_file(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    path: &Path,
+    opts: &ImportOptions,
+    today: NaiveDate,
+) -> Result<ImportReport> {
+    let mut source = taizhang_tabular::open(path)?;
+    let mut tx = db.begin().await?;
+    let (sheet, target) = choose(&mut tx, &source, opts.ledger.as_deref()).await?;
+    let mut report = ImportReport { file: path.to_path_buf(), sheet: sheet.clone(), dry_run: opts.dry_run, ..Default::default() };
+    match target {
+        Target::Ledger(def) => {
+            report.target = def.key.clone();
+            report.target_name = def.name.clone();
+            let specs = ledger_specs(&def);
+            let (layout, rows) = read_rows(&mut source, &sheet, &specs, opts.progress)?;
+            let cols = Columns::new(specs, &layout);
+            note_layout(&mut report, &layout);
+            if let Some(r) = def.fields.iter().find(|f| f.retired && cols.index(&format!("{FIELD_PREFIX}{}", f.key)).is_some_and(|i| layout.columns.iter().any(|b| b.spec == i))) {
+                report.warnings.push(format!("「{}」已停用，该列的值不导入", r.label));
+            }
+            let mut p = Progress::new(Some(rows.len() as u64), "导入", opts.progress);
+            for (n, row) in rows.iter().enumerate() {
+                let (v, errs) = ledger_row(&mut tx, &def, actor, scope, &sheet, row, &cols, today).await?;
+                report.read += 1;
+                report.record(row.excel_row, v);
+                report.rejections.extend(errs);
+                p.set(n as u64 + 1);
+            }
+            p.finish();
+        }
+        Target::Persons => {
+            report.target = PERSONS_TARGET.into();
+            report.target_name = "人员库".into();
+            crate::registry::import_persons(&mut tx, actor, scope, &mut source, &sheet, &mut report, opts.progress, today).await?;
+        }
+    }
+    assert!(report.balanced(), "每一行都应有且只有一个结论：{}", report.summary());
+    let write = !opts.dry_run && (report.rejected == 0 || opts.partial);
+    if write {
+        tx.commit().await?;
+        report.committed = true;
+    } else {
+        drop(tx);
+    }
+    if !report.rejections.is_empty() {
+        report.error_workbook = Some(write_error_workbook(path, &report.rejections)?);
+    }
+    Ok(report)
+}
+
+pub(crate) fn note_layout(report: &mut ImportReport, layout: &SheetLayout) {
+    report.unknown_columns = layout.unknown_columns.clone();
+    for (letter, header) in &layout.unknown_columns {
+        report.warnings.push(format!("第 {letter} 列「{header}」对应不到任何字段，未导入"));
+    }
+}
+
+/// `<stem>.错误清单.xlsx` beside the input.
+fn write_error_workbook(input: &Path, list: &[Rejection]) -> Result<PathBuf> {
+    let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "导入".into());
+    let out = input.with_file_name(format!("{stem}.错误清单.xlsx"));
+    let columns = vec![
+        OutColumn::new("工作表", OutKind::Text),
+        OutColumn::new("行号", OutKind::Int),
+        OutColumn::new("列", OutKind::Text),
+        OutColumn::new("值", OutKind::IdText),
+        OutColumn::new("原因", OutKind::Text),
+    ];
+    let mut x = XlsxOut::create(&out, "错误清单", columns, Some("导入错误清单"))?;
+    for r in list {
+        x.write_row(&[
+            taizhang_tabular::OutCell::Text(r.sheet.clone()),
+            taizhang_tabular::OutCell::Int(i64::from(r.row)),
+            taizhang_tabular::OutCell::Text(r.column.clone()),
+            taizhang_tabular::OutCell::Text(r.value.clone()),
+            taizhang_tabular::OutCell::Text(r.reason.clone()),
+        ])?;
+    }
+    x.finish()?;
+    Ok(out)
+}
+
+/// The stored record the row's natural key names. Unlike a form, a sheet leaves optional key
+/// fields blank (发放类别 empty means 正常发放), so a blank key part matches a record whose
+/// part is empty too; otherwise the same file imported twice would double its rows.
+async fn find_existing(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    scope: &Scope,
+    subject_id: Option<i64>,
+    values: &Values,
+) -> std::result::Result<Option<Record>, StoreError> {
+    let mut q = RecordQuery::default();
+    let mut blank = Vec::new();
+    for k in &def.natural_key {
+        if k == "subject" {
+            match subject_id {
+                Some(s) => q.subject_id = Some(s),
+                None => return Ok(None),
+            }
+        } else {
+            match values.get(k) {
+                Some(v) if !v.is_null() => q.equals.push((k.clone(), v.clone())),
+                _ => blank.push(k.as_str()),
+            }
+        }
+    }
+    if blank.is_empty() {
+        return records::find_by_natural_key(tx, def, scope, subject_id, values).await;
+    }
+    if q.equals.is_empty() && q.subject_id.is_none() {
+        return Ok(None);
+    }
+    let mut found: Vec<Record> = records::list(tx, def, scope, &q)
+        .await?
+        .into_iter()
+        .filter(|r| blank.iter().all(|k| r.values.get(*k).is_none_or(Value::is_null)))
+        .collect();
+    match found.len() {
+        0 => Ok(None),
+        1 => Ok(found.pop()),
+        _ => Err(StoreError::Conflict(format!("「{}」中有多条记录的识别字段相同，无法确定要更新哪一条", def.name))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn ledger_row(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    sheet: &str,
+    row: &RawRow,
+    cols: &Columns,
+    today: NaiveDate,
+) -> Result<(Verdict, Vec<Rejection>)> {
+    let mut errs = RowErrors { sheet, row, cols, list: Vec::new() };
+    let mut values = Values::new();
+    let mut subject_id = None;
+    let mut place_id = None;
+    for (i, spec) in cols.specs.iter().enumerate() {
+        let cell = row.cells.get(i).unwrap_or(&Cell::Empty);
+        if spec.key == SEQ_KEY {
+            continue;
+        }
+        if spec.key == SUBJECT_KEY || spec.key == PLACE_KEY {
+            let target = if spec.key == SUBJECT_KEY { RefTarget::of_subject(def.subject) } else { Some(RefTarget::Place) };
+            let Some(target) = target else { continue };
+            let text = match lookup_text(cell, target == RefTarget::Person) {
+                Ok(Some(t)) => t,
+                Ok(None) => continue,
+                Err(reason) => {
+                    errs.at(Some(i), reason);
+                    continue;
+                }
+            };
+            match refs::resolve(tx, scope, &target, &text).await {
+                Ok(id) if spec.key == SUBJECT_KEY => subject_id = Some(id),
+                Ok(id) => place_id = Some(id),
+                Err(e) => errs.store_at(e, i)?,
+            }
+            continue;
+        }
+        let Some(f) = spec.key.strip_prefix(FIELD_PREFIX).and_then(|k| def.field(k)) else { continue };
+        if f.retired {
+            continue;
+        }
+        match cell_for_field(f, cell, today) {
+            Ok(Parsed::Blank) => {}
+            Ok(Parsed::Value(v)) => {
+                values.insert(f.key.clone(), v);
+            }
+            Ok(Parsed::Lookup(text)) => {
+                let Some(target) = f.target.as_ref() else { continue };
+                match refs::resolve(tx, scope, target, &text).await {
+                    Ok(id) => {
+                        values.insert(f.key.clone(), Value::Int(id));
+                    }
+                    Err(e) => errs.store_at(e, i)?,
+                }
+            }
+            Err(reason) => errs.at(Some(i), reason),
+        }
+    }
+    if def.subject != SubjectKind::None && subject_id.is_none() && errs.list.is_empty() {
+        errs.by_key(SUBJECT_KEY, format!("必须填写记录对象（{}）", def.subject.label()));
+    }
+    if def.subject == SubjectKind::None && place_id.is_none() && errs.list.is_empty() {
+        errs.by_key(PLACE_KEY, "必须填写所属村");
+    }
+    if !errs.list.is_empty() {
+        return Ok((Verdict::Rejected, errs.list));
+    }
+    let existing = match find_existing(tx, def, scope, subject_id, &values).await {
+        Ok(r) => r,
+        Err(e) => {
+            errs.store(e)?;
+            return Ok((Verdict::Rejected, errs.list));
+        }
+    };
+    let outcome = match existing {
+        Some(rec) => {
+            let changes: Values = values.into_iter().filter(|(k, v)| rec.values.get(k) != Some(v)).collect();
+            if changes.is_empty() {
+                return Ok((Verdict::Unchanged, Vec::new()));
+            }
+            tx.exec_script("SAVEPOINT taizhang_row").await?;
+            let r = records::update(tx, def, actor, scope, rec.id, rec.row_version, changes, today).await;
+            savepoint(tx, r).await?.map(|_| Verdict::Updated)
+        }
+        None => {
+            let input = RecordInput { place_id, subject_id, concerns_year: None, values };
+            tx.exec_script("SAVEPOINT taizhang_row").await?;
+            let r = records::create(tx, def, actor, scope, input, today).await;
+            savepoint(tx, r).await?.map(|_| Verdict::New)
+        }
+    };
+    match outcome {
+        Ok(v) => Ok((v, Vec::new())),
+        Err(e) => {
+            errs.store(e)?;
+            Ok((Verdict::Rejected, errs.list))
+        }
+    }
+}
+

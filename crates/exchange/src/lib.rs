@@ -1,0 +1,34 @@
+//! Import and export of ledgers and the registry: Excel and CSV in and out, losing nothing.
+//!
+//! Every imported row goes through the same storage functions as a form save (validation,
+//! references, scope, audit), the whole file in one transaction. Every row gets a verdict;
+//! rejected rows name the sheet, the Excel row, the column and the reason in Chinese.
+
+mod columns;
+mod convert;
+mod export;
+mod import;
+mod progress;
+mod registry;
+
+pub use export::{export_ledger, ledger_columns, write_ledger_template, ExportQuery};
+pub use import::{import_file, ImportOptions, ImportReport, Rejection, Verdict, PERSONS_TARGET};
+
+use taizhang_storage::StoreError;
+use taizhang_tabular::TabularError;
+
+/// Rows above which a progress bar is drawn (when stderr is a terminal).
+pub const PROGRESS_THRESHOLD: u64 = 5_000;
+
+/// What stops an import or export as a whole (row problems are verdicts, not errors).
+#[derive(Debug, thiserror::Error)]
+pub enum ExchangeError {
+    #[error(transparent)]
+    Tabular(#[from] TabularError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Usage(String),
+}
+
+pub type Result<T, E = ExchangeError> = std::result::Result<T, E>;

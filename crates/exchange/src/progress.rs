@@ -1,0 +1,58 @@
+//! Progress on stderr for big files: a bar with rows/s and ETA when the total is known,
+//! otherwise a spinner with a count. Hidden when stderr is not a terminal.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use crate::PROGRESS_THRESHOLD;
+
+pub(crate) struct Progress {
+    bar: Option<ProgressBar>,
+    enabled: bool,
+    message: &'static str,
+}
+
+impl Progress {
+    /// A progress display for `total` rows (None: unknown), shown only above the threshold.
+    pub(crate) fn new(total: Option<u64>, message: &'static str, enabled: bool) -> Progress {
+        let enabled = enabled && std::io::stderr().is_terminal();
+        let mut p = Progress { bar: None, enabled, message };
+        if let Some(t) = total {
+            if t > PROGRESS_THRESHOLD && enabled {
+                let bar = ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr());
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{msg} [{bar:40}] {pos}/{len} 行 {per_sec} 预计剩余 {eta}",
+                ) {
+                    bar.set_style(style.progress_chars("=> "));
+                }
+                bar.set_message(message);
+                p.bar = Some(bar);
+            }
+        }
+        p
+    }
+
+    /// Moves to `pos` rows done; a spinner appears once an unknown total passes the threshold.
+    pub(crate) fn set(&mut self, pos: u64) {
+        if self.bar.is_none() && self.enabled && pos > PROGRESS_THRESHOLD {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {pos} 行 {per_sec}") {
+                bar.set_style(style);
+            }
+            bar.set_message(self.message);
+            bar.enable_steady_tick(Duration::from_millis(120));
+            self.bar = Some(bar);
+        }
+        if let Some(b) = &self.bar {
+            b.set_position(pos);
+        }
+    }
+
+    pub(crate) fn finish(self) {
+        if let Some(b) = self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
