@@ -6,6 +6,8 @@ use taizhang_tabular::{ColumnSpec, OutKind};
 pub(crate) const SUBJECT_KEY: &str = "@subject";
 pub(crate) const PLACE_KEY: &str = "@place";
 pub(crate) const SEQ_KEY: &str = "@seq";
+pub(crate) const YEAR_KEY: &str = "@concerns_year";
+pub(crate) const YEAR_LABELS: &[&str] = &["所属年度", "所缴年度"];
 pub(crate) const FIELD_PREFIX: &str = "f:";
 
 /// Header texts that name the record's subject, the first being what exports write.
@@ -65,6 +67,12 @@ pub(crate) fn ledger_specs(def: &LedgerDef) -> Vec<ColumnSpec> {
         let labels = free(PLACE_LABELS);
         if !labels.is_empty() {
             specs.push(ColumnSpec { key: PLACE_KEY.into(), labels });
+        }
+    }
+    if def.concerns_year {
+        let labels = free(YEAR_LABELS);
+        if !labels.is_empty() {
+            specs.push(ColumnSpec { key: YEAR_KEY.into(), labels });
         }
     }
     let seq = free(SEQ_LABELS);

@@ -11,7 +11,7 @@ use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{ledgers, Arg, Db, Scope, Tx};
 use taizhang_tabular::{write_template, CsvOut, OutCell, OutColumn, OutKind, XlsxOut};
 
-use crate::columns::{field_note, has_place_column, out_kind, subject_labels, subject_note, PLACE_LABELS};
+use crate::columns::{field_note, has_place_column, out_kind, subject_labels, subject_note, PLACE_LABELS, YEAR_LABELS};
 use crate::progress::Progress;
 use crate::{ExchangeError, Result};
 
@@ -34,6 +34,9 @@ pub fn ledger_columns(def: &LedgerDef, for_template: bool) -> Vec<OutColumn> {
     if has_place_column(def) {
         cols.push(OutColumn::new(PLACE_LABELS[0], OutKind::Text).with_note("必填；村名（或「村/组」、区划代码）"));
     }
+    if def.concerns_year {
+        cols.push(OutColumn::new(YEAR_LABELS[0], OutKind::Int).with_note("选填；记录所涉年度与发生年度不同时填写，如 2024"));
+    }
     for f in &def.fields {
         if for_template && f.retired {
             continue;
@@ -43,10 +46,20 @@ pub fn ledger_columns(def: &LedgerDef, for_template: bool) -> Vec<OutColumn> {
     cols
 }
 
-/// Writes a blank import template for the ledger.
+/// A ledger by key or by its Chinese name.
+pub(crate) async fn ledger_by_key_or_name(tx: &mut Tx, s: &str) -> Result<LedgerDef> {
+    let s = s.trim();
+    ledgers::all(tx)
+        .await?
+        .into_iter()
+        .find(|d| d.key == s || d.name == s)
+        .ok_or_else(|| ExchangeError::Usage(format!("没有台账「{s}」（可用 ledgers 命令查看台账键和名称）")))
+}
+
+/// Writes a blank import template for the ledger (key or name).
 pub async fn write_ledger_template(db: &Db, key: &str, path: &Path) -> Result<()> {
     let mut tx = db.read().await?;
-    let def = ledgers::get(&mut tx, key).await?;
+    let def = ledger_by_key_or_name(&mut tx, key).await?;
     drop(tx);
     let cols = ledger_columns(&def, true);
     write_template(path, &def.name, &cols, &format!("{}（导入模板）", def.name))?;
@@ -147,6 +160,9 @@ async fn row_cells(tx: &mut Tx, names: &mut Names, def: &LedgerDef, r: &Record) 
     if has_place_column(def) {
         cells.push(OutCell::Text(names.get(tx, &RefTarget::Place, r.place_id).await?));
     }
+    if def.concerns_year {
+        cells.push(r.concerns_year.map_or(OutCell::Empty, |y| OutCell::Int(i64::from(y))));
+    }
     for f in &def.fields {
         cells.push(field_cell(tx, names, f, r.values.get(&f.key)).await?);
     }
@@ -158,11 +174,11 @@ enum Out {
     Csv(Box<CsvOut>),
 }
 
-/// Exports a ledger's records in scope to `path` (.xlsx or .csv); returns the row count.
+/// Exports a ledger's records (key or name) in scope to `path` (.xlsx or .csv); returns the row count.
 pub async fn export_ledger(db: &Db, scope: &Scope, key: &str, q: &ExportQuery, path: &Path, progress: bool) -> Result<u64> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     let mut tx = db.read().await?;
-    let def = ledgers::get(&mut tx, key).await?;
+    let def = ledger_by_key_or_name(&mut tx, key).await?;
     let cols = ledger_columns(&def, false);
     let base = RecordQuery { period: q.period.clone(), as_of: q.as_of, ..Default::default() };
     let total = records::count(&mut tx, &def, scope, &base).await?;

@@ -11,7 +11,7 @@ use taizhang_storage::records::RecordQuery;
 use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, ReadError, SheetLayout, Source, XlsxOut, LIST_SHEET};
 
-use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY};
+use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
 use crate::convert::{cell_for_field, lookup_text, shown, Parsed};
 use crate::progress::Progress;
 use crate::{ExchangeError, Result};
@@ -218,11 +218,7 @@ async fn choose(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(S
             Ok((sheet, Target::Persons))
         }
         Some(l) => {
-            let all = ledgers::all(tx).await?;
-            let def = all
-                .into_iter()
-                .find(|d| d.key == l.trim() || d.name == l.trim())
-                .ok_or_else(|| ExchangeError::Usage(format!("没有台账「{l}」")))?;
+            let def = crate::export::ledger_by_key_or_name(tx, l).await?;
             let sheet = sheets.iter().find(|s| s.trim() == def.name || s.trim() == def.key).cloned().unwrap_or(first);
             Ok((sheet, Target::Ledger(Box::new(def))))
         }
@@ -347,6 +343,20 @@ fn write_error_workbook(input: &Path, list: &[Rejection]) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// 所属年度: 2024, "2024", "2024年".
+fn year_of(cell: &Cell) -> std::result::Result<Option<i32>, String> {
+    let text = match lookup_text(cell, false)? {
+        Some(t) => t,
+        None => return Ok(None),
+    };
+    text.trim_end_matches('年')
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1949..=2100).contains(y))
+        .map(Some)
+        .ok_or_else(|| format!("「{text}」不是年份，应写作 2024"))
+}
+
 /// The stored record the row's natural key names. Unlike a form, a sheet leaves optional key
 /// fields blank (发放类别 empty means 正常发放), so a blank key part matches a record whose
 /// part is empty too; otherwise the same file imported twice would double its rows.
@@ -405,9 +415,17 @@ async fn ledger_row(
     let mut values = Values::new();
     let mut subject_id = None;
     let mut place_id = None;
+    let mut concerns_year = None;
     for (i, spec) in cols.specs.iter().enumerate() {
         let cell = row.cells.get(i).unwrap_or(&Cell::Empty);
         if spec.key == SEQ_KEY {
+            continue;
+        }
+        if spec.key == YEAR_KEY {
+            match year_of(cell) {
+                Ok(y) => concerns_year = y,
+                Err(reason) => errs.at(Some(i), reason),
+            }
             continue;
         }
         if spec.key == SUBJECT_KEY || spec.key == PLACE_KEY {
@@ -467,6 +485,11 @@ async fn ledger_row(
     };
     let outcome = match existing {
         Some(rec) => {
+            if concerns_year.is_some_and(|y| rec.concerns_year != Some(y)) {
+                let stored = rec.concerns_year.map_or_else(|| "未填".to_string(), |y| y.to_string());
+                errs.by_key(YEAR_KEY, format!("与已登记记录的所属年度（{stored}）不同；所属年度不能通过导入修改"));
+                return Ok((Verdict::Rejected, errs.list));
+            }
             let changes: Values = values.into_iter().filter(|(k, v)| rec.values.get(k) != Some(v)).collect();
             if changes.is_empty() {
                 return Ok((Verdict::Unchanged, Vec::new()));
@@ -476,7 +499,7 @@ async fn ledger_row(
             savepoint(tx, r).await?.map(|_| Verdict::Updated)
         }
         None => {
-            let input = RecordInput { place_id, subject_id, concerns_year: None, values };
+            let input = RecordInput { place_id, subject_id, concerns_year, values };
             tx.exec_script("SAVEPOINT taizhang_row").await?;
             let r = records::create(tx, def, actor, scope, input, today).await;
             savepoint(tx, r).await?.map(|_| Verdict::New)

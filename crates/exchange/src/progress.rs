@@ -4,7 +4,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
 use crate::PROGRESS_THRESHOLD;
 
@@ -23,9 +23,9 @@ impl Progress {
             if t > PROGRESS_THRESHOLD && enabled {
                 let bar = ProgressBar::with_draw_target(Some(t), ProgressDrawTarget::stderr());
                 if let Ok(style) = ProgressStyle::with_template(
-                    "{msg} [{bar:40}] {pos}/{len} 行 {per_sec} 预计剩余 {eta}",
+                    "{msg} [{bar:40}] {pos}/{len} 行 {rate} 预计剩余 {eta}",
                 ) {
-                    bar.set_style(style.progress_chars("=> "));
+                    bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
                 }
                 bar.set_message(message);
                 p.bar = Some(bar);
@@ -37,11 +37,14 @@ impl Progress {
     /// Moves to `pos` rows done; a spinner appears once an unknown total passes the threshold.
     pub(crate) fn set(&mut self, pos: u64) {
         if self.bar.is_none() && self.enabled && pos > PROGRESS_THRESHOLD {
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {pos} 行 {per_sec}") {
-                bar.set_style(style);
+            // Hidden until set up, so the first frame already shows the count.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+            if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} {pos} 行 {rate}") {
+                bar.set_style(style.with_key("rate", rate));
             }
             bar.set_message(self.message);
+            bar.set_position(pos);
+            bar.set_draw_target(ProgressDrawTarget::stderr());
             bar.enable_steady_tick(Duration::from_millis(120));
             self.bar = Some(bar);
         }
@@ -55,4 +58,9 @@ impl Progress {
             b.finish_and_clear();
         }
     }
+}
+
+/// "1234 行/秒", without the decimals indicatif's own `{per_sec}` prints.
+fn rate(state: &ProgressState, w: &mut dyn std::fmt::Write) {
+    let _ = write!(w, "{:.0} 行/秒", state.per_sec());
 }

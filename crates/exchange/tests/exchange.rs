@@ -200,7 +200,7 @@ both!(gbk_csv_with_household_subject, |db: Db| async move {
     let (bytes, _, bad) = encoding_rs::GBK.encode(&text);
     assert!(!bad);
     std::fs::write(&path, &bytes).expect("write");
-    let r = run(&db, &path, &opts(Some("dibao_payments"))).await;
+    let r = run(&db, &path, &opts(Some("低保金发放台账"))).await;
     assert_eq!((r.new, r.rejected), (2, 0), "{:?}", r.rejections);
     let mut tx = db.read().await.expect("read");
     let def = ledgers::get(&mut tx, "dibao_payments").await.expect("def");
@@ -372,6 +372,20 @@ both!(export_imports_back_unchanged, |db: Db| async move {
             ..Default::default()
         }).await;
     }
+    add(&db, "insurance_contributions", RecordInput {
+        subject_id: Some(head.id),
+        concerns_year: Some(2024),
+        values: vals(&[
+            ("scheme", tx("城乡居民基本医疗保险")),
+            ("paid_on", Value::Date(d("2023-10-08"))),
+            ("amount", Value::Int(38_000)),
+            ("grade", tx("380元档")),
+            ("payer", tx("个人缴纳")),
+            ("receipt_no", tx("0043000012345678")),
+            ("remarks", tx("代收")),
+        ]),
+        ..Default::default()
+    }).await;
     // Optional fields blank, including 发放类别, part of the natural key.
     add(&db, "dibao_payments", RecordInput {
         subject_id: Some(hid),
@@ -381,6 +395,7 @@ both!(export_imports_back_unchanged, |db: Db| async move {
     let dir = dir();
     round_trip(&db, dir.path(), "monitoring", 1).await;
     round_trip(&db, dir.path(), "hazards", 1).await;
+    round_trip(&db, dir.path(), "insurance_contributions", 1).await;
     round_trip(&db, dir.path(), "dibao_payments", 3).await;
 
     // Filtered by period: only August.
@@ -390,7 +405,7 @@ both!(export_imports_back_unchanged, |db: Db| async move {
 
     // A template imports as an empty file (no rows, nothing rejected).
     let tp = dir.path().join("模板.xlsx");
-    write_ledger_template(&db, "hazards", &tp).await.expect("template");
+    write_ledger_template(&db, "安全隐患排查整治台账", &tp).await.expect("template");
     let r = run(&db, &tp, &opts(None)).await;
     assert_eq!((r.read, r.rejected), (0, 0), "{:?}", r.rejections);
 });
