@@ -15,6 +15,7 @@ pub mod places;
 pub mod records;
 pub mod refs;
 pub mod scope;
+pub mod sessions;
 pub mod settings;
 pub mod sql;
 pub mod testkit;
