@@ -115,6 +115,39 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 导入 Excel（.xlsx/.xls）或 CSV 文件到台账或人口库（默认整文件要么全部导入要么不导入）
+    Import {
+        /// 一个或多个文件
+        #[arg(required = true)]
+        files: Vec<String>,
+        /// 台账键（不填则按工作表名识别；persons/households/cadres/organisations 为人口库）
+        #[arg(long)]
+        ledger: Option<String>,
+        /// 只校验，不写入
+        #[arg(long)]
+        dry_run: bool,
+        /// 写入正确的行，报告错误的行
+        #[arg(long)]
+        partial: bool,
+    },
+    /// 导出台账为 .xlsx 或 .csv
+    Export {
+        /// 台账键
+        ledger: String,
+        #[command(flatten)]
+        period: PeriodArgs,
+        /// 输出文件（.xlsx 或 .csv）
+        #[arg(short, long)]
+        output: String,
+    },
+    /// 生成台账的空白导入模板（.xlsx）
+    Template {
+        /// 台账键
+        ledger: String,
+        /// 输出文件
+        #[arg(short, long)]
+        output: String,
+    },
     /// 查看操作日志
     Audit {
         #[arg(long)]

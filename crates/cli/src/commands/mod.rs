@@ -1,6 +1,7 @@
 //! One function per command. Each opens the context, does its work in one transaction where
 //! it writes, and prints a Chinese summary (or JSON with `--json`).
 
+mod exchange;
 mod ledgers;
 mod records;
 mod registry;
@@ -31,6 +32,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check { period, json } => reports::check(&ctx, period, json).await,
         Command::Report { period, template, output } => reports::report(&ctx, period, template, &output).await,
         Command::Explain { indicator, period, limit, json } => reports::explain(&ctx, &indicator, period, limit, json).await,
+        Command::Import { files, ledger, dry_run, partial } => exchange::import(&ctx, files, ledger, dry_run, partial).await,
+        Command::Export { ledger, period, output } => exchange::export(&ctx, ledger, period, output).await,
+        Command::Template { ledger, output } => exchange::template(&ctx, ledger, output).await,
         Command::Audit { entity, entity_id, limit, json } => registry::audit(&ctx, entity, entity_id, limit, json).await,
     }
 }
