@@ -13,7 +13,9 @@ use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, ReadError, 
 
 use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
 use crate::convert::{cell_for_field, lookup_text, shown, Parsed};
+use crate::batch_rows::{batchable, BatchImporter};
 use crate::progress::Progress;
+use crate::stream::{stream_rows, Chunk, RowStream};
 use crate::{ExchangeError, Result};
 
 /// `--ledger persons` (or a sheet named 人员) imports into the registry.
@@ -266,7 +268,7 @@ pub async fn import_file(
     opts: &ImportOptions,
     today: NaiveDate,
 ) -> Result<ImportReport> {
-    let mut source = taizhang_tabular::open(path)?;
+    let source = taizhang_tabular::open(path)?;
     let mut tx = db.begin().await?;
     let (sheet, target) = choose(&mut tx, &source, opts.ledger.as_deref()).await?;
     let mut report = ImportReport { file: path.to_path_buf(), sheet: sheet.clone(), dry_run: opts.dry_run, ..Default::default() };
@@ -275,25 +277,23 @@ pub async fn import_file(
             report.target = def.key.clone();
             report.target_name = def.name.clone();
             let specs = ledger_specs(&def);
-            let (layout, rows) = read_rows(&mut source, &sheet, &specs, opts.progress)?;
-            let cols = Columns::new(specs, &layout);
+            let mut stream = stream_rows(source, sheet.clone(), specs.clone(), opts.progress);
+            let imported = import_ledger_rows(&mut tx, &def, actor, scope, &sheet, specs, &mut stream, &mut report, today).await;
+            // The importer's own failure explains more than the reader's "stopped".
+            let layout = stream.finish().await;
+            imported?;
+            let layout = layout?;
             note_layout(&mut report, &layout);
+            let specs = ledger_specs(&def);
+            let cols = Columns::new(specs, &layout);
             if let Some(r) = def.fields.iter().find(|f| f.retired && cols.index(&format!("{FIELD_PREFIX}{}", f.key)).is_some_and(|i| layout.columns.iter().any(|b| b.spec == i))) {
                 report.warnings.push(format!("「{}」已停用，该列的值不导入", r.label));
             }
-            let mut p = Progress::new(Some(rows.len() as u64), "导入", opts.progress);
-            for (n, row) in rows.iter().enumerate() {
-                let (v, errs) = ledger_row(&mut tx, &def, actor, scope, &sheet, row, &cols, today).await?;
-                report.read += 1;
-                report.record(row.excel_row, v);
-                report.rejections.extend(errs);
-                p.set(n as u64 + 1);
-            }
-            p.finish();
         }
         Target::Persons => {
             report.target = PERSONS_TARGET.into();
             report.target_name = "人员库".into();
+            let mut source = source;
             crate::registry::import_persons(&mut tx, actor, scope, &mut source, &sheet, &mut report, opts.progress, today).await?;
         }
     }
@@ -309,6 +309,43 @@ pub async fn import_file(
         report.error_workbook = Some(write_error_workbook(path, &report.rejections)?);
     }
     Ok(report)
+}
+
+/// Feeds the streamed rows to the batch path when the ledger allows it, else row by row.
+#[allow(clippy::too_many_arguments)]
+async fn import_ledger_rows(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    sheet: &str,
+    specs: Vec<ColumnSpec>,
+    stream: &mut RowStream,
+    report: &mut ImportReport,
+    today: NaiveDate,
+) -> Result<()> {
+    let mut cols: Option<Columns> = None;
+    let mut batcher = batchable(def).then(|| BatchImporter::new(def, actor, scope, sheet, today));
+    while let Some(chunk) = stream.rx.recv().await {
+        match chunk {
+            Chunk::Layout(layout) => cols = Some(Columns::new(specs.clone(), &layout)),
+            Chunk::Rows(rows) => {
+                let cols = cols.as_ref().ok_or_else(|| ExchangeError::Usage("读取文件时未先得到表头".into()))?;
+                match batcher.as_mut() {
+                    Some(b) => b.run(tx, &rows, cols, report).await?,
+                    None => {
+                        for row in &rows {
+                            let (v, errs) = ledger_row(tx, def, actor, scope, sheet, row, cols, today).await?;
+                            report.read += 1;
+                            report.record(row.excel_row, v);
+                            report.rejections.extend(errs);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn note_layout(report: &mut ImportReport, layout: &SheetLayout) {
@@ -344,7 +381,7 @@ fn write_error_workbook(input: &Path, list: &[Rejection]) -> Result<PathBuf> {
 }
 
 /// 所属年度: 2024, "2024", "2024年".
-fn year_of(cell: &Cell) -> std::result::Result<Option<i32>, String> {
+pub(crate) fn year_of(cell: &Cell) -> std::result::Result<Option<i32>, String> {
     let text = match lookup_text(cell, false)? {
         Some(t) => t,
         None => return Ok(None),
@@ -401,7 +438,7 @@ async fn find_existing(
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn ledger_row(
+pub(crate) async fn ledger_row(
     tx: &mut Tx,
     def: &LedgerDef,
     actor: &Actor,

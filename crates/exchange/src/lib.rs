@@ -4,12 +4,14 @@
 //! references, scope, audit), the whole file in one transaction. Every row gets a verdict;
 //! rejected rows name the sheet, the Excel row, the column and the reason in Chinese.
 
+mod batch_rows;
 mod columns;
 mod convert;
 mod export;
 mod import;
 mod progress;
 mod registry;
+mod stream;
 
 pub use export::{export_ledger, ledger_columns, write_ledger_template, ExportQuery};
 pub use import::{import_file, ImportOptions, ImportReport, Rejection, Verdict, PERSONS_TARGET};

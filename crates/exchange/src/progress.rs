@@ -34,6 +34,13 @@ impl Progress {
         p
     }
 
+    /// Learns the total once the reader knows it (an xlsx sheet's dimension), for an ETA.
+    pub(crate) fn set_total(&mut self, total: u64) {
+        if self.bar.is_none() && self.enabled && total > PROGRESS_THRESHOLD {
+            *self = Progress::new(Some(total), self.message, true);
+        }
+    }
+
     /// Moves to `pos` rows done; a spinner appears once an unknown total passes the threshold.
     pub(crate) fn set(&mut self, pos: u64) {
         if self.bar.is_none() && self.enabled && pos > PROGRESS_THRESHOLD {

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod backend;
+pub mod batch;
 pub mod error;
 pub mod households;
 pub mod ledgers;

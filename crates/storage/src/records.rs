@@ -23,7 +23,7 @@ const SYSTEM: &str =
     "id, place_id, subject_id, state, concerns_year, row_version, created_by, updated_by, created_at, updated_at, state_since";
 const SYSTEM_COUNT: usize = 11;
 
-fn select_list(def: &LedgerDef) -> String {
+pub(crate) fn select_list(def: &LedgerDef) -> String {
     let mut s = SYSTEM.to_string();
     for f in &def.fields {
         s.push_str(", ");
@@ -32,7 +32,7 @@ fn select_list(def: &LedgerDef) -> String {
     s
 }
 
-fn to_arg(kind: FieldKind, v: &Value) -> Arg {
+pub(crate) fn to_arg(kind: FieldKind, v: &Value) -> Arg {
     match (column_type(kind), v) {
         (ColumnType::Int, Value::Int(i)) => Arg::Int(*i),
         (ColumnType::Int, _) => Arg::NullInt,
@@ -60,7 +60,7 @@ fn from_cell(kind: FieldKind, r: &Row, i: usize) -> Value {
     }
 }
 
-fn from_row(def: &LedgerDef, r: &Row) -> Record {
+pub(crate) fn from_row(def: &LedgerDef, r: &Row) -> Record {
     let mut values = Values::new();
     for (n, f) in def.fields.iter().enumerate() {
         let v = from_cell(f.kind, r, SYSTEM_COUNT + n);
@@ -84,7 +84,7 @@ fn from_row(def: &LedgerDef, r: &Row) -> Record {
     }
 }
 
-fn record_json(r: &Record) -> serde_json::Value {
+pub(crate) fn record_json(r: &Record) -> serde_json::Value {
     json!(r)
 }
 

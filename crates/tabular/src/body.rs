@@ -3,7 +3,7 @@
 
 use crate::error::ReadError;
 use crate::header::{Detected, GridRow};
-use crate::model::{Cell, RawRow, SheetLayout};
+use crate::model::{Cell, RawRow, RowSink, SheetLayout};
 
 pub(crate) struct Body<'f, E> {
     col_map: Vec<Option<usize>>,
@@ -17,16 +17,17 @@ pub(crate) struct Body<'f, E> {
     rows_read: u64,
     empty_rows: u64,
     layout: SheetLayout,
-    on_row: &'f mut dyn FnMut(RawRow) -> Result<(), E>,
+    on_row: &'f mut dyn RowSink<E>,
 }
 
 impl<'f, E> Body<'f, E> {
     pub(crate) fn new(
         detected: Detected,
         n_specs: usize,
-        on_row: &'f mut dyn FnMut(RawRow) -> Result<(), E>,
-    ) -> Self {
-        Body {
+        on_row: &'f mut dyn RowSink<E>,
+    ) -> Result<Self, ReadError<E>> {
+        on_row.layout(&detected.layout).map_err(ReadError::Callback)?;
+        Ok(Body {
             col_map: detected.col_map,
             n_specs,
             first_data_row: detected.first_data_row,
@@ -37,7 +38,7 @@ impl<'f, E> Body<'f, E> {
             empty_rows: 0,
             layout: detected.layout,
             on_row,
-        }
+        })
     }
 
     /// Spec index fed by a zero-based column, if any.
@@ -99,7 +100,7 @@ impl<'f, E> Body<'f, E> {
             return Ok(());
         }
         self.rows_read += 1;
-        (self.on_row)(RawRow {
+        self.on_row.row(RawRow {
             excel_row: row.saturating_add(1),
             cells,
         })

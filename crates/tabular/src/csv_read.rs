@@ -10,12 +10,12 @@ use crate::csv_lines::BlankLineKeeper;
 use crate::decode::sniff;
 use crate::error::{ReadError, TabularError};
 use crate::header::{detect, GridRow, Merges, BUFFER_ROWS};
-use crate::model::{Cell, ColumnSpec, RawRow, SheetLayout};
+use crate::model::{Cell, ColumnSpec, RowSink, SheetLayout};
 
 pub(crate) fn read_csv<E>(
     path: &Path,
     specs: &[ColumnSpec],
-    on_row: &mut dyn FnMut(RawRow) -> Result<(), E>,
+    on_row: &mut dyn RowSink<E>,
 ) -> Result<SheetLayout, ReadError<E>> {
     let file = File::open(path).map_err(TabularError::Io)?;
     let sniffed = sniff(file).map_err(TabularError::Io)?;
@@ -45,7 +45,7 @@ pub(crate) fn read_csv<E>(
     }
 
     let detected = detect(&grid, specs, Merges::Absent)?;
-    let mut body = Body::new(detected, specs.len(), on_row);
+    let mut body = Body::new(detected, specs.len(), on_row)?;
     body.feed_grid(grid)?;
     if let Some(row) = pending {
         put(&mut body, row, &record)?;

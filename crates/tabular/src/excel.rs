@@ -12,7 +12,7 @@ use crate::body::Body;
 use crate::error::{ReadError, TabularError};
 use crate::guard::no_panic;
 use crate::header::{detect, merges_could_help, GridRow, Merges, Region, BUFFER_ROWS};
-use crate::model::{Cell, ColumnSpec, RawRow, SheetLayout};
+use crate::model::{Cell, ColumnSpec, RowSink, SheetLayout};
 
 pub(crate) type XlsxBook = Xlsx<BufReader<File>>;
 pub(crate) type XlsBook = Xls<BufReader<File>>;
@@ -24,7 +24,7 @@ pub(crate) fn read_xlsx<E>(
     book: &mut XlsxBook,
     sheet: &str,
     specs: &[ColumnSpec],
-    on_row: &mut dyn FnMut(RawRow) -> Result<(), E>,
+    on_row: &mut dyn RowSink<E>,
 ) -> Result<SheetLayout, ReadError<E>> {
     let grid = xlsx_top_rows(book, sheet)?;
     // mergeCells sits after sheetData, so reading merges parses the whole
@@ -38,11 +38,13 @@ pub(crate) fn read_xlsx<E>(
     } else {
         Vec::new()
     };
-    let detected = detect(&grid, specs, Merges::Known(&regions))?;
-    let mut body = Body::new(detected, specs.len(), on_row);
+    let mut detected = detect(&grid, specs, Merges::Known(&regions))?;
+    let mut cells = no_panic(|| book.worksheet_cells_reader(sheet))?.map_err(xlsx_error)?;
+    let last_row = cells.dimensions().end.0;
+    detected.layout.rows_hint = Some(u64::from(last_row.saturating_add(1).saturating_sub(detected.first_data_row))).filter(|n| *n > 0);
+    let mut body = Body::new(detected, specs.len(), on_row)?;
     body.feed_grid(grid)?;
 
-    let mut cells = no_panic(|| book.worksheet_cells_reader(sheet))?.map_err(xlsx_error)?;
     while let Some(cell) = no_panic(|| cells.next_cell())?.map_err(xlsx_error)? {
         let (row, col) = cell.get_position();
         if row < BUFFER_ROWS {
@@ -85,7 +87,7 @@ pub(crate) fn read_xls<E>(
     book: &mut XlsBook,
     sheet: &str,
     specs: &[ColumnSpec],
-    on_row: &mut dyn FnMut(RawRow) -> Result<(), E>,
+    on_row: &mut dyn RowSink<E>,
 ) -> Result<SheetLayout, ReadError<E>> {
     // An .xls sheet holds at most 65,536 rows, so loading it whole is bounded.
     let range = no_panic(|| book.worksheet_range(sheet))?.map_err(xls_error)?;
@@ -110,7 +112,7 @@ pub(crate) fn read_xls<E>(
     }
     tidy(&mut grid);
     let detected = detect(&grid, specs, Merges::Known(&regions))?;
-    let mut body = Body::new(detected, specs.len(), on_row);
+    let mut body = Body::new(detected, specs.len(), on_row)?;
     body.feed_grid(grid)?;
     for (row, cells) in (row0..).zip(range.rows()) {
         if row < BUFFER_ROWS {

@@ -26,7 +26,7 @@ mod xlsx_out;
 pub use csv_out::CsvOut;
 pub use error::{ReadError, TabularError};
 pub use header::HEADER_SCAN_ROWS;
-pub use model::{Cell, ColumnBinding, ColumnSpec, FileFormat, RawRow, SheetLayout};
+pub use model::{Cell, ColumnBinding, ColumnSpec, FileFormat, RawRow, RowSink, SheetLayout};
 pub use out::{money_text, scaled_text, OutCell, OutColumn, OutKind};
 pub use source::{open, Source};
 pub use template::{write_template, LIST_SHEET, TEMPLATE_LAST_ROW};

@@ -99,6 +99,9 @@ pub struct SheetLayout {
     pub notes_row: Option<u32>,
     pub rows_read: u64,
     pub empty_rows_skipped: u64,
+    /// Data rows the file says it has (an xlsx sheet's dimension), known before reading
+    /// them: for a progress bar's ETA, never for counting.
+    pub rows_hint: Option<u64>,
 }
 
 /// One data row, its cells in spec order.
@@ -116,4 +119,21 @@ pub enum FileFormat {
     Xlsx,
     Xls,
     Csv,
+}
+
+/// Where a reader sends what it finds: the layout once the header is known, then each row.
+/// Any `FnMut(RawRow) -> Result<(), E>` is a sink that ignores the layout.
+pub trait RowSink<E> {
+    /// Called once, before the first row, so a caller can name columns in its messages
+    /// while the rows are still streaming.
+    fn layout(&mut self, _layout: &SheetLayout) -> Result<(), E> {
+        Ok(())
+    }
+    fn row(&mut self, row: RawRow) -> Result<(), E>;
+}
+
+impl<E, F: FnMut(RawRow) -> Result<(), E>> RowSink<E> for F {
+    fn row(&mut self, row: RawRow) -> Result<(), E> {
+        self(row)
+    }
 }

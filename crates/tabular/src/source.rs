@@ -11,7 +11,7 @@ use crate::csv_read::read_csv;
 use crate::error::{ReadError, TabularError};
 use crate::excel::{read_xls, read_xlsx, XlsBook, XlsxBook};
 use crate::guard::no_panic;
-use crate::model::{ColumnSpec, FileFormat, RawRow, SheetLayout};
+use crate::model::{ColumnSpec, FileFormat, RowSink, SheetLayout};
 
 const ZIP_MAGIC: [&[u8]; 3] = [b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08"];
 const OLE_MAGIC: [u8; 8] = [0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
@@ -160,7 +160,7 @@ impl Source {
         &mut self,
         sheet: &str,
         specs: &[ColumnSpec],
-        on_row: &mut dyn FnMut(RawRow) -> Result<(), E>,
+        on_row: &mut dyn RowSink<E>,
     ) -> Result<SheetLayout, ReadError<E>> {
         match &mut self.inner {
             Inner::Xlsx(book) => read_xlsx(book, sheet, specs, on_row),

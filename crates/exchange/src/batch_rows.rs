@@ -1,0 +1,322 @@
+//! Importing ledger rows a batch at a time: subjects looked up for the whole batch in one
+//! query, existing records fetched for the batch's subjects in one query and matched by
+//! natural key in memory, new records inserted with multi-row statements. The rules are the
+//! per-row path's (`import::ledger_row`): rows that need anything unusual go through it.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDate;
+use taizhang_domain::ledger::{LedgerDef, SubjectKind};
+use taizhang_domain::role::Actor;
+use taizhang_domain::value::{Record, Value, Values};
+use taizhang_storage::batch::{self, Prepared, SubjectRef};
+use taizhang_storage::{records, refs, Scope, StoreError, Tx};
+use taizhang_tabular::{Cell, RawRow};
+
+use crate::columns::{FIELD_PREFIX, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
+use crate::convert::{cell_for_field, lookup_text, Parsed};
+use crate::import::{ledger_row, savepoint, year_of, Columns, ImportReport, Rejection, RowErrors, Verdict};
+use crate::Result;
+
+/// Whether a ledger's rows can take the batch path: its subjects are persons or households
+/// (looked up by ID number or 户编号) and its natural key, if any, includes the subject.
+pub(crate) fn batchable(def: &LedgerDef) -> bool {
+    matches!(def.subject, SubjectKind::Person | SubjectKind::Household)
+        && (def.natural_key.is_empty() || def.natural_key.iter().any(|k| k == "subject"))
+}
+
+/// State kept across batches of one import.
+pub(crate) struct BatchImporter<'a> {
+    pub(crate) def: &'a LedgerDef,
+    pub(crate) actor: &'a Actor,
+    pub(crate) scope: &'a Scope,
+    pub(crate) sheet: &'a str,
+    pub(crate) today: NaiveDate,
+    /// Subject text → what it names (None: nothing in scope).
+    subjects: HashMap<String, Option<SubjectRef>>,
+    /// (field key, text) → resolved id or the refusal.
+    lookups: HashMap<(String, String), std::result::Result<i64, String>>,
+}
+
+/// A row parsed, before anything is written.
+struct Row<'r> {
+    raw: &'r RawRow,
+    errors: Vec<Rejection>,
+    subject_text: Option<String>,
+    concerns_year: Option<i32>,
+    values: Values,
+}
+
+/// What was decided for one row; New rows are confirmed once their batch is inserted.
+enum Outcome {
+    Done(Verdict, Vec<Rejection>),
+    Pending,
+    Slow,
+}
+
+impl<'a> BatchImporter<'a> {
+    pub(crate) fn new(def: &'a LedgerDef, actor: &'a Actor, scope: &'a Scope, sheet: &'a str, today: NaiveDate) -> Self {
+        BatchImporter { def, actor, scope, sheet, today, subjects: HashMap::new(), lookups: HashMap::new() }
+    }
+
+    /// Decides every row of the batch and writes what is to be written. Verdicts go into
+    /// `report` in file order.
+    pub(crate) async fn run(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, report: &mut ImportReport) -> Result<()> {
+        tx.exec_script("SAVEPOINT taizhang_batch").await?;
+        match self.try_batch(tx, rows, cols).await {
+            Ok(outcomes) => {
+                tx.exec_script("RELEASE SAVEPOINT taizhang_batch").await?;
+                for (raw, (v, errs)) in rows.iter().zip(outcomes) {
+                    report.read += 1;
+                    report.record(raw.excel_row, v);
+                    report.rejections.extend(errs);
+                }
+                Ok(())
+            }
+            // A refusal the checks above did not foresee (a constraint, a race): undo the
+            // batch and let the per-row path give each row its own verdict.
+            Err(BatchFailed::Store) => {
+                tx.exec_script("ROLLBACK TO SAVEPOINT taizhang_batch; RELEASE SAVEPOINT taizhang_batch").await?;
+                for raw in rows {
+                    let (v, errs) = ledger_row(tx, self.def, self.actor, self.scope, self.sheet, raw, cols, self.today).await?;
+                    report.read += 1;
+                    report.record(raw.excel_row, v);
+                    report.rejections.extend(errs);
+                }
+                Ok(())
+            }
+            Err(BatchFailed::Fatal(e)) => Err(e),
+        }
+    }
+
+    async fn try_batch(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns) -> std::result::Result<Vec<(Verdict, Vec<Rejection>)>, BatchFailed> {
+        let mut parsed: Vec<Row> = Vec::with_capacity(rows.len());
+        for raw in rows {
+            parsed.push(self.parse(tx, raw, cols).await?);
+        }
+        self.resolve_subjects(tx, &parsed).await?;
+        let subject_ids: Vec<i64> = parsed
+            .iter()
+            .filter_map(|r| r.subject_text.as_ref().and_then(|t| self.subjects.get(t).copied().flatten()).map(|s| s.id))
+            .collect();
+        let mut existing: HashMap<i64, Vec<Record>> = HashMap::new();
+        if !self.def.natural_key.is_empty() {
+            for rec in batch::records_of_subjects(tx, self.def, self.scope, &subject_ids).await? {
+                if let Some(s) = rec.subject_id {
+                    existing.entry(s).or_default().push(rec);
+                }
+            }
+        }
+        let mut pending: Vec<Prepared> = Vec::new();
+        let mut pending_keys: HashSet<String> = HashSet::new();
+        let mut outcomes: Vec<Outcome> = Vec::with_capacity(parsed.len());
+        for row in parsed {
+            let o = self.decide(tx, row, cols, &existing, &mut pending, &mut pending_keys).await?;
+            outcomes.push(o);
+        }
+        batch::insert(tx, self.def, self.actor, pending, self.today).await?;
+        let mut out = Vec::with_capacity(outcomes.len());
+        for (raw, o) in rows.iter().zip(outcomes) {
+            out.push(match o {
+                Outcome::Done(v, e) => (v, e),
+                Outcome::Pending => (Verdict::New, Vec::new()),
+                // After the batch's inserts, so it sees rows of the same key written above.
+                Outcome::Slow => ledger_row(tx, self.def, self.actor, self.scope, self.sheet, raw, cols, self.today).await?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Cells to values; references other than the subject resolved (cached).
+    async fn parse<'r>(&mut self, tx: &mut Tx, raw: &'r RawRow, cols: &Columns) -> Result<Row<'r>> {
+        let mut errs = RowErrors { sheet: self.sheet, row: raw, cols, list: Vec::new() };
+        let mut row = Row { raw, errors: Vec::new(), subject_text: None, concerns_year: None, values: Values::new() };
+        for (i, spec) in cols.specs.iter().enumerate() {
+            let cell = raw.cells.get(i).unwrap_or(&Cell::Empty);
+            if spec.key == SEQ_KEY {
+                continue;
+            }
+            if spec.key == YEAR_KEY {
+                match year_of(cell) {
+                    Ok(y) => row.concerns_year = y,
+                    Err(reason) => errs.at(Some(i), reason),
+                }
+                continue;
+            }
+            if spec.key == SUBJECT_KEY {
+                match lookup_text(cell, self.def.subject == SubjectKind::Person) {
+                    Ok(t) => row.subject_text = t,
+                    Err(reason) => errs.at(Some(i), reason),
+                }
+                continue;
+            }
+            let Some(f) = spec.key.strip_prefix(FIELD_PREFIX).and_then(|k| self.def.field(k)) else { continue };
+            if f.retired {
+                continue;
+            }
+            match cell_for_field(f, cell, self.today) {
+                Ok(Parsed::Blank) => {}
+                Ok(Parsed::Value(v)) => {
+                    row.values.insert(f.key.clone(), v);
+                }
+                Ok(Parsed::Lookup(text)) => {
+                    let Some(target) = f.target.as_ref() else { continue };
+                    let key = (f.key.clone(), text.clone());
+                    if !self.lookups.contains_key(&key) {
+                        let r = match refs::resolve(tx, self.scope, target, &text).await {
+                            Ok(id) => Ok(id),
+                            Err(e @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => Err(e.to_string()),
+                            Err(e) => return Err(e.into()),
+                        };
+                        self.lookups.insert(key.clone(), r);
+                    }
+                    match self.lookups.get(&key) {
+                        Some(Ok(id)) => {
+                            row.values.insert(f.key.clone(), Value::Int(*id));
+                        }
+                        Some(Err(reason)) => errs.at(Some(i), reason.clone()),
+                        None => {}
+                    }
+                }
+                Err(reason) => errs.at(Some(i), reason),
+            }
+        }
+        if row.subject_text.is_none() && errs.list.is_empty() {
+            errs.by_key(SUBJECT_KEY, format!("必须填写记录对象（{}）", self.def.subject.label()));
+        }
+        row.errors = errs.list;
+        Ok(row)
+    }
+
+    async fn resolve_subjects(&mut self, tx: &mut Tx, rows: &[Row<'_>]) -> Result<()> {
+        let mut wanted: Vec<String> = rows
+            .iter()
+            .filter(|r| r.errors.is_empty())
+            .filter_map(|r| r.subject_text.clone())
+            .filter(|t| !t.starts_with('#') && !self.subjects.contains_key(t))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        let found = batch::subjects_by_text(tx, self.scope, self.def.subject, &wanted).await?.unwrap_or_default();
+        for t in wanted {
+            let r = found.get(&t).copied();
+            self.subjects.insert(t, r);
+        }
+        Ok(())
+    }
+
+    async fn decide(
+        &mut self,
+        tx: &mut Tx,
+        row: Row<'_>,
+        cols: &Columns,
+        existing: &HashMap<i64, Vec<Record>>,
+        pending: &mut Vec<Prepared>,
+        pending_keys: &mut HashSet<String>,
+    ) -> std::result::Result<Outcome, BatchFailed> {
+        if !row.errors.is_empty() {
+            return Ok(Outcome::Done(Verdict::Rejected, row.errors));
+        }
+        let Some(text) = row.subject_text.clone() else { return Ok(Outcome::Slow) };
+        // `#id` and unknown texts take the per-row path, which words the refusal.
+        let Some(Some(subject)) = self.subjects.get(&text).copied() else { return Ok(Outcome::Slow) };
+        let mut errs = RowErrors { sheet: self.sheet, row: row.raw, cols, list: Vec::new() };
+        if !self.def.natural_key.is_empty() {
+            let key = natural_key_text(self.def, subject.id, &row.values);
+            if !pending_keys.insert(key) {
+                // The same key twice in one batch: decide it after the first is written.
+                return Ok(Outcome::Slow);
+            }
+            let candidates = existing.get(&subject.id).map(Vec::as_slice).unwrap_or(&[]);
+            let matches: Vec<&Record> = candidates.iter().filter(|r| key_matches(self.def, r, &row.values)).collect();
+            match matches.as_slice() {
+                [] => {}
+                [rec] => return Ok(self.update(tx, rec, row, errs).await?),
+                _ => {
+                    errs.store(StoreError::Conflict(format!("「{}」中有多条记录的识别字段相同，无法确定要更新哪一条", self.def.name)))?;
+                    return Ok(Outcome::Done(Verdict::Rejected, errs.list));
+                }
+            }
+        }
+        match batch::prepare(self.def, subject.place_id, Some(subject.id), row.concerns_year, row.values, self.today) {
+            Ok(p) => {
+                pending.push(p);
+                Ok(Outcome::Pending)
+            }
+            Err(e) => {
+                errs.store(e)?;
+                Ok(Outcome::Done(Verdict::Rejected, errs.list))
+            }
+        }
+    }
+
+    async fn update(&mut self, tx: &mut Tx, rec: &Record, row: Row<'_>, mut errs: RowErrors<'_>) -> Result<Outcome> {
+        if row.concerns_year.is_some_and(|y| rec.concerns_year != Some(y)) {
+            let stored = rec.concerns_year.map_or_else(|| "未填".to_string(), |y| y.to_string());
+            errs.by_key(YEAR_KEY, format!("与已登记记录的所属年度（{stored}）不同；所属年度不能通过导入修改"));
+            return Ok(Outcome::Done(Verdict::Rejected, errs.list));
+        }
+        let changes: Values = row.values.into_iter().filter(|(k, v)| rec.values.get(k) != Some(v)).collect();
+        if changes.is_empty() {
+            return Ok(Outcome::Done(Verdict::Unchanged, Vec::new()));
+        }
+        tx.exec_script("SAVEPOINT taizhang_row").await?;
+        let r = records::update(tx, self.def, self.actor, self.scope, rec.id, rec.row_version, changes, self.today).await;
+        match savepoint(tx, r).await? {
+            Ok(_) => Ok(Outcome::Done(Verdict::Updated, Vec::new())),
+            Err(e) => {
+                errs.store(e)?;
+                Ok(Outcome::Done(Verdict::Rejected, errs.list))
+            }
+        }
+    }
+}
+
+/// The natural key of a row as text, for spotting the same key twice in one batch.
+fn natural_key_text(def: &LedgerDef, subject_id: i64, values: &Values) -> String {
+    let mut s = String::new();
+    for k in &def.natural_key {
+        if k == "subject" {
+            s.push_str(&subject_id.to_string());
+        } else {
+            s.push_str(&values.get(k).map(|v| format!("{v:?}")).unwrap_or_default());
+        }
+        s.push('\u{1f}');
+    }
+    s
+}
+
+/// Whether a stored record has the row's natural key. A blank key part in the sheet matches
+/// an empty part in the record (as `import::find_existing` does for the per-row path).
+fn key_matches(def: &LedgerDef, rec: &Record, values: &Values) -> bool {
+    def.natural_key.iter().filter(|k| *k != "subject").all(|k| match values.get(k) {
+        Some(v) if !v.is_null() => rec.values.get(k) == Some(v),
+        _ => rec.values.get(k).is_none_or(Value::is_null),
+    })
+}
+
+/// Why a batch could not be finished as a batch.
+enum BatchFailed {
+    /// The database refused a write: redo the batch row by row.
+    Store,
+    /// Anything else stops the import.
+    Fatal(crate::ExchangeError),
+}
+
+impl From<StoreError> for BatchFailed {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Connect(_) | StoreError::Internal(_) => BatchFailed::Fatal(e.into()),
+            _ => BatchFailed::Store,
+        }
+    }
+}
+
+impl From<crate::ExchangeError> for BatchFailed {
+    fn from(e: crate::ExchangeError) -> Self {
+        match e {
+            crate::ExchangeError::Store(s) => s.into(),
+            other => BatchFailed::Fatal(other),
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! Reading a sheet on its own thread while the database work goes on, in bounded batches,
+//! so memory stays flat however long the file is and parsing overlaps the writes.
+
+use taizhang_tabular::{ColumnSpec, RawRow, ReadError, RowSink, SheetLayout, Source};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::progress::Progress;
+use crate::{ExchangeError, Result};
+
+/// Rows handed over at a time.
+pub(crate) const BATCH_ROWS: usize = 2_000;
+/// Batches in flight between the reader and the importer: the memory bound.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+pub(crate) enum Chunk {
+    /// Always first: the header found and the columns bound.
+    Layout(SheetLayout),
+    Rows(Vec<RawRow>),
+}
+
+/// The receiving end; the reader's own result arrives when it has finished.
+pub(crate) struct RowStream {
+    pub(crate) rx: mpsc::Receiver<Chunk>,
+    reader: JoinHandle<Result<SheetLayout>>,
+}
+
+impl RowStream {
+    /// Waits for the reader: the final layout (with counts), or the error that stopped it.
+    pub(crate) async fn finish(self) -> Result<SheetLayout> {
+        drop(self.rx);
+        self.reader
+            .await
+            .map_err(|e| ExchangeError::Usage(format!("读取文件的线程意外终止：{e}")))?
+    }
+}
+
+/// The importer stopped listening (it failed); the reader just stops.
+struct Closed;
+
+struct ChannelSink {
+    tx: mpsc::Sender<Chunk>,
+    batch: Vec<RawRow>,
+    progress: Progress,
+    read: u64,
+}
+
+impl ChannelSink {
+    fn send(&mut self, c: Chunk) -> std::result::Result<(), Closed> {
+        self.tx.blocking_send(c).map_err(|_| Closed)
+    }
+}
+
+impl RowSink<Closed> for ChannelSink {
+    fn layout(&mut self, layout: &SheetLayout) -> std::result::Result<(), Closed> {
+        if let Some(total) = layout.rows_hint {
+            self.progress.set_total(total);
+        }
+        self.send(Chunk::Layout(layout.clone()))
+    }
+
+    fn row(&mut self, row: RawRow) -> std::result::Result<(), Closed> {
+        self.batch.push(row);
+        self.read += 1;
+        if self.batch.len() >= BATCH_ROWS {
+            self.progress.set(self.read);
+            let rows = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
+            self.send(Chunk::Rows(rows))?;
+        }
+        Ok(())
+    }
+}
+
+/// Starts reading `sheet` of `source` on a blocking thread.
+pub(crate) fn stream_rows(mut source: Source, sheet: String, specs: Vec<ColumnSpec>, progress: bool) -> RowStream {
+    let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut sink = ChannelSink { tx, batch: Vec::with_capacity(BATCH_ROWS), progress: Progress::new(None, "导入", progress), read: 0 };
+        let result = source.read_sheet(&sheet, &specs, &mut sink);
+        let layout = match result {
+            Ok(l) => l,
+            Err(ReadError::Tabular(t)) => return Err(ExchangeError::Tabular(t)),
+            // The importer has gone (it failed and will report why); nothing more to say here.
+            Err(ReadError::Callback(Closed)) => return Err(ExchangeError::Usage("导入已中止".into())),
+        };
+        let rest = std::mem::take(&mut sink.batch);
+        if !rest.is_empty() && sink.send(Chunk::Rows(rest)).is_err() {
+            return Err(ExchangeError::Usage("导入已中止".into()));
+        }
+        sink.progress.finish();
+        Ok(layout)
+    });
+    RowStream { rx, reader }
+}
