@@ -148,6 +148,21 @@ pub enum Command {
         #[arg(short, long)]
         output: String,
     },
+    /// 建立演示乡镇北斗溪镇：数据库、2023年工作总结（.md、.html、.docx）和数据核查结果
+    Demo {
+        /// 输出目录（其中建立 taizhang.db 和总结文件）
+        #[arg(long, default_value = "beidouxi-demo")]
+        out: std::path::PathBuf,
+        /// 只生成数据和报告，不启动网页服务
+        #[arg(long)]
+        no_serve: bool,
+        /// 规模：town（北斗溪镇一个镇）或 county（25 个镇，用于性能测试）
+        #[arg(long, default_value = "town", value_parser = ["town", "county"])]
+        scale: String,
+        /// 目录中已有数据库时删除重建
+        #[arg(long)]
+        force: bool,
+    },
     /// 查看操作日志
     Audit {
         #[arg(long)]

@@ -1,6 +1,7 @@
 //! One function per command. Each opens the context, does its work in one transaction where
 //! it writes, and prints a Chinese summary (or JSON with `--json`).
 
+mod demo;
 mod exchange;
 mod ledgers;
 mod records;
@@ -12,6 +13,9 @@ use crate::config::resolve_db;
 use crate::context::Ctx;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Demo { out, no_serve, scale, force } = &cli.command {
+        return demo::run(out, *no_serve, scale, *force).await;
+    }
     let target = resolve_db(cli.db.as_deref(), &cli.config)?;
     if let Command::Init { town, code, county } = &cli.command {
         return registry::init(&target, town, code, county.as_deref()).await;
@@ -19,6 +23,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx::open(&target, cli.as_user.as_deref()).await?;
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
+        Command::Demo { .. } => unreachable!("handled above"),
         Command::Place(c) => registry::place(&ctx, c).await,
         Command::Person(c) => registry::person(&ctx, c).await,
         Command::Household(c) => registry::household(&ctx, c).await,

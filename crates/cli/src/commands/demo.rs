@@ -1,0 +1,93 @@
+//! `taizhang demo`: builds the demo town 北斗溪镇 (crate `taizhang-demo`) into DIR/taizhang.db,
+//! writes its 2023 summary as .md, .html and .docx through the `report` command's own code,
+//! runs the data checks and says where everything is.
+
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use taizhang_domain::role::Actor;
+use taizhang_storage::{Db, Scope};
+
+use super::reports;
+use crate::args::PeriodArgs;
+use crate::context::Ctx;
+
+/// The database file's name inside the demo directory.
+pub const DB_FILE: &str = "taizhang.db";
+
+fn is_nonempty_file(p: &Path) -> bool {
+    std::fs::metadata(p).is_ok_and(|m| m.len() > 0)
+}
+
+/// Removes the database file and SQLite's companions (`-wal`, `-shm`, `-journal`).
+fn remove_database(db: &Path) -> anyhow::Result<()> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let p = db.with_file_name(format!("{DB_FILE}{suffix}"));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| format!("删除旧数据库文件 {} 失败", p.display()))?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool) -> anyhow::Result<()> {
+    if scale != "town" {
+        anyhow::bail!("规模「{scale}」暂未提供：目前只能生成 --scale town（北斗溪镇一个镇）");
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("无法建立目录 {}", out.display()))?;
+    let db_path = out.join(DB_FILE);
+    if is_nonempty_file(&db_path) {
+        if !force {
+            anyhow::bail!("目录 {} 中已有数据库 {DB_FILE}；如要删除重建，请加 --force", out.display());
+        }
+        remove_database(&db_path)?;
+    }
+    let target = db_path.display().to_string();
+    let started = Instant::now();
+    let db = Db::open(&target).await?;
+    println!("正在生成演示乡镇北斗溪镇……");
+    let built = taizhang_demo::build_town(&db).await?;
+    let took = started.elapsed();
+    println!(
+        "已建立「{}」：{} 个村，{} 户 {} 人，干部 {} 名，单位 {} 个，台账记录 {} 条（用时 {:.1} 秒）",
+        built.town_name,
+        built.villages,
+        built.households,
+        built.persons,
+        built.cadres,
+        built.organisations,
+        built.records,
+        took.as_secs_f64()
+    );
+
+    let ctx = Ctx { db, actor: Actor::System, scope: Scope::all(), today: chrono::Local::now().date_naive() };
+    let period = PeriodArgs { year: Some(taizhang_demo::YEAR), ..Default::default() };
+    let stem = format!("{}{}年工作总结", built.town_name, taizhang_demo::YEAR);
+    let mut written = Vec::new();
+    for ext in ["md", "html", "docx"] {
+        let file = out.join(format!("{stem}.{ext}"));
+        reports::report(&ctx, period.clone(), None, &file).await?;
+        written.push(file);
+    }
+    println!("\n数据核查（演示数据中有意埋下了几处问题）：");
+    reports::check(&ctx, period, false).await?;
+
+    println!("\n生成的文件：");
+    println!("  数据库：{}", db_path.display());
+    for f in &written {
+        println!("  总结：{}", f.display());
+    }
+    println!("\n查看某个数字的来历，例如：taizhang --db {} explain dibao_rural_households --year {}", db_path.display(), taizhang_demo::YEAR);
+    if !no_serve {
+        start_server(&db_path)?;
+    }
+    Ok(())
+}
+
+/// Starts the web application on the demo database. The web server (`taizhang serve`) is being
+/// built in crates/web; until it is wired in here, this says how to start it.
+fn start_server(db_path: &Path) -> anyhow::Result<()> {
+    println!("\n在浏览器中查看：运行 taizhang serve --db {}", db_path.display());
+    Ok(())
+}
