@@ -1,0 +1,201 @@
+//! The guard in front of every route: cross-site refusal, session loading with idle timeout,
+//! the first-sign-in password change, role and ledger access, and the CSRF token. It hands the
+//! signed-in user ([`Me`]) to the handler through the request's extensions.
+
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::{header, request::Parts, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use taizhang_storage::{places, sessions, users, Scope};
+
+use crate::auth::{self, Me};
+use crate::error::{AppError, Flavour};
+use crate::routes::{Access, RouteSpec};
+use crate::AppState;
+
+/// Paths a user who must change their password may still reach.
+const BEFORE_PASSWORD_CHANGE: &[&str] = &["/password", "/logout", "/static/app.css", "/api/v1/me", "/api/v1/openapi.json"];
+
+fn refuse(spec: &RouteSpec, status: StatusCode, message: &str) -> Response {
+    let e = AppError::new(status, message);
+    if spec.is_api() { e.api().into_response() } else { e.into_response() }
+}
+
+/// Loads the session named by the request's cookie, ending it if it has been idle too long.
+pub async fn load_me(state: &AppState, parts: &Parts) -> Result<Option<Me>, AppError> {
+    let Some(token) = parts.headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(auth::token_from_cookie) else {
+        return Ok(None);
+    };
+    let hash = auth::token_hash(&token);
+    let mut tx = state.db.read().await?;
+    let Some(session) = sessions::get(&mut tx, &hash).await? else { return Ok(None) };
+    let now = taizhang_storage::now();
+    let idle = chrono::Duration::minutes(state.config.idle_minutes.max(1));
+    if now - session.last_seen > idle {
+        drop(tx);
+        let mut w = state.db.begin().await?;
+        sessions::delete(&mut w, &hash).await?;
+        w.commit().await?;
+        return Ok(None);
+    }
+    let user = users::get(&mut tx, session.user_id).await?;
+    if user.disabled {
+        return Ok(None);
+    }
+    let scope = Scope::of_place(&mut tx, user.place_id).await?;
+    let place_name = places::get(&mut tx, user.place_id).await?.name;
+    drop(tx);
+    // Activity is written at most once a minute, so reading pages stays read-only in practice.
+    if now - session.last_seen > chrono::Duration::seconds(60) {
+        let mut w = state.db.begin().await?;
+        sessions::touch(&mut w, &hash, now).await?;
+        w.commit().await?;
+    }
+    Ok(Some(Me { user, scope, csrf: session.csrf_token, token_hash: hash, place_name }))
+}
+
+/// The ledger key a path names (`/ledgers/{key}…` or `/api/v1/ledgers/{key}…`).
+fn ledger_key(path: &str) -> Option<&str> {
+    let mut it = path.split('/');
+    it.by_ref().find(|s| *s == "ledgers")?;
+    it.next().filter(|s| !s.is_empty())
+}
+
+/// Decodes `application/x-www-form-urlencoded` text.
+pub fn decode_form(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                match hex {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    decode_form(query?).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
+}
+
+pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let writes = parts.method != Method::GET && parts.method != Method::HEAD;
+    if writes {
+        let h = |n: header::HeaderName| parts.headers.get(n).and_then(|v| v.to_str().ok());
+        if !auth::same_origin(h(header::ORIGIN), h(header::REFERER), h(header::HOST)) {
+            return refuse(spec, StatusCode::FORBIDDEN, "拒绝跨站请求：请求来源与本系统地址不一致");
+        }
+    }
+    let me = match load_me(&state, &parts).await {
+        Ok(m) => m,
+        Err(e) => return if spec.is_api() { e.api().into_response() } else { e.into_response() },
+    };
+    if spec.access != Access::Anyone {
+        let Some(me) = &me else {
+            if !spec.is_api() && parts.method == Method::GET {
+                let target = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                return Redirect::to(&format!("/login?next={}", encode(target))).into_response();
+            }
+            return refuse(spec, StatusCode::UNAUTHORIZED, "请先登录（未登录或登录已超时）");
+        };
+        if me.user.must_change_password && !state.config.demo && !BEFORE_PASSWORD_CHANGE.contains(&spec.path) {
+            if !spec.is_api() && parts.method == Method::GET {
+                return Redirect::to("/password").into_response();
+            }
+            return refuse(spec, StatusCode::FORBIDDEN, "请先修改初始密码");
+        }
+        let allowed = match spec.access {
+            Access::Anyone | Access::Signed => true,
+            Access::Roles(roles) => roles.contains(&me.user.role),
+            Access::Editor => ledger_key(parts.uri.path()).is_some_and(|k| me.can_edit(k)),
+        };
+        if !allowed {
+            let why = match spec.access {
+                Access::Editor => format!("{}不能新增或修改这本台账的记录", me.user.role.label()),
+                _ => format!("{}不能使用「{}」", me.user.role.label(), spec.summary),
+            };
+            return refuse(spec, StatusCode::FORBIDDEN, &why);
+        }
+    }
+    let mut body = body;
+    if writes {
+        if let Some(me) = &me {
+            let mut presented = parts
+                .headers
+                .get(auth::CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+                .or_else(|| query_param(parts.uri.query(), "csrf"));
+            let is_form = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+            if presented.is_none() && is_form {
+                let bytes = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
+                    Ok(b) => b,
+                    Err(_) => return refuse(spec, StatusCode::PAYLOAD_TOO_LARGE, "提交的内容过大"),
+                };
+                presented = decode_form(&String::from_utf8_lossy(&bytes)).into_iter().find(|(k, _)| k == "csrf").map(|(_, v)| v);
+                body = Body::from(bytes);
+            }
+            if !presented.is_some_and(|t| auth::same_secret(&t, &me.csrf)) {
+                return refuse(spec, StatusCode::FORBIDDEN, "请求缺少有效的防伪令牌（CSRF），请刷新页面后重试");
+            }
+        }
+    }
+    if let Some(me) = me {
+        parts.extensions.insert(me);
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Percent-encodes a path for a `next=` parameter.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub async fn not_found(req: Request) -> Response {
+    let e = AppError::not_found("没有这个页面");
+    if req.uri().path().starts_with("/api/") { e.api().into_response() } else { e.into_response() }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Me {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Me, AppError> {
+        parts.extensions.get::<Me>().cloned().ok_or_else(|| {
+            let e = AppError::new(StatusCode::UNAUTHORIZED, "请先登录");
+            if parts.uri.path().starts_with("/api/") { AppError { flavour: Flavour::Api, ..e } } else { e }
+        })
+    }
+}

@@ -1,0 +1,194 @@
+//! For 管理员 and 领导: the audit trail, user administration and clerk-defined ledgers.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+use serde_json::json;
+use taizhang_domain::ledger::LedgerDef;
+use taizhang_domain::role::Role;
+use taizhang_storage::audit::{self, AuditQuery};
+use taizhang_storage::users::{self, NewUser};
+use taizhang_storage::{ledgers, places, sessions};
+
+use crate::auth::{self, Me};
+use crate::error::{AppError, AppResult};
+use crate::{views, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct AuditParams {
+    #[serde(default)]
+    actor: String,
+    #[serde(default)]
+    entity: String,
+}
+
+pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditParams>) -> AppResult<Html<String>> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let q = AuditQuery {
+        actor: Some(p.actor.trim().to_string()).filter(|s| !s.is_empty()),
+        entity: Some(p.entity.trim().to_string()).filter(|s| !s.is_empty()),
+        limit: 200,
+        ..Default::default()
+    };
+    let entries: Vec<_> = audit::list(&mut tx, &me.scope, &q)
+        .await?
+        .into_iter()
+        .map(|e| json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "note": e.note}))
+        .collect();
+    let mut ctx = views::layout(&me, &defs, "操作日志", &[("系统管理", ""), ("操作日志", "")]);
+    ctx.insert("entries".into(), json!(entries));
+    ctx.insert("actor".into(), json!(p.actor));
+    ctx.insert("entity".into(), json!(p.entity));
+    ctx.insert("group".into(), json!("系统管理"));
+    views::render("audit.html", &ctx.into())
+}
+
+#[derive(Deserialize, Default, serde::Serialize)]
+pub struct UserForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    ledgers: String,
+    #[serde(default)]
+    password: String,
+}
+
+async fn users_page(state: &AppState, me: &Me, form: &UserForm, status: StatusCode, problem: &str, notice: &str) -> AppResult<Response> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let mut list = Vec::new();
+    for u in users::list(&mut tx).await? {
+        if !me.scope.contains_place(&mut tx, u.place_id).await? {
+            continue;
+        }
+        list.push(json!({"id": u.id, "username": u.username, "name": u.display_name, "role": u.role.label(), "place": super::place_name(&mut tx, u.place_id).await, "ledgers": u.ledgers.join("、"), "disabled": u.disabled, "must": u.must_change_password}));
+    }
+    let place_list: Vec<_> = places::subtree(&mut tx, &me.scope).await?.into_iter().map(|p| json!({"id": p.id, "name": p.name})).collect();
+    let mut ctx = views::layout(me, &defs, "用户管理", &[("系统管理", ""), ("用户管理", "")]);
+    ctx.insert("users".into(), json!(list));
+    ctx.insert("places".into(), json!(place_list));
+    ctx.insert("roles".into(), json!(Role::ALL.iter().map(|r| (r.key(), r.label())).collect::<Vec<_>>()));
+    ctx.insert("form".into(), json!({"username": form.username, "name": form.name, "role": form.role, "ledgers": form.ledgers}));
+    ctx.insert("problem".into(), json!(problem));
+    ctx.insert("notice".into(), json!(notice));
+    ctx.insert("group".into(), json!("系统管理"));
+    Ok((status, views::render("users.html", &ctx.into())?).into_response())
+}
+
+pub async fn users(State(state): State<AppState>, me: Me) -> AppResult<Response> {
+    users_page(&state, &me, &UserForm::default(), StatusCode::OK, "", "").await
+}
+
+async fn bad(state: &AppState, me: &Me, f: &UserForm, why: String) -> AppResult<Response> {
+    users_page(state, me, f, StatusCode::UNPROCESSABLE_ENTITY, &why, "").await
+}
+
+pub async fn add_user(State(state): State<AppState>, me: Me, Form(f): Form<UserForm>) -> AppResult<Response> {
+    let Some(role) = Role::parse(&f.role) else { return bad(&state, &me, &f, "「角色」请选择".into()).await };
+    let Ok(place_id) = f.place.parse::<i64>() else { return bad(&state, &me, &f, "「管辖范围」请选择".into()).await };
+    if let Err(why) = auth::check_policy(&f.password) {
+        return bad(&state, &me, &f, format!("「初始密码」{why}")).await;
+    }
+    let hash = auth::hash_password(&f.password).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let ledger_keys: Vec<String> = f.ledgers.split([',', '，', '、', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let mut tx = state.db.begin().await?;
+    if !me.scope.contains_place(&mut tx, place_id).await? {
+        return Err(AppError::not_found("地点不存在或不在您的管辖范围内"));
+    }
+    for k in &ledger_keys {
+        if ledgers::get(&mut tx, k).await.is_err() {
+            drop(tx);
+            return bad(&state, &me, &f, format!("「可编辑台账」没有台账「{k}」")).await;
+        }
+    }
+    let new = NewUser { username: &f.username, display_name: f.name.trim(), password_hash: &hash, role, place_id, ledgers: ledger_keys, must_change_password: true };
+    match users::create(&mut tx, &me.user.actor(), new).await {
+        Ok(u) => {
+            tx.commit().await?;
+            users_page(&state, &me, &UserForm::default(), StatusCode::OK, "", &format!("已新增用户 {}，首次登录须修改密码", u.username)).await
+        }
+        Err(e) => {
+            drop(tx);
+            bad(&state, &me, &f, AppError::from(e).message).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn reset_password(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Form(f): Form<ResetForm>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let user = users::get(&mut tx, id).await?;
+    if !me.scope.contains_place(&mut tx, user.place_id).await? {
+        return Err(AppError::not_found("用户不存在"));
+    }
+    if let Err(why) = auth::check_policy(&f.password) {
+        drop(tx);
+        return users_page(&state, &me, &UserForm::default(), StatusCode::UNPROCESSABLE_ENTITY, &format!("「新的初始密码」{why}"), "").await;
+    }
+    let hash = auth::hash_password(&f.password).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    users::set_password(&mut tx, &me.user.actor(), id, &hash, true).await?;
+    sessions::delete_for_user(&mut tx, id, None).await?;
+    tx.commit().await?;
+    users_page(&state, &me, &UserForm::default(), StatusCode::OK, "", &format!("已重置 {} 的密码，其登录已失效，下次登录须修改密码", user.username)).await
+}
+
+async fn defs_page(state: &AppState, me: &Me, text: &str, status: StatusCode, problem: &str, notice: &str) -> AppResult<Response> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let list: Vec<_> = defs.iter().map(|d| json!({"key": d.key, "name": d.name, "group": d.group, "fields": d.active_fields().count()})).collect();
+    let mut ctx = views::layout(me, &defs, "台账定义", &[("系统管理", ""), ("台账定义", "")]);
+    ctx.insert("defs".into(), json!(list));
+    ctx.insert("text".into(), json!(text));
+    ctx.insert("problem".into(), json!(problem));
+    ctx.insert("notice".into(), json!(notice));
+    ctx.insert("group".into(), json!("系统管理"));
+    Ok((status, views::render("defs.html", &ctx.into())?).into_response())
+}
+
+pub async fn ledgers(State(state): State<AppState>, me: Me) -> AppResult<Response> {
+    defs_page(&state, &me, "", StatusCode::OK, "", "").await
+}
+
+#[derive(Deserialize)]
+pub struct DefineForm {
+    #[serde(default)]
+    definition: String,
+}
+
+pub async fn define_ledger(State(state): State<AppState>, me: Me, Form(f): Form<DefineForm>) -> AppResult<Response> {
+    let def = match LedgerDef::from_toml(&f.definition) {
+        Ok(d) => d,
+        Err(e) => return defs_page(&state, &me, &f.definition, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string(), "").await,
+    };
+    // Driven on a blocking thread: the storage future is not provably `Send` to the compiler.
+    let (db, actor) = (state.db.clone(), me.user.actor());
+    let handle = tokio::runtime::Handle::current();
+    let saved = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            let mut tx = db.begin().await?;
+            let saved = ledgers::define(&mut tx, &actor, &def).await?;
+            tx.commit().await?;
+            Ok::<_, taizhang_storage::StoreError>(saved)
+        })
+    })
+    .await
+    .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("保存中断：{e}")))?;
+    match saved {
+        Ok(saved) => Ok(Redirect::to(&format!("/ledgers/{}", saved.key)).into_response()),
+        Err(e) => defs_page(&state, &me, &f.definition, StatusCode::UNPROCESSABLE_ENTITY, &AppError::from(e).message, "").await,
+    }
+}

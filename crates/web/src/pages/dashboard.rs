@@ -1,0 +1,144 @@
+//! The dashboard: the year's key figures against their targets, charts by month and by
+//! village for the chosen figure, open cases and overdue items, all within the user's scope.
+
+use std::sync::OnceLock;
+
+use axum::extract::{Query, State};
+use axum::response::Html;
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::json;
+use taizhang_domain::period::parse_period;
+use taizhang_reports::{eval, indicator, Context, Figure, IndicatorDef};
+use taizhang_storage::records::{self, RecordQuery};
+
+use crate::auth::Me;
+use crate::error::{AppError, AppResult};
+use crate::{charts, views, AppState};
+
+/// The built-in indicators, parsed once.
+pub fn indicators() -> AppResult<&'static [IndicatorDef]> {
+    static INDS: OnceLock<Result<Vec<IndicatorDef>, String>> = OnceLock::new();
+    match INDS.get_or_init(|| indicator::builtin().map_err(|e| e.to_string())) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.clone())),
+    }
+}
+
+/// A figure as people read it: money in 元 (万元 when large), decimals at their scale.
+pub fn figure_text(value: i64, unit: &str, scale: u8) -> String {
+    if unit == "元" || unit == "万元" {
+        taizhang_domain::money::format_yuan(taizhang_domain::money::Fen(value))
+    } else {
+        taizhang_domain::money::format_scaled(value, scale)
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DashQuery {
+    #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
+    ind: String,
+    #[serde(default)]
+    notice: String,
+}
+
+/// The indicators the dashboard shows: the first of each section of the summary.
+fn key_indicators(inds: &[IndicatorDef]) -> Vec<&IndicatorDef> {
+    let mut seen = Vec::new();
+    let mut out = Vec::new();
+    for i in inds {
+        if !seen.contains(&i.section) {
+            seen.push(i.section.clone());
+            out.push(i);
+        }
+    }
+    out
+}
+
+fn card(f: &Figure) -> serde_json::Value {
+    let rate = f.target.filter(|t| *t > 0).map(|t| format!("{}%", f.value * 100 / t));
+    json!({
+        "key": f.key, "name": f.name, "unit": f.unit, "value": f.value,
+        "text": figure_text(f.value, &f.unit, f.scale),
+        "target": f.target.map(|t| figure_text(t, &f.unit, f.scale)),
+        "rate": rate, "ledger_name": f.ledger_name,
+    })
+}
+
+pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<DashQuery>) -> AppResult<Html<String>> {
+    let today = state.today();
+    let year = q.year.filter(|y| (1990..=2100).contains(y)).unwrap_or(today.year());
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let inds = indicators()?;
+    let mut shown = key_indicators(inds);
+    let chosen = inds.iter().find(|i| i.key == q.ind).or(shown.first().copied());
+    if let Some(c) = chosen {
+        if !shown.iter().any(|i| i.key == c.key) {
+            shown.insert(0, c);
+        }
+    }
+    let ctx_year = Context::year(year, me.scope.clone());
+    let mut cards = Vec::new();
+    for ind in &shown {
+        let def = eval::ledger_of(ind, &defs)?;
+        cards.push(card(&eval::evaluate(&mut tx, ind, def, &ctx_year).await?));
+    }
+    let (mut by_month, mut by_village, mut chart_name, mut ind_key) = (String::new(), String::new(), String::new(), String::new());
+    if let Some(ind) = chosen {
+        let def = eval::ledger_of(ind, &defs)?;
+        let (mut labels, mut values, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+        for m in 1..=12 {
+            let period = parse_period(&format!("{year}-{m:02}")).map_err(|e| AppError::bad_request(e.to_string()))?;
+            let c = Context { as_of: period.end, period, scope: me.scope.clone() };
+            let f = eval::evaluate(&mut tx, ind, def, &c).await?;
+            labels.push(format!("{m}月"));
+            values.push(f.value);
+            texts.push(figure_text(f.value, &f.unit, f.scale));
+        }
+        by_month = charts::bars(&labels, &values, &texts);
+        let villages = eval::by_village(&mut tx, ind, def, &ctx_year).await?;
+        let f = eval::evaluate(&mut tx, ind, def, &ctx_year).await?;
+        by_village = charts::bars(
+            &villages.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
+            &villages.iter().map(|v| v.value).collect::<Vec<_>>(),
+            &villages.iter().map(|v| figure_text(v.value, &f.unit, f.scale)).collect::<Vec<_>>(),
+        );
+        chart_name = ind.name.clone();
+        ind_key = ind.key.clone();
+    }
+    let mut open = Vec::new();
+    let mut open_total = 0;
+    let mut overdue = Vec::new();
+    for def in defs.iter().filter(|d| d.workflow.is_some()) {
+        let Some(wf) = &def.workflow else { continue };
+        for s in wf.states.iter().filter(|s| !s.closed) {
+            let n = records::count(&mut tx, def, &me.scope, &RecordQuery { state: Some(s.key.clone()), ..Default::default() }).await?;
+            if n > 0 {
+                open_total += n;
+                open.push(json!({"key": def.key, "name": def.name, "state": s.key, "label": s.label, "tone": s.tone, "count": n}));
+            }
+        }
+        if !wf.deadlines.is_empty() {
+            for (r, why) in records::overdue(&mut tx, def, &me.scope, today).await?.into_iter().take(20) {
+                overdue.push(json!({"key": def.key, "name": def.name, "id": r.id, "reason": why}));
+            }
+        }
+    }
+    let mut ctx = views::layout(&me, &defs, "首页", &[]);
+    ctx.insert("year".into(), json!(year));
+    ctx.insert("ind".into(), json!(ind_key));
+    ctx.insert("cards".into(), json!(cards));
+    ctx.insert("chart_name".into(), json!(chart_name));
+    ctx.insert("by_month".into(), json!(by_month));
+    ctx.insert("by_village".into(), json!(by_village));
+    ctx.insert("open".into(), json!(open));
+    ctx.insert("open_total".into(), json!(open_total));
+    ctx.insert("overdue".into(), json!(overdue));
+    if q.notice == "password" {
+        ctx.insert("notice".into(), json!("密码已修改"));
+    }
+    views::render("dashboard.html", &ctx.into())
+}

@@ -1,0 +1,152 @@
+//! The ledgers: the index of all ledgers and one ledger as a list with filters, sorting and
+//! paging.
+
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use serde::Deserialize;
+use serde_json::json;
+use taizhang_domain::ledger::{FieldKind, LedgerDef};
+use taizhang_storage::records::{self, RecordQuery};
+use taizhang_storage::{persons, Tx};
+
+use crate::auth::Me;
+use crate::error::AppResult;
+use crate::{show, views, AppState};
+
+pub async fn index(State(state): State<AppState>, me: Me) -> AppResult<Html<String>> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let list: Vec<_> = defs
+        .iter()
+        .map(|d| json!({"key": d.key, "name": d.name, "group": d.group, "description": d.description, "fields": d.active_fields().count()}))
+        .collect();
+    let mut ctx = views::layout(&me, &defs, "全部台账", &[("全部台账", "")]);
+    ctx.insert("defs".into(), json!(list));
+    ctx.insert("group".into(), json!("系统管理"));
+    views::render("ledgers.html", &ctx.into())
+}
+
+#[derive(Deserialize, Default, Debug)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub period: String,
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub kw: String,
+    #[serde(default)]
+    pub sort: String,
+    #[serde(default)]
+    pub desc: String,
+    #[serde(default)]
+    pub page: Option<i64>,
+    #[serde(default)]
+    pub size: Option<i64>,
+}
+
+/// How a subject is named in lists: a person by name and (masked) ID number.
+pub async fn subject_text(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>) -> String {
+    let Some(id) = id else { return String::new() };
+    match def.subject {
+        taizhang_domain::ledger::SubjectKind::Person => match persons::get(tx, &me.scope, id).await {
+            Ok(p) => format!("{} {}", p.name, show::id_number(&p.id_number, me.sees_id_numbers())),
+            Err(_) => format!("#{id}"),
+        },
+        taizhang_domain::ledger::SubjectKind::Household => taizhang_storage::households::get(tx, &me.scope, id)
+            .await
+            .map(|h| h.number)
+            .unwrap_or_else(|_| format!("#{id}")),
+        _ => format!("#{id}"),
+    }
+}
+
+/// Columns of the list: the first required fields, up to six.
+fn list_columns(def: &LedgerDef) -> Vec<&taizhang_domain::ledger::FieldDef> {
+    let mut cols: Vec<_> = def.active_fields().filter(|f| f.required).take(6).collect();
+    if cols.len() < 6 {
+        cols.extend(def.active_fields().filter(|f| !f.required).take(6 - cols.len()));
+    }
+    cols
+}
+
+pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(q): Query<ListQuery>) -> AppResult<Html<String>> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    let scope = super::narrowed(&mut tx, &me, Some(&q.place)).await?;
+    let period = if q.period.trim().is_empty() { None } else { Some(super::period_of(Some(&q.period), 0)?) };
+    let size = q.size.filter(|s| [10, 20, 50, 100].contains(s)).unwrap_or(20);
+    let desc = q.desc == "1";
+    let mut rq = RecordQuery { period, state: Some(q.state.clone()).filter(|s| !s.is_empty()), ..Default::default() };
+    rq.order_by = Some(if def.field(&q.sort).is_some() { (q.sort.clone(), desc) } else { ("id".to_string(), true) });
+    let columns = list_columns(def);
+    // Keyword: matched on the shown text of the listed columns, after the scope filter.
+    let kw = q.kw.trim().to_string();
+    let (total, page_rows) = if kw.is_empty() {
+        let total = records::count(&mut tx, def, &scope, &rq).await?;
+        let pages = ((total + size - 1) / size).max(1);
+        let page = q.page.unwrap_or(1).clamp(1, pages);
+        rq.limit = Some(size);
+        rq.offset = Some((page - 1) * size);
+        (total, records::list(&mut tx, def, &scope, &rq).await?)
+    } else {
+        let all = records::list(&mut tx, def, &scope, &rq).await?;
+        let hits: Vec<_> = all
+            .into_iter()
+            .filter(|r| def.fields.iter().any(|f| r.values.get(&f.key).is_some_and(|v| show::edit_text(f, v).contains(&kw))))
+            .collect();
+        let total = hits.len() as i64;
+        let pages = ((total + size - 1) / size).max(1);
+        let page = q.page.unwrap_or(1).clamp(1, pages);
+        (total, hits.into_iter().skip(((page - 1) * size) as usize).take(size as usize).collect())
+    };
+    let pages = ((total + size - 1) / size).max(1);
+    let page = q.page.unwrap_or(1).clamp(1, pages);
+    let mut rows = Vec::new();
+    for (n, r) in page_rows.iter().enumerate() {
+        let cells: Vec<_> = columns
+            .iter()
+            .map(|f| {
+                let text = r.values.get(&f.key).map(|v| show::display(f, v, me.sees_id_numbers())).unwrap_or_default();
+                json!({"text": text, "num": matches!(f.kind, FieldKind::Money | FieldKind::Integer | FieldKind::Decimal)})
+            })
+            .collect();
+        let state_label = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
+        rows.push(json!({
+            "n": (page - 1) * size + n as i64 + 1,
+            "id": r.id,
+            "subject": subject_text(&mut tx, &me, def, r.subject_id).await,
+            "place": super::place_name(&mut tx, r.place_id).await,
+            "cells": cells,
+            "state": state_label,
+            "tone": show::tone(def, r.state.as_deref()),
+        }));
+    }
+    let states: Vec<_> = def.workflow.iter().flat_map(|w| w.states.iter()).map(|s| json!({"key": s.key, "label": s.label})).collect();
+    let filter_query = format!(
+        "place={}&period={}&state={}&kw={}",
+        crate::guard::encode(&q.place),
+        crate::guard::encode(&q.period),
+        crate::guard::encode(&q.state),
+        crate::guard::encode(&q.kw)
+    );
+    let mut ctx = views::layout(&me, &defs, &def.name, &[(def.group.as_str(), ""), (def.name.as_str(), "")]);
+    ctx.insert("def".into(), json!({"key": def.key, "name": def.name}));
+    ctx.insert("group".into(), json!(def.group));
+    ctx.insert("current".into(), json!(def.key));
+    ctx.insert("places".into(), json!(super::place_options(&mut tx, &me).await?));
+    ctx.insert("states".into(), json!(states));
+    ctx.insert("q".into(), json!({"place": q.place, "period": q.period, "state": q.state, "kw": q.kw, "sort": q.sort, "desc": desc, "desc_n": if desc {"1"} else {"0"}}));
+    ctx.insert("columns".into(), json!(columns.iter().map(|f| json!({"key": f.key, "label": f.label})).collect::<Vec<_>>()));
+    ctx.insert("subject".into(), json!(if def.subject == taizhang_domain::ledger::SubjectKind::None { "" } else { def.subject.label() }));
+    ctx.insert("rows".into(), json!(rows));
+    ctx.insert("total".into(), json!(total));
+    ctx.insert("page".into(), json!(page));
+    ctx.insert("pages".into(), json!(pages));
+    ctx.insert("size".into(), json!(size));
+    ctx.insert("filter_query".into(), json!(filter_query));
+    ctx.insert("can_edit".into(), json!(me.can_edit(&def.key)));
+    views::render("list.html", &ctx.into())
+}

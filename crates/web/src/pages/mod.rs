@@ -1,0 +1,66 @@
+//! Server-rendered pages. Each module serves one line of screens; all of them read through a
+//! `Scope` taken from the signed-in user, never from the request.
+
+pub mod account;
+pub mod admin;
+pub mod dashboard;
+pub mod exchange;
+pub mod import;
+pub mod ledger;
+pub mod record;
+pub mod registry;
+pub mod reports;
+
+use axum::http::header;
+use axum::response::IntoResponse;
+use taizhang_domain::ledger::LedgerDef;
+use taizhang_domain::period::{parse_period, Period};
+use taizhang_storage::{ledgers, places, Scope, Tx};
+
+use crate::auth::Me;
+use crate::error::{AppError, AppResult};
+
+pub async fn stylesheet() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../static/app.css"))
+}
+
+/// Every ledger definition, for the menu.
+pub async fn all_defs(tx: &mut Tx) -> AppResult<Vec<LedgerDef>> {
+    Ok(ledgers::all(tx).await?)
+}
+
+pub fn find_def<'a>(defs: &'a [LedgerDef], key: &str) -> AppResult<&'a LedgerDef> {
+    defs.iter().find(|d| d.key == key).ok_or_else(|| AppError::not_found(format!("没有台账「{key}」")))
+}
+
+/// A `period` parameter (2023, 2023Q3, 2023-07, a..b), else the given year.
+pub fn period_of(text: Option<&str>, default_year: i32) -> AppResult<Period> {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => parse_period(t).map_err(|e| AppError::bad_request(format!("「期间」{e}"))),
+        None => Ok(Period::year(default_year)),
+    }
+}
+
+/// The user's scope narrowed to a place they name (code or name); a place outside their scope
+/// is "not found".
+pub async fn narrowed(tx: &mut Tx, me: &Me, place: Option<&str>) -> AppResult<Scope> {
+    match place.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => Ok(Scope { path: places::resolve(tx, &me.scope, p).await?.path }),
+        None => Ok(me.scope.clone()),
+    }
+}
+
+/// Villages (and other places below the user's own) for filter selects.
+pub async fn place_options(tx: &mut Tx, me: &Me) -> AppResult<Vec<serde_json::Value>> {
+    Ok(places::subtree(tx, &me.scope)
+        .await?
+        .into_iter()
+        .filter(|p| p.level == taizhang_domain::place::PlaceLevel::Village)
+        .map(|p| serde_json::json!({ "id": p.id, "code": p.code.unwrap_or_else(|| p.name.clone()), "name": p.name }))
+        .collect())
+}
+
+/// The name of a place by id (for tables).
+pub async fn place_name(tx: &mut Tx, id: i64) -> String {
+    places::get(tx, id).await.map(|p| p.name).unwrap_or_default()
+}

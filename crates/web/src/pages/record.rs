@@ -1,0 +1,301 @@
+//! One record: the form to add it, the page that shows and edits it (with its history from
+//! the audit trail), and the workflow transitions the user may make.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde_json::json;
+use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
+use taizhang_domain::period::parse_date_lenient;
+use taizhang_domain::value::{Record, RecordInput, Value, Values};
+use taizhang_domain::{DomainError, FieldError};
+use taizhang_storage::audit::{self, AuditQuery, Change};
+use taizhang_storage::{places, records, refs, settings, StoreError, Tx};
+
+use crate::auth::Me;
+use crate::error::{AppError, AppResult};
+use crate::forms::{self, FormField};
+use crate::{show, views, AppState};
+
+type Pairs = Vec<(String, String)>;
+
+/// What went wrong with a submitted form: inline field errors and a message above the form.
+struct Problem {
+    status: StatusCode,
+    fields: Vec<FieldError>,
+    message: String,
+}
+
+impl From<StoreError> for Problem {
+    fn from(e: StoreError) -> Problem {
+        let a = AppError::from(e);
+        let message = if a.fields.is_empty() { a.message.clone() } else { "请按提示改正标红的项目后再保存".to_string() };
+        Problem { status: a.status, fields: a.fields, message }
+    }
+}
+
+fn version_of(form: &Pairs) -> i64 {
+    forms::get(form, "_version").and_then(|v| v.parse().ok()).unwrap_or(-1)
+}
+
+async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, id: i64) -> AppResult<Vec<serde_json::Value>> {
+    let q = AuditQuery { entity: Some(def.table_name()), entity_id: Some(id), limit: 50, ..Default::default() };
+    let entries = audit::list(tx, &me.scope, &q).await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let before = e.before.as_ref().and_then(|b| b.get("values")).cloned().unwrap_or_default();
+            let after = e.after.as_ref().and_then(|b| b.get("values")).cloned().unwrap_or_default();
+            let changed: Vec<String> = def
+                .fields
+                .iter()
+                .filter(|f| before.get(&f.key) != after.get(&f.key))
+                .map(|f| f.label.clone())
+                .collect();
+            let action = match e.action.as_str() {
+                "create" => "新增",
+                "update" => "修改",
+                "transition" => "办理",
+                "read" => "查看",
+                "delete" => "删除",
+                other => other,
+            };
+            let changes = if e.action == "read" { e.note.clone() } else if e.action == "transition" { format!("{}：{}", e.note, changed.join("、")) } else { changed.join("、") };
+            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "changes": changes})
+        })
+        .collect())
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn page(
+    tx: &mut Tx,
+    state: &AppState,
+    me: &Me,
+    def: &LedgerDef,
+    defs: &[LedgerDef],
+    record: Option<&Record>,
+    typed: &Pairs,
+    problem: Option<&Problem>,
+    notice: &str,
+) -> AppResult<Response> {
+    let errors: Vec<FieldError> = problem.map(|p| p.fields.clone()).unwrap_or_default();
+    let stored = record.map(|r| r.values.clone()).unwrap_or_default();
+    let title = match record {
+        Some(r) => format!("{} #{}", def.name, r.id),
+        None => format!("{} · 新增", def.name),
+    };
+    let list_href = format!("/ledgers/{}", def.key);
+    let mut ctx = views::layout(me, defs, &title, &[(def.group.as_str(), ""), (def.name.as_str(), list_href.as_str()), (if record.is_some() { "记录" } else { "新增" }, "")]);
+    ctx.insert("def".into(), json!({"key": def.key, "name": def.name}));
+    ctx.insert("group".into(), json!(def.group));
+    ctx.insert("current".into(), json!(def.key));
+    ctx.insert("today".into(), json!(state.today().to_string()));
+    ctx.insert("can_edit".into(), json!(me.can_edit(&def.key)));
+    ctx.insert("fields".into(), json!(forms::fields(def, if record.is_some() && problem.is_some_and(|p| p.status == StatusCode::CONFLICT) { &[] } else { typed }, &stored, &errors)));
+    ctx.insert("subject_label".into(), json!(if def.subject == SubjectKind::None { "" } else { def.subject.label() }));
+    ctx.insert("form_error".into(), json!(problem.map(|p| p.message.clone()).unwrap_or_default()));
+    ctx.insert("notice".into(), json!(notice));
+    let key_err = |k: &str| errors.iter().filter(|e| e.key == k).map(|e| e.reason.clone()).collect::<Vec<_>>().join("；");
+    let subject_help = match def.subject {
+        SubjectKind::Person => "填身份证号；人员须已在人员库登记",
+        SubjectKind::Household => "填户编号或户主身份证号",
+        _ => "填名称，或 #编号",
+    };
+    ctx.insert("subject_field".into(), json!(FormField { key: "_subject".into(), label: def.subject.label().into(), kind: "text", required: true, value: forms::get(typed, "_subject").unwrap_or("").into(), help: subject_help.into(), error: key_err("_subject"), ..Default::default() }));
+    let mut place_opts = vec![me.place_name.clone()];
+    for p in super::place_options(tx, me).await? {
+        let name = p["name"].as_str().unwrap_or("").to_string();
+        if !place_opts.contains(&name) {
+            place_opts.push(name);
+        }
+    }
+    ctx.insert("place_field".into(), json!(FormField { key: "_place".into(), label: "所属地点".into(), kind: "select", required: def.subject == SubjectKind::None, options: place_opts, value: forms::get(typed, "_place").unwrap_or("").into(), help: if def.subject == SubjectKind::None { String::new() } else { "不填则取记录对象的所在地".into() }, error: key_err("_place"), ..Default::default() }));
+    if let Some(r) = record {
+        let shown: Vec<_> = def
+            .fields
+            .iter()
+            .filter_map(|f| r.values.get(&f.key).map(|v| json!({"label": f.label, "text": show::display(f, v, me.sees_id_numbers())})))
+            .collect();
+        ctx.insert(
+            "record".into(),
+            json!({
+                "id": r.id, "version": r.row_version, "updated_by": r.updated_by,
+                "updated_at": r.updated_at.get(..19).unwrap_or(&r.updated_at).replace('T', " "),
+                "state_label": def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()),
+                "tone": show::tone(def, r.state.as_deref()),
+                "subject": super::ledger::subject_text(tx, me, def, r.subject_id).await,
+                "place": super::place_name(tx, r.place_id).await,
+                "shown": shown,
+            }),
+        );
+        let mut transitions = Vec::new();
+        if let (Some(wf), Some(state_key)) = (&def.workflow, r.state.as_deref()) {
+            if me.can_edit(&def.key) {
+                for t in wf.transitions.iter().filter(|t| t.from.iter().any(|f| f == state_key) && t.roles.contains(&me.user.role)) {
+                    let tf: Vec<FormField> = t.requires.iter().filter_map(|k| def.field(k)).map(|f| forms::field(f, &[], &stored, &errors)).collect();
+                    transitions.push(json!({"key": t.key, "label": t.label, "fields": tf}));
+                }
+            }
+        }
+        ctx.insert("transitions".into(), json!(transitions));
+        ctx.insert("history".into(), json!(history(tx, me, def, r.id).await?));
+    }
+    let status = problem.map_or(StatusCode::OK, |p| p.status);
+    Ok((status, views::render("record.html", &ctx.into())?).into_response())
+}
+
+pub async fn new_form(State(state): State<AppState>, me: Me, Path(key): Path<String>) -> AppResult<Response> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    page(&mut tx, &state, &me, def, &defs, None, &Vec::new(), None, "").await
+}
+
+async fn try_create(tx: &mut Tx, state: &AppState, me: &Me, def: &LedgerDef, form: &Pairs) -> Result<Record, Problem> {
+    let mut errors = Vec::new();
+    let subject_id = match (RefTarget::of_subject(def.subject), forms::get(form, "_subject")) {
+        (Some(t), Some(s)) => match refs::resolve(tx, &me.scope, &t, s).await {
+            Ok(id) => Some(id),
+            Err(StoreError::NotFound(m)) => return Err(Problem { status: StatusCode::NOT_FOUND, fields: vec![FieldError::new("_subject", def.subject.label(), m.clone())], message: m }),
+            Err(e) => return Err(e.into()),
+        },
+        (Some(_), None) => {
+            errors.push(FieldError::new("_subject", def.subject.label(), "必须填写"));
+            None
+        }
+        _ => None,
+    };
+    let place_id = match forms::get(form, "_place") {
+        Some(p) => match places::resolve(tx, &me.scope, p).await {
+            Ok(p) => Some(p.id),
+            Err(StoreError::NotFound(m)) => return Err(Problem { status: StatusCode::NOT_FOUND, fields: vec![FieldError::new("_place", "所属地点", m.clone())], message: m }),
+            Err(e) => return Err(e.into()),
+        },
+        None if def.subject == SubjectKind::None => {
+            errors.push(FieldError::new("_place", "所属地点", "必须填写"));
+            None
+        }
+        None => None,
+    };
+    let values = match refs::parse_values(tx, &me.scope, def, &forms::field_pairs(def, form), state.today()).await {
+        Ok(v) => v,
+        Err(StoreError::Domain(DomainError::Fields(f))) => {
+            errors.extend(f);
+            Values::new()
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if !errors.is_empty() {
+        return Err(StoreError::Domain(DomainError::Fields(errors)).into());
+    }
+    let input = RecordInput { place_id, subject_id, concerns_year: None, values };
+    Ok(records::create(tx, def, &me.user.actor(), &me.scope, input, state.today()).await?)
+}
+
+pub async fn create(State(state): State<AppState>, me: Me, Path(key): Path<String>, Form(form): Form<Pairs>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    match try_create(&mut tx, &state, &me, def, &form).await {
+        Ok(rec) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/ledgers/{key}/{}?saved=1", rec.id)).into_response())
+        }
+        Err(p) => {
+            drop(tx);
+            let mut tx = state.db.read().await?;
+            page(&mut tx, &state, &me, def, &defs, None, &form, Some(&p), "").await
+        }
+    }
+}
+
+/// Opening a record of a ledger with 重点人群 fields leaves a trace in the audit trail.
+async fn note_sensitive_open(state: &AppState, me: &Me, def: &LedgerDef, rec: &Record, via: &str) -> AppResult<()> {
+    if !show::audited_on_open(def) {
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    audit::append(&mut tx, &me.user.actor(), Change { action: "read", entity: &def.table_name(), entity_id: Some(rec.id), place_id: Some(rec.place_id), before: None, after: None, note: &format!("查看敏感记录（{via}）") }).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn open_record(state: &AppState, me: &Me, def: &LedgerDef, id: i64, via: &str) -> AppResult<Record> {
+    let mut tx = state.db.read().await?;
+    let rec = records::get(&mut tx, def, &me.scope, id).await?;
+    drop(tx);
+    note_sensitive_open(state, me, def, &rec, via).await?;
+    Ok(rec)
+}
+
+#[derive(serde::Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub async fn show(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, axum::extract::Query(q): axum::extract::Query<ShowQuery>) -> AppResult<Response> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    drop(tx);
+    let rec = open_record(&state, &me, def, id, "网页").await?;
+    let mut tx = state.db.read().await?;
+    page(&mut tx, &state, &me, def, &defs, Some(&rec), &Vec::new(), None, if q.saved.is_some() { "已保存" } else { "" }).await
+}
+
+async fn after_write(state: &AppState, me: &Me, key: &str, id: i64, defs: &[LedgerDef], def: &LedgerDef, form: &Pairs, result: Result<Record, Problem>, tx: Tx) -> AppResult<Response> {
+    match result {
+        Ok(rec) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/ledgers/{key}/{}?saved=1", rec.id)).into_response())
+        }
+        Err(p) => {
+            drop(tx);
+            let mut tx = state.db.read().await?;
+            let rec = records::get(&mut tx, def, &me.scope, id).await?;
+            page(&mut tx, state, me, def, defs, Some(&rec), form, Some(&p), "").await
+        }
+    }
+}
+
+pub async fn update(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    let before = records::get(&mut tx, def, &me.scope, id).await?;
+    let result = async {
+        let mut changes = refs::parse_values(&mut tx, &me.scope, def, &forms::field_pairs(def, &form), state.today()).await?;
+        // A field emptied in the form clears the stored value.
+        for f in def.active_fields() {
+            if before.values.contains_key(&f.key) && !changes.contains_key(&f.key) {
+                changes.insert(f.key.clone(), Value::Null);
+            }
+        }
+        records::update(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form), changes, state.today()).await
+    }
+    .await
+    .map_err(Problem::from);
+    after_write(&state, &me, &key, id, &defs, def, &form, result, tx).await
+}
+
+pub async fn transition(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    records::get(&mut tx, def, &me.scope, id).await?;
+    let result = async {
+        let on = match forms::get(&form, "_on") {
+            Some(d) => parse_date_lenient(d).map_err(|e| DomainError::field("_on", "办理日期", e.to_string()))?,
+            None => state.today(),
+        };
+        let t = forms::get(&form, "_transition").unwrap_or("").to_string();
+        let values = refs::parse_values(&mut tx, &me.scope, def, &forms::field_pairs(def, &form), state.today()).await?;
+        let all = settings::all(&mut tx).await?;
+        records::transition(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form), &t, values, on, &all).await
+    }
+    .await
+    .map_err(Problem::from);
+    after_write(&state, &me, &key, id, &defs, def, &form, result, tx).await
+}

@@ -1,0 +1,154 @@
+//! Data checks, reports (period, place, template → HTML preview whose figures link to their
+//! records → Word) and the records behind a figure.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, Response};
+use chrono::Datelike;
+use serde::Deserialize;
+use serde_json::json;
+use taizhang_reports::{checks, eval, render, Context};
+
+use crate::auth::Me;
+use crate::error::{AppError, AppResult};
+use crate::{charts, views, AppState};
+
+#[derive(Deserialize, Default)]
+pub struct ReportQuery {
+    #[serde(default)]
+    pub period: String,
+    #[serde(default)]
+    pub year: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub template: String,
+}
+
+impl ReportQuery {
+    fn period_text(&self) -> Option<&str> {
+        [self.period.as_str(), self.year.as_str()].into_iter().find(|s| !s.trim().is_empty())
+    }
+}
+
+/// The report context a query names, confined to the user's scope.
+pub async fn context(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<Context> {
+    let mut tx = state.db.read().await?;
+    let scope = super::narrowed(&mut tx, me, Some(&q.place)).await?;
+    let period = super::period_of(q.period_text(), state.today().year())?;
+    Ok(Context { as_of: period.end, period, scope })
+}
+
+pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
+    let rc = context(&state, &me, &q).await?;
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let list = checks::builtin()?;
+    let findings = checks::run_all(&mut tx, &list, &defs, &rc).await?;
+    let groups: Vec<_> = list
+        .iter()
+        .map(|c| {
+            let mine: Vec<_> = findings
+                .iter()
+                .filter(|f| f.check == c.key)
+                .map(|f| {
+                    let link = match (f.record_ids.first(), f.person_ids.first()) {
+                        (Some(id), _) if !f.ledger.is_empty() => format!("/ledgers/{}/{id}", f.ledger),
+                        (_, Some(pid)) => format!("/persons/{pid}"),
+                        _ => String::new(),
+                    };
+                    json!({"message": f.message, "link": link})
+                })
+                .collect();
+            json!({"name": c.name, "findings": mine})
+        })
+        .collect();
+    let mut ctx = views::layout(&me, &defs, "数据核查", &[("数据核查", "")]);
+    ctx.insert("checks".into(), json!(groups));
+    ctx.insert("total".into(), json!(findings.len()));
+    ctx.insert("period".into(), json!(q.period_text().unwrap_or("")));
+    ctx.insert("from".into(), json!(rc.period.start.to_string()));
+    ctx.insert("to".into(), json!(rc.period.end.to_string()));
+    views::render("checks.html", &ctx.into())
+}
+
+fn template_source(name: &str) -> AppResult<(&'static str, String)> {
+    let name = if name.trim().is_empty() { "annual_summary" } else { name.trim() };
+    let src = render::builtin_template(name).ok_or_else(|| AppError::not_found(format!("没有报表模板「{name}」")))?;
+    Ok((src, name.to_string()))
+}
+
+async fn report_text(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(String, Context)> {
+    let (src, _) = template_source(&q.template)?;
+    let rc = context(state, me, q).await?;
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let data = render::gather(&mut tx, super::dashboard::indicators()?, &defs, &rc).await?;
+    Ok((render::render(src, &data)?, rc))
+}
+
+async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> AppResult<Html<String>> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let mut ctx = views::layout(me, &defs, "报表与总结", &[("报表与总结", "")]);
+    ctx.insert("places".into(), json!(super::place_options(&mut tx, me).await?));
+    ctx.insert("templates".into(), json!(render::builtin_templates()));
+    ctx.insert("period".into(), json!(q.period_text().map_or_else(|| state.today().year().to_string(), String::from)));
+    ctx.insert("place".into(), json!(q.place));
+    ctx.insert("template".into(), json!(q.template));
+    ctx.insert("html".into(), json!(html));
+    ctx.insert(
+        "query".into(),
+        json!(format!("period={}&place={}&template={}", crate::guard::encode(q.period_text().unwrap_or("")), crate::guard::encode(&q.place), crate::guard::encode(&q.template))),
+    );
+    views::render("reports.html", &ctx.into())
+}
+
+pub async fn form(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
+    form_page(&state, &me, &q, "").await
+}
+
+pub async fn preview(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
+    let (text, _) = report_text(&state, &me, &q).await?;
+    let doc = taizhang_document::parse_markup(&text);
+    let mut html = taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: false, link_figures: true });
+    // Figure links carry the place so that the records behind them match the preview.
+    if !q.place.trim().is_empty() {
+        html = html.replace("?year=", &format!("?place={}&year=", crate::guard::encode(&q.place)));
+    }
+    form_page(&state, &me, &q, &html).await
+}
+
+pub async fn download(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+    let (text, rc) = report_text(&state, &me, &q).await?;
+    let doc = taizhang_document::parse_markup(&text);
+    let bytes = taizhang_document::to_docx(&doc, &taizhang_document::OfficialStyle::default())
+        .map_err(|e| AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("生成 Word 文件失败：{e}")))?;
+    let name = format!("{}工作总结（{}）.docx", me.place_name, rc.period.label);
+    Ok(super::exchange::download(bytes, &name, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
+}
+
+pub async fn explain(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
+    let rc = context(&state, &me, &q).await?;
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let inds = super::dashboard::indicators()?;
+    let ind = inds.iter().find(|i| i.key == key).ok_or_else(|| AppError::not_found(format!("没有指标「{key}」")))?;
+    let def = eval::ledger_of(ind, &defs)?;
+    let figure = eval::evaluate(&mut tx, ind, def, &rc).await?;
+    let villages = eval::by_village(&mut tx, ind, def, &rc).await?;
+    let (total, recs) = eval::records_behind(&mut tx, ind, def, &rc, 200).await?;
+    let chart = charts::bars(
+        &villages.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
+        &villages.iter().map(|v| v.value).collect::<Vec<_>>(),
+        &villages.iter().map(|v| super::dashboard::figure_text(v.value, &figure.unit, figure.scale)).collect::<Vec<_>>(),
+    );
+    let mut ctx = views::layout(&me, &defs, &figure.name, &[("报表与总结", "/reports"), (figure.name.as_str(), "")]);
+    ctx.insert("value".into(), json!(super::dashboard::figure_text(figure.value, &figure.unit, figure.scale)));
+    ctx.insert("f".into(), json!(figure));
+    ctx.insert("chart".into(), json!(chart));
+    ctx.insert("total".into(), json!(total));
+    ctx.insert("records".into(), json!(recs.iter().map(|r| json!({"id": r.id, "summary": eval::record_summary(def, r, 6)})).collect::<Vec<_>>()));
+    ctx.insert("from".into(), json!(rc.period.start.to_string()));
+    ctx.insert("to".into(), json!(rc.period.end.to_string()));
+    views::render("explain.html", &ctx.into())
+}

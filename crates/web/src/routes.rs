@@ -1,0 +1,123 @@
+//! Every route of the application, in one table: method, path, who may call it, and how it is
+//! confined. The router is built from this table, and so are the OpenAPI document and the
+//! confinement test matrix (`tests/confinement.rs`), so a route cannot exist without a stated
+//! confinement and a test of it.
+
+use axum::middleware;
+use axum::routing::{get, post, put, MethodRouter};
+use axum::Router;
+use taizhang_domain::role::Role;
+
+use crate::{api, guard, pages, AppState};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not (sign-in page, stylesheet, API description).
+    Anyone,
+    /// Any signed-in user.
+    Signed,
+    /// A user who may edit the ledger named by `{key}` (管理员, 村干部, a 业务员 it is assigned to).
+    Editor,
+    /// Only these roles.
+    Roles(&'static [Role]),
+}
+
+/// How a route is confined to the caller's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confinement {
+    /// Shows or changes no data of any place (forms, definitions, the caller's own account).
+    NoPlaceData,
+    /// Lists, searches or counts: only what lies in the caller's scope appears.
+    Filtered,
+    /// Names one person, record or place by id or code: outside the scope it is "not found".
+    ById,
+}
+
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub confinement: Confinement,
+    pub summary: &'static str,
+    pub handler: fn() -> MethodRouter<AppState>,
+}
+
+impl RouteSpec {
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/api/")
+    }
+}
+
+const ADMIN: &[Role] = &[Role::Admin];
+const OVERSEERS: &[Role] = &[Role::Admin, Role::Leader];
+const WRITERS: &[Role] = &[Role::Admin, Role::Clerk, Role::VillageCadre];
+
+macro_rules! r {
+    ($m:literal, $p:literal, $a:expr, $c:ident, $s:literal, $h:expr) => {
+        RouteSpec { method: $m, path: $p, access: $a, confinement: Confinement::$c, summary: $s, handler: || $h }
+    };
+}
+
+use Access::{Anyone, Editor, Roles, Signed};
+
+pub static ROUTES: &[RouteSpec] = &[
+    // Sign-in and account.
+    r!("GET", "/login", Anyone, NoPlaceData, "登录页", get(pages::account::login_form)),
+    r!("POST", "/login", Anyone, NoPlaceData, "登录", post(pages::account::login)),
+    r!("POST", "/logout", Signed, NoPlaceData, "退出登录", post(pages::account::logout)),
+    r!("GET", "/password", Signed, NoPlaceData, "修改密码页", get(pages::account::password_form)),
+    r!("POST", "/password", Signed, NoPlaceData, "修改密码", post(pages::account::change_password)),
+    r!("GET", "/static/app.css", Anyone, NoPlaceData, "样式表", get(pages::stylesheet)),
+    // Work pages.
+    r!("GET", "/", Signed, Filtered, "首页（年度指标、图表、在办与逾期）", get(pages::dashboard::dashboard)),
+    r!("GET", "/search", Signed, Filtered, "按姓名或身份证号查人", get(pages::registry::search)),
+    r!("GET", "/persons/{id}", Signed, ById, "人员详情", get(pages::registry::person)),
+    r!("GET", "/ledgers", Signed, NoPlaceData, "全部台账", get(pages::ledger::index)),
+    r!("GET", "/ledgers/{key}", Signed, Filtered, "台账列表", get(pages::ledger::list)),
+    r!("GET", "/ledgers/{key}/new", Editor, NoPlaceData, "新增记录表单", get(pages::record::new_form)),
+    r!("POST", "/ledgers/{key}/new", Editor, Filtered, "新增记录", post(pages::record::create)),
+    r!("GET", "/ledgers/{key}/export", Signed, Filtered, "导出台账", get(pages::exchange::export)),
+    r!("GET", "/ledgers/{key}/template", Signed, NoPlaceData, "下载导入模板", get(pages::exchange::template)),
+    r!("GET", "/ledgers/{key}/{id}", Signed, ById, "查看、编辑记录", get(pages::record::show)),
+    r!("POST", "/ledgers/{key}/{id}", Editor, ById, "保存记录", post(pages::record::update)),
+    r!("POST", "/ledgers/{key}/{id}/transition", Editor, ById, "办理流程环节", post(pages::record::transition)),
+    r!("GET", "/import", Roles(WRITERS), NoPlaceData, "导入页", get(pages::import::form)),
+    r!("POST", "/import", Roles(WRITERS), Filtered, "上传并试导入", post(pages::import::upload)),
+    r!("POST", "/import/confirm", Roles(WRITERS), Filtered, "确认导入", post(pages::import::confirm)),
+    r!("GET", "/checks", Signed, Filtered, "数据核查", get(pages::reports::checks)),
+    r!("GET", "/reports", Signed, NoPlaceData, "报表与总结", get(pages::reports::form)),
+    r!("GET", "/reports/preview", Signed, ById, "报表预览", get(pages::reports::preview)),
+    r!("GET", "/reports/download", Signed, ById, "下载报表（Word）", get(pages::reports::download)),
+    r!("GET", "/explain/{key}", Signed, Filtered, "指标明细（数字背后的记录）", get(pages::reports::explain)),
+    r!("GET", "/audit", Roles(OVERSEERS), Filtered, "操作日志", get(pages::admin::audit)),
+    r!("GET", "/admin/users", Roles(ADMIN), NoPlaceData, "用户管理", get(pages::admin::users)),
+    r!("POST", "/admin/users", Roles(ADMIN), NoPlaceData, "新增用户", post(pages::admin::add_user)),
+    r!("POST", "/admin/users/{id}/password", Roles(ADMIN), NoPlaceData, "重置用户密码", post(pages::admin::reset_password)),
+    r!("GET", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "台账定义", get(pages::admin::ledgers)),
+    r!("POST", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "新增或修改台账定义", post(pages::admin::define_ledger)),
+    // JSON API.
+    r!("GET", "/api/v1/openapi.json", Anyone, NoPlaceData, "本接口的 OpenAPI 3 描述", get(api::openapi)),
+    r!("GET", "/api/v1/me", Signed, NoPlaceData, "当前用户", get(api::me)),
+    r!("GET", "/api/v1/persons", Signed, Filtered, "查人（q=姓名或身份证号）", get(api::persons)),
+    r!("GET", "/api/v1/persons/{id}", Signed, ById, "人员详情", get(api::person)),
+    r!("GET", "/api/v1/ledgers", Signed, NoPlaceData, "全部台账定义", get(api::ledgers)),
+    r!("GET", "/api/v1/ledgers/{key}/records", Signed, Filtered, "台账记录列表", get(api::records)),
+    r!("POST", "/api/v1/ledgers/{key}/records", Editor, Filtered, "新增记录", post(api::create_record)),
+    r!("GET", "/api/v1/ledgers/{key}/records/{id}", Signed, ById, "一条记录", get(api::record)),
+    r!("PUT", "/api/v1/ledgers/{key}/records/{id}", Editor, ById, "修改记录（须带 version）", put(api::update_record)),
+    r!("POST", "/api/v1/ledgers/{key}/records/{id}/transitions/{transition}", Editor, ById, "办理流程环节", post(api::transition_record)),
+    r!("GET", "/api/v1/indicators", Signed, Filtered, "年度指标", get(api::indicators)),
+    r!("GET", "/api/v1/checks", Signed, Filtered, "数据核查结果", get(api::checks)),
+    r!("GET", "/api/v1/audit", Roles(OVERSEERS), Filtered, "操作日志", get(api::audit)),
+];
+
+/// Builds the router from [`ROUTES`], each route behind the guard that enforces its access.
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new();
+    for spec in ROUTES {
+        let layer = middleware::from_fn_with_state((state.clone(), spec), guard::guard);
+        router = router.route(spec.path, (spec.handler)().layer(layer));
+    }
+    router.fallback(guard::not_found).with_state(state)
+}

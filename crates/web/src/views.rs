@@ -1,0 +1,103 @@
+//! Page templates (minijinja, embedded in the binary) and the layout every page shares: top
+//! bar, the left menu grouped by line of work, breadcrumb.
+
+use std::sync::OnceLock;
+
+use axum::response::Html;
+use minijinja::{AutoEscape, Environment};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+use taizhang_domain::ledger::LedgerDef;
+
+use crate::auth::Me;
+use crate::error::AppResult;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../templates/base.html")),
+    ("login.html", include_str!("../templates/login.html")),
+    ("password.html", include_str!("../templates/password.html")),
+    ("dashboard.html", include_str!("../templates/dashboard.html")),
+    ("ledgers.html", include_str!("../templates/ledgers.html")),
+    ("list.html", include_str!("../templates/list.html")),
+    ("record.html", include_str!("../templates/record.html")),
+    ("search.html", include_str!("../templates/search.html")),
+    ("person.html", include_str!("../templates/person.html")),
+    ("import.html", include_str!("../templates/import.html")),
+    ("checks.html", include_str!("../templates/checks.html")),
+    ("reports.html", include_str!("../templates/reports.html")),
+    ("explain.html", include_str!("../templates/explain.html")),
+    ("audit.html", include_str!("../templates/audit.html")),
+    ("users.html", include_str!("../templates/users.html")),
+    ("defs.html", include_str!("../templates/defs.html")),
+    ("error.html", include_str!("../templates/error.html")),
+];
+
+/// The menu's lines of work, in the order township staff expect.
+const GROUP_ORDER: &[&str] = &["党建学习", "乡村振兴", "社会救助", "平安建设", "安全生产", "农业农村", "项目建设", "社保医保", "人居环境"];
+
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| AutoEscape::Html);
+        for (name, src) in TEMPLATES {
+            if let Err(e) = env.add_template(name, src) {
+                eprintln!("页面模板 {name} 有误：{e}");
+            }
+        }
+        env
+    })
+}
+
+pub fn render(name: &str, ctx: &Value) -> AppResult<Html<String>> {
+    let t = env().get_template(name)?;
+    Ok(Html(t.render(minijinja::Value::from_serialize(ctx))?))
+}
+
+/// A page without the signed-in layout (errors, sign-in).
+pub fn error_page(title: &str, message: &str) -> String {
+    let ctx = json!({ "title": title, "message": message });
+    env()
+        .get_template("error.html")
+        .and_then(|t| t.render(minijinja::Value::from_serialize(&ctx)))
+        .unwrap_or_else(|_| format!("<!doctype html><meta charset=utf-8><p>{title}</p>"))
+}
+
+#[derive(Serialize)]
+struct MenuGroup {
+    name: String,
+    ledgers: Vec<(String, String)>,
+}
+
+fn menu(defs: &[LedgerDef]) -> Vec<MenuGroup> {
+    let mut groups: Vec<MenuGroup> = Vec::new();
+    for d in defs {
+        let name = if d.group.is_empty() { "其他".to_string() } else { d.group.clone() };
+        match groups.iter_mut().find(|g| g.name == name) {
+            Some(g) => g.ledgers.push((d.key.clone(), d.name.clone())),
+            None => groups.push(MenuGroup { name, ledgers: vec![(d.key.clone(), d.name.clone())] }),
+        }
+    }
+    groups.sort_by_key(|g| GROUP_ORDER.iter().position(|o| *o == g.name).unwrap_or(GROUP_ORDER.len()));
+    groups
+}
+
+/// The context every signed-in page starts from. `crumbs` are (label, link) after 首页.
+pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)]) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("title".into(), json!(title));
+    m.insert(
+        "me".into(),
+        json!({
+            "username": me.user.username,
+            "name": if me.user.display_name.is_empty() { &me.user.username } else { &me.user.display_name },
+            "role": me.user.role.key(),
+            "role_label": me.user.role.label(),
+            "place": me.place_name,
+            "csrf": me.csrf,
+        }),
+    );
+    m.insert("menu".into(), serde_json::to_value(menu(defs)).unwrap_or_default());
+    m.insert("crumbs".into(), json!(crumbs.iter().map(|(l, h)| json!({"label": l, "href": h})).collect::<Vec<_>>()));
+    m
+}
