@@ -163,6 +163,21 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// 启动网页服务（浏览器访问；界面、接口均需登录）
+    Serve {
+        /// 监听地址
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// 会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后使用）
+        #[arg(long)]
+        secure_cookie: bool,
+        /// 无操作多少分钟后自动退出登录
+        #[arg(long, default_value_t = 30)]
+        idle_minutes: i64,
+    },
+    /// 用户（网页登录账号）
+    #[command(subcommand)]
+    User(UserCmd),
     /// 查看操作日志
     Audit {
         #[arg(long)]
@@ -383,4 +398,38 @@ pub enum SettingCmd {
     Set { key: String, year: i32, value: String },
     /// 列出参数
     List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCmd {
+    /// 新增用户（首次登录须修改密码）
+    Add {
+        username: String,
+        /// 角色：admin 管理员、leader 领导、clerk 业务员、village_cadre 村干部
+        #[arg(long)]
+        role: String,
+        /// 管辖范围：区划代码或名称
+        #[arg(long)]
+        place: String,
+        /// 业务员可编辑的台账键，逗号分隔
+        #[arg(long, value_delimiter = ',')]
+        ledgers: Vec<String>,
+        /// 显示名
+        #[arg(long)]
+        name: Option<String>,
+        /// 初始密码（不填则从标准输入读取一行）
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// 重置用户密码（从标准输入读取；下次登录须修改）
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// 列出用户
+    List {
+        #[arg(long)]
+        json: bool,
+    },
 }

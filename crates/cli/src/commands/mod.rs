@@ -7,6 +7,7 @@ mod ledgers;
 mod records;
 mod registry;
 mod reports;
+mod web;
 
 use crate::args::{Cli, Command};
 use crate::config::resolve_db;
@@ -40,6 +41,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { files, ledger, dry_run, partial } => exchange::import(&ctx, files, ledger, dry_run, partial).await,
         Command::Export { ledger, period, output } => exchange::export(&ctx, ledger, period, output).await,
         Command::Template { ledger, output } => exchange::template(&ctx, ledger, output).await,
+        Command::Serve { listen, secure_cookie, idle_minutes } => web::serve(&ctx, &listen, secure_cookie, idle_minutes).await,
+        Command::User(c) => web::user(&ctx, c).await,
         Command::Audit { entity, entity_id, limit, json } => registry::audit(&ctx, entity, entity_id, limit, json).await,
     }
 }
