@@ -138,34 +138,44 @@ pub fn format_value(value: i64, spec: &str) -> Result<String, String> {
     }
 }
 
-fn err(msg: String) -> Error {
+pub(crate) fn err(msg: String) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg)
 }
 
-fn figure<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, Error> {
+pub(crate) fn figure<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, Error> {
     data.figures.get(key).ok_or_else(|| err(format!("没有指标「{key}」")))
 }
 
-/// Renders template source with the data.
-pub fn render(source: &str, data: &ReportData) -> Result<String> {
-    let data = Arc::new(data.clone());
+/// How a template function writes a figure: as a Markdown link to its explanation (reports) or
+/// as plain text (cells of the county's Excel forms).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FigureText {
+    Linked,
+    Plain,
+}
+
+/// The template environment with every figure function (`fig`, `hp`, `value`, `target`, `fmt`,
+/// `villages`) bound to the data; Markdown reports and Excel forms share it.
+pub fn environment(data: Arc<ReportData>, text: FigureText) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| AutoEscape::None);
     env.set_keep_trailing_newline(true);
+    let linked = text == FigureText::Linked;
     {
         let d = data.clone();
         env.add_function("fig", move |key: String, spec: Option<String>| -> Result<String, Error> {
             let f = figure(&d, &key)?;
             let text = format_scaled(f.value, f.scale, spec.as_deref().unwrap_or("exact")).map_err(err)?;
-            Ok(format!("[{text}](/explain/{key}?{})", d.link_query))
+            Ok(if linked { format!("[{text}](/explain/{key}?{})", d.link_query) } else { text })
         });
     }
     {
         let d = data.clone();
         env.add_function("hp", move |h: String, p: String| -> Result<String, Error> {
             let (hf, pf) = (figure(&d, &h)?, figure(&d, &p)?);
-            Ok(format!("[{}](/explain/{h}?{}&with={p})", households_people(hf.value, pf.value), d.link_query))
+            let text = households_people(hf.value, pf.value);
+            Ok(if linked { format!("[{text}](/explain/{h}?{}&with={p})", d.link_query) } else { text })
         });
     }
     {
@@ -177,9 +187,8 @@ pub fn render(source: &str, data: &ReportData) -> Result<String> {
         env.add_function("target", move |key: String| -> Result<Option<i64>, Error> { Ok(figure(&d, &key)?.target) });
     }
     {
-        let d = data.clone();
         env.add_function("fmt", move |value: i64, spec: String| -> Result<String, Error> { format_value(value, &spec).map_err(err) });
-        let d2 = d.clone();
+        let d2 = data.clone();
         env.add_function("villages", move |key: Option<String>, spec: Option<String>| -> Result<JValue, Error> {
             let list: Vec<BTreeMap<&str, JValue>> = match &key {
                 None => d2
@@ -205,15 +214,25 @@ pub fn render(source: &str, data: &ReportData) -> Result<String> {
             Ok(JValue::from_serialize(&list))
         });
     }
+    env
+}
+
+/// The variables every template sees: `year`, `next_year`, `place`, `period`.
+pub fn variables(data: &ReportData) -> BTreeMap<String, JValue> {
+    BTreeMap::from([
+        ("year".to_string(), JValue::from(data.year)),
+        ("next_year".to_string(), JValue::from(data.year + 1)),
+        ("place".to_string(), JValue::from(data.place.clone())),
+        ("period".to_string(), JValue::from(data.period.clone())),
+    ])
+}
+
+/// Renders template source with the data.
+pub fn render(source: &str, data: &ReportData) -> Result<String> {
+    let mut env = environment(Arc::new(data.clone()), FigureText::Linked);
     env.add_template("report", source)?;
     let tmpl = env.get_template("report")?;
-    let out = tmpl.render(minijinja::context! {
-        year => data.year,
-        next_year => data.year + 1,
-        place => data.place.clone(),
-        period => data.period.clone(),
-    })?;
-    Ok(out)
+    Ok(tmpl.render(variables(data))?)
 }
 
 /// Renders a template and checks the result parses; the Markdown of the parsed document.
