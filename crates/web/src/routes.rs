@@ -107,8 +107,8 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/api/v1/ledgers/{key}/records/{id}", Signed, ById, "一条记录", get(api::record)),
     r!("PUT", "/api/v1/ledgers/{key}/records/{id}", Editor, ById, "修改记录（须带 version）", put(api::update_record)),
     r!("POST", "/api/v1/ledgers/{key}/records/{id}/transitions/{transition}", Editor, ById, "办理流程环节", post(api::transition_record)),
-    r!("GET", "/api/v1/indicators", Signed, Filtered, "年度指标", get(api::indicators)),
-    r!("GET", "/api/v1/checks", Signed, Filtered, "数据核查结果", get(api::checks)),
+    r!("GET", "/api/v1/indicators", Signed, ById, "年度指标", get(api::indicators)),
+    r!("GET", "/api/v1/checks", Signed, ById, "数据核查结果", get(api::checks)),
     r!("GET", "/api/v1/audit", Roles(OVERSEERS), Filtered, "操作日志", get(api::audit)),
 ];
 
