@@ -3,11 +3,13 @@
 //! Indicators and checks are data (TOML in `catalogue/indicators/` and `catalogue/checks/`);
 //! each indicator is evaluated with plain SQL on its ledger table, for any place and by
 //! village. Report templates (minijinja, in `catalogue/templates/`) write the Markdown subset
-//! of `taizhang_document::parse_markup`, every figure through a template function.
+//! of `taizhang_document::parse_markup`, every figure through a template function; the county's
+//! Excel forms (`catalogue/forms/*.xlsx`) hold the same placeholders in their cells (`form`).
 
 pub mod checks;
 pub mod error;
 pub mod eval;
+pub mod form;
 pub mod indicator;
 pub mod render;
 
