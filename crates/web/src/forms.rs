@@ -83,10 +83,10 @@ pub fn fields(def: &LedgerDef, typed: &[(String, String)], stored: &Values, erro
 pub fn field_pairs(def: &LedgerDef, form: &[(String, String)]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for f in def.active_fields() {
-        let vals: Vec<&str> = form.iter().filter(|(k, _)| *k == f.key).map(|(_, v)| v.as_str()).collect();
-        if vals.is_empty() {
+        if !form.iter().any(|(k, _)| *k == f.key) {
             continue;
         }
+        let vals: Vec<&str> = form.iter().filter(|(k, v)| *k == f.key && !v.trim().is_empty()).map(|(_, v)| v.as_str()).collect();
         out.push((f.key.clone(), vals.join("、")));
     }
     out

@@ -266,11 +266,12 @@ pub async fn update(State(state): State<AppState>, me: Me, Path((key, id)): Path
     let def = super::find_def(&defs, &key)?;
     let before = records::get(&mut tx, def, &me.scope, id).await?;
     let result = async {
-        let mut changes = refs::parse_values(&mut tx, &me.scope, def, &forms::field_pairs(def, &form), state.today()).await?;
-        // A field emptied in the form clears the stored value.
-        for f in def.active_fields() {
-            if before.values.contains_key(&f.key) && !changes.contains_key(&f.key) {
-                changes.insert(f.key.clone(), Value::Null);
+        let pairs = forms::field_pairs(def, &form);
+        let mut changes = refs::parse_values(&mut tx, &me.scope, def, &pairs, state.today()).await?;
+        // A field the form sends empty clears the stored value; fields it leaves out stay.
+        for (k, text) in &pairs {
+            if text.trim().is_empty() && before.values.contains_key(k) {
+                changes.insert(k.clone(), Value::Null);
             }
         }
         records::update(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form), changes, state.today()).await

@@ -1,0 +1,200 @@
+//! Sign-in, sessions, CSRF, the first-sign-in password change, masking and audited reads,
+//! through a real listener on SQLite and PostgreSQL.
+
+mod common;
+
+use common::{both, Server, PASSWORD};
+
+fn sign_in_and_out(s: &Server) {
+    let mut c = s.client();
+    let r = c.post_form("/login", &[("username", "leader"), ("password", "wrong-pass1")]);
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("用户名或密码不正确"));
+    assert!(c.cookie.is_empty(), "no session after a wrong password");
+    let r = c.post_form("/login", &[("username", "leader"), ("password", PASSWORD), ("next", "/ledgers")]);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location, "/ledgers");
+    assert!(!c.cookie.is_empty());
+    // The database keeps only a hash of the token.
+    let token = c.cookie.split_once('=').map(|(_, t)| t.to_string()).unwrap_or_default();
+    assert_eq!(s.scalar(&format!("SELECT COUNT(*) FROM sessions WHERE token_hash = '{token}'")), 0);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM sessions"), 1);
+    assert_eq!(c.get("/").status, 200);
+    // An outside `next` is not followed.
+    let mut d = s.client();
+    assert_eq!(d.post_form("/login", &[("username", "leader"), ("password", PASSWORD), ("next", "//evil.example/")]).location, "/");
+    // Sign-out ends the session on the server too.
+    let stolen = c.cookie.clone();
+    c.csrf = c.get("/api/v1/me").json()["csrf_token"].as_str().unwrap_or_default().to_string();
+    assert_eq!(c.post_form("/logout", &[]).status, 303);
+    let mut thief = s.client();
+    thief.cookie = stolen;
+    assert_eq!(thief.get("/api/v1/me").status, 401);
+    // Sign-in and sign-out are in the audit trail.
+    assert!(s.scalar("SELECT COUNT(*) FROM audit WHERE action IN ('sign_in', 'sign_out', 'sign_in_failed')") >= 4);
+}
+
+fn rate_limited(s: &Server) {
+    let mut c = s.client();
+    for _ in 0..5 {
+        assert_eq!(c.post_form("/login", &[("username", "clerk"), ("password", "wrong-pass1")]).status, 401);
+    }
+    // Even the right password is refused while the account is locked.
+    let r = c.post_form("/login", &[("username", "clerk"), ("password", PASSWORD)]);
+    assert_eq!(r.status, 429);
+    assert!(r.body.contains("15 分钟"));
+    // Other accounts are not locked by it.
+    assert_eq!(c.post_form("/login", &[("username", "leader"), ("password", PASSWORD)]).status, 303);
+}
+
+fn csrf_and_origin(s: &Server) {
+    let mut c = s.signed_in("admin");
+    let hazard = s.world.hazard_a;
+    let before = s.fingerprint();
+    let body = format!("_version=1&description={}", common::encode("改了"));
+    // No token.
+    let r = c.send("POST", &format!("/ledgers/hazards/{hazard}"), "application/x-www-form-urlencoded", &body, false);
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("CSRF"));
+    // A wrong token in the form.
+    let r = c.send("POST", &format!("/ledgers/hazards/{hazard}"), "application/x-www-form-urlencoded", &format!("{body}&csrf=0000"), false);
+    assert_eq!(r.status, 403);
+    // The API without the header.
+    let r = c.send("PUT", &format!("/api/v1/ledgers/hazards/records/{hazard}"), "application/json", r#"{"version":1,"values":{"description":"x"}}"#, false);
+    assert_eq!(r.status, 403);
+    assert!(r.json()["error"].as_str().is_some_and(|e| e.contains("CSRF")));
+    // Another site, even with the token.
+    c.origin = Some("http://evil.example".into());
+    let r = c.send("POST", &format!("/ledgers/hazards/{hazard}"), "application/x-www-form-urlencoded", &body, true);
+    assert_eq!(r.status, 403);
+    assert!(r.body.contains("跨站"));
+    assert_eq!(before, s.fingerprint(), "refused writes changed nothing");
+    // The token in the form field, from the same site, works.
+    c.origin = Some(s.base.clone());
+    let token = c.csrf.clone();
+    let r = c.send("POST", &format!("/ledgers/hazards/{hazard}"), "application/x-www-form-urlencoded", &format!("{body}&csrf={token}"), false);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_ne!(before, s.fingerprint());
+}
+
+fn must_change_password(s: &Server) {
+    let mut c = s.client();
+    let r = c.post_form("/login", &[("username", "newbie"), ("password", PASSWORD)]);
+    assert_eq!((r.status, r.location.as_str()), (303, "/password"));
+    // Nothing else until the password is changed.
+    let r = c.get("/ledgers");
+    assert_eq!((r.status, r.location.as_str()), (303, "/password"));
+    assert_eq!(c.get("/api/v1/persons").status, 403);
+    c.csrf = c.get("/api/v1/me").json()["csrf_token"].as_str().unwrap_or_default().to_string();
+    let r = c.post_form("/password", &[("current", PASSWORD), ("new", "short"), ("again", "short")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("至少 8 位"));
+    let r = c.post_form("/password", &[("current", PASSWORD), ("new", "onlyletters"), ("again", "onlyletters")]);
+    assert!(r.body.contains("字母和数字"));
+    let r = c.post_form("/password", &[("current", PASSWORD), ("new", "newpass99"), ("again", "newpass99")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(c.get("/ledgers").status, 200);
+    let hash = s.scalar("SELECT COUNT(*) FROM users WHERE username = 'newbie' AND password_hash LIKE '$argon2id$%' AND must_change_password = FALSE");
+    assert_eq!(hash, 1);
+    let mut again = s.client();
+    assert_eq!(again.post_form("/login", &[("username", "newbie"), ("password", "newpass99")]).location, "/");
+}
+
+fn idle_sessions_expire(s: &Server) {
+    let mut c = s.signed_in("leader");
+    assert_eq!(c.get("/api/v1/me").status, 200);
+    // As if the user had been away for two hours.
+    let db = s.db.clone();
+    s.rt.block_on(async move {
+        let mut tx = db.begin().await.expect("begin");
+        tx.exec("UPDATE sessions SET last_seen = $1", &[taizhang_storage::Arg::Time(taizhang_storage::now() - chrono::Duration::hours(2))]).await.expect("update");
+        tx.commit().await.expect("commit");
+    });
+    assert_eq!(c.get("/api/v1/me").status, 401);
+    let r = c.get("/ledgers");
+    assert_eq!(r.status, 303);
+    assert!(r.location.starts_with("/login?next=/ledgers"));
+}
+
+fn masking_and_audited_reads(s: &Server) {
+    let full = common::id_number(1);
+    let masked = taizhang_domain::idcard::mask_id(&full);
+    assert_eq!(masked.len(), 18);
+    assert!(masked.starts_with("4312") && masked.contains("**********"));
+    let pa = s.world.person_a;
+    for (user, sees) in [("admin", true), ("clerk", true), ("leader", false), ("cadre", false)] {
+        let mut c = s.signed_in(user);
+        let page = c.get(&format!("/persons/{pa}")).body;
+        let api = c.get(&format!("/api/v1/persons/{pa}")).json();
+        let search = c.get(&format!("/search?q={}", common::encode("张坪溪"))).body;
+        if sees {
+            assert!(page.contains(&full) && search.contains(&full), "{user} sees the full number");
+            assert_eq!(api["id_number"], full.as_str());
+        } else {
+            assert!(!page.contains(&full) && page.contains(&masked), "{user} sees it masked");
+            assert!(!search.contains(&full) && search.contains(&masked));
+            assert_eq!(api["id_number"], masked.as_str());
+        }
+        // Lists of a person ledger show the subject's number the same way.
+        let list = c.get("/ledgers/key_population").body;
+        assert_eq!(list.contains(&full), sees, "{user} in the key population list");
+    }
+    // Opening a 重点人群 record is audited, by page and by API; opening a hazard is not.
+    let reads = || s.scalar("SELECT COUNT(*) FROM audit WHERE action = 'read' AND entity = 'ld_key_population'");
+    let before = reads();
+    let mut cadre = s.signed_in("cadre");
+    assert_eq!(cadre.get(&format!("/ledgers/key_population/{}", s.world.keypop_a)).status, 200);
+    assert_eq!(cadre.get(&format!("/api/v1/ledgers/key_population/records/{}", s.world.keypop_a)).status, 200);
+    assert_eq!(reads(), before + 2);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM audit WHERE action = 'read' AND actor = 'cadre' AND entity = 'ld_hazards'"), 0);
+    cadre.get(&format!("/ledgers/hazards/{}", s.world.hazard_a));
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM audit WHERE action = 'read' AND actor = 'cadre' AND entity = 'ld_hazards'"), 0);
+}
+
+fn forms_validate_inline(s: &Server) {
+    let mut c = s.signed_in("cadre");
+    let r = c.post_form("/ledgers/hazards/new", &[("_place", "坪溪村"), ("found_on", "2023-13-40"), ("industry", "燃气"), ("location", "1组")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("发现日期") && r.body.contains("class=\"error\""), "inline message under the field");
+    assert!(r.body.contains("必须填写"), "required fields named");
+    assert!(r.body.contains("value=\"1组\""), "the form keeps what was typed");
+    let r = c.post_form("/ledgers/hazards/new", &[("_place", "坪溪村"), ("found_on", "2023-1-5"), ("industry", "燃气"), ("level", "一般"), ("location", "1组"), ("description", "液化气瓶无防倾倒")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = c.get(&r.location).body;
+    assert!(page.contains("2023-01-05") && page.contains("液化气瓶无防倾倒"));
+    assert!(page.contains("立即整改"), "the transitions the user may make");
+    // The JSON API reports field errors in Chinese too.
+    let r = c.post_json("/api/v1/ledgers/hazards/records", &serde_json::json!({"place": "坪溪村", "values": {"found_on": "昨天"}}));
+    assert_eq!(r.status, 422);
+    assert!(r.json()["fields"].as_array().is_some_and(|f| f.iter().any(|e| e["label"] == "发现日期")), "{}", r.body);
+}
+
+#[test]
+fn sign_in_sessions_and_csrf() {
+    both(|s| {
+        sign_in_and_out(s);
+        rate_limited(s);
+        csrf_and_origin(s);
+        must_change_password(s);
+        idle_sessions_expire(s);
+    });
+}
+
+#[test]
+fn masking_audit_and_forms() {
+    both(|s| {
+        masking_and_audited_reads(s);
+        forms_validate_inline(s);
+    });
+}
+
+#[test]
+fn openapi_describes_every_api_route() {
+    let doc = taizhang_web::openapi::document();
+    let paths = doc["paths"].as_object().cloned().unwrap_or_default();
+    for r in taizhang_web::routes::ROUTES.iter().filter(|r| r.is_api()) {
+        let p = r.path.trim_start_matches("/api/v1");
+        assert!(paths.get(p).and_then(|e| e.get(r.method.to_ascii_lowercase())).is_some(), "{} {}", r.method, r.path);
+    }
+    assert_eq!(doc["openapi"], "3.0.3");
+}
