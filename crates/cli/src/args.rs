@@ -92,14 +92,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// 生成报告（如年度工作总结），输出 .md、.html 或 .docx
+    /// 生成报告（如年度工作总结），输出 .md、.html 或 .docx；或填写县里的表格（.xlsx 样表）
     Report {
         #[command(flatten)]
         period: PeriodArgs,
-        /// 模板：内置模板名（默认 annual_summary）或模板文件路径
+        /// 模板：内置模板名（默认 annual_summary；表格如 social_assistance_monthly）或模板文件路径（.md.j2 或 .xlsx）
         #[arg(long)]
         template: Option<String>,
-        /// 输出文件（.md、.html 或 .docx）
+        /// 输出文件（.md、.html、.docx；表格模板为 .xlsx）
         #[arg(short, long)]
         output: std::path::PathBuf,
     },

@@ -94,7 +94,42 @@ fn template_source(name: Option<&str>) -> anyhow::Result<String> {
     })
 }
 
+/// The bytes of a form template (.xlsx): a file when `name` is a path that exists, else a
+/// built-in form by name.
+fn form_template(name: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    let builtins = || taizhang_reports::form::builtin_forms().join("、");
+    let Some(name) = name else {
+        anyhow::bail!("生成 .xlsx 报表需用 --template 指定表格模板：内置的（{}）或 .xlsx 文件的路径", builtins());
+    };
+    if Path::new(name).is_file() {
+        return std::fs::read(name).with_context(|| format!("读取表格模板 {name} 失败"));
+    }
+    taizhang_reports::form::builtin_form(name)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| anyhow::anyhow!("没有表格模板「{name}」：既不是文件，也不是内置表格模板（内置：{}）", builtins()))
+}
+
+/// Fills a county form (.xlsx template) with the report's figures.
+async fn report_form(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path) -> anyhow::Result<()> {
+    let form = form_template(template.as_deref())?;
+    let mut tx = ctx.db.read().await?;
+    let rc = report_context(&mut tx, ctx, &period).await?;
+    let defs = ledgers::all(&mut tx).await?;
+    let inds = indicator::builtin()?;
+    let data = render::gather(&mut tx, &inds, &defs, &rc).await?;
+    let bytes = taizhang_reports::form::fill(&form, &data, &taizhang_reports::form::FormOptions { filled_on: ctx.today })?;
+    std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
+    println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
+    Ok(())
+}
+
 pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path) -> anyhow::Result<()> {
+    if output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
+        return report_form(ctx, period, template, output).await;
+    }
+    if let Some(t) = template.as_deref().filter(|t| t.to_ascii_lowercase().ends_with(".xlsx") || taizhang_reports::form::builtin_form(t).is_some()) {
+        anyhow::bail!("「{t}」是表格模板，输出文件名应以 .xlsx 结尾");
+    }
     let source = template_source(template.as_deref())?;
     let mut tx = ctx.db.read().await?;
     let rc = report_context(&mut tx, ctx, &period).await?;
@@ -108,7 +143,7 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
         "md" | "markdown" | "txt" => taizhang_document::to_markdown(&doc).into_bytes(),
         "html" | "htm" => taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: true, link_figures: true }).into_bytes(),
         "docx" => taizhang_document::to_docx(&doc, &taizhang_document::OfficialStyle::default()).map_err(|e| anyhow::anyhow!("生成 docx 失败：{e}"))?,
-        other => anyhow::bail!("不支持的输出格式「{other}」：文件名应以 .md、.html 或 .docx 结尾"),
+        other => anyhow::bail!("不支持的输出格式「{other}」：文件名应以 .md、.html、.docx 或 .xlsx（表格模板）结尾"),
     };
     std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
     println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);

@@ -147,6 +147,23 @@ fn drop_tags(part: &str, name: &str, attr: &str, suffix: &str) -> Result<String,
     Ok(out)
 }
 
+/// Sheets whose name starts with this hold the clerk's notes on the template: not filled, and
+/// hidden in the filled workbook.
+pub(crate) const NOTES_SHEET: &str = "填写说明";
+
+/// The workbook with the `<sheet>` tags at `spans` hidden.
+fn hide(workbook: &str, spans: &[(usize, usize)]) -> String {
+    let mut out = String::new();
+    let mut copied = 0;
+    for &(a, b) in spans {
+        out.push_str(&workbook[copied..a]);
+        out.push_str(&set_attr(&workbook[a..b], "state", "hidden"));
+        copied = b;
+    }
+    out.push_str(&workbook[copied..]);
+    out
+}
+
 /// Fills every sheet of the package; the bytes of the new package.
 pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) -> Result<Vec<u8>, String> {
     let mut zip = ZipArchive::new(Cursor::new(template)).map_err(|e| format!("不是有效的 xlsx 文件（{e}）"))?;
@@ -161,8 +178,13 @@ pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) 
     let mut replaced: BTreeMap<String, String> = BTreeMap::new();
     let mut moved: Vec<(String, Layout)> = Vec::new();
     let mut formulas = false;
+    let mut notes = Vec::new();
     for t in xml::tags(&workbook)?.iter().filter(|t| t.name == "sheet") {
         let name = t.attr("name").unwrap_or_default().to_string();
+        if name.starts_with(NOTES_SHEET) {
+            notes.push((t.start, t.end));
+            continue;
+        }
         let Some(path) = t.attrs.iter().find(|(k, _)| k.ends_with(":id")).and_then(|(_, id)| targets.get(id)) else { continue };
         let Some(part) = read_part(&mut zip, path)? else { continue };
         let mut f = |text: &str, v: Option<usize>, r: &str| cell(&name, text, v, r);
@@ -176,7 +198,8 @@ pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) 
     }
     let mut removed = Vec::new();
     if !replaced.is_empty() {
-        let mut wb = shift_defined_names(&workbook, &moved)?;
+        let mut wb = hide(&workbook, &notes);
+        wb = shift_defined_names(&wb, &moved)?;
         if formulas {
             wb = full_calc_on_load(&wb)?;
             // The calculation chain lists formula cells by position; Excel rebuilds it.
