@@ -8,8 +8,9 @@ fn escape(s: &str) -> String {
 pub fn bars(labels: &[String], values: &[i64], texts: &[String]) -> String {
     let n = labels.len().max(1);
     let width = 640i64;
-    let height = 240i64;
-    let (left, bottom, top) = (10i64, 40i64, 24i64);
+    let rotated = labels.len() > 8;
+    let height = if rotated { 250i64 } else { 220i64 };
+    let (left, bottom, top) = (10i64, if rotated { 64i64 } else { 36i64 }, 24i64);
     let plot_h = height - bottom - top;
     let slot = (width - 2 * left) / n as i64;
     let bar_w = (slot * 6 / 10).max(4);
@@ -19,7 +20,6 @@ pub fn bars(labels: &[String], values: &[i64], texts: &[String]) -> String {
         y = height - bottom,
         x2 = width - left
     );
-    let small = n > 8;
     for (i, label) in labels.iter().enumerate() {
         let v = values.get(i).copied().unwrap_or(0).max(0);
         let h = v * plot_h / max;
@@ -29,8 +29,12 @@ pub fn bars(labels: &[String], values: &[i64], texts: &[String]) -> String {
         let text = texts.get(i).cloned().unwrap_or_else(|| v.to_string());
         out.push_str(&format!(r##"<rect x="{x}" y="{y}" width="{bar_w}" height="{h}" fill="#3a7bd5"><title>{} {}</title></rect>"##, escape(label), escape(&text)));
         out.push_str(&format!(r##"<text x="{cx}" y="{}" text-anchor="middle" fill="#303133">{}</text>"##, y - 6, escape(&text)));
-        let shown: String = if small { label.chars().take(4).collect() } else { label.clone() };
-        out.push_str(&format!(r##"<text x="{cx}" y="{}" text-anchor="middle" fill="#606266">{}</text>"##, height - bottom + 16, escape(&shown)));
+        let ly = height - bottom + 16;
+        if rotated {
+            out.push_str(&format!(r##"<text x="{cx}" y="{ly}" text-anchor="end" transform="rotate(-45 {cx} {ly})" fill="#606266">{}</text>"##, escape(label)));
+        } else {
+            out.push_str(&format!(r##"<text x="{cx}" y="{ly}" text-anchor="middle" fill="#606266">{}</text>"##, escape(label)));
+        }
     }
     if labels.is_empty() {
         out.push_str(r##"<text x="320" y="120" text-anchor="middle" fill="#909399">暂无数据</text>"##);
@@ -46,6 +50,6 @@ mod tests {
         let svg = super::bars(&["甲<村".into(), "乙村".into()], &[5, 10], &["5".into(), "10".into()]);
         assert!(svg.starts_with("<svg"));
         assert!(svg.contains("甲&lt;村"));
-        assert!(svg.contains(r#"height="176""#), "{svg}");
+        assert!(svg.contains(r#"height="160""#), "{svg}");
     }
 }

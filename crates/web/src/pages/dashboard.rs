@@ -74,13 +74,27 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
     let defs = super::all_defs(&mut tx).await?;
     let inds = indicators()?;
     let mut shown = key_indicators(inds);
-    let chosen = inds.iter().find(|i| i.key == q.ind).or(shown.first().copied());
+    let ctx_year = Context::year(year, me.scope.clone());
+    let mut chosen = inds.iter().find(|i| i.key == q.ind);
     if let Some(c) = chosen {
         if !shown.iter().any(|i| i.key == c.key) {
             shown.insert(0, c);
         }
+    } else {
+        // Without a choice, chart the first key figure that differs between villages.
+        for ind in &shown {
+            let def = eval::ledger_of(ind, &defs)?;
+            let v = eval::by_village(&mut tx, ind, def, &ctx_year).await?;
+            let mut distinct: Vec<i64> = v.iter().map(|x| x.value).filter(|x| *x != 0).collect();
+            distinct.sort_unstable();
+            distinct.dedup();
+            if distinct.len() >= 2 {
+                chosen = Some(ind);
+                break;
+            }
+        }
+        chosen = chosen.or(shown.first().copied());
     }
-    let ctx_year = Context::year(year, me.scope.clone());
     let mut cards = Vec::new();
     for ind in &shown {
         let def = eval::ledger_of(ind, &defs)?;

@@ -1,0 +1,249 @@
+//! End to end in headless Chromium, driven over WebDriver (chromedriver): sign in, add a
+//! record through the form, see the dashboard figure change, download the report.
+//! With `CI=true` a missing browser is a failure; otherwise the test says so and skips.
+//!
+//! `TAIZHANG_SCREENSHOTS=docs/screenshots` also writes screenshots of the demo town.
+
+mod common;
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+fn on_path(name: &str) -> Option<std::path::PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+}
+
+fn browser() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let driver = on_path("chromedriver");
+    let chromium = on_path("chromium").or_else(|| on_path("chromium-browser")).or_else(|| on_path("google-chrome"));
+    match (driver, chromium) {
+        (Some(d), Some(c)) => Some((d, c)),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => panic!("CI=true but chromium or chromedriver is missing: install the Debian packages chromium and chromium-driver"),
+        _ => {
+            eprintln!("chromium/chromedriver not found: skipping the browser test (apt-get install chromium chromium-driver)");
+            None
+        }
+    }
+}
+
+struct Driver {
+    child: Child,
+    base: String,
+    session: String,
+    agent: ureq::Agent,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.agent.delete(format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("free port")
+}
+
+impl Driver {
+    fn start(driver: &std::path::Path, chromium: &std::path::Path) -> Driver {
+        let port = free_port();
+        let child = Command::new(driver).arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("start chromedriver");
+        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
+        let base = format!("http://127.0.0.1:{port}");
+        // Wait for the driver to listen (readiness, not a timed assertion).
+        let mut ready = false;
+        for _ in 0..200 {
+            if agent.get(format!("{base}/status")).call().is_ok() {
+                ready = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(ready, "chromedriver did not start");
+        let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": chromium.display().to_string(),
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1366,768", "--lang=zh-CN", "--hide-scrollbars"]
+        }}}});
+        let mut d = Driver { child, base, session: String::new(), agent };
+        let v = d.call("POST", "/session", Some(caps));
+        d.session = v["sessionId"].as_str().expect("WebDriver session").to_string();
+        d
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = if path == "/session" { format!("{}/session", self.base) } else { format!("{}/session/{}{path}", self.base, self.session) };
+        let r = match method {
+            "GET" => self.agent.get(&url).call(),
+            _ => self.agent.post(&url).header("Content-Type", "application/json").send(body.unwrap_or(json!({})).to_string()),
+        };
+        let text = r.expect("WebDriver request").body_mut().read_to_string().unwrap_or_default();
+        let v: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        assert!(v["value"]["error"].is_null(), "WebDriver {method} {path}: {text}");
+        v.get("value").cloned().unwrap_or(Value::Null)
+    }
+
+    fn go(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({"url": url})));
+    }
+
+    fn find(&self, css: &str) -> String {
+        let v = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        v.as_object().and_then(|o| o.values().next()).and_then(Value::as_str).expect("element id").to_string()
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.find(css);
+        self.call("POST", &format!("/element/{e}/value"), Some(json!({"text": text})));
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.find(css);
+        self.call("POST", &format!("/element/{e}/click"), None);
+    }
+
+    fn script(&self, js: &str, args: Value) -> Value {
+        self.call("POST", "/execute/sync", Some(json!({"script": js, "args": args})))
+    }
+
+    fn async_script(&self, js: &str) -> Value {
+        self.call("POST", "/execute/async", Some(json!({"script": js, "args": []})))
+    }
+
+    fn source(&self) -> String {
+        self.call("GET", "/source", None).as_str().unwrap_or_default().to_string()
+    }
+
+    fn url(&self) -> String {
+        self.call("GET", "/url", None).as_str().unwrap_or_default().to_string()
+    }
+
+    fn size(&self, w: u32, h: u32) {
+        self.call("POST", "/window/rect", Some(json!({"width": w, "height": h})));
+    }
+
+    fn screenshot(&self, path: &std::path::Path) {
+        let b64 = self.call("GET", "/screenshot", None).as_str().unwrap_or_default().to_string();
+        std::fs::write(path, base64_decode(&b64)).expect("write screenshot");
+    }
+
+    fn sign_in(&self, base: &str, user: &str, password: &str) {
+        self.go(&format!("{base}/login"));
+        self.type_into("input[name=username]", user);
+        self.type_into("input[name=password]", password);
+        self.click("button[type=submit]");
+    }
+}
+
+fn base64_decode(s: &str) -> Vec<u8> {
+    let val = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let mut out = Vec::new();
+    let mut buf = 0u32;
+    let mut bits = 0;
+    for c in s.bytes().filter_map(val) {
+        buf = (buf << 6) | u32::from(c);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buf >> bits) as u8);
+        }
+    }
+    out
+}
+
+fn figure(d: &Driver, base: &str, year: i32) -> i64 {
+    d.go(&format!("{base}/?year={year}&ind=hazards_gas"));
+    d.script("return document.querySelector('#fig-hazards_gas .value').dataset.value", json!([])).as_str().and_then(|v| v.parse().ok()).expect("the figure on the dashboard")
+}
+
+#[test]
+fn sign_in_add_a_record_see_the_dashboard_change_and_download_the_report() {
+    let Some((driver, chromium)) = browser() else { return };
+    let Some(server) = common::start(taizhang_storage::Engine::Sqlite) else { return };
+    let base = server.base.clone();
+    let d = Driver::start(&driver, &chromium);
+    d.sign_in(&base, "cadre", common::PASSWORD);
+    assert!(d.source().contains("坪溪村"), "signed in as the 村干部 of 坪溪村");
+    let year = chrono::Datelike::year(&chrono::Local::now().date_naive());
+    let before = figure(&d, &base, year);
+    // Add a gas hazard through the form, typing a date the lenient way.
+    d.go(&format!("{base}/ledgers/hazards/new"));
+    d.script("document.querySelector('#f-_place').value = '坪溪村'; document.querySelector('#f-industry').value = '燃气'; document.querySelector('#f-level').value = '一般';", json!([]));
+    d.type_into("#f-found_on", &format!("{year}-2-3"));
+    d.type_into("#f-location", "坪溪村5组");
+    d.type_into("#f-description", "燃气软管老化开裂");
+    d.click("#edit button[type=submit]");
+    let page = d.source();
+    assert!(page.contains("已保存") && page.contains(&format!("{year}-02-03")), "the record page after saving");
+    assert!(d.url().contains("/ledgers/hazards/"));
+    let after = figure(&d, &base, year);
+    assert_eq!(after, before + 1, "the dashboard figure counts the new record");
+    // The report: preview, whose figures link to their records, then the Word file.
+    d.go(&format!("{base}/reports/preview?period={year}"));
+    assert!(d.source().contains("/explain/"), "figures link to the records behind them");
+    let got = d.async_script(
+        "const done = arguments[arguments.length - 1];
+         fetch(document.querySelector('#download-docx').href).then(r => r.arrayBuffer().then(b => {
+           const u = new Uint8Array(b);
+           done({status: r.status, type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition'), size: u.length, magic: String.fromCharCode(u[0], u[1])});
+         }));",
+    );
+    assert_eq!(got["status"], 200, "{got}");
+    assert_eq!(got["magic"], "PK", "a .docx is a zip: {got}");
+    assert!(got["type"].as_str().is_some_and(|t| t.contains("wordprocessingml")));
+    assert!(got["disposition"].as_str().is_some_and(|t| t.contains(".docx")));
+    assert!(got["size"].as_i64().unwrap_or(0) > 2000);
+}
+
+/// Screenshots of the demo town for the README (only when asked for).
+#[test]
+fn screenshots_of_the_demo_town() {
+    let Ok(dir) = std::env::var("TAIZHANG_SCREENSHOTS") else { return };
+    let Some((driver, chromium)) = browser() else { return };
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).expect("screenshot directory");
+    let Some(server) = common::start(taizhang_storage::Engine::Sqlite) else { return };
+    // A second server over the demo town.
+    let rt = &server.rt;
+    let tdb = rt.block_on(taizhang_storage::testkit::TestDb::new(taizhang_storage::Engine::Sqlite)).expect("db").expect("sqlite");
+    let db = tdb.db.clone();
+    rt.block_on(async {
+        taizhang_demo::build_town(&db).await.expect("demo town");
+        let mut tx = db.begin().await.expect("begin");
+        let town = taizhang_storage::places::towns(&mut tx).await.expect("towns").remove(0);
+        let hash = taizhang_web::auth::hash_password(common::PASSWORD).expect("hash");
+        taizhang_storage::users::create(&mut tx, &taizhang_domain::role::Actor::System, taizhang_storage::users::NewUser {
+            username: "shot", display_name: "王会计", password_hash: &hash, role: taizhang_domain::role::Role::Clerk,
+            place_id: town.id, ledgers: vec!["hazards".into(), "dibao_payments".into(), "monitoring".into()], must_change_password: false,
+        }).await.expect("user");
+        tx.commit().await.expect("commit");
+    });
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let serve_db = db.clone();
+    rt.spawn(async move {
+        let _ = taizhang_web::serve_on(listener, serve_db, taizhang_web::WebConfig::default(), std::future::pending()).await;
+    });
+    let d = Driver::start(&driver, &chromium);
+    d.size(1366, 768);
+    d.sign_in(&base, "shot", common::PASSWORD);
+    d.go(&format!("{base}/?year=2023"));
+    d.screenshot(&dir.join("dashboard.png"));
+    d.go(&format!("{base}/ledgers/hazards?period=2023"));
+    d.screenshot(&dir.join("ledger-list.png"));
+    d.go(&format!("{base}/ledgers/hazards/new"));
+    d.screenshot(&dir.join("record-form.png"));
+    d.size(390, 844);
+    d.go(&format!("{base}/?year=2023"));
+    d.screenshot(&dir.join("phone-dashboard.png"));
+    drop(tdb);
+}
