@@ -193,11 +193,11 @@ pub fn fill(template: &[u8], data: &ReportData, opts: &FormOptions) -> Result<Ve
             ]))
         })
         .collect();
-    package::fill(template, villages.len(), &mut |sheet: &str, text: &str, village: Option<usize>, cell: &str| {
+    package::fill(template, villages.len(), &mut |_sheet: &str, text: &str, village: Option<usize>, cell: &str| {
         fill_cell(&env, &vars, text, village.and_then(|i| villages.get(i)))
-            .map_err(|e| format!("工作表「{sheet}」单元格 {cell}（{}）：{e}", text.trim()))
+            .map_err(|e| format!("单元格 {cell}（{}）：{e}", text.trim()))
     })
-    .map_err(|e| ReportError::Template(format!("表格模板：{e}")))
+    .map_err(ReportError::Template)
 }
 
 #[cfg(test)]

@@ -188,7 +188,10 @@ pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) 
         let Some(path) = t.attrs.iter().find(|(k, _)| k.ends_with(":id")).and_then(|(_, id)| targets.get(id)) else { continue };
         let Some(part) = read_part(&mut zip, path)? else { continue };
         let mut f = |text: &str, v: Option<usize>, r: &str| cell(&name, text, v, r);
-        if let Some(filled) = sheet::fill(&part, &shared, villages, &mut f).map_err(|e| format!("工作表「{name}」：{e}"))? {
+        if let Some(filled) = sheet::fill(&part, &shared, villages, &mut f).map_err(|e| {
+            let sep = if e.starts_with("单元格") { "" } else { "：" };
+            format!("工作表「{name}」{sep}{e}")
+        })? {
             formulas |= filled.has_formulas;
             if !filled.layout.is_identity() {
                 moved.push((name.clone(), filled.layout));
