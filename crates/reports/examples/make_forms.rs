@@ -123,11 +123,14 @@ const NOTES: [&str; 12] = [
 
 fn notes_sheet(ws: &mut Worksheet) -> Result<(), XlsxError> {
     ws.set_name("填写说明")?;
-    ws.set_column_width(0, 120)?;
+    ws.set_column_width(0, 110)?;
+    ws.set_paper_size(9);
+    ws.set_landscape();
+    ws.set_print_fit_to_pages(1, 0);
     let f = base().set_text_wrap().set_align(FormatAlign::VerticalCenter);
     for (i, line) in NOTES.iter().enumerate() {
         let row = u32::try_from(i).unwrap_or(0);
-        ws.set_row_height(row, if i == 0 { 24 } else { 32 })?;
+        ws.set_row_height(row, if i == 0 { 24 } else { 36 })?;
         let fmt = if i == 0 { f.clone().set_bold().set_font_size(14) } else { f.clone() };
         ws.write_string_with_format(row, 0, *line, &fmt)?;
     }

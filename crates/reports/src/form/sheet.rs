@@ -272,7 +272,8 @@ fn write_row(
             Some((_, i)) => rows::shift_in_copy(s, layout, row.r, i),
             None => rows::shift(s, layout),
         };
-        out.push_str(&set_attr(&xml[c.start..c.tag_end], "r", &new_ref));
+        // Without its cached value the cell is a plain formula cell (no `t="e"`, `t="str"`).
+        out.push_str(&xml::remove_attr(&set_attr(&xml[c.start..c.tag_end], "r", &new_ref), "t"));
         out.push_str(&xml[c.tag_end..ts]);
         let ftag = &xml[ts..te];
         let ftag = match xml::tags(ftag).ok().and_then(|t| t.first().and_then(|t| t.attr("ref").map(String::from))) {

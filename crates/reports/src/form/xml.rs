@@ -95,8 +95,9 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-/// The raw text of a tag with the value of attribute `name` replaced (added when missing).
-pub(crate) fn set_attr(raw: &str, name: &str, value: &str) -> String {
+/// Where attribute `name` lies in a raw tag: (start of its name, start of its value, end of
+/// its value), the value's quotes excluded.
+fn find_attr(raw: &str, name: &str) -> Option<(usize, usize, usize)> {
     let b = raw.as_bytes();
     let mut i = 0;
     while let Some(k) = raw[i..].find(name) {
@@ -113,15 +114,30 @@ pub(crate) fn set_attr(raw: &str, name: &str, value: &str) -> String {
             }
             if let Some(&q) = b.get(j).filter(|q| **q == b'"' || **q == b'\'') {
                 if let Some(len) = raw[j + 1..].find(char::from(q)) {
-                    return format!("{}{}{}", &raw[..j + 1], escape(value), &raw[j + 1 + len..]);
+                    return Some((at, j + 1, j + 1 + len));
                 }
             }
         }
         i = at + name.len();
     }
-    // Not present: add it before the tag's end.
+    None
+}
+
+/// The raw text of a tag with the value of attribute `name` replaced (added when missing).
+pub(crate) fn set_attr(raw: &str, name: &str, value: &str) -> String {
+    if let Some((_, a, b)) = find_attr(raw, name) {
+        return format!("{}{}{}", &raw[..a], escape(value), &raw[b..]);
+    }
     let cut = if raw.ends_with("/>") { raw.len() - 2 } else { raw.len().saturating_sub(1) };
     format!("{} {name}=\"{}\"{}", &raw[..cut], escape(value), &raw[cut..])
+}
+
+/// The raw text of a tag without attribute `name`.
+pub(crate) fn remove_attr(raw: &str, name: &str) -> String {
+    match find_attr(raw, name) {
+        Some((at, _, b)) => format!("{}{}", raw[..at].trim_end(), &raw[b + 1..]),
+        None => raw.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -140,5 +156,8 @@ mod tests {
         assert_eq!(set_attr(r#"<row spans="1:7" r="4">"#, "r", "6"), r#"<row spans="1:7" r="6">"#);
         assert_eq!(set_attr(r#"<calcPr calcId="1"/>"#, "fullCalcOnLoad", "1"), r#"<calcPr calcId="1" fullCalcOnLoad="1"/>"#);
         assert_eq!(unescape("a&amp;b&#20013;"), "a&b中");
+        assert_eq!(remove_attr(r#"<c r="C2" s="0" t="e">"#, "t"), r#"<c r="C2" s="0">"#);
+        assert_eq!(remove_attr(r#"<c t='e' r="C2">"#, "t"), r#"<c r="C2">"#);
+        assert_eq!(remove_attr(r#"<c r="C2">"#, "t"), r#"<c r="C2">"#);
     }
 }
