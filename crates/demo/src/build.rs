@@ -7,12 +7,16 @@ use chrono::{Datelike, Duration, NaiveDate};
 use taizhang_domain::idcard::check_character;
 use taizhang_domain::ledger::{FieldKind, LedgerDef, SubjectKind};
 use taizhang_domain::place::{Place, PlaceLevel};
-use taizhang_domain::registry::{validate_person, Cadre, CadreKind, Organisation, PersonInput, PersonStatus};
+use taizhang_domain::registry::{
+    validate_person, Cadre, CadreKind, Organisation, PersonInput, PersonStatus,
+};
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{Value, Values};
 use taizhang_storage::audit::{self, Change};
 use taizhang_storage::places::{self, NewPlace};
-use taizhang_storage::{batch as bulk, households, ledgers, orgs, persons, Arg, Db, Scope, Tx};
+use taizhang_storage::{
+    batch as bulk, bulk as bulk_registry, households, ledgers, orgs, persons, Arg, Db, Scope, Tx,
+};
 
 use crate::error::{DemoError, Result};
 use crate::rng::{split_total, Rng};
@@ -44,14 +48,21 @@ fn bad(msg: String) -> DemoError {
 }
 
 fn date(s: &str) -> Result<NaiveDate> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| bad(format!("日期「{s}」应写成 YYYY-MM-DD")))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| bad(format!("日期「{s}」应写成 YYYY-MM-DD")))
 }
 
 /// `YYYY-MM` plus `k` months.
 fn add_months(first: &str, k: usize) -> Result<String> {
-    let d = date(&format!("{first}-01")).map_err(|_| bad(format!("月份「{first}」应写成 YYYY-MM")))?;
-    let total = d.year() * 12 + i32::try_from(d.month0()).unwrap_or(0) + i32::try_from(k).unwrap_or(0);
-    Ok(format!("{:04}-{:02}", total.div_euclid(12), total.rem_euclid(12) + 1))
+    let d =
+        date(&format!("{first}-01")).map_err(|_| bad(format!("月份「{first}」应写成 YYYY-MM")))?;
+    let total =
+        d.year() * 12 + i32::try_from(d.month0()).unwrap_or(0) + i32::try_from(k).unwrap_or(0);
+    Ok(format!(
+        "{:04}-{:02}",
+        total.div_euclid(12),
+        total.rem_euclid(12) + 1
+    ))
 }
 
 /// The registry pools batches take subjects and references from.
@@ -101,7 +112,15 @@ impl Pools {
         if kind == SubjectKind::Place {
             return Ok(id);
         }
-        self.places.get(&(kind_tag(kind), id)).copied().ok_or_else(|| bad(format!("{}（编号 {id}）不在演示数据的对象池中", kind.label())))
+        self.places
+            .get(&(kind_tag(kind), id))
+            .copied()
+            .ok_or_else(|| {
+                bad(format!(
+                    "{}（编号 {id}）不在演示数据的对象池中",
+                    kind.label()
+                ))
+            })
     }
 
     fn pick(&self, name: &str, index: usize) -> Result<i64> {
@@ -113,31 +132,63 @@ impl Pools {
     }
 }
 
-struct PersonGen {
+/// The generator of names and ID numbers, shared by the towns of a county so that no ID
+/// number repeats and no two persons share name and birth date by accident.
+pub struct PersonGen {
     rng: Rng,
     ids: HashSet<String>,
     name_births: HashSet<(String, NaiveDate)>,
 }
 
 impl PersonGen {
+    pub fn new(seed: u64) -> PersonGen {
+        PersonGen {
+            rng: Rng::new(seed ^ 0x5151),
+            ids: HashSet::new(),
+            name_births: HashSet::new(),
+        }
+    }
+}
+
+/// How a build writes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Options {
+    /// Households and persons with multi-row inserts (`storage::bulk`) instead of one by one.
+    pub bulk_registry: bool,
+}
+
+impl PersonGen {
     fn name(&mut self, spec: &crate::spec::Population, surname: Option<&str>) -> String {
         let chars: Vec<char> = spec.given_chars.chars().collect();
-        let s = surname.map(String::from).unwrap_or_else(|| spec.surnames[self.rng.below(spec.surnames.len())].clone());
+        let s = surname
+            .map(String::from)
+            .unwrap_or_else(|| spec.surnames[self.rng.below(spec.surnames.len())].clone());
         let n = if self.rng.below(10) < 7 { 2 } else { 1 };
         let given: String = (0..n).map(|_| chars[self.rng.below(chars.len())]).collect();
         format!("{s}{given}")
     }
 
     /// A fresh valid ID number for a birth date and sex (odd sequence digit: male).
-    fn id_number(&mut self, spec: &crate::spec::Population, birth: NaiveDate, male: bool) -> String {
-        let region = if birth.year() < spec.new_region_from { &spec.old_region } else { &spec.new_region };
+    fn id_number(
+        &mut self,
+        spec: &crate::spec::Population,
+        birth: NaiveDate,
+        male: bool,
+    ) -> String {
+        let region = if birth.year() < spec.new_region_from {
+            &spec.old_region
+        } else {
+            &spec.new_region
+        };
         loop {
             let mut seq = self.rng.range(0, 999);
             if (seq % 2 == 1) != male {
                 seq = (seq + 1) % 1000;
             }
             let first17 = format!("{region}{}{seq:03}", birth.format("%Y%m%d"));
-            let Some(c) = check_character(&first17) else { continue };
+            let Some(c) = check_character(&first17) else {
+                continue;
+            };
             let id = format!("{first17}{c}");
             if self.ids.insert(id.clone()) {
                 return id;
@@ -146,7 +197,8 @@ impl PersonGen {
     }
 
     fn birth(&mut self, lo_year: i32, hi_year: i32) -> NaiveDate {
-        let y = i32::try_from(self.rng.range(i64::from(lo_year), i64::from(hi_year))).unwrap_or(lo_year);
+        let y = i32::try_from(self.rng.range(i64::from(lo_year), i64::from(hi_year)))
+            .unwrap_or(lo_year);
         let doy = self.rng.range(0, 364);
         NaiveDate::from_ymd_opt(y, 1, 1).unwrap_or_default() + Duration::days(doy)
     }
@@ -162,14 +214,45 @@ async fn add_person(
     ethnicity: &str,
 ) -> Result<i64> {
     let id_number = gen.id_number(spec, birth, male);
-    let input = PersonInput { name, id_number, ethnicity: ethnicity.to_string(), place_id, ..Default::default() };
+    let input = PersonInput {
+        name,
+        id_number,
+        ethnicity: ethnicity.to_string(),
+        place_id,
+        ..Default::default()
+    };
     let np = validate_person(&input, today)?;
     let p = persons::create(tx, &Actor::Demo, &Scope::all(), &np).await?;
     Ok(p.id)
 }
 
+/// A validated new person (not yet stored).
+fn new_person(
+    gen: &mut PersonGen,
+    spec: &crate::spec::Population,
+    today: NaiveDate,
+    place_id: i64,
+    (name, birth, male): (String, NaiveDate, bool),
+    ethnicity: &str,
+) -> Result<taizhang_domain::registry::NewPerson> {
+    let id_number = gen.id_number(spec, birth, male);
+    let input = PersonInput {
+        name,
+        id_number,
+        ethnicity: ethnicity.to_string(),
+        place_id,
+        ..Default::default()
+    };
+    Ok(validate_person(&input, today)?)
+}
+
 /// A person's name and birth date not used before (so no accidental duplicates).
-fn fresh(gen: &mut PersonGen, spec: &crate::spec::Population, surname: Option<&str>, years: (i32, i32)) -> (String, NaiveDate) {
+fn fresh(
+    gen: &mut PersonGen,
+    spec: &crate::spec::Population,
+    surname: Option<&str>,
+    years: (i32, i32),
+) -> (String, NaiveDate) {
     loop {
         let name = gen.name(spec, surname);
         let birth = gen.birth(years.0, years.1);
@@ -188,7 +271,11 @@ fn ethnicity(rng: &mut Rng, spec: &crate::spec::Population) -> String {
         }
         x -= w;
     }
-    spec.ethnicities.keys().next().cloned().unwrap_or_else(|| "汉族".into())
+    spec.ethnicities
+        .keys()
+        .next()
+        .cloned()
+        .unwrap_or_else(|| "汉族".into())
 }
 
 /// Builds the dataset into `db` (which should be empty) in one transaction.
@@ -201,6 +288,17 @@ pub async fn build(db: &Db, spec: &DemoSpec) -> Result<Built> {
 
 /// Builds the dataset inside an open transaction.
 pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
+    let mut gen = PersonGen::new(spec.town.seed);
+    build_with(tx, spec, &mut gen, Options::default()).await
+}
+
+/// Builds the dataset inside an open transaction with a shared person generator.
+pub async fn build_with(
+    tx: &mut Tx,
+    spec: &DemoSpec,
+    gen: &mut PersonGen,
+    opts: Options,
+) -> Result<Built> {
     let actor = Actor::Demo;
     let scope = Scope::all();
     let t = &spec.town;
@@ -214,38 +312,89 @@ pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
     let defs = ledgers::all(tx).await?;
 
     // Places: county, town, villages, groups.
-    let county_code = taizhang_domain::place::normalize_place_code(&t.town.county_code).map_err(bad)?;
+    let county_code =
+        taizhang_domain::place::normalize_place_code(&t.town.county_code).map_err(bad)?;
     let county = match places::by_code(tx, &county_code).await? {
         Some(c) => c,
         None => {
-            places::create(tx, &actor, NewPlace { parent_id: None, level: PlaceLevel::County, code: Some(&county_code), name: &t.town.county, attributes: vec![] })
-                .await?
+            places::create(
+                tx,
+                &actor,
+                NewPlace {
+                    parent_id: None,
+                    level: PlaceLevel::County,
+                    code: Some(&county_code),
+                    name: &t.town.county,
+                    attributes: vec![],
+                },
+            )
+            .await?
         }
     };
-    let town = places::create(tx, &actor, NewPlace { parent_id: Some(county.id), level: PlaceLevel::Town, code: Some(&t.town.code), name: &t.town.name, attributes: vec![] }).await?;
+    let town = places::create(
+        tx,
+        &actor,
+        NewPlace {
+            parent_id: Some(county.id),
+            level: PlaceLevel::Town,
+            code: Some(&t.town.code),
+            name: &t.town.name,
+            attributes: vec![],
+        },
+    )
+    .await?;
     built.town_id = town.id;
     built.town_name = town.name.clone();
     let mut villages: Vec<Place> = Vec::new();
     let mut groups: Vec<Vec<Place>> = Vec::new();
     for v in &t.villages {
-        let vp = places::create(tx, &actor, NewPlace { parent_id: Some(town.id), level: PlaceLevel::Village, code: Some(&v.code), name: &v.name, attributes: v.attributes.clone() }).await?;
+        let vp = places::create(
+            tx,
+            &actor,
+            NewPlace {
+                parent_id: Some(town.id),
+                level: PlaceLevel::Village,
+                code: Some(&v.code),
+                name: &v.name,
+                attributes: v.attributes.clone(),
+            },
+        )
+        .await?;
         let mut gs = Vec::new();
         for g in 1..=v.groups {
             let name = format!("{}{}组", v.name.trim_end_matches('村'), zh_group(g));
-            gs.push(places::create(tx, &actor, NewPlace { parent_id: Some(vp.id), level: PlaceLevel::Group, code: None, name: &name, attributes: vec![] }).await?);
+            gs.push(
+                places::create(
+                    tx,
+                    &actor,
+                    NewPlace {
+                        parent_id: Some(vp.id),
+                        level: PlaceLevel::Group,
+                        code: None,
+                        name: &name,
+                        attributes: vec![],
+                    },
+                )
+                .await?,
+            );
         }
         villages.push(vp);
         groups.push(gs);
     }
     built.villages = villages.len();
-    let mut pools = Pools { villages: villages.iter().map(|v| v.id).collect(), town: vec![town.id], ..Default::default() };
+    let mut pools = Pools {
+        villages: villages.iter().map(|v| v.id).collect(),
+        town: vec![town.id],
+        ..Default::default()
+    };
 
     // Households, interleaved over the villages so that consecutive pool indexes spread out.
     let pop = &t.population;
     if pop.surnames.is_empty() || pop.given_chars.is_empty() || pop.members[0] == 0 {
-        return Err(bad("population 需要 surnames、given_chars，members 至少为 1".into()));
+        return Err(bad(
+            "population 需要 surnames、given_chars，members 至少为 1".into(),
+        ));
     }
-    let mut gen = PersonGen { rng: Rng::new(t.seed ^ 0x5151), ids: HashSet::new(), name_births: HashSet::new() };
     let mut order = Vec::new();
     let max = t.villages.iter().map(|v| v.households).max().unwrap_or(0);
     for round in 0..max {
@@ -255,41 +404,127 @@ pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
             }
         }
     }
-    for (vi, k) in order {
-        let v = &villages[vi];
-        let gs = &groups[vi];
-        let place = gs.get(usize::try_from(k).unwrap_or(0) % gs.len().max(1)).map_or(v.id, |g| g.id);
-        let number = format!("{}{:04}", v.code.clone().unwrap_or_default(), k + 1);
-        let h = households::create(tx, &actor, &scope, &number, place).await?;
-        let size = rng.range(i64::from(pop.members[0]), i64::from(pop.members[1]));
-        let eth = ethnicity(&mut rng, pop);
-        let head_male = rng.below(10) < 8;
-        let (name, birth) = fresh(&mut gen, pop, None, (pop.head_born[0], pop.head_born[1]));
-        let surname: String = name.chars().take(1).collect();
-        let head = add_person(tx, &mut gen, pop, today, place, (name, birth, head_male), &eth).await?;
-        households::add_member(tx, &actor, &scope, h.id, head, "户主").await?;
-        pools.households.push(h.id);
-        pools.places.insert((kind_tag(SubjectKind::Household), h.id), place);
-        pools.places.insert((kind_tag(SubjectKind::Person), head), place);
-        pools.heads.push(head);
-        pools.persons.push(head);
-        let mut second = None;
-        for m in 1..size {
-            let (relation, male, years, sur) = if m == 1 {
-                ("配偶", !head_male, (birth.year() - 4, birth.year() + 4), None)
-            } else {
-                let male = rng.below(2) == 0;
-                let lo = (birth.year() + 20).min(2020);
-                (if male { "之子" } else { "之女" }, male, (lo, (birth.year() + 38).min(2022)), Some(surname.as_str()))
-            };
-            let (n, b) = fresh(&mut gen, pop, sur, years);
-            let pid = add_person(tx, &mut gen, pop, today, place, (n, b, male), &eth).await?;
-            households::add_member(tx, &actor, &scope, h.id, pid, relation).await?;
-            pools.persons.push(pid);
-            pools.places.insert((kind_tag(SubjectKind::Person), pid), place);
-            second.get_or_insert(pid);
+    if opts.bulk_registry {
+        let mut rows = Vec::with_capacity(order.len());
+        let mut places_of = Vec::with_capacity(order.len());
+        for (vi, k) in order {
+            let v = &villages[vi];
+            let gs = &groups[vi];
+            let place = gs
+                .get(usize::try_from(k).unwrap_or(0) % gs.len().max(1))
+                .map_or(v.id, |g| g.id);
+            let number = format!("{}{:04}", v.code.clone().unwrap_or_default(), k + 1);
+            let size = rng.range(i64::from(pop.members[0]), i64::from(pop.members[1]));
+            let eth = ethnicity(&mut rng, pop);
+            let head_male = rng.below(10) < 8;
+            let (name, birth) = fresh(gen, pop, None, (pop.head_born[0], pop.head_born[1]));
+            let surname: String = name.chars().take(1).collect();
+            let mut members = vec![(
+                new_person(gen, pop, today, place, (name, birth, head_male), &eth)?,
+                "户主".to_string(),
+            )];
+            for m in 1..size {
+                let (relation, male, years, sur) = if m == 1 {
+                    (
+                        "配偶",
+                        !head_male,
+                        (birth.year() - 4, birth.year() + 4),
+                        None,
+                    )
+                } else {
+                    let male = rng.below(2) == 0;
+                    let lo = (birth.year() + 20).min(2020);
+                    (
+                        if male { "之子" } else { "之女" },
+                        male,
+                        (lo, (birth.year() + 38).min(2022)),
+                        Some(surname.as_str()),
+                    )
+                };
+                let (n, b) = fresh(gen, pop, sur, years);
+                members.push((
+                    new_person(gen, pop, today, place, (n, b, male), &eth)?,
+                    relation.to_string(),
+                ));
+            }
+            rows.push(bulk_registry::NewHousehold {
+                number,
+                place_id: place,
+                members,
+            });
+            places_of.push(place);
         }
-        pools.members2.push(second.unwrap_or(head));
+        let made = bulk_registry::households_with_members(tx, &actor, rows).await?;
+        for ((hid, pids), place) in made.into_iter().zip(places_of) {
+            pools.households.push(hid);
+            pools
+                .places
+                .insert((kind_tag(SubjectKind::Household), hid), place);
+            for pid in &pids {
+                pools
+                    .places
+                    .insert((kind_tag(SubjectKind::Person), *pid), place);
+            }
+            pools.heads.push(pids[0]);
+            pools.members2.push(pids.get(1).copied().unwrap_or(pids[0]));
+            pools.persons.extend(pids);
+        }
+    } else {
+        for (vi, k) in order {
+            let v = &villages[vi];
+            let gs = &groups[vi];
+            let place = gs
+                .get(usize::try_from(k).unwrap_or(0) % gs.len().max(1))
+                .map_or(v.id, |g| g.id);
+            let number = format!("{}{:04}", v.code.clone().unwrap_or_default(), k + 1);
+            let h = households::create(tx, &actor, &scope, &number, place).await?;
+            let size = rng.range(i64::from(pop.members[0]), i64::from(pop.members[1]));
+            let eth = ethnicity(&mut rng, pop);
+            let head_male = rng.below(10) < 8;
+            let (name, birth) = fresh(gen, pop, None, (pop.head_born[0], pop.head_born[1]));
+            let surname: String = name.chars().take(1).collect();
+            let head =
+                add_person(tx, gen, pop, today, place, (name, birth, head_male), &eth).await?;
+            households::add_member(tx, &actor, &scope, h.id, head, "户主").await?;
+            pools.households.push(h.id);
+            pools
+                .places
+                .insert((kind_tag(SubjectKind::Household), h.id), place);
+            pools
+                .places
+                .insert((kind_tag(SubjectKind::Person), head), place);
+            pools.heads.push(head);
+            pools.persons.push(head);
+            let mut second = None;
+            for m in 1..size {
+                let (relation, male, years, sur) = if m == 1 {
+                    (
+                        "配偶",
+                        !head_male,
+                        (birth.year() - 4, birth.year() + 4),
+                        None,
+                    )
+                } else {
+                    let male = rng.below(2) == 0;
+                    let lo = (birth.year() + 20).min(2020);
+                    (
+                        if male { "之子" } else { "之女" },
+                        male,
+                        (lo, (birth.year() + 38).min(2022)),
+                        Some(surname.as_str()),
+                    )
+                };
+                let (n, b) = fresh(gen, pop, sur, years);
+                let pid = add_person(tx, gen, pop, today, place, (n, b, male), &eth).await?;
+                households::add_member(tx, &actor, &scope, h.id, pid, relation).await?;
+                pools.persons.push(pid);
+                pools
+                    .places
+                    .insert((kind_tag(SubjectKind::Person), pid), place);
+                second.get_or_insert(pid);
+            }
+            pools.members2.push(second.unwrap_or(head));
+        }
     }
     built.households = pools.households.len();
     built.persons = pools.persons.len();
@@ -300,14 +535,38 @@ pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
             "town" => CadreKind::Town,
             "village" => CadreKind::Village,
             "resident" => CadreKind::Resident,
-            other => return Err(bad(format!("干部类别「{other}」应为 town、village 或 resident"))),
+            other => {
+                return Err(bad(format!(
+                    "干部类别「{other}」应为 town、village 或 resident"
+                )))
+            }
         };
-        let places: Vec<i64> = if kind == CadreKind::Town { vec![town.id; g.count] } else { villages.iter().flat_map(|v| std::iter::repeat_n(v.id, g.count)).collect() };
+        let places: Vec<i64> = if kind == CadreKind::Town {
+            vec![town.id; g.count]
+        } else {
+            villages
+                .iter()
+                .flat_map(|v| std::iter::repeat_n(v.id, g.count))
+                .collect()
+        };
         for place_id in places {
-            let (name, birth) = fresh(&mut gen, pop, None, (1965, 1998));
-            let c = Cadre { id: 0, name, kind, post: g.post.clone(), unit: g.unit.clone(), birth_date: Some(birth), place_id, person_id: None, user_id: None, phone: String::new() };
+            let (name, birth) = fresh(gen, pop, None, (1965, 1998));
+            let c = Cadre {
+                id: 0,
+                name,
+                kind,
+                post: g.post.clone(),
+                unit: g.unit.clone(),
+                birth_date: Some(birth),
+                place_id,
+                person_id: None,
+                user_id: None,
+                phone: String::new(),
+            };
             let c = orgs::create_cadre(tx, &actor, &scope, &c, today).await?;
-            pools.places.insert((kind_tag(SubjectKind::Cadre), c.id), c.place_id);
+            pools
+                .places
+                .insert((kind_tag(SubjectKind::Cadre), c.id), c.place_id);
             pools.cadres.push(c.id);
         }
     }
@@ -318,11 +577,25 @@ pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
         let mut ids = Vec::new();
         for n in 0..g.count {
             let v = &villages[n % villages.len().max(1)];
-            let name = g.name.replace("{village}", &v.name).replace("{n}", &(n + 1).to_string());
-            let mut o = Organisation { id: 0, name, uscc: None, kind: g.kind.clone(), address: v.name.clone(), place_id: v.id, contact: String::new(), phone: String::new() };
+            let name = g
+                .name
+                .replace("{village}", &v.name)
+                .replace("{n}", &(n + 1).to_string());
+            let mut o = Organisation {
+                id: 0,
+                name,
+                uscc: None,
+                kind: g.kind.clone(),
+                address: v.name.clone(),
+                place_id: v.id,
+                contact: String::new(),
+                phone: String::new(),
+            };
             taizhang_domain::registry::validate_organisation(&mut o)?;
             let id = orgs::create_org(tx, &actor, &scope, &o).await?.id;
-            pools.places.insert((kind_tag(SubjectKind::Organisation), id), v.id);
+            pools
+                .places
+                .insert((kind_tag(SubjectKind::Organisation), id), v.id);
             ids.push(id);
         }
         pools.orgs.insert(g.pool.clone(), ids);
@@ -334,7 +607,17 @@ pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
         for d in &f.death {
             let id = pools.pick(&d.pool, d.index)?;
             let p = persons::get(tx, &scope, id).await?;
-            persons::set_status(tx, &actor, &scope, id, p.row_version, PersonStatus::Dead, Some(date(&d.date)?), today).await?;
+            persons::set_status(
+                tx,
+                &actor,
+                &scope,
+                id,
+                p.row_version,
+                PersonStatus::Dead,
+                Some(date(&d.date)?),
+                today,
+            )
+            .await?;
             if let Some(a) = &d.anomaly {
                 built.planted_persons.entry(a.clone()).or_default().push(id);
             }
@@ -342,11 +625,27 @@ pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
         for d in &f.duplicate_person {
             let id = pools.pick(&d.pool, d.index)?;
             let p = persons::get(tx, &scope, id).await?;
-            let v = villages.iter().find(|v| v.name == d.village).ok_or_else(|| bad(format!("没有村「{}」", d.village)))?;
+            let v = villages
+                .iter()
+                .find(|v| v.name == d.village)
+                .ok_or_else(|| bad(format!("没有村「{}」", d.village)))?;
             let male = p.sex == taizhang_domain::idcard::Sex::Male;
-            let second = add_person(tx, &mut gen, pop, today, v.id, (p.name.clone(), p.birth_date, male), &p.ethnicity).await?;
+            let second = add_person(
+                tx,
+                gen,
+                pop,
+                today,
+                v.id,
+                (p.name.clone(), p.birth_date, male),
+                &p.ethnicity,
+            )
+            .await?;
             if let Some(a) = &d.anomaly {
-                built.planted_persons.entry(a.clone()).or_default().extend([id, second]);
+                built
+                    .planted_persons
+                    .entry(a.clone())
+                    .or_default()
+                    .extend([id, second]);
             }
         }
     }
@@ -367,7 +666,11 @@ pub async fn build_in(tx: &mut Tx, spec: &DemoSpec) -> Result<Built> {
             })?;
         built.records += ids.len();
         if let Some(a) = &b.anomaly {
-            built.planted_records.entry(a.clone()).or_default().extend(ids.iter().map(|i| (def.key.clone(), *i)));
+            built
+                .planted_records
+                .entry(a.clone())
+                .or_default()
+                .extend(ids.iter().map(|i| (def.key.clone(), *i)));
         }
     }
     built.records_time = started.elapsed();
@@ -394,13 +697,27 @@ fn toml_text(v: &toml::Value) -> String {
 
 /// A value from the description, typed by the field.
 fn typed(def: &LedgerDef, key: &str, v: &toml::Value, n: usize, village: &str) -> Result<Value> {
-    let f = def.field(key).ok_or_else(|| bad(format!("台账「{}」没有字段「{key}」", def.key)))?;
-    let text = || toml_text(v).replace("{n}", &n.to_string()).replace("{village}", village);
-    let wrong = || bad(format!("字段「{}」（{key}）的值「{}」类型不符", f.label, toml_text(v)));
+    let f = def
+        .field(key)
+        .ok_or_else(|| bad(format!("台账「{}」没有字段「{key}」", def.key)))?;
+    let text = || {
+        toml_text(v)
+            .replace("{n}", &n.to_string())
+            .replace("{village}", village)
+    };
+    let wrong = || {
+        bad(format!(
+            "字段「{}」（{key}）的值「{}」类型不符",
+            f.label,
+            toml_text(v)
+        ))
+    };
     Ok(match f.kind {
-        FieldKind::Integer | FieldKind::Money | FieldKind::Decimal | FieldKind::Year | FieldKind::Reference => {
-            Value::Int(v.as_integer().ok_or_else(wrong)?)
-        }
+        FieldKind::Integer
+        | FieldKind::Money
+        | FieldKind::Decimal
+        | FieldKind::Year
+        | FieldKind::Reference => Value::Int(v.as_integer().ok_or_else(wrong)?),
         FieldKind::Date => Value::Date(date(v.as_str().ok_or_else(wrong)?)?),
         FieldKind::Boolean => Value::Bool(v.as_bool().ok_or_else(wrong)?),
         FieldKind::MultiEnum => match v {
@@ -431,11 +748,20 @@ async fn batch(
         (Some(p), kind) => {
             let (_, pk) = pools.get(p)?;
             if pk != kind {
-                return Err(bad(format!("对象池「{p}」是{}，台账的记录对象是{}", pk.label(), kind.label())));
+                return Err(bad(format!(
+                    "对象池「{p}」是{}，台账的记录对象是{}",
+                    pk.label(),
+                    kind.label()
+                )));
             }
             Some(p.as_str())
         }
-        (None, kind) => return Err(bad(format!("台账以{}为记录对象，批次需写 subject", kind.label()))),
+        (None, kind) => {
+            return Err(bad(format!(
+                "台账以{}为记录对象，批次需写 subject",
+                kind.label()
+            )))
+        }
     };
     // Totals and ranges, drawn up front.
     let mut totals: BTreeMap<&str, Vec<i64>> = BTreeMap::new();
@@ -443,7 +769,10 @@ async fn batch(
         totals.insert(k.as_str(), split_total(rng, *total, n));
     }
     let mut prepared = Vec::with_capacity(n);
-    let village_count = b.villages.unwrap_or(villages.len()).clamp(1, villages.len().max(1));
+    let village_count = b
+        .villages
+        .unwrap_or(villages.len())
+        .clamp(1, villages.len().max(1));
     for i in 0..n {
         let subject_id = match subject_pool {
             Some(p) => Some(pools.pick(p, b.offset + i / repeat)?),
@@ -454,7 +783,13 @@ async fn batch(
             (Some(_), _) => None,
             (None, None | Some("villages")) => Some(villages[i % village_count].id),
             (None, Some("town")) => Some(town.id),
-            (None, Some(name)) => Some(villages.iter().find(|v| v.name == name).ok_or_else(|| bad(format!("没有村「{name}」")))?.id),
+            (None, Some(name)) => Some(
+                villages
+                    .iter()
+                    .find(|v| v.name == name)
+                    .ok_or_else(|| bad(format!("没有村「{name}」")))?
+                    .id,
+            ),
         };
         let village_name = place
             .and_then(|p| villages.iter().find(|v| v.id == p))
@@ -467,12 +802,19 @@ async fn batch(
             if list.is_empty() {
                 return Err(bad(format!("cycle「{k}」是空的")));
             }
-            values.insert(k.clone(), typed(def, k, &list[i % list.len()], i + 1, &village_name)?);
+            values.insert(
+                k.clone(),
+                typed(def, k, &list[i % list.len()], i + 1, &village_name)?,
+            );
         }
         for (k, [a, z]) in &b.spread {
             let (a, z) = (date(a)?, date(z)?);
             let span = (z - a).num_days().max(0);
-            let step = if n > 1 { span * i64::try_from(i).unwrap_or(0) / i64::try_from(n - 1).unwrap_or(1) } else { 0 };
+            let step = if n > 1 {
+                span * i64::try_from(i).unwrap_or(0) / i64::try_from(n - 1).unwrap_or(1)
+            } else {
+                0
+            };
             values.insert(k.clone(), Value::Date(a + Duration::days(step)));
         }
         for (k, first) in &b.month {
@@ -495,7 +837,14 @@ async fn batch(
             (None, Some(p)) => p,
             (None, None) => return Err(bad("记录没有所属地点".into())),
         };
-        prepared.push(bulk::prepare(def, place_id, subject_id, b.concerns_year, values, today)?);
+        prepared.push(bulk::prepare(
+            def,
+            place_id,
+            subject_id,
+            b.concerns_year,
+            values,
+            today,
+        )?);
     }
     // The pools hold only ids created above in this transaction (or the town's own places),
     // so every subject and reference lies within the demo's scope, as `prepare` requires.
@@ -529,13 +878,29 @@ fn pick_ref(pools: &Pools, r: &RefSpec, i: usize) -> Result<i64> {
 
 /// Puts a record into a workflow state directly (the demo's history is not replayed step by
 /// step); audited like any other write.
-async fn set_state(tx: &mut Tx, def: &LedgerDef, id: i64, place_id: i64, state: &str, today: NaiveDate) -> Result<()> {
-    let known = def.workflow.as_ref().is_some_and(|w| w.states.iter().any(|s| s.key == state));
+async fn set_state(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    id: i64,
+    place_id: i64,
+    state: &str,
+    today: NaiveDate,
+) -> Result<()> {
+    let known = def
+        .workflow
+        .as_ref()
+        .is_some_and(|w| w.states.iter().any(|s| s.key == state));
     if !known {
-        return Err(bad(format!("台账「{}」的流程中没有状态「{state}」", def.name)));
+        return Err(bad(format!(
+            "台账「{}」的流程中没有状态「{state}」",
+            def.name
+        )));
     }
     tx.exec(
-        &format!("UPDATE {} SET state = $1, state_since = $2 WHERE id = $3", def.table_name()),
+        &format!(
+            "UPDATE {} SET state = $1, state_since = $2 WHERE id = $3",
+            def.table_name()
+        ),
         &[Arg::Text(state.to_string()), Arg::Date(today), Arg::Int(id)],
     )
     .await?;

@@ -7,11 +7,12 @@
 //! only knows how to read such a description and write it through the storage API.
 
 pub mod build;
+pub mod county;
 pub mod error;
 pub mod rng;
 pub mod spec;
 
-pub use build::{build, build_in, Built};
+pub use build::{build, build_in, build_with, Built, Options, PersonGen};
 pub use error::{DemoError, Result};
 pub use spec::DemoSpec;
 
@@ -44,12 +45,23 @@ pub async fn summary(db: &Db, year: i32) -> Result<Summary> {
     let inds = indicator::builtin()?;
     let ctx = Context::year(year, Scope::all());
     let data = render::gather(&mut tx, &inds, &defs, &ctx).await?;
-    let source = render::builtin_template("annual_summary").ok_or_else(|| DemoError::Spec("没有内置模板 annual_summary".into()))?;
+    let source = render::builtin_template("annual_summary")
+        .ok_or_else(|| DemoError::Spec("没有内置模板 annual_summary".into()))?;
     let text = render::render(source, &data)?;
     let document = taizhang_document::parse_markup(&text);
     let markdown = taizhang_document::to_markdown(&document);
-    let html = taizhang_document::to_html(&document, &taizhang_document::HtmlOptions { standalone: true, link_figures: true });
-    Ok(Summary { markdown, html, document })
+    let html = taizhang_document::to_html(
+        &document,
+        &taizhang_document::HtmlOptions {
+            standalone: true,
+            link_figures: true,
+        },
+    );
+    Ok(Summary {
+        markdown,
+        html,
+        document,
+    })
 }
 
 /// Runs every built-in data check for `year`.

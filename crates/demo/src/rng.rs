@@ -49,7 +49,10 @@ pub fn split_total(rng: &mut Rng, total: i64, n: usize) -> Vec<i64> {
     let rest = total - base * n64;
     let weights: Vec<i64> = (0..n).map(|_| rng.range(1000, 1999)).collect();
     let wsum: i64 = weights.iter().sum();
-    let mut parts: Vec<i64> = weights.iter().map(|w| base + i128_mul_div(rest, *w, wsum)).collect();
+    let mut parts: Vec<i64> = weights
+        .iter()
+        .map(|w| base + i128_mul_div(rest, *w, wsum))
+        .collect();
     let mut left = total - parts.iter().sum::<i64>();
     let mut i = 0;
     while left > 0 {
@@ -74,7 +77,13 @@ mod tests {
     #[test]
     fn split_is_exact_and_positive() {
         let mut r = Rng::new(7);
-        for (total, n) in [(4785, 1330), (24, 12), (102_046_800, 2344), (150, 15), (7, 7)] {
+        for (total, n) in [
+            (4785, 1330),
+            (24, 12),
+            (102_046_800, 2344),
+            (150, 15),
+            (7, 7),
+        ] {
             let p = split_total(&mut r, total, n);
             assert_eq!(p.iter().sum::<i64>(), total);
             assert!(p.iter().all(|v| *v >= 1), "{total}/{n}");

@@ -225,10 +225,13 @@ impl DemoSpec {
     /// The embedded dataset `catalogue/demo/<name>/`.
     pub fn builtin(name: &str) -> Result<DemoSpec> {
         let prefix = format!("demo/{name}/");
-        let files: Vec<(&str, &str)> =
-            taizhang_domain::catalogue::text_files(&prefix).filter(|(p, _)| p.ends_with(".toml")).collect();
+        let files: Vec<(&str, &str)> = taizhang_domain::catalogue::text_files(&prefix)
+            .filter(|(p, _)| p.ends_with(".toml"))
+            .collect();
         if files.is_empty() {
-            return Err(DemoError::Spec(format!("没有演示数据「{name}」（catalogue/{prefix} 下没有 .toml 文件）")));
+            return Err(DemoError::Spec(format!(
+                "没有演示数据「{name}」（catalogue/{prefix} 下没有 .toml 文件）"
+            )));
         }
         Self::parse(name, &files)
     }
@@ -239,19 +242,28 @@ impl DemoSpec {
         let mut batches = Vec::new();
         for (path, text) in files {
             if path.ends_with("00_town.toml") {
-                let t: TownFile = toml::from_str(text).map_err(|e| DemoError::Spec(format!("{path}：{e}")))?;
+                let t: TownFile =
+                    toml::from_str(text).map_err(|e| DemoError::Spec(format!("{path}：{e}")))?;
                 town = Some(t);
             } else {
-                let b: BatchFile = toml::from_str(text).map_err(|e| DemoError::Spec(format!("{path}：{e}")))?;
+                let b: BatchFile =
+                    toml::from_str(text).map_err(|e| DemoError::Spec(format!("{path}：{e}")))?;
                 batches.push((path.to_string(), b));
             }
         }
-        let town = town.ok_or_else(|| DemoError::Spec(format!("演示数据「{name}」缺少 00_town.toml")))?;
-        Ok(DemoSpec { name: name.to_string(), town, files: batches })
+        let town =
+            town.ok_or_else(|| DemoError::Spec(format!("演示数据「{name}」缺少 00_town.toml")))?;
+        Ok(DemoSpec {
+            name: name.to_string(),
+            town,
+            files: batches,
+        })
     }
 
     pub fn batches(&self) -> impl Iterator<Item = (&str, &Batch)> {
-        self.files.iter().flat_map(|(p, f)| f.batch.iter().map(move |b| (p.as_str(), b)))
+        self.files
+            .iter()
+            .flat_map(|(p, f)| f.batch.iter().map(move |b| (p.as_str(), b)))
     }
 
     /// Check key → number of findings expected.

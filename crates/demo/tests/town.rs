@@ -18,7 +18,10 @@ fn repo() -> PathBuf {
 }
 
 async fn sqlite() -> TestDb {
-    TestDb::new(Engine::Sqlite).await.expect("sqlite test db").expect("sqlite always runs")
+    TestDb::new(Engine::Sqlite)
+        .await
+        .expect("sqlite test db")
+        .expect("sqlite always runs")
 }
 
 async fn town(db: &Db) -> Built {
@@ -50,7 +53,8 @@ fn plain(md: &str) -> String {
 
 /// Rows of docs/seed-coverage.md: (number, figure, fragment of the seed).
 fn coverage_rows() -> Vec<(u32, String, String)> {
-    let text = std::fs::read_to_string(repo().join("docs/seed-coverage.md")).expect("docs/seed-coverage.md");
+    let text = std::fs::read_to_string(repo().join("docs/seed-coverage.md"))
+        .expect("docs/seed-coverage.md");
     text.lines()
         .filter_map(|l| {
             let cells: Vec<&str> = l.split('|').map(str::trim).collect();
@@ -81,7 +85,8 @@ fn deliberate(n: u32) -> Option<(Option<&'static str>, &'static str)> {
 
 #[test]
 fn the_seed_copy_holds_every_fragment_of_the_coverage_table() {
-    let seed = std::fs::read_to_string(repo().join("docs/seed/beidouxi-2023-summary.txt")).expect("seed copy");
+    let seed = std::fs::read_to_string(repo().join("docs/seed/beidouxi-2023-summary.txt"))
+        .expect("seed copy");
     let seed = plain(&seed);
     let rows = coverage_rows();
     assert!(rows.len() >= 140, "{} rows", rows.len());
@@ -113,8 +118,15 @@ async fn every_seed_figure_is_in_its_sentence_and_the_report_matches_the_snapsho
             missing.push(format!("#{n} {figure}「{expected}」"));
         }
     }
-    assert!(missing.is_empty(), "fragments missing from the report:\n{}", missing.join("\n"));
-    assert!(skipped.len() <= 16, "too many fragments left out: {skipped:#?}");
+    assert!(
+        missing.is_empty(),
+        "fragments missing from the report:\n{}",
+        missing.join("\n")
+    );
+    assert!(
+        skipped.len() <= 16,
+        "too many fragments left out: {skipped:#?}"
+    );
     insta::assert_snapshot!("beidouxi_2023_summary", s.markdown);
 }
 
@@ -125,17 +137,33 @@ async fn each_check_finds_exactly_the_planted_anomalies() {
     let spec = DemoSpec::builtin("beidouxi").expect("spec");
     let expected = spec.expected_findings();
     for c in checks::builtin().expect("checks") {
-        assert!(expected.get(&c.key).copied().unwrap_or(0) >= 1, "no anomaly planted for check {}", c.key);
+        assert!(
+            expected.get(&c.key).copied().unwrap_or(0) >= 1,
+            "no anomaly planted for check {}",
+            c.key
+        );
     }
     let findings = run_checks(&t.db, YEAR).await.expect("checks run");
     let mut got: BTreeMap<String, usize> = BTreeMap::new();
     for f in &findings {
         *got.entry(f.check.clone()).or_insert(0) += 1;
         // The finding points at what was planted for its check: a record or person id.
-        let mut planted: BTreeSet<i64> = built.planted_records.get(&f.check).into_iter().flatten().map(|(_, id)| *id).collect();
+        let mut planted: BTreeSet<i64> = built
+            .planted_records
+            .get(&f.check)
+            .into_iter()
+            .flatten()
+            .map(|(_, id)| *id)
+            .collect();
         planted.extend(built.planted_persons.get(&f.check).into_iter().flatten());
-        let hit = f.record_ids.iter().chain(&f.person_ids).any(|id| planted.contains(id))
-            || planted.iter().any(|id| f.message.contains(&format!("记录 {id}")) || f.message.contains(&id.to_string()));
+        let hit = f
+            .record_ids
+            .iter()
+            .chain(&f.person_ids)
+            .any(|id| planted.contains(id))
+            || planted.iter().any(|id| {
+                f.message.contains(&format!("记录 {id}")) || f.message.contains(&id.to_string())
+            });
         assert!(hit, "finding not planted: {} {}", f.check, f.message);
     }
     assert_eq!(got, expected, "findings per check");
@@ -157,7 +185,10 @@ async fn deleting_the_records_behind_a_figure_changes_it() {
         let def = eval::ledger_of(&ind, &defs).expect("ledger");
         let m = ind.measure().expect("measure");
         let mut tx = db.begin().await.expect("begin");
-        let before = eval::evaluate(&mut tx, &ind, def, &ctx).await.expect("evaluate").value;
+        let before = eval::evaluate(&mut tx, &ind, def, &ctx)
+            .await
+            .expect("evaluate")
+            .value;
         if before == 0 {
             continue;
         }
@@ -167,12 +198,21 @@ async fn deleting_the_records_behind_a_figure_changes_it() {
             continue;
         }
         // A record the figure counts: for a sum, one whose summed field is not empty.
-        let (_, recs) = eval::records_behind(&mut tx, &ind, def, &ctx, 500).await.expect("records behind");
+        let (_, recs) = eval::records_behind(&mut tx, &ind, def, &ctx, 500)
+            .await
+            .expect("records behind");
         let counted = |r: &&taizhang_domain::value::Record| match &m {
-            Measure::Sum(f) => r.values.get(f).and_then(|v| v.as_int()).is_some_and(|v| v != 0),
+            Measure::Sum(f) => r
+                .values
+                .get(f)
+                .and_then(|v| v.as_int())
+                .is_some_and(|v| v != 0),
             _ => true,
         };
-        let r = recs.iter().find(counted).unwrap_or_else(|| panic!("{}: value {before} but no record behind it", ind.key));
+        let r = recs
+            .iter()
+            .find(counted)
+            .unwrap_or_else(|| panic!("{}: value {before} but no record behind it", ind.key));
         // Count and sum: this one record. Distinct measures: every record sharing its key (the
         // subject, the field value, the household or the village), since one of several
         // records of the same subject does not change a distinct count.
@@ -197,18 +237,36 @@ async fn deleting_the_records_behind_a_figure_changes_it() {
             _ => None,
         };
         let victims: Vec<(i64, i64)> = match key_sql {
-            Some((sql, arg)) => tx.fetch(&sql, &[arg]).await.expect("victims").iter().map(|row| (row.int(0), row.int(1))).collect(),
+            Some((sql, arg)) => tx
+                .fetch(&sql, &[arg])
+                .await
+                .expect("victims")
+                .iter()
+                .map(|row| (row.int(0), row.int(1)))
+                .collect(),
             None => vec![(r.id, r.row_version)],
         };
         for (id, version) in victims {
-            records::delete(&mut tx, def, &Actor::System, &Scope::all(), id, version).await.expect("delete");
+            records::delete(&mut tx, def, &Actor::System, &Scope::all(), id, version)
+                .await
+                .expect("delete");
         }
-        let after = eval::evaluate(&mut tx, &ind, def, &ctx).await.expect("evaluate").value;
-        assert_ne!(before, after, "{}: deleting record {} (and its key's records) left the figure at {before}", ind.key, r.id);
+        let after = eval::evaluate(&mut tx, &ind, def, &ctx)
+            .await
+            .expect("evaluate")
+            .value;
+        assert_ne!(
+            before, after,
+            "{}: deleting record {} (and its key's records) left the figure at {before}",
+            ind.key, r.id
+        );
         drop(tx); // rolled back
         checked += 1;
     }
-    assert!(checked >= 120, "only {checked} indicators had a nonzero value");
+    assert!(
+        checked >= 120,
+        "only {checked} indicators had a nonzero value"
+    );
 }
 
 #[tokio::test]
@@ -221,13 +279,32 @@ async fn building_twice_gives_the_same_report_and_postgres_gives_the_same_bytes(
     let second = summary(&b.db, YEAR).await.expect("summary");
     assert_eq!(first.markdown, second.markdown);
     assert_eq!(first.html, second.html);
-    let Some(pg) = TestDb::new(Engine::Postgres).await.expect("postgres test db") else { return };
+    let Some(pg) = TestDb::new(Engine::Postgres)
+        .await
+        .expect("postgres test db")
+    else {
+        return;
+    };
     town(&pg.db).await;
     let p = summary(&pg.db, YEAR).await.expect("summary on PostgreSQL");
-    assert_eq!(first.markdown, p.markdown, "Markdown differs between SQLite and PostgreSQL");
-    assert_eq!(first.html, p.html, "HTML differs between SQLite and PostgreSQL");
+    assert_eq!(
+        first.markdown, p.markdown,
+        "Markdown differs between SQLite and PostgreSQL"
+    );
+    assert_eq!(
+        first.html, p.html,
+        "HTML differs between SQLite and PostgreSQL"
+    );
     let fa = run_checks(&a.db, YEAR).await.expect("checks");
     let fp = run_checks(&pg.db, YEAR).await.expect("checks");
-    let keys = |f: &[checks::Finding]| f.iter().map(|x| (x.check.clone(), x.message.clone())).collect::<Vec<_>>();
-    assert_eq!(keys(&fa), keys(&fp), "check findings differ between engines");
+    let keys = |f: &[checks::Finding]| {
+        f.iter()
+            .map(|x| (x.check.clone(), x.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        keys(&fa),
+        keys(&fp),
+        "check findings differ between engines"
+    );
 }

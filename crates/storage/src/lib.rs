@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod backend;
 pub mod batch;
+pub mod bulk;
 pub mod error;
 pub mod households;
 pub mod ledgers;

@@ -25,27 +25,34 @@ fn remove_database(db: &Path) -> anyhow::Result<()> {
     for suffix in ["", "-wal", "-shm", "-journal"] {
         let p = db.with_file_name(format!("{DB_FILE}{suffix}"));
         if p.exists() {
-            std::fs::remove_file(&p).with_context(|| format!("删除旧数据库文件 {} 失败", p.display()))?;
+            std::fs::remove_file(&p)
+                .with_context(|| format!("删除旧数据库文件 {} 失败", p.display()))?;
         }
     }
     Ok(())
 }
 
 pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool) -> anyhow::Result<()> {
-    if scale != "town" {
-        anyhow::bail!("规模「{scale}」暂未提供：目前只能生成 --scale town（北斗溪镇一个镇）");
+    if scale != "town" && scale != "county" {
+        anyhow::bail!("规模「{scale}」不可用：应为 town（北斗溪镇一个镇）或 county（25 个镇）");
     }
     std::fs::create_dir_all(out).with_context(|| format!("无法建立目录 {}", out.display()))?;
     let db_path = out.join(DB_FILE);
     if is_nonempty_file(&db_path) {
         if !force {
-            anyhow::bail!("目录 {} 中已有数据库 {DB_FILE}；如要删除重建，请加 --force", out.display());
+            anyhow::bail!(
+                "目录 {} 中已有数据库 {DB_FILE}；如要删除重建，请加 --force",
+                out.display()
+            );
         }
         remove_database(&db_path)?;
     }
     let target = db_path.display().to_string();
     let started = Instant::now();
     let db = Db::open(&target).await?;
+    if scale == "county" {
+        return county(&db, &db_path, started).await;
+    }
     println!("正在生成演示乡镇北斗溪镇……");
     let built = taizhang_demo::build_town(&db).await?;
     let took = started.elapsed();
@@ -61,8 +68,16 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool) -> anyhow
         took.as_secs_f64()
     );
 
-    let ctx = Ctx { db, actor: Actor::System, scope: Scope::all(), today: chrono::Local::now().date_naive() };
-    let period = PeriodArgs { year: Some(taizhang_demo::YEAR), ..Default::default() };
+    let ctx = Ctx {
+        db,
+        actor: Actor::System,
+        scope: Scope::all(),
+        today: chrono::Local::now().date_naive(),
+    };
+    let period = PeriodArgs {
+        year: Some(taizhang_demo::YEAR),
+        ..Default::default()
+    };
     let stem = format!("{}{}年工作总结", built.town_name, taizhang_demo::YEAR);
     let mut written = Vec::new();
     for ext in ["md", "html", "docx"] {
@@ -78,16 +93,65 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool) -> anyhow
     for f in &written {
         println!("  总结：{}", f.display());
     }
-    println!("\n查看某个数字的来历，例如：taizhang --db {} explain dibao_rural_households --year {}", db_path.display(), taizhang_demo::YEAR);
+    println!(
+        "\n查看某个数字的来历，例如：taizhang --db {} explain dibao_rural_households --year {}",
+        db_path.display(),
+        taizhang_demo::YEAR
+    );
     if !no_serve {
         start_server(&db_path)?;
     }
     Ok(())
 }
 
+/// `--scale county`: 25 towns for benchmarks; prints each town's counts and time, then the time
+/// of evaluating every indicator over the whole county.
+async fn county(db: &Db, db_path: &Path, started: Instant) -> anyhow::Result<()> {
+    let spec = taizhang_demo::DemoSpec::builtin(taizhang_demo::TOWN)?;
+    println!(
+        "正在生成 {} 个镇的演示县（约一百万人、五百万条记录）……",
+        taizhang_demo::county::TOWNS
+    );
+    let towns = taizhang_demo::county::build_county(db, &spec, |i, t| {
+        println!(
+            "  {i:>2}. {}：{} 户 {} 人，台账记录 {} 条（用时 {:.1} 秒）",
+            t.built.town_name,
+            t.built.households,
+            t.built.persons,
+            t.built.records,
+            t.took.as_secs_f64()
+        );
+    })
+    .await?;
+    let persons: usize = towns.iter().map(|t| t.built.persons).sum();
+    let records: usize = towns.iter().map(|t| t.built.records).sum();
+    println!(
+        "共 {} 个镇，{persons} 人，台账记录 {records} 条；总用时 {:.1} 秒",
+        towns.len(),
+        started.elapsed().as_secs_f64()
+    );
+    let t0 = Instant::now();
+    let mut tx = db.read().await?;
+    let defs = taizhang_storage::ledgers::all(&mut tx).await?;
+    let inds = taizhang_reports::indicator::builtin()?;
+    let ctx = taizhang_reports::Context::year(taizhang_demo::YEAR, Scope::all());
+    let figures = taizhang_reports::eval::evaluate_all(&mut tx, &inds, &defs, &ctx).await?;
+    println!(
+        "全县 {} 项指标（{} 年）计算用时 {:.2} 秒",
+        figures.len(),
+        taizhang_demo::YEAR,
+        t0.elapsed().as_secs_f64()
+    );
+    println!("\n数据库：{}", db_path.display());
+    Ok(())
+}
+
 /// Starts the web application on the demo database. The web server (`taizhang serve`) is being
 /// built in crates/web; until it is wired in here, this says how to start it.
 fn start_server(db_path: &Path) -> anyhow::Result<()> {
-    println!("\n在浏览器中查看：运行 taizhang serve --db {}", db_path.display());
+    println!(
+        "\n在浏览器中查看：运行 taizhang serve --db {}",
+        db_path.display()
+    );
     Ok(())
 }
