@@ -20,6 +20,11 @@ fn sign_in_and_out(s: &Server) {
     assert_eq!(s.scalar(&format!("SELECT COUNT(*) FROM sessions WHERE token_hash = '{token}'")), 0);
     assert_eq!(s.scalar("SELECT COUNT(*) FROM sessions"), 1);
     assert_eq!(c.get("/").status, 200);
+    let r = c.agent.get(format!("{}/ledgers", s.base)).header("Cookie", &c.cookie).call().expect("get");
+    for h in ["content-security-policy", "x-frame-options", "x-content-type-options"] {
+        assert!(r.headers().contains_key(h), "{h} on every page");
+    }
+    assert_eq!(r.headers().get("cache-control").and_then(|v| v.to_str().ok()), Some("no-store"));
     // An outside `next` is not followed.
     let mut d = s.client();
     assert_eq!(d.post_form("/login", &[("username", "leader"), ("password", PASSWORD), ("next", "//evil.example/")]).location, "/");

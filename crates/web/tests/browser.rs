@@ -245,5 +245,25 @@ fn screenshots_of_the_demo_town() {
     d.size(390, 844);
     d.go(&format!("{base}/?year=2023"));
     d.screenshot(&dir.join("phone-dashboard.png"));
+    // More pages, for looking at by eye (not committed).
+    if let Ok(extra) = std::env::var("TAIZHANG_SCREENSHOTS_EXTRA") {
+        let extra = std::path::PathBuf::from(extra);
+        std::fs::create_dir_all(&extra).expect("extra directory");
+        d.go(&format!("{base}/ledgers/hazards/new"));
+        d.screenshot(&extra.join("phone-form.png"));
+        d.size(1366, 768);
+        for (name, path) in [
+            ("record", "/ledgers/hazards/1"),
+            ("checks", "/checks?period=2023"),
+            ("report", "/reports/preview?period=2023"),
+            ("import", "/import?ledger=hazards"),
+            ("search", "/search?q=%E5%BC%A0"),
+            ("monitoring", "/ledgers/monitoring"),
+            ("explain", "/explain/hazards_gas?year=2023"),
+        ] {
+            d.go(&format!("{base}{path}"));
+            d.screenshot(&extra.join(format!("{name}.png")));
+        }
+    }
     drop(tdb);
 }

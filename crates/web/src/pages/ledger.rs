@@ -105,14 +105,16 @@ pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>
     let pages = ((total + size - 1) / size).max(1);
     let page = q.page.unwrap_or(1).clamp(1, pages);
     let mut rows = Vec::new();
+    let mut names = super::RefNames::default();
     for (n, r) in page_rows.iter().enumerate() {
-        let cells: Vec<_> = columns
-            .iter()
-            .map(|f| {
-                let text = r.values.get(&f.key).map(|v| show::display(f, v, me.sees_id_numbers())).unwrap_or_default();
-                json!({"text": text, "num": matches!(f.kind, FieldKind::Money | FieldKind::Integer | FieldKind::Decimal)})
-            })
-            .collect();
+        let mut cells = Vec::new();
+        for f in &columns {
+            let text = match r.values.get(&f.key) {
+                Some(v) => names.display(&mut tx, &me, f, v).await,
+                None => String::new(),
+            };
+            cells.push(json!({"text": text, "num": matches!(f.kind, FieldKind::Money | FieldKind::Integer | FieldKind::Decimal)}));
+        }
         let state_label = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
         rows.push(json!({
             "n": (page - 1) * size + n as i64 + 1,

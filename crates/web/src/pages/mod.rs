@@ -64,3 +64,37 @@ pub async fn place_options(tx: &mut Tx, me: &Me) -> AppResult<Vec<serde_json::Va
 pub async fn place_name(tx: &mut Tx, id: i64) -> String {
     places::get(tx, id).await.map(|p| p.name).unwrap_or_default()
 }
+
+/// Names for the references shown on a page, looked up once each. People and households are
+/// looked up within the user's scope; outside it the reference stays a bare number.
+#[derive(Default)]
+pub struct RefNames(std::collections::HashMap<(String, i64), String>);
+
+impl RefNames {
+    pub async fn label(&mut self, tx: &mut Tx, me: &Me, target: &taizhang_domain::ledger::RefTarget, id: i64) -> String {
+        use taizhang_domain::ledger::RefTarget;
+        let key = (target.as_str(), id);
+        if let Some(v) = self.0.get(&key) {
+            return v.clone();
+        }
+        let found = match target {
+            RefTarget::Person => taizhang_storage::persons::get(tx, &me.scope, id).await.ok().map(|p| p.name),
+            RefTarget::Household => taizhang_storage::households::get(tx, &me.scope, id).await.ok().map(|h| h.number),
+            RefTarget::Cadre => tx.fetch_opt("SELECT name FROM cadres WHERE id = $1", &[id.into()]).await.ok().flatten().map(|r| r.text(0)),
+            RefTarget::Organisation => tx.fetch_opt("SELECT name FROM organisations WHERE id = $1", &[id.into()]).await.ok().flatten().map(|r| r.text(0)),
+            RefTarget::Place => places::get(tx, id).await.ok().map(|p| p.name),
+            RefTarget::Ledger(_) => None,
+        };
+        let label = found.unwrap_or_else(|| format!("#{id}"));
+        self.0.insert(key, label.clone());
+        label
+    }
+
+    /// A value as shown, with references by name.
+    pub async fn display(&mut self, tx: &mut Tx, me: &Me, f: &taizhang_domain::ledger::FieldDef, v: &taizhang_domain::value::Value) -> String {
+        match (f.kind, v, f.target.as_ref()) {
+            (taizhang_domain::ledger::FieldKind::Reference, taizhang_domain::value::Value::Int(id), Some(t)) => self.label(tx, me, t, *id).await,
+            _ => crate::show::display(f, v, me.sees_id_numbers()),
+        }
+    }
+}

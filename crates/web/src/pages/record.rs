@@ -112,11 +112,13 @@ async fn page(
     }
     ctx.insert("place_field".into(), json!(FormField { key: "_place".into(), label: "所属地点".into(), kind: "select", required: def.subject == SubjectKind::None, options: place_opts, value: forms::get(typed, "_place").unwrap_or("").into(), help: if def.subject == SubjectKind::None { String::new() } else { "不填则取记录对象的所在地".into() }, error: key_err("_place"), ..Default::default() }));
     if let Some(r) = record {
-        let shown: Vec<_> = def
-            .fields
-            .iter()
-            .filter_map(|f| r.values.get(&f.key).map(|v| json!({"label": f.label, "text": show::display(f, v, me.sees_id_numbers())})))
-            .collect();
+        let mut names = super::RefNames::default();
+        let mut shown = Vec::new();
+        for f in &def.fields {
+            if let Some(v) = r.values.get(&f.key) {
+                shown.push(json!({"label": f.label, "text": names.display(tx, me, f, v).await}));
+            }
+        }
         ctx.insert(
             "record".into(),
             json!({
