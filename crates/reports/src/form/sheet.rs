@@ -193,6 +193,12 @@ fn column_name(mut i: usize) -> String {
     String::from_utf8(s).unwrap_or_default()
 }
 
+/// How rows move, and how many shared-formula ids the sheet uses.
+struct Moves {
+    layout: Layout,
+    shared_ids: u32,
+}
+
 /// Fills one cell: `(text, village index in a repeated row, cell reference)` → its content.
 pub(crate) type Filler<'a> = dyn FnMut(&str, Option<usize>, &str) -> Result<CellOut, String> + 'a;
 
@@ -215,9 +221,12 @@ pub(crate) fn fill(xml: &str, shared: &[String], villages: usize, fill: &mut Fil
     let n = u32::try_from(villages).unwrap_or(u32::MAX);
     let layout = Layout::new(p.rows.iter().filter(|r| marked(r)).map(|r| (r.r, n)).collect());
     let has_formulas = p.rows.iter().flat_map(|r| &r.cells).any(|c| c.formula.is_some());
+    // Shared formulas (`<f t="shared" si="3">`) of each copy of a repeated row get ids of their own.
+    let shared_ids = p.tags.iter().filter(|t| t.name == "f").filter_map(|t| t.attr("si")?.parse::<u32>().ok()).max().map_or(0, |m| m + 1);
+    let moves = Moves { layout, shared_ids };
 
     let mut out = String::with_capacity(xml.len() + 4096);
-    out.push_str(&rewrite_outside(xml, &p.tags, 0, data_start, &layout, &p.rows, n));
+    out.push_str(&rewrite_outside(xml, &p.tags, 0, data_start, &moves.layout, &p.rows, n));
     let mut copied = data_start;
     for row in &p.rows {
         out.push_str(&xml[copied..row.start]);
@@ -225,21 +234,21 @@ pub(crate) fn fill(xml: &str, shared: &[String], villages: usize, fill: &mut Fil
         if marked(row) {
             for i in 0..villages {
                 let copy = u32::try_from(i).unwrap_or(u32::MAX);
-                write_row(&mut out, xml, row, layout.copy_row(row.r, copy), Some((i, copy)), &layout, fill)?;
+                write_row(&mut out, xml, row, moves.layout.copy_row(row.r, copy), Some((i, copy)), &moves, fill)?;
             }
         } else {
-            let new_r = layout.map(row.r, End::First);
+            let new_r = moves.layout.map(row.r, End::First);
             let untouched = new_r == row.r && !row.cells.iter().any(|c| c.text.as_deref().is_some_and(is_placeholder));
             if untouched {
                 out.push_str(&xml[row.start..row.end]);
             } else {
-                write_row(&mut out, xml, row, new_r, None, &layout, fill)?;
+                write_row(&mut out, xml, row, new_r, None, &moves, fill)?;
             }
         }
     }
     out.push_str(&xml[copied..data_end]);
-    out.push_str(&rewrite_outside(xml, &p.tags, data_end, xml.len(), &layout, &p.rows, n));
-    Ok(Some(Filled { xml: out, layout, has_formulas }))
+    out.push_str(&rewrite_outside(xml, &p.tags, data_end, xml.len(), &moves.layout, &p.rows, n));
+    Ok(Some(Filled { xml: out, layout: moves.layout, has_formulas }))
 }
 
 fn write_row(
@@ -248,9 +257,10 @@ fn write_row(
     row: &Row,
     new_r: u32,
     copy: Option<(usize, u32)>,
-    layout: &Layout,
+    moves: &Moves,
     fill: &mut Filler<'_>,
 ) -> Result<(), String> {
+    let layout = &moves.layout;
     out.push_str(&set_attr(&xml[row.start..row.tag_end], "r", &new_r.to_string()));
     let mut copied = row.tag_end;
     for c in &row.cells {
@@ -275,11 +285,15 @@ fn write_row(
         // Without its cached value the cell is a plain formula cell (no `t="e"`, `t="str"`).
         out.push_str(&xml::remove_attr(&set_attr(&xml[c.start..c.tag_end], "r", &new_ref), "t"));
         out.push_str(&xml[c.tag_end..ts]);
-        let ftag = &xml[ts..te];
-        let ftag = match xml::tags(ftag).ok().and_then(|t| t.first().and_then(|t| t.attr("ref").map(String::from))) {
-            Some(r) => set_attr(ftag, "ref", &shift(&r)),
-            None => ftag.to_string(),
-        };
+        let raw_f = &xml[ts..te];
+        let f_tag = xml::tags(raw_f).ok().and_then(|t| t.into_iter().next());
+        let mut ftag = raw_f.to_string();
+        if let Some(r) = f_tag.as_ref().and_then(|t| t.attr("ref")) {
+            ftag = set_attr(&ftag, "ref", &shift(r));
+        }
+        if let (Some(si), Some((_, i))) = (f_tag.as_ref().and_then(|t| t.attr("si")?.parse::<u32>().ok()), copy) {
+            ftag = set_attr(&ftag, "si", &(si + i * moves.shared_ids).to_string());
+        }
         out.push_str(&ftag);
         out.push_str(&escape(&shift(&xml::unescape(&xml[fs..fe]))));
         // The cached value is stale once rows moved: drop it so the program computes it.
@@ -383,6 +397,27 @@ mod tests {
         assert!(!has_village_marker("{# 合计 #}每村"));
         assert_eq!(column_name(0), "A");
         assert_eq!(column_name(27), "AB");
+    }
+
+    #[test]
+    fn shared_formulas_in_copies_get_their_own_ids() {
+        let xml = concat!(
+            r#"<worksheet><sheetData>"#,
+            r#"<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1"><f t="shared" ref="B1:C1" si="0">A1*2</f><v>0</v></c><c r="C1"><f t="shared" si="0"/><v>0</v></c></row>"#,
+            r#"</sheetData></worksheet>"#
+        );
+        let shared = vec!["{#每村#}{{ v }}".to_string()];
+        let mut f = |_: &str, v: Option<usize>, _: &str| -> Result<CellOut, String> { Ok(CellOut::Number(v.unwrap_or(9).to_string())) };
+        let out = fill(xml, &shared, 2, &mut f).expect("fill").expect("filled");
+        assert_eq!(
+            out.xml,
+            concat!(
+                r#"<worksheet><sheetData>"#,
+                r#"<row r="1"><c r="A1"><v>0</v></c><c r="B1"><f t="shared" ref="B1:C1" si="0">A1*2</f></c><c r="C1"><f t="shared" si="0"/></c></row>"#,
+                r#"<row r="2"><c r="A2"><v>1</v></c><c r="B2"><f t="shared" ref="B2:C2" si="1">A2*2</f></c><c r="C2"><f t="shared" si="1"/></c></row>"#,
+                r#"</sheetData></worksheet>"#
+            )
+        );
     }
 
     #[test]
