@@ -1,0 +1,50 @@
+//! Import in the browser's way: upload (multipart) → a verdict per row, nothing written →
+//! confirm. Rows naming another village are refused for a 村干部.
+
+mod common;
+
+use common::{both, Server};
+
+fn multipart(boundary: &str, ledger: &str, file_name: &str, content: &str) -> String {
+    format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"ledger\"\r\n\r\n{ledger}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+    )
+}
+
+fn upload_verdicts_confirm(s: &Server) {
+    let mut c = s.signed_in("cadre");
+    let csv = "所属村,发现日期,行业领域,隐患等级,隐患地点,隐患描述\n\
+               坪溪村,2024-03-01,燃气,一般,坪溪村2组,导入的隐患一\n\
+               金竹村,2024-03-02,燃气,一般,外村,导入的隐患二\n\
+               坪溪村,2024-13-01,燃气,一般,坪溪村2组,日期有误\n";
+    let boundary = "XyZ0123456789";
+    let before = s.fingerprint();
+    let b_count = || s.scalar(&format!("SELECT COUNT(*) FROM ld_hazards WHERE place_id = {}", s.world.village_b));
+    let b_before = b_count();
+    // The token travels in the query string, as the page's form sends it.
+    let token = c.csrf.clone();
+    let r = c.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "hazards", "隐患.csv", csv), false);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("拒绝 2"), "two rows refused: {}", r.body);
+    assert!(r.body.contains("尚未写入"));
+    assert_eq!(before, s.fingerprint(), "the dry run wrote nothing");
+    let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
+    // Another user cannot confirm this upload.
+    let mut other = s.signed_in("admin");
+    assert_eq!(other.post_form("/import/confirm", &[("upload", &upload)]).status, 404);
+    // Confirmed with 只导入正确的行: the good row is written; the upload is then spent.
+    let r = c.post_form("/import/confirm", &[("upload", &upload), ("partial", "1")]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("已写入"), "{}", r.body);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM ld_hazards WHERE description = '导入的隐患一'"), 1);
+    assert_eq!(b_count(), b_before, "nothing was written in the other village");
+    assert_eq!(c.post_form("/import/confirm", &[("upload", &upload)]).status, 404);
+    // A 领导 may not import at all.
+    let mut leader = s.signed_in("leader");
+    assert_eq!(leader.get("/import").status, 403);
+}
+
+#[test]
+fn import_in_the_browser_way() {
+    both(upload_verdicts_confirm);
+}
