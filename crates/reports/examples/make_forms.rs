@@ -40,7 +40,7 @@ fn form_sheet(ws: &mut Worksheet) -> Result<(), XlsxError> {
     ws.set_row_height(0, 36)?;
     ws.merge_range(0, 0, 0, last_col, "{{ place }}{{ period }}社会救助统计表", &title)?;
     ws.set_row_height(1, 22)?;
-    ws.merge_range(1, 0, 1, 5, "填报单位（盖章）：{{ place }}人民政府", &base().set_align(FormatAlign::Left).set_align(FormatAlign::VerticalCenter))?;
+    ws.merge_range(1, 0, 1, 5, "填报单位（盖章）：{{ place }}{{ \"村民委员会\" if place[-1:] == \"村\" else \"人民政府\" }}", &base().set_align(FormatAlign::Left).set_align(FormatAlign::VerticalCenter))?;
     ws.merge_range(1, 6, 1, last_col, "单位：户、人、人次、元", &base().set_align(FormatAlign::Right).set_align(FormatAlign::VerticalCenter))?;
 
     // Two header rows.

@@ -49,7 +49,7 @@ async fn add(db: &Db, defs: &[LedgerDef], ledger: &str, subject: i64, values: &[
 
 /// 坪溪村: H1 (低保 2 人, 特困 A), H2 (低保 ended in August; 临时救助).
 /// 茅坡村: H3 (低保 3 人 from October; 临时救助), D (特困 only from December).
-async fn seed(db: &Db) -> Vec<LedgerDef> {
+async fn seed(db: &Db) -> (Vec<LedgerDef>, String) {
     let town = town(db).await;
     let defs = taizhang_domain::catalogue::builtin_ledgers().expect("ledgers");
     let mut tx = db.begin().await.expect("begin");
@@ -85,13 +85,19 @@ async fn seed(db: &Db) -> Vec<LedgerDef> {
     for (h, day, amount) in [(h2.id, "2023-11-10", 100_000), (h3.id, "2023-11-20", 20_000), (h3.id, "2023-12-01", 70_000)] {
         add(db, &defs, "temporary_relief", h, &[("paid_on", Value::Date(d(day))), ("amount", Value::Int(amount))]).await;
     }
-    defs
+    (defs, town.pingxi.path.clone())
 }
 
 async fn filled(db: &Db) -> Vec<u8> {
-    let defs = seed(db).await;
+    fill_for(db, false).await
+}
+
+/// The form filled for the town, or for 坪溪村 alone.
+async fn fill_for(db: &Db, village: bool) -> Vec<u8> {
+    let (defs, pingxi) = seed(db).await;
     let period = parse_period("2023-11").expect("period");
-    let ctx = Context { as_of: period.end, period, scope: Scope::all() };
+    let scope = if village { Scope { path: pingxi } } else { Scope::all() };
+    let ctx = Context { as_of: period.end, period, scope };
     let inds = indicator::builtin().expect("indicators");
     let mut tx = db.read().await.expect("read");
     let data = render::gather(&mut tx, &inds, &defs, &ctx).await.expect("gather");
@@ -253,6 +259,17 @@ mod monthly_form {
         assert!(a == b, "the filled workbooks differ");
         // And filling twice gives the same bytes (no clock in the output).
         assert!(filled(&TestDb::new(Engine::Sqlite).await.expect("sqlite").expect("sqlite").db).await == a);
+    }
+
+    /// For one village: one village row, its own figures in 合计, signed by the village committee.
+    #[tokio::test]
+    async fn one_village() {
+        let lite = TestDb::new(Engine::Sqlite).await.expect("sqlite").expect("sqlite");
+        let out = fill_for(&lite.db, true).await;
+        assert_eq!(row(&out, SHEET, 1)[0], "坪溪村2023年11月社会救助统计表");
+        assert_eq!(row(&out, SHEET, 2)[0], "填报单位（盖章）：坪溪村村民委员会");
+        assert_eq!(row(&out, SHEET, 5), strings(&["1", "坪溪村", "1", "2", "300", "1", "500", "1", "1000", ""]));
+        assert_eq!(row(&out, SHEET, 6), strings(&["合计", "", "1", "2", "300", "1", "500", "1", "1000", ""]));
     }
 
     /// The committed template is what `examples/make_forms.rs` writes.

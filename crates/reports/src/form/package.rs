@@ -166,7 +166,7 @@ fn hide(workbook: &str, spans: &[(usize, usize)]) -> String {
 
 /// Fills every sheet of the package; the bytes of the new package.
 pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) -> Result<Vec<u8>, String> {
-    let mut zip = ZipArchive::new(Cursor::new(template)).map_err(|e| format!("不是有效的 xlsx 文件（{e}）"))?;
+    let mut zip = ZipArchive::new(Cursor::new(template)).map_err(|_| "不是有效的 xlsx 文件（无法按 zip 压缩包读取；旧的 .xls 请先另存为 .xlsx）".to_string())?;
     let workbook = read_part(&mut zip, "xl/workbook.xml")?.ok_or("不是有效的 xlsx 文件（缺少 xl/workbook.xml）")?;
     let rels = read_part(&mut zip, "xl/_rels/workbook.xml.rels")?.ok_or("不是有效的 xlsx 文件（缺少 xl/_rels/workbook.xml.rels）")?;
     let (targets, shared_path) = relationships(&rels)?;
