@@ -172,8 +172,29 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
         parts.extensions.insert(me);
     }
     let mut response = next.run(Request::from_parts(parts, body)).await;
+    if let Some(chinese) = translate_rejection(spec, &response) {
+        response = chinese;
+    }
     harden(&mut response, spec.path == "/static/app.css");
     response
+}
+
+/// The extractors' own refusals (a malformed query, body or path) are plain English text;
+/// users get a Chinese sentence instead, in the route's flavour.
+fn translate_rejection(spec: &RouteSpec, response: &Response) -> Option<Response> {
+    let plain = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|c| c.starts_with("text/plain"));
+    let status = response.status();
+    if !plain || !status.is_client_error() {
+        return None;
+    }
+    let message = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "提交的内容过大",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "请求内容的类型不受支持（接口应为 JSON，页面应为表单）",
+        StatusCode::METHOD_NOT_ALLOWED => "不支持这种请求方式",
+        StatusCode::UNPROCESSABLE_ENTITY => "提交的内容无法按要求解析：请检查各项的类型和写法",
+        _ => "请求有误：地址中的编号或参数、或提交的内容无法解析",
+    };
+    Some(refuse(spec, status, message))
 }
 
 /// Headers a security review expects on every answer: no framing, no sniffing, no scripts

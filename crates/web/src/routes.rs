@@ -3,6 +3,7 @@
 //! confinement test matrix (`tests/confinement.rs`), so a route cannot exist without a stated
 //! confinement and a test of it.
 
+use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{get, post, put, MethodRouter};
 use axum::Router;
@@ -49,6 +50,9 @@ impl RouteSpec {
     }
 }
 
+/// The largest workbook an import accepts.
+const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
 const ADMIN: &[Role] = &[Role::Admin];
 const OVERSEERS: &[Role] = &[Role::Admin, Role::Leader];
 const WRITERS: &[Role] = &[Role::Admin, Role::Clerk, Role::VillageCadre];
@@ -83,7 +87,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/ledgers/{key}/{id}", Editor, ById, "保存记录", post(pages::record::update)),
     r!("POST", "/ledgers/{key}/{id}/transition", Editor, ById, "办理流程环节", post(pages::record::transition)),
     r!("GET", "/import", Roles(WRITERS), NoPlaceData, "导入页", get(pages::import::form)),
-    r!("POST", "/import", Roles(WRITERS), Filtered, "上传并试导入", post(pages::import::upload)),
+    r!("POST", "/import", Roles(WRITERS), Filtered, "上传并试导入", post(pages::import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT))),
     r!("POST", "/import/confirm", Roles(WRITERS), Filtered, "确认导入", post(pages::import::confirm)),
     r!("GET", "/checks", Signed, Filtered, "数据核查", get(pages::reports::checks)),
     r!("GET", "/reports", Signed, NoPlaceData, "报表与总结", get(pages::reports::form)),

@@ -168,6 +168,15 @@ fn forms_validate_inline(s: &Server) {
     let page = c.get(&r.location).body;
     assert!(page.contains("2023-01-05") && page.contains("液化气瓶无防倾倒"));
     assert!(page.contains("立即整改"), "the transitions the user may make");
+    // Malformed requests are refused in Chinese, not with the framework's English.
+    let r = c.get("/ledgers/hazards/abc");
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("请求有误") && !r.body.contains("Invalid"), "{}", r.body);
+    let r = c.send("POST", "/api/v1/ledgers/hazards/records", "application/json", "{not json", true);
+    assert_eq!(r.status, 400);
+    assert!(r.json()["error"].as_str().is_some_and(|e| e.contains("请求有误")), "{}", r.body);
+    let r = c.get("/api/v1/ledgers/hazards/records?limit=many");
+    assert!(r.status == 400 && r.json()["error"].is_string(), "{}", r.body);
     // The JSON API reports field errors in Chinese too.
     let r = c.post_json("/api/v1/ledgers/hazards/records", &serde_json::json!({"place": "坪溪村", "values": {"found_on": "昨天"}}));
     assert_eq!(r.status, 422);

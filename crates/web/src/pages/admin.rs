@@ -16,6 +16,35 @@ use crate::auth::{self, Me};
 use crate::error::{AppError, AppResult};
 use crate::{views, AppState};
 
+fn action_label(a: &str) -> &str {
+    match a {
+        "create" => "新增",
+        "update" => "修改",
+        "delete" => "删除",
+        "transition" => "办理",
+        "read" => "查看敏感记录",
+        "sign_in" => "登录",
+        "sign_out" => "退出",
+        "sign_in_failed" => "登录失败",
+        other => other,
+    }
+}
+
+fn entity_label(e: &str) -> &str {
+    match e {
+        "persons" => "人员",
+        "households" => "户",
+        "places" => "区划",
+        "users" => "用户",
+        "sessions" => "登录",
+        "cadres" => "干部",
+        "organisations" => "单位",
+        "ledger_defs" => "台账定义",
+        "settings" => "参数",
+        other => other,
+    }
+}
+
 #[derive(Deserialize, Default)]
 pub struct AuditParams {
     #[serde(default)]
@@ -36,7 +65,13 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditP
     let entries: Vec<_> = audit::list(&mut tx, &me.scope, &q)
         .await?
         .into_iter()
-        .map(|e| json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": e.action, "entity": e.entity, "entity_id": e.entity_id, "note": e.note}))
+        .map(|e| {
+            let entity = match e.entity.strip_prefix("ld_") {
+                Some(k) => defs.iter().find(|d| d.key == k).map_or_else(|| e.entity.clone(), |d| d.name.clone()),
+                None => entity_label(&e.entity).to_string(),
+            };
+            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action_label(&e.action), "entity": entity, "entity_id": e.entity_id, "note": e.note})
+        })
         .collect();
     let mut ctx = views::layout(&me, &defs, "操作日志", &[("系统管理", ""), ("操作日志", "")]);
     ctx.insert("entries".into(), json!(entries));
