@@ -187,6 +187,8 @@ pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) 
         }
         let Some(path) = t.attrs.iter().find(|(k, _)| k.ends_with(":id")).and_then(|(_, id)| targets.get(id)) else { continue };
         let Some(part) = read_part(&mut zip, path)? else { continue };
+        // Formulas anywhere (another sheet may sum this one) are recomputed on opening.
+        formulas |= part.contains("</f>") || part.contains("<f ");
         let mut f = |text: &str, v: Option<usize>, r: &str| cell(&name, text, v, r);
         if let Some(filled) = sheet::fill(&part, &shared, villages, &mut f).map_err(|e| {
             let sep = if e.starts_with("单元格") { "" } else { "：" };
