@@ -168,6 +168,21 @@ fn forms_validate_inline(s: &Server) {
     let page = c.get(&r.location).body;
     assert!(page.contains("2023-01-05") && page.contains("液化气瓶无防倾倒"));
     assert!(page.contains("立即整改"), "the transitions the user may make");
+    assert!(!page.contains("复查销号</summary>"), "复查销号 is for 业务员 and 领导, not for the 村干部");
+    // The workflow by its button: 立即整改 needs 整改完成日期.
+    let record = r.location.split('?').next().unwrap_or_default().to_string();
+    let r = c.post_form(&format!("{record}/transition"), &[("_version", "1"), ("_transition", "fix_on_spot")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("整改完成日期"), "names the missing field");
+    let r = c.post_form(&format!("{record}/transition"), &[("_version", "1"), ("_transition", "fix_on_spot"), ("rectified_on", "2023-1-6")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = c.get(&record).body;
+    assert!(page.contains("已整改"), "the new state");
+    assert!(page.contains("<td>办理</td>") && page.contains("立即整改：整改完成日期"), "the history shows the transition and what it filled");
+    // A second save with the old version is refused, naming who changed it.
+    let r = c.post_form(&record, &[("_version", "1"), ("location", "2组")]);
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("已被「cadre」"), "{}", r.body);
     // Malformed requests are refused in Chinese, not with the framework's English.
     let r = c.get("/ledgers/hazards/abc");
     assert_eq!(r.status, 400);

@@ -61,7 +61,12 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, id: i64) -> AppResult<Ve
                 "delete" => "删除",
                 other => other,
             };
-            let changes = if e.action == "read" { e.note.clone() } else if e.action == "transition" { format!("{}：{}", e.note, changed.join("、")) } else { changed.join("、") };
+            let step = def.workflow.as_ref().and_then(|w| w.transitions.iter().find(|t| t.key == e.note)).map_or(e.note.as_str(), |t| t.label.as_str());
+            let changes = match e.action.as_str() {
+                "read" => e.note.clone(),
+                "transition" => format!("{step}：{}", changed.join("、")),
+                _ => changed.join("、"),
+            };
             json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "changes": changes})
         })
         .collect())
