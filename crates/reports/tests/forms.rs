@@ -376,6 +376,25 @@ fn no_villages_removes_the_row() {
     assert_eq!(merges(&part(&out, "xl/worksheets/sheet1.xml")), strings(&["A3:C3"]));
 }
 
+/// A template saved while its 填写说明 sheet was open: the filled workbook opens on the form.
+#[test]
+fn notes_sheet_hidden_even_when_open() {
+    use rust_xlsxwriter::Workbook;
+    let mut wb = Workbook::new();
+    wb.add_worksheet().set_name("月报").expect("name").write_string(0, 0, "{{ place }}").expect("cell");
+    let notes = wb.add_worksheet().set_name("填写说明").expect("name");
+    notes.write_string(0, 0, "写 {{ place }} 得镇名").expect("cell");
+    notes.set_active(true);
+    let tpl = wb.save_to_buffer().expect("save");
+    assert!(part(&tpl, "xl/workbook.xml").contains("activeTab=\"1\""));
+    let out = form::fill(&tpl, &data(), &options()).expect("fill");
+    let book = part(&out, "xl/workbook.xml");
+    assert!(book.contains("activeTab=\"0\"") && book.contains("state=\"hidden\""), "{book}");
+    assert!(!part(&out, "xl/worksheets/sheet2.xml").contains("tabSelected=\"1\""));
+    assert_eq!(grid(&out, "月报"), "A1 = \"北斗溪镇\"\n");
+    assert_eq!(grid(&out, "填写说明"), "A1 = \"写 {{ place }} 得镇名\"\n", "notes are not filled");
+}
+
 #[test]
 fn bad_placeholders_name_sheet_and_cell() {
     for (text, cell, reason) in [

@@ -164,6 +164,22 @@ fn hide(workbook: &str, spans: &[(usize, usize)]) -> String {
     out
 }
 
+/// The workbook opening on sheet `index` when its active sheet is no longer visible.
+fn first_visible_active(workbook: &str, index: usize) -> Result<String, String> {
+    let tags = xml::tags(workbook)?;
+    let states: Vec<bool> = tags.iter().filter(|t| t.name == "sheet").map(|t| t.attr("state").is_none_or(|s| s == "visible")).collect();
+    let Some(view) = tags.iter().find(|t| t.name == "workbookView") else { return Ok(workbook.to_string()) };
+    let active: usize = view.attr("activeTab").and_then(|a| a.parse().ok()).unwrap_or(0);
+    if states.get(active).copied().unwrap_or(true) {
+        return Ok(workbook.to_string());
+    }
+    let mut tag = set_attr(&workbook[view.start..view.end], "activeTab", &index.to_string());
+    if view.attr("firstSheet").is_some() {
+        tag = set_attr(&tag, "firstSheet", &index.to_string());
+    }
+    Ok(format!("{}{tag}{}", &workbook[..view.start], &workbook[view.end..]))
+}
+
 /// Fills every sheet of the package; the bytes of the new package.
 pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) -> Result<Vec<u8>, String> {
     let mut zip = ZipArchive::new(Cursor::new(template)).map_err(|_| "不是有效的 xlsx 文件（无法按 zip 压缩包读取；旧的 .xls 请先另存为 .xlsx）".to_string())?;
@@ -179,13 +195,19 @@ pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) 
     let mut moved: Vec<(String, Layout)> = Vec::new();
     let mut formulas = false;
     let mut notes = Vec::new();
-    for t in xml::tags(&workbook)?.iter().filter(|t| t.name == "sheet") {
+    let mut note_parts = Vec::new();
+    let mut visible = Vec::new();
+    for (index, t) in xml::tags(&workbook)?.iter().filter(|t| t.name == "sheet").enumerate() {
         let name = t.attr("name").unwrap_or_default().to_string();
+        let Some(path) = t.attrs.iter().find(|(k, _)| k.ends_with(":id")).and_then(|(_, id)| targets.get(id)) else { continue };
         if name.starts_with(NOTES_SHEET) {
             notes.push((t.start, t.end));
+            note_parts.push(path.clone());
             continue;
         }
-        let Some(path) = t.attrs.iter().find(|(k, _)| k.ends_with(":id")).and_then(|(_, id)| targets.get(id)) else { continue };
+        if t.attr("state").is_none_or(|s| s == "visible") {
+            visible.push(index);
+        }
         let Some(part) = read_part(&mut zip, path)? else { continue };
         // Formulas anywhere (another sheet may sum this one) are recomputed on opening.
         formulas |= part.contains("</f>") || part.contains("<f ");
@@ -204,6 +226,15 @@ pub(crate) fn fill(template: &[u8], villages: usize, cell: &mut CellFiller<'_>) 
     let mut removed = Vec::new();
     if !replaced.is_empty() {
         let mut wb = hide(&workbook, &notes);
+        if !notes.is_empty() {
+            // A template saved while its notes were open: the form becomes the open sheet.
+            wb = first_visible_active(&wb, visible.first().copied().unwrap_or(0))?;
+            for p in &note_parts {
+                if let Some(x) = read_part(&mut zip, p)?.filter(|x| x.contains("tabSelected=\"1\"")) {
+                    replaced.insert(p.clone(), x.replace("tabSelected=\"1\"", "tabSelected=\"0\""));
+                }
+            }
+        }
         wb = shift_defined_names(&wb, &moved)?;
         if formulas {
             wb = full_calc_on_load(&wb)?;
