@@ -395,6 +395,14 @@ fn notes_sheet_hidden_even_when_open() {
     assert_eq!(grid(&out, "填写说明"), "A1 = \"写 {{ place }} 得镇名\"\n", "notes are not filled");
 }
 
+/// Placeholders typed with a Chinese input method still work.
+#[test]
+fn chinese_punctuation_in_placeholders() {
+    let tpl = clerk_template(&[(0, 0, "{{ num（“x”） }}"), (0, 1, "共{{ fig（“m”，“wan:2”） }}万元，")]);
+    let out = form::fill(&tpl, &data(), &options()).expect("fill");
+    assert!(grid(&out, "月报").starts_with("A1 = 6 | B1 = \"共1.23万元，\"\n"), "{}", grid(&out, "月报"));
+}
+
 #[test]
 fn bad_placeholders_name_sheet_and_cell() {
     for (text, cell, reason) in [

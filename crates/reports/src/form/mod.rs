@@ -134,6 +134,34 @@ fn without_comments(text: &str) -> String {
     out
 }
 
+/// Placeholders typed with a Chinese input method: full-width quotes, brackets and commas inside
+/// `{{ … }}` and `{% … %}` become ASCII (`{{ num（“x”） }}` → `{{ num("x") }}`); text outside
+/// them stays as written.
+fn ascii_placeholders(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut inside = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied();
+        match (inside, c, next) {
+            (false, '{', Some('{' | '%')) | (true, '}' | '%', Some('}')) => {
+                inside = !inside;
+                out.push(c);
+                if let Some(n) = chars.next() {
+                    out.push(n);
+                }
+            }
+            (true, '“' | '”' | '＂', _) => out.push('"'),
+            (true, '‘' | '’' | '＇', _) => out.push('\''),
+            (true, '（', _) => out.push('('),
+            (true, '）', _) => out.push(')'),
+            (true, '，', _) => out.push(','),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 /// A template error in a clerk's words.
 fn describe(e: &Error) -> String {
     let detail = e.detail().unwrap_or_default();
@@ -153,6 +181,7 @@ fn fill_cell(env: &Environment<'_>, vars: &BTreeMap<String, JValue>, text: &str,
     if let Some(v) = village {
         ctx.insert("v".into(), v.clone());
     }
+    let text = &ascii_placeholders(text);
     let plain = without_comments(text);
     let t = plain.trim();
     let single = t.strip_prefix("{{").and_then(|s| s.strip_suffix("}}")).filter(|s| !s.contains("{{") && !s.contains("}}") && !s.contains("{%"));
@@ -210,5 +239,6 @@ mod tests {
         assert_eq!(Amount { units: -5, scale: 2 }.text(), "-0.05");
         assert_eq!(Amount { units: 1008, scale: 1 }.text(), "100.8");
         assert_eq!(without_comments("{#每村#}{{ v.name }}"), "{{ v.name }}");
+        assert_eq!(ascii_placeholders("共{{ num（“x”） }}户，{% if a，b %}"), "共{{ num(\"x\") }}户，{% if a,b %}");
     }
 }
