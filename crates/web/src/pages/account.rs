@@ -67,7 +67,7 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo
     };
     let Some(user) = user.filter(|_| ok) else {
         if let Some(u) = users::by_name(&mut tx, &name).await? {
-            audit::append(&mut tx, &u.actor(), Change { action: "sign_in_failed", entity: "sessions", entity_id: Some(u.id), place_id: None, before: None, after: None, note: &format!("来自 {address} 的登录失败") }).await?;
+            audit::append(&mut tx, &u.actor(), Change { action: "sign_in_failed", entity: "sessions", entity_id: Some(u.id), place_id: Some(u.place_id), before: None, after: None, note: &format!("来自 {address} 的登录失败") }).await?;
             tx.commit().await?;
         }
         state.limiter.failed(&name, &address);
@@ -79,7 +79,7 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo
     let now = taizhang_storage::now();
     sessions::purge_idle(&mut tx, now - chrono::Duration::minutes(state.config.idle_minutes.max(1))).await?;
     sessions::create(&mut tx, &auth::token_hash(&token), user.id, &csrf, now).await?;
-    audit::append(&mut tx, &user.actor(), Change { action: "sign_in", entity: "sessions", entity_id: Some(user.id), place_id: None, before: None, after: None, note: &format!("从 {address} 登录") }).await?;
+    audit::append(&mut tx, &user.actor(), Change { action: "sign_in", entity: "sessions", entity_id: Some(user.id), place_id: Some(user.place_id), before: None, after: None, note: &format!("从 {address} 登录") }).await?;
     tx.commit().await?;
     let to = if user.must_change_password && !state.config.demo { "/password".to_string() } else { safe_next(&f.next) };
     Ok((StatusCode::SEE_OTHER, [(header::SET_COOKIE, auth::session_cookie(&token, state.config.secure_cookie)), (header::LOCATION, to)]).into_response())
@@ -88,7 +88,7 @@ pub async fn login(State(state): State<AppState>, ConnectInfo(addr): ConnectInfo
 pub async fn logout(State(state): State<AppState>, me: Me) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     sessions::delete(&mut tx, &me.token_hash).await?;
-    audit::append(&mut tx, &me.user.actor(), Change { action: "sign_out", entity: "sessions", entity_id: Some(me.user.id), place_id: None, before: None, after: None, note: "退出登录" }).await?;
+    audit::append(&mut tx, &me.user.actor(), Change { action: "sign_out", entity: "sessions", entity_id: Some(me.user.id), place_id: Some(me.user.place_id), before: None, after: None, note: "退出登录" }).await?;
     tx.commit().await?;
     Ok((StatusCode::SEE_OTHER, [(header::SET_COOKIE, auth::clear_cookie(state.config.secure_cookie)), (header::LOCATION, "/login".to_string())]).into_response())
 }
