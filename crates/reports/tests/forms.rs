@@ -366,6 +366,17 @@ fn clerk_template_with_formulas() {
     "#);
 }
 
+/// With one village nothing moves, but formulas still lose their stale cached values.
+#[test]
+fn formulas_recomputed_with_one_village() {
+    let tpl = clerk_template(&[(1, 0, "{#每村#}{{ v.name }}"), (1, 1, "{{ at(v, \"x\") }}"), (2, 1, "=SUM(B2:B2)"), (2, 2, "=1+1")]);
+    let mut d = data();
+    d.village_list.truncate(1);
+    let out = form::fill(&tpl, &d, &options()).expect("fill");
+    let sheet = part(&out, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(r#"<c r="B3"><f>SUM(B2:B2)</f></c><c r="C3"><f>1+1</f></c>"#), "{sheet}");
+}
+
 #[test]
 fn no_villages_removes_the_row() {
     let tpl = clerk_template(&[(0, 0, "村"), (1, 0, "{#每村#}{{ v.name }}"), (2, 0, "合计"), (2, 1, "{{ num(\"x\") }}")]);

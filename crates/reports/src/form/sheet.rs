@@ -238,7 +238,9 @@ pub(crate) fn fill(xml: &str, shared: &[String], villages: usize, fill: &mut Fil
             }
         } else {
             let new_r = moves.layout.map(row.r, End::First);
-            let untouched = new_r == row.r && !row.cells.iter().any(|c| c.text.as_deref().is_some_and(is_placeholder));
+            // Formula cells lose their cached values (stale once cells are filled), so they are
+            // rewritten too.
+            let untouched = new_r == row.r && !row.cells.iter().any(|c| c.formula.is_some() || c.text.as_deref().is_some_and(is_placeholder));
             if untouched {
                 out.push_str(&xml[row.start..row.end]);
             } else {
@@ -273,7 +275,7 @@ fn write_row(
             out.push_str(&cell_xml(c, &new_ref, &content));
             continue;
         }
-        let Some((fs, fe, ts, te)) = c.formula.filter(|_| !layout.is_identity()) else {
+        let Some((fs, fe, ts, te)) = c.formula else {
             out.push_str(&set_attr(&xml[c.start..c.tag_end], "r", &new_ref));
             out.push_str(&xml[c.tag_end..c.end]);
             continue;
@@ -296,7 +298,8 @@ fn write_row(
         }
         out.push_str(&ftag);
         out.push_str(&escape(&shift(&xml::unescape(&xml[fs..fe]))));
-        // The cached value is stale once rows moved: drop it so the program computes it.
+        // The cached value is stale once cells were filled or rows moved: dropped, so the
+        // program opening the workbook computes it (LibreOffice does not honour fullCalcOnLoad).
         let rest = &xml[fe..c.end];
         out.push_str(&drop_value(rest));
     }
