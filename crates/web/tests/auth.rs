@@ -144,6 +144,11 @@ fn masking_and_audited_reads(s: &Server) {
         let list = c.get("/ledgers/key_population").body;
         assert_eq!(list.contains(&full), sees, "{user} in the key population list");
     }
+    // Exports follow the same rule: masked for the 领导, full for the 业务员.
+    let leader_export = s.signed_in("leader").get("/ledgers/key_population/export").body;
+    assert!(leader_export.contains(&masked) && !leader_export.contains(&full), "{leader_export}");
+    let clerk_export = s.signed_in("clerk").get("/ledgers/key_population/export?format=csv").body;
+    assert!(clerk_export.contains(&full));
     // Opening a 重点人群 record is audited, by page and by API; opening a hazard is not.
     let reads = || s.scalar("SELECT COUNT(*) FROM audit WHERE action = 'read' AND entity = 'ld_key_population'");
     let before = reads();
