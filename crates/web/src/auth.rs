@@ -26,6 +26,13 @@ pub fn hash_password(password: &str) -> Result<String, String> {
         .map_err(|e| format!("密码加密失败：{e}"))
 }
 
+/// A real hash of nothing in particular, checked against when the user name is unknown so
+/// that the answer takes as long as for a known one.
+pub fn dummy_hash() -> &'static str {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password("no such user 0").unwrap_or_default())
+}
+
 /// Whether `password` matches the stored hash. A malformed hash never matches.
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
@@ -131,6 +138,14 @@ impl RateLimiter {
     pub fn failed(&self, username: &str, address: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
+        // Made-up user names must not grow the table without end.
+        if map.len() > 10_000 {
+            let window = self.window;
+            map.retain(|_, list| {
+                list.retain(|t| t.elapsed() < window);
+                !list.is_empty()
+            });
+        }
         map.entry(format!("u:{}", username.trim())).or_default().push(now);
         map.entry(format!("a:{address}")).or_default().push(now);
     }

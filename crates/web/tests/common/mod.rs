@@ -213,6 +213,9 @@ impl Client {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
+            // A fresh connection per request: the server may close one after refusing a
+            // write without reading its body, and a reused one would then fail.
+            .max_idle_connections_per_host(0)
             .build()
             .into();
         Client { base: base.into(), agent, cookie: String::new(), csrf: String::new(), origin: Some(base.into()) }
