@@ -50,6 +50,24 @@ fn rate_limited(s: &Server) {
     assert!(r.body.contains("15 分钟"));
     // Other accounts are not locked by it.
     assert_eq!(c.post_form("/login", &[("username", "leader"), ("password", PASSWORD)]).status, 303);
+
+}
+
+/// Run last: it locks the test's only address (127.0.0.1) for everyone.
+fn address_limited(s: &Server) {
+    // Guessing across many accounts from one address is stopped too (20 failures in all).
+    let mut c = s.client();
+    let mut refused = None;
+    for n in 0..20 {
+        let r = c.post_form("/login", &[("username", &format!("guess{n}")), ("password", "wrong-pass1")]);
+        if r.status == 429 {
+            refused = Some(r);
+            break;
+        }
+        assert_eq!(r.status, 401);
+    }
+    assert!(refused.is_some_and(|r| r.body.contains("本机")), "the address is refused before 20 more guesses");
+    assert_eq!(c.post_form("/login", &[("username", "admin"), ("password", PASSWORD)]).status, 429, "even a right password from it");
 }
 
 fn csrf_and_origin(s: &Server) {
@@ -211,6 +229,7 @@ fn sign_in_sessions_and_csrf() {
         csrf_and_origin(s);
         must_change_password(s);
         idle_sessions_expire(s);
+        address_limited(s);
     });
 }
 

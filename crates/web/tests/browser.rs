@@ -249,8 +249,12 @@ fn screenshots_of_the_demo_town() {
     if let Ok(extra) = std::env::var("TAIZHANG_SCREENSHOTS_EXTRA") {
         let extra = std::path::PathBuf::from(extra);
         std::fs::create_dir_all(&extra).expect("extra directory");
+        d.click(".nav-button");
+        d.screenshot(&extra.join("phone-menu.png"));
         d.go(&format!("{base}/ledgers/hazards/new"));
         d.screenshot(&extra.join("phone-form.png"));
+        d.go(&format!("{base}/ledgers/hazards"));
+        d.screenshot(&extra.join("phone-list.png"));
         d.size(1366, 768);
         for (name, path) in [
             ("record", "/ledgers/hazards/1"),
