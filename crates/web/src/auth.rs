@@ -14,6 +14,8 @@ use taizhang_storage::Scope;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "taizhang_session";
+/// However active, a session ends this many hours after sign-in.
+pub const MAX_SESSION_HOURS: i64 = 12;
 /// The header API clients send the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 

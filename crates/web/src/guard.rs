@@ -32,7 +32,8 @@ pub async fn load_me(state: &AppState, parts: &Parts) -> Result<Option<Me>, AppE
     let Some(session) = sessions::get(&mut tx, &hash).await? else { return Ok(None) };
     let now = taizhang_storage::now();
     let idle = chrono::Duration::minutes(state.config.idle_minutes.max(1));
-    if now - session.last_seen > idle {
+    // Idle too long, or signed in too long ago (a working day), the session ends.
+    if now - session.last_seen > idle || now - session.created_at > chrono::Duration::hours(crate::auth::MAX_SESSION_HOURS) {
         drop(tx);
         let mut w = state.db.begin().await?;
         sessions::delete(&mut w, &hash).await?;

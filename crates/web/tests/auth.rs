@@ -134,6 +134,15 @@ fn idle_sessions_expire(s: &Server) {
         tx.commit().await.expect("commit");
     });
     assert_eq!(c.get("/api/v1/me").status, 401);
+    // However active, a session ends a working day after sign-in.
+    let mut busy = s.signed_in("leader");
+    let db = s.db.clone();
+    s.rt.block_on(async move {
+        let mut tx = db.begin().await.expect("begin");
+        tx.exec("UPDATE sessions SET created_at = $1", &[taizhang_storage::Arg::Time(taizhang_storage::now() - chrono::Duration::hours(13))]).await.expect("update");
+        tx.commit().await.expect("commit");
+    });
+    assert_eq!(busy.get("/api/v1/me").status, 401);
     let r = c.get("/ledgers");
     assert_eq!(r.status, 303);
     assert!(r.location.starts_with("/login?next=/ledgers"));
