@@ -93,6 +93,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/reports", Signed, NoPlaceData, "报表与总结", get(pages::reports::form)),
     r!("GET", "/reports/preview", Signed, ById, "报表预览", get(pages::reports::preview)),
     r!("GET", "/reports/download", Signed, ById, "下载报表（Word）", get(pages::reports::download)),
+    r!("GET", "/reports/form", Signed, ById, "下载填好的县级报表（Excel）", get(pages::reports::filled_form)),
     r!("GET", "/explain/{key}", Signed, Filtered, "指标明细（数字背后的记录）", get(pages::reports::explain)),
     r!("GET", "/audit", Roles(OVERSEERS), Filtered, "操作日志", get(pages::admin::audit)),
     r!("GET", "/admin/users", Roles(ADMIN), NoPlaceData, "用户管理", get(pages::admin::users)),

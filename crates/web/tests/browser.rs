@@ -202,6 +202,15 @@ fn sign_in_add_a_record_see_the_dashboard_change_and_download_the_report() {
     assert!(got["type"].as_str().is_some_and(|t| t.contains("wordprocessingml")));
     assert!(got["disposition"].as_str().is_some_and(|t| t.contains(".docx")));
     assert!(got["size"].as_i64().unwrap_or(0) > 2000);
+    // And a county form, filled.
+    let form = d.async_script(
+        "const done = arguments[arguments.length - 1];
+         const a = Array.from(document.querySelectorAll('a')).find(x => x.href.includes('/reports/form'));
+         if (!a) { done({status: 0}); return; }
+         fetch(a.href).then(r => r.arrayBuffer().then(b => { const u = new Uint8Array(b); done({status: r.status, magic: String.fromCharCode(u[0], u[1])}); }));",
+    );
+    assert_eq!(form["status"], 200, "{form}");
+    assert_eq!(form["magic"], "PK");
 }
 
 /// Screenshots of the demo town for the README (only when asked for).

@@ -58,6 +58,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/reports") => get("/reports".into()),
         ("GET", "/reports/preview") => get(format!("/reports/preview?place={VILLAGE_B}")),
         ("GET", "/reports/download") => get(format!("/reports/download?place={VILLAGE_B}")),
+        ("GET", "/reports/form") => get(format!("/reports/form?place={VILLAGE_B}")),
         ("GET", "/explain/{key}") => get("/explain/hazards_gas".into()),
         ("GET", "/audit") => get("/audit".into()),
         ("GET", "/admin/users") => get("/admin/users".into()),

@@ -22,6 +22,8 @@ pub struct ReportQuery {
     pub place: String,
     #[serde(default)]
     pub template: String,
+    #[serde(default)]
+    pub form: String,
 }
 
 impl ReportQuery {
@@ -92,6 +94,7 @@ async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> Ap
     let mut ctx = views::layout(me, &defs, "报表与总结", &[("报表与总结", "")]);
     ctx.insert("places".into(), json!(super::place_options(&mut tx, me).await?));
     ctx.insert("templates".into(), json!(render::builtin_templates()));
+    ctx.insert("forms".into(), json!(taizhang_reports::form::builtin_forms()));
     ctx.insert("period".into(), json!(q.period_text().map_or_else(|| state.today().year().to_string(), String::from)));
     ctx.insert("place".into(), json!(q.place));
     ctx.insert("template".into(), json!(q.template));
@@ -151,4 +154,17 @@ pub async fn explain(State(state): State<AppState>, me: Me, Path(key): Path<Stri
     ctx.insert("from".into(), json!(rc.period.start.to_string()));
     ctx.insert("to".into(), json!(rc.period.end.to_string()));
     views::render("explain.html", &ctx.into())
+}
+
+/// A county form (报表样表) filled with the figures of the period and place.
+pub async fn filled_form(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Response> {
+    let forms = taizhang_reports::form::builtin_forms();
+    let name = if q.form.trim().is_empty() { forms.first().cloned().unwrap_or_default() } else { q.form.trim().to_string() };
+    let template = taizhang_reports::form::builtin_form(&name).ok_or_else(|| AppError::not_found(format!("没有报表样表「{name}」")))?;
+    let rc = context(&state, &me, &q).await?;
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let data = render::gather(&mut tx, super::dashboard::indicators()?, &defs, &rc).await?;
+    let bytes = taizhang_reports::form::fill(template, &data, &taizhang_reports::form::FormOptions { filled_on: state.today() })?;
+    Ok(super::exchange::download(bytes, &format!("{name}（{}）.xlsx", rc.period.label), super::exchange::XLSX))
 }
