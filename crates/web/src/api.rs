@@ -81,6 +81,14 @@ pub async fn person(State(state): State<AppState>, me: Me, Path(id): Path<i64>) 
     .await)
 }
 
+pub async fn household(State(state): State<AppState>, me: Me, Path(id): Path<i64>) -> ApiResult<Json<J>> {
+    api(async {
+        let mut tx = state.db.read().await?;
+        Ok(Json(pages::registry::household_json(&mut tx, &me, id).await?))
+    }
+    .await)
+}
+
 pub async fn ledgers(State(state): State<AppState>, _me: Me) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.read().await?;

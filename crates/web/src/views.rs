@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("record.html", include_str!("../templates/record.html")),
     ("search.html", include_str!("../templates/search.html")),
     ("person.html", include_str!("../templates/person.html")),
+    ("household.html", include_str!("../templates/household.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("checks.html", include_str!("../templates/checks.html")),
     ("reports.html", include_str!("../templates/reports.html")),

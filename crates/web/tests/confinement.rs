@@ -42,6 +42,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/") => get("/".into()),
         ("GET", "/search") => get(format!("/search?q={}", common::encode("李"))),
         ("GET", "/persons/{id}") => get(format!("/persons/{}", w.person_b)),
+        ("GET", "/households/{id}") => get(format!("/households/{}", w.household_b)),
         ("GET", "/ledgers") => get("/ledgers".into()),
         ("GET", "/ledgers/{key}") => get("/ledgers/hazards?size=100".into()),
         ("GET", "/ledgers/{key}/new") => get("/ledgers/hazards/new".into()),
@@ -70,6 +71,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/api/v1/me") => get("/api/v1/me".into()),
         ("GET", "/api/v1/persons") => get("/api/v1/persons".into()),
         ("GET", "/api/v1/persons/{id}") => get(format!("/api/v1/persons/{}", w.person_b)),
+        ("GET", "/api/v1/households/{id}") => get(format!("/api/v1/households/{}", w.household_b)),
         ("GET", "/api/v1/ledgers") => get("/api/v1/ledgers".into()),
         ("GET", "/api/v1/ledgers/{key}/records") => get("/api/v1/ledgers/hazards/records".into()),
         ("POST", "/api/v1/ledgers/{key}/records") => write(

@@ -29,6 +29,7 @@ pub struct World {
     pub person_a: i64,
     pub person_b: i64,
     pub person_b_number: String,
+    pub household_b: i64,
     pub hazard_a: i64,
     pub hazard_b: i64,
     pub keypop_a: i64,
@@ -76,6 +77,8 @@ async fn seed(db: &Db) -> World {
     let all = Scope::all();
     let pa = persons::create(&mut tx, &sys, &all, &pa).await.expect("pa");
     let pb = persons::create(&mut tx, &sys, &all, &pb).await.expect("pb");
+    let hb_house = taizhang_storage::households::create(&mut tx, &sys, &all, "4312241102020001", b.id).await.expect("household");
+    taizhang_storage::households::add_member(&mut tx, &sys, &all, hb_house.id, pb.id, "户主").await.expect("member");
     let hazards = ledgers::get(&mut tx, "hazards").await.expect("hazards");
     let day = chrono::NaiveDate::from_ymd_opt(today.year(), 1, 15).unwrap_or(today);
     let hazard = |place: i64, location: &str, description: &str| {
@@ -109,7 +112,7 @@ async fn seed(db: &Db) -> World {
         ids.insert(name.to_string(), u.id);
     }
     tx.commit().await.expect("commit");
-    World { village_a: a.id, village_b: b.id, person_a: pa.id, person_b: pb.id, person_b_number: pb.id_number, hazard_a: ha.id, hazard_b: hb.id, keypop_a: kpa.id, users: ids }
+    World { village_a: a.id, village_b: b.id, person_a: pa.id, person_b: pb.id, person_b_number: pb.id_number, household_b: hb_house.id, hazard_a: ha.id, hazard_b: hb.id, keypop_a: kpa.id, users: ids }
 }
 
 /// Starts a server over a fresh seeded database; `None` when PostgreSQL is not configured
