@@ -98,6 +98,15 @@ impl Me {
         }
     }
 
+    /// Whether this user may make workflow transitions on the ledger's records (which ones,
+    /// the workflow's roles decide).
+    pub fn can_transition(&self, ledger: &str) -> bool {
+        match self.user.role {
+            taizhang_domain::role::Role::Clerk => self.user.ledgers.iter().any(|k| k == ledger),
+            _ => true,
+        }
+    }
+
     pub fn sees_id_numbers(&self) -> bool {
         self.user.role.sees_id_numbers()
     }

@@ -133,10 +133,12 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
             Access::Anyone | Access::Signed => true,
             Access::Roles(roles) => roles.contains(&me.user.role),
             Access::Editor => ledger_key(parts.uri.path()).is_some_and(|k| me.can_edit(k)),
+            Access::Worker => ledger_key(parts.uri.path()).is_some_and(|k| me.can_transition(k)),
         };
         if !allowed {
             let why = match spec.access {
                 Access::Editor => format!("{}不能新增或修改这本台账的记录", me.user.role.label()),
+                Access::Worker => "这本台账没有分配给您，不能办理它的流程".to_string(),
                 _ => format!("{}不能使用「{}」", me.user.role.label(), spec.summary),
             };
             return refuse(spec, StatusCode::FORBIDDEN, &why);

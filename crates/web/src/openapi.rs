@@ -21,6 +21,7 @@ pub fn document() -> Value {
             Access::Anyone => "无需登录".to_string(),
             Access::Signed => "须登录".to_string(),
             Access::Editor => "须登录，且可编辑该台账".to_string(),
+            Access::Worker => "须登录；按流程规定的角色办理，业务员限于分配给他的台账".to_string(),
             Access::Roles(roles) => format!("仅限：{}", roles.iter().map(|x| x.label()).collect::<Vec<_>>().join("、")),
         };
         let confinement = match r.confinement {

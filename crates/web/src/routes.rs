@@ -20,6 +20,10 @@ pub enum Access {
     Signed,
     /// A user who may edit the ledger named by `{key}` (管理员, 村干部, a 业务员 it is assigned to).
     Editor,
+    /// A user who may work the workflow of the ledger named by `{key}`: every role (the
+    /// workflow itself says which role makes which transition), a 业务员 only on ledgers
+    /// assigned to them.
+    Worker,
     /// Only these roles.
     Roles(&'static [Role]),
 }
@@ -63,7 +67,7 @@ macro_rules! r {
     };
 }
 
-use Access::{Anyone, Editor, Roles, Signed};
+use Access::{Anyone, Editor, Roles, Signed, Worker};
 
 pub static ROUTES: &[RouteSpec] = &[
     // Sign-in and account.
@@ -86,7 +90,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/ledgers/{key}/template", Signed, NoPlaceData, "下载导入模板", get(pages::exchange::template)),
     r!("GET", "/ledgers/{key}/{id}", Signed, ById, "查看、编辑记录", get(pages::record::show)),
     r!("POST", "/ledgers/{key}/{id}", Editor, ById, "保存记录", post(pages::record::update)),
-    r!("POST", "/ledgers/{key}/{id}/transition", Editor, ById, "办理流程环节", post(pages::record::transition)),
+    r!("POST", "/ledgers/{key}/{id}/transition", Worker, ById, "办理流程环节", post(pages::record::transition)),
     r!("GET", "/import", Roles(WRITERS), NoPlaceData, "导入页", get(pages::import::form)),
     r!("POST", "/import", Roles(WRITERS), Filtered, "上传并试导入", post(pages::import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT))),
     r!("POST", "/import/confirm", Roles(WRITERS), Filtered, "确认导入", post(pages::import::confirm)),
@@ -113,7 +117,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/api/v1/ledgers/{key}/records", Editor, Filtered, "新增记录", post(api::create_record)),
     r!("GET", "/api/v1/ledgers/{key}/records/{id}", Signed, ById, "一条记录", get(api::record)),
     r!("PUT", "/api/v1/ledgers/{key}/records/{id}", Editor, ById, "修改记录（须带 version）", put(api::update_record)),
-    r!("POST", "/api/v1/ledgers/{key}/records/{id}/transitions/{transition}", Editor, ById, "办理流程环节", post(api::transition_record)),
+    r!("POST", "/api/v1/ledgers/{key}/records/{id}/transitions/{transition}", Worker, ById, "办理流程环节", post(api::transition_record)),
     r!("GET", "/api/v1/indicators", Signed, ById, "年度指标", get(api::indicators)),
     r!("GET", "/api/v1/checks", Signed, ById, "数据核查结果", get(api::checks)),
     r!("GET", "/api/v1/audit", Roles(OVERSEERS), Filtered, "操作日志", get(api::audit)),

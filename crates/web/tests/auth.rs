@@ -211,7 +211,14 @@ fn forms_validate_inline(s: &Server) {
     let page = c.get(&record).body;
     assert!(page.contains("已整改"), "the new state");
     assert!(page.contains("<td>办理</td>") && page.contains("立即整改：整改完成日期"), "the history shows the transition and what it filled");
-    // A second save with the old version is refused, naming who changed it.
+    // 复查销号 belongs to the 领导 (and 业务员), who may make it though he edits nothing.
+    let mut leader = s.signed_in("leader");
+    let page = leader.get(&record).body;
+    assert!(page.contains("复查销号") && !page.contains("id=\"edit\""), "the 领导 sees the button, not the edit form");
+    let r = leader.post_form(&format!("{record}/transition"), &[("_version", "2"), ("_transition", "close"), ("review_on", "2023-1-8"), ("reviewer", "李镇长")]);
+    assert_eq!(r.status, 422, "the 领导 reaches the transition; its rules still apply: {}", r.body);
+    assert!(r.body.contains("干部「李镇长」未登记"));
+    // A second save with an old version is refused, naming who changed it.
     let r = c.post_form(&record, &[("_version", "1"), ("location", "2组")]);
     assert_eq!(r.status, 409);
     assert!(r.body.contains("已被「cadre」"), "{}", r.body);

@@ -138,7 +138,7 @@ async fn page(
         );
         let mut transitions = Vec::new();
         if let (Some(wf), Some(state_key)) = (&def.workflow, r.state.as_deref()) {
-            if me.can_edit(&def.key) {
+            if me.can_transition(&def.key) {
                 for t in wf.transitions.iter().filter(|t| t.from.iter().any(|f| f == state_key) && t.roles.contains(&me.user.role)) {
                     let tf: Vec<FormField> = t.requires.iter().filter_map(|k| def.field(k)).map(|f| forms::field(f, &[], &stored, &errors)).collect();
                     transitions.push(json!({"key": t.key, "label": t.label, "fields": tf}));
