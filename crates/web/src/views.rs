@@ -102,3 +102,13 @@ pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)])
     m.insert("crumbs".into(), json!(crumbs.iter().map(|(l, h)| json!({"label": l, "href": h})).collect::<Vec<_>>()));
     m
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_template_compiles() {
+        for (name, _) in super::TEMPLATES {
+            assert!(super::env().get_template(name).is_ok(), "{name}");
+        }
+    }
+}
