@@ -81,6 +81,15 @@ pub async fn person(State(state): State<AppState>, me: Me, Path(id): Path<i64>) 
     .await)
 }
 
+pub async fn create_person(State(state): State<AppState>, me: Me, Json(f): Json<pages::registry::PersonForm>) -> ApiResult<Response> {
+    api(async {
+        let p = pages::registry::register(&state, &me, &f).await?;
+        let mut tx = state.db.read().await?;
+        Ok((StatusCode::CREATED, Json(person_json(&mut tx, &me, &p).await)).into_response())
+    }
+    .await)
+}
+
 pub async fn household(State(state): State<AppState>, me: Me, Path(id): Path<i64>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.read().await?;

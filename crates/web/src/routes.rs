@@ -80,6 +80,8 @@ pub static ROUTES: &[RouteSpec] = &[
     // Work pages.
     r!("GET", "/", Signed, Filtered, "首页（年度指标、图表、在办与逾期）", get(pages::dashboard::dashboard)),
     r!("GET", "/search", Signed, Filtered, "按姓名或身份证号查人", get(pages::registry::search)),
+    r!("GET", "/persons/new", Roles(WRITERS), NoPlaceData, "登记人员表单", get(pages::registry::new_person_form)),
+    r!("POST", "/persons/new", Roles(WRITERS), Filtered, "登记人员", post(pages::registry::create_person)),
     r!("GET", "/persons/{id}", Signed, ById, "人员详情", get(pages::registry::person)),
     r!("GET", "/households/{id}", Signed, ById, "户详情（成员、相关记录）", get(pages::registry::household)),
     r!("GET", "/ledgers", Signed, NoPlaceData, "全部台账", get(pages::ledger::index)),
@@ -110,6 +112,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/api/v1/openapi.json", Anyone, NoPlaceData, "本接口的 OpenAPI 3 描述", get(api::openapi)),
     r!("GET", "/api/v1/me", Signed, NoPlaceData, "当前用户", get(api::me)),
     r!("GET", "/api/v1/persons", Signed, Filtered, "查人（q=姓名或身份证号）", get(api::persons)),
+    r!("POST", "/api/v1/persons", Roles(WRITERS), Filtered, "登记人员", post(api::create_person)),
     r!("GET", "/api/v1/persons/{id}", Signed, ById, "人员详情", get(api::person)),
     r!("GET", "/api/v1/households/{id}", Signed, ById, "户详情及成员", get(api::household)),
     r!("GET", "/api/v1/ledgers", Signed, NoPlaceData, "全部台账定义", get(api::ledgers)),

@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("search.html", include_str!("../templates/search.html")),
     ("person.html", include_str!("../templates/person.html")),
     ("household.html", include_str!("../templates/household.html")),
+    ("person_form.html", include_str!("../templates/person_form.html")),
     ("import.html", include_str!("../templates/import.html")),
     ("checks.html", include_str!("../templates/checks.html")),
     ("reports.html", include_str!("../templates/reports.html")),

@@ -222,6 +222,15 @@ fn forms_validate_inline(s: &Server) {
     let r = c.post_form(&record, &[("_version", "1"), ("location", "2组")]);
     assert_eq!(r.status, 409);
     assert!(r.body.contains("已被「cadre」"), "{}", r.body);
+    // A 村干部 registers a villager, then records them in a person ledger by ID number.
+    let r = c.post_form("/persons/new", &[("name", "王新"), ("id_number", "431224198001011235"), ("place", "坪溪村")]);
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("class=\"error\"") && r.body.contains("value=\"王新\""), "inline, keeping what was typed");
+    let number = common::id_number(55);
+    let r = c.post_form("/persons/new", &[("name", "王新"), ("id_number", &number), ("place", "坪溪村")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = c.post_form("/ledgers/key_population/new", &[("_subject", &number), ("category", "刑满释放人员"), ("listed_on", "2023-5-1")]);
+    assert_eq!(r.status, 303, "{}", r.body);
     // Malformed requests are refused in Chinese, not with the framework's English.
     let r = c.get("/ledgers/hazards/abc");
     assert_eq!(r.status, 400);

@@ -96,3 +96,79 @@ pub async fn household(State(state): State<AppState>, me: Me, Path(id): Path<i64
     ctx.insert("records".into(), json!(recs));
     views::render("household.html", &ctx.into())
 }
+
+/// What a person form sends.
+#[derive(Deserialize, Default, Debug)]
+pub struct PersonForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub id_number: String,
+    #[serde(default)]
+    pub ethnicity: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub place: String,
+}
+
+/// Registers a person in a place within the user's scope (the same validation as the CLI).
+pub async fn register(state: &AppState, me: &Me, f: &PersonForm) -> Result<Person, taizhang_storage::StoreError> {
+    let mut tx = state.db.begin().await?;
+    let place = taizhang_storage::places::resolve(&mut tx, &me.scope, &f.place).await?;
+    let input = taizhang_domain::registry::PersonInput {
+        name: f.name.trim().to_string(),
+        id_number: f.id_number.trim().to_string(),
+        ethnicity: f.ethnicity.trim().to_string(),
+        phone: f.phone.trim().to_string(),
+        place_id: place.id,
+        ..Default::default()
+    };
+    let new = taizhang_domain::registry::validate_person(&input, state.today())?;
+    let p = persons::create(&mut tx, &me.user.actor(), &me.scope, &new).await?;
+    tx.commit().await?;
+    Ok(p)
+}
+
+async fn person_form_page(state: &AppState, me: &Me, f: &PersonForm, status: axum::http::StatusCode, problem: &str, errors: &[taizhang_domain::FieldError]) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let err = |k: &str| errors.iter().filter(|e| e.key == k).map(|e| e.reason.clone()).collect::<Vec<_>>().join("；");
+    let mut places: Vec<String> = vec![me.place_name.clone()];
+    for p in taizhang_storage::places::subtree(&mut tx, &me.scope).await? {
+        if !places.contains(&p.name) {
+            places.push(p.name);
+        }
+    }
+    let field = |key: &str, label: &str, value: &str, required: bool, help: &str, placeholder: &str| {
+        json!({"key": key, "label": label, "kind": "text", "value": value, "required": required, "help": help, "placeholder": placeholder, "error": err(key)})
+    };
+    let fields = vec![
+        field("name", "姓名", &f.name, true, "", ""),
+        field("id_number", "身份证号", &f.id_number, true, "18 位，末位可为 X；性别和出生日期由号码得出", "18 位公民身份号码"),
+        field("ethnicity", "民族", &f.ethnicity, false, "", "如 汉族"),
+        field("phone", "电话", &f.phone, false, "", "11 位手机号或带区号的座机"),
+        json!({"key": "place", "label": "所在地", "kind": "select", "options": places, "value": f.place, "required": true, "error": err("place_id")}),
+    ];
+    let mut ctx = views::layout(me, &defs, "登记人员", &[("查人", "/search"), ("登记人员", "")]);
+    ctx.insert("fields".into(), json!(fields));
+    ctx.insert("problem".into(), json!(problem));
+    Ok((status, views::render("person_form.html", &ctx.into())?).into_response())
+}
+
+pub async fn new_person_form(State(state): State<AppState>, me: Me) -> AppResult<axum::response::Response> {
+    person_form_page(&state, &me, &PersonForm::default(), axum::http::StatusCode::OK, "", &[]).await
+}
+
+pub async fn create_person(State(state): State<AppState>, me: Me, axum::Form(f): axum::Form<PersonForm>) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    match register(&state, &me, &f).await {
+        Ok(p) => Ok(axum::response::Redirect::to(&format!("/persons/{}", p.id)).into_response()),
+        Err(e) => {
+            let a = crate::error::AppError::from(e);
+            let problem = if a.fields.is_empty() { a.message.clone() } else { "请按提示改正标红的项目".to_string() };
+            person_form_page(&state, &me, &f, a.status, &problem, &a.fields).await
+        }
+    }
+}
