@@ -120,6 +120,17 @@ impl Driver {
         self.call("GET", "/url", None).as_str().unwrap_or_default().to_string()
     }
 
+    /// Waits for a navigation a click started (readiness, not a timed assertion).
+    fn wait_for_url(&self, part: &str) {
+        for _ in 0..400 {
+            if self.url().contains(part) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        panic!("the browser never reached a page whose address contains {part}: {}\n{}", self.url(), self.source());
+    }
+
     fn size(&self, w: u32, h: u32) {
         self.call("POST", "/window/rect", Some(json!({"width": w, "height": h})));
     }
@@ -134,6 +145,12 @@ impl Driver {
         self.type_into("input[name=username]", user);
         self.type_into("input[name=password]", password);
         self.click("button[type=submit]");
+        for _ in 0..400 {
+            if !self.url().contains("/login") {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
     }
 }
 
@@ -182,6 +199,7 @@ fn sign_in_add_a_record_see_the_dashboard_change_and_download_the_report() {
     d.type_into("#f-location", "坪溪村5组");
     d.type_into("#f-description", "燃气软管老化开裂");
     d.click("#edit button[type=submit]");
+    d.wait_for_url("saved=1");
     let page = d.source();
     assert!(page.contains("已保存") && page.contains(&format!("{year}-02-03")), "the record page after saving");
     assert!(d.url().contains("/ledgers/hazards/"));
