@@ -185,13 +185,20 @@ fn figure(d: &Driver, base: &str, year: i32) -> i64 {
 #[test]
 fn sign_in_add_a_record_see_the_dashboard_change_and_download_the_report() {
     let Some((driver, chromium)) = browser() else { return };
-    let Some(server) = common::start(taizhang_storage::Engine::Sqlite) else { return };
-    let base = server.base.clone();
-    let d = Driver::start(&driver, &chromium);
+    for engine in [taizhang_storage::Engine::Sqlite, taizhang_storage::Engine::Postgres] {
+        if let Some(server) = common::start(engine) {
+            let d = Driver::start(&driver, &chromium);
+            browse(&d, &server.base);
+        }
+    }
+}
+
+fn browse(d: &Driver, base: &str) {
+    let base = base.to_string();
     d.sign_in(&base, "cadre", common::PASSWORD);
     assert!(d.source().contains("坪溪村"), "signed in as the 村干部 of 坪溪村");
     let year = chrono::Datelike::year(&chrono::Local::now().date_naive());
-    let before = figure(&d, &base, year);
+    let before = figure(d, &base, year);
     // Add a gas hazard through the form, typing a date the lenient way.
     d.go(&format!("{base}/ledgers/hazards/new"));
     d.script("document.querySelector('#f-_place').value = '坪溪村'; document.querySelector('#f-industry').value = '燃气'; document.querySelector('#f-level').value = '一般';", json!([]));
@@ -203,7 +210,7 @@ fn sign_in_add_a_record_see_the_dashboard_change_and_download_the_report() {
     let page = d.source();
     assert!(page.contains("已保存") && page.contains(&format!("{year}-02-03")), "the record page after saving");
     assert!(d.url().contains("/ledgers/hazards/"));
-    let after = figure(&d, &base, year);
+    let after = figure(d, &base, year);
     assert_eq!(after, before + 1, "the dashboard figure counts the new record");
     // The report: preview, whose figures link to their records, then the Word file.
     d.go(&format!("{base}/reports/preview?period={year}"));
