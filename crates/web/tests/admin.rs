@@ -57,6 +57,25 @@ fn users_and_ledgers(s: &Server) {
     assert_eq!(s.signed_in("clerk").get("/admin/users").status, 403);
 }
 
+fn targets_on_the_dashboard(s: &Server) {
+    let year = chrono::Datelike::year(&chrono::Local::now().date_naive());
+    let db = s.db.clone();
+    s.rt.block_on(async move {
+        let mut tx = db.begin().await.expect("begin");
+        taizhang_storage::settings::set(&mut tx, &taizhang_domain::role::Actor::System, "target:hazards_gas", year, 4).await.expect("target");
+        tx.commit().await.expect("commit");
+    });
+    let page = s.signed_in("leader").get(&format!("/?year={year}")).body;
+    let card = page.split("id=\"fig-hazards_gas\"").nth(1).expect("a card for the figure with a target");
+    let card = &card[..card.find("</div>").unwrap_or(card.len())];
+    assert!(card.contains("目标 4") && card.contains("完成 50%"), "2 of 4: {card}");
+}
+
+#[test]
+fn dashboard_shows_targets() {
+    both(targets_on_the_dashboard);
+}
+
 #[test]
 fn admin_users_and_ledger_definitions() {
     both(users_and_ledgers);

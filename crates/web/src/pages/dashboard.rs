@@ -73,7 +73,14 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let inds = indicators()?;
-    let mut shown = key_indicators(inds);
+    // Figures with a target for the year come first, then the first figure of each section.
+    let targets = taizhang_storage::settings::all(&mut tx).await?;
+    let mut shown: Vec<&IndicatorDef> = inds.iter().filter(|i| targets.contains_key(&(format!("target:{}", i.key), year))).take(8).collect();
+    for i in key_indicators(inds) {
+        if !shown.iter().any(|s| s.key == i.key) {
+            shown.push(i);
+        }
+    }
     let ctx_year = Context::year(year, me.scope.clone());
     let mut chosen = inds.iter().find(|i| i.key == q.ind);
     if let Some(c) = chosen {
