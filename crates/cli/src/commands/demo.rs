@@ -6,7 +6,8 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context as _;
-use taizhang_domain::role::Actor;
+use taizhang_domain::role::{Actor, Role};
+use taizhang_storage::users::{self, NewUser};
 use taizhang_storage::{Db, Scope};
 
 use super::reports;
@@ -68,6 +69,7 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool) -> anyhow
         took.as_secs_f64()
     );
 
+    let accounts = demo_users(&db, built.town_id).await?;
     let ctx = Ctx {
         db,
         actor: Actor::System,
@@ -98,8 +100,14 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool) -> anyhow
         db_path.display(),
         taizhang_demo::YEAR
     );
-    if !no_serve {
-        start_server(&db_path)?;
+    println!("\n网页登录账号（密码均为 {DEMO_PASSWORD}）：");
+    for (u, what) in &accounts {
+        println!("  {u}\t{what}");
+    }
+    if no_serve {
+        println!("\n启动网页：taizhang serve --db {}", db_path.display());
+    } else {
+        start_server(ctx.db.clone()).await?;
     }
     Ok(())
 }
@@ -146,12 +154,83 @@ async fn county(db: &Db, db_path: &Path, started: Instant) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Starts the web application on the demo database. The web server (`taizhang serve`) is being
-/// built in crates/web; until it is wired in here, this says how to start it.
-fn start_server(db_path: &Path) -> anyhow::Result<()> {
-    println!(
-        "\n在浏览器中查看：运行 taizhang serve --db {}",
-        db_path.display()
-    );
-    Ok(())
+/// The demo's sign-in accounts, one per role, all with the password [`DEMO_PASSWORD`] (the web
+/// application runs in demo mode: no password change is forced).
+const DEMO_PASSWORD: &str = "beidouxi2023";
+
+async fn demo_users(db: &Db, town_id: i64) -> anyhow::Result<Vec<(String, String)>> {
+    let hash = taizhang_web::auth::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
+    let mut tx = db.begin().await?;
+    let village = tx
+        .fetch_opt("SELECT id, name FROM places WHERE parent_id = $1 AND level = 'village' ORDER BY code LIMIT 1", &[taizhang_storage::Arg::Int(town_id)])
+        .await?
+        .map(|r| (r.int(0), r.text(1)));
+    let mut made = Vec::new();
+    let clerk_ledgers: Vec<String> = [
+        "dibao",
+        "dibao_payments",
+        "destitute",
+        "destitute_payments",
+        "temporary_relief",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let roles = [
+        ("admin", "镇管理员", Role::Admin, town_id, Vec::new()),
+        ("leader", "镇领导", Role::Leader, town_id, Vec::new()),
+        ("clerk", "民政业务员", Role::Clerk, town_id, clerk_ledgers),
+    ];
+    for (username, name, role, place_id, ledgers) in roles {
+        users::create(
+            &mut tx,
+            &Actor::Demo,
+            NewUser {
+                username,
+                display_name: name,
+                password_hash: &hash,
+                role,
+                place_id,
+                ledgers,
+                must_change_password: false,
+            },
+        )
+        .await?;
+        made.push((username.to_string(), format!("{name}（{}）", role.label())));
+    }
+    if let Some((vid, vname)) = village {
+        users::create(
+            &mut tx,
+            &Actor::Demo,
+            NewUser {
+                username: "cadre",
+                display_name: "村干部",
+                password_hash: &hash,
+                role: Role::VillageCadre,
+                place_id: vid,
+                ledgers: Vec::new(),
+                must_change_password: false,
+            },
+        )
+        .await?;
+        made.push((
+            "cadre".to_string(),
+            format!("{vname}村干部（{}）", Role::VillageCadre.label()),
+        ));
+    }
+    tx.commit().await?;
+    Ok(made)
+}
+
+/// Starts the web application on the demo database (demo mode: the accounts' initial password
+/// need not be changed) and serves until interrupted.
+async fn start_server(db: Db) -> anyhow::Result<()> {
+    let listen = "127.0.0.1:8080";
+    println!();
+    let config = taizhang_web::WebConfig {
+        secure_cookie: false,
+        idle_minutes: 30,
+        demo: true,
+    };
+    taizhang_web::serve(db, listen, config).await
 }
