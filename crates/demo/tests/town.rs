@@ -279,6 +279,10 @@ async fn building_twice_gives_the_same_report_and_postgres_gives_the_same_bytes(
     let second = summary(&b.db, YEAR).await.expect("summary");
     assert_eq!(first.markdown, second.markdown);
     assert_eq!(first.html, second.html);
+    let docx = |s: &taizhang_demo::Summary| {
+        taizhang_document::to_docx(&s.document, &taizhang_document::OfficialStyle::default()).expect("docx")
+    };
+    assert!(docx(&first) == docx(&second), "the Word document differs between two builds");
     let Some(pg) = TestDb::new(Engine::Postgres)
         .await
         .expect("postgres test db")
@@ -295,6 +299,7 @@ async fn building_twice_gives_the_same_report_and_postgres_gives_the_same_bytes(
         first.html, p.html,
         "HTML differs between SQLite and PostgreSQL"
     );
+    assert!(docx(&first) == docx(&p), "the Word document differs between SQLite and PostgreSQL");
     let fa = run_checks(&a.db, YEAR).await.expect("checks");
     let fp = run_checks(&pg.db, YEAR).await.expect("checks");
     let keys = |f: &[checks::Finding]| {
