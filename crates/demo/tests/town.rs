@@ -72,13 +72,8 @@ fn deliberate(n: u32) -> Option<(Option<&'static str>, &'static str)> {
         63 => (Some("其中未消除风险监测对象93户"), "the seed's 监测对 is a typo of 监测对象"),
         64 => (Some("未消除风险监测对象93户241人"), "same typo"),
         51 => (Some("充分发挥我镇湖南省乡镇旅游重点镇"), "the seed's 乡镇旅游镇重点镇 repeats 镇"),
-        16 => (Some("镇党委政府先后两次外出招商"), "the figure 两次 is written; the list of destinations is not (#17)"),
-        2..=4 => (None, "a streak of yearly assessments (county_assessments) is no indicator measure yet"),
-        5..=8 | 44 => (None, "dates and titles quoted from the events and articles ledgers: the template engine has no function listing record values yet"),
-        15 => (None, "年初 needs a month condition on held_on, which an indicator cannot express yet"),
-        17 => (None, "the destinations list (investment_activities.destinations) is not listed by the template engine yet"),
-        24 | 25 => (None, "下半年 needs a month-range condition on period_month, which an indicator cannot express yet"),
-        146 => (None, "project names are not listed by the template engine yet (the count is indicator projects_village_renovation_done)"),
+        8 => (Some("溆洞高速初步勘测设计中标已于10月20日在湖南省交通运输厅网站公示"), "the seed's 涉及 is a typo of 设计 and 正在 is dropped; the publishing body is written as recorded (湖南省交通运输厅)"),
+        146 => (Some("完成椒园古村落改造、光明坨田古村落人居环境整治提升工程"), "the seed lists the two villages, then the two kinds of work; the template lists the project names as recorded"),
         _ => return None,
     })
 }

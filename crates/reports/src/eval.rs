@@ -5,9 +5,11 @@
 //! period or as-of day, the indicator's filters are appended. The measure is then taken over `t`,
 //! in total or grouped by the village each record's place lies under.
 
+use std::collections::BTreeMap;
+
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
-use taizhang_domain::ledger::{FieldKind, LedgerDef, SubjectKind, TimeModel};
+use taizhang_domain::ledger::{FieldKind, LedgerDef, RefTarget, SubjectKind, TimeModel};
 use taizhang_domain::period::Period;
 use taizhang_domain::place::PlaceLevel;
 use taizhang_domain::value::{Record, Value};
@@ -225,13 +227,15 @@ pub(crate) fn select(engine: Engine, ind: &IndicatorDef, def: &LedgerDef, ctx: &
         readable.push(format!("所属年度 = {y}（未填的按{}的年份）", label_of(def, &time_field)));
     }
     for f in &ind.filters {
-        filter_sql(def, f, ctx, &mut conds, &mut args, &mut readable, &mut push)?;
+        filter_sql(engine, def, f, ctx, &mut conds, &mut args, &mut readable, &mut push)?;
     }
     let with = format!("WITH t AS (SELECT * FROM {} WHERE {})", def.table_name(), conds.join(" AND "));
     Ok(Selection { with, args, readable })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn filter_sql(
+    engine: Engine,
     def: &LedgerDef,
     f: &Filter,
     ctx: &Context,
@@ -292,6 +296,15 @@ fn filter_sql(
         let p = push(args, Arg::Text(format!("%{json}%")));
         conds.push(format!("{c} LIKE {p}"));
         readable.push(format!("{label} 含 {x}"));
+    } else if let Some([a, b]) = f.months {
+        let month = match def.field(key).map(|f| f.kind) {
+            Some(FieldKind::Date) if engine == Engine::Postgres => format!("CAST(EXTRACT(MONTH FROM {c}) AS BIGINT)"),
+            _ => format!("CAST(SUBSTR({c}, 6, 2) AS INTEGER)"),
+        };
+        let i = push(args, Arg::Int(i64::from(a)));
+        let j = push(args, Arg::Int(i64::from(b)));
+        conds.push(format!("{month} >= {i} AND {month} <= {j}"));
+        readable.push(if a == b { format!("{label} 在{a}月") } else { format!("{label} 在{a}月至{b}月") });
     } else if f.on_or_before.is_some() {
         let a = match def.field(key).map(|f| f.kind) {
             Some(FieldKind::Month) => Arg::Text(ctx.as_of.format("%Y-%m").to_string()),
@@ -329,11 +342,29 @@ fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'static str, 
         Measure::Villages => ("COUNT(DISTINCT v.id)".into(), "", None),
         Measure::Sum(f) => (tx.sum_int(&format!("t.{}", quote(f))), "", None),
         Measure::Avg(f) => (tx.sum_int(&format!("t.{}", quote(f))), "", Some(format!("COUNT(t.{})", quote(f)))),
+        // Computed from the distinct years (see `streak`); the SQL lists them.
+        Measure::ConsecutiveYears(f) => (format!("t.{}", quote(f)), "", None),
     }
 }
 
 const VILLAGE_JOIN: &str =
     " JOIN places pl ON pl.id = t.place_id LEFT JOIN places v ON v.level = 'village' AND pl.path LIKE v.path || '%'";
+
+/// The number of consecutive years ending at the latest of `years` (ascending, distinct):
+/// [2019, 2021, 2022, 2023] → 3.
+pub fn streak(years: &[i64]) -> i64 {
+    let mut n = 0;
+    let mut expect = None;
+    for y in years.iter().rev() {
+        match expect {
+            Some(e) if *y != e => break,
+            _ => {}
+        }
+        n += 1;
+        expect = Some(y - 1);
+    }
+    n
+}
 
 fn finish(value: i64, count: Option<i64>) -> i64 {
     match count {
@@ -358,9 +389,15 @@ pub async fn evaluate(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
     let (expr, join, count) = measure_sql(tx, &m, def);
     let village = if m == Measure::Villages { VILLAGE_JOIN } else { "" };
     let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
-    let sql = format!("{} SELECT {expr}{count_col} FROM t{join}{village}", sel.with);
-    let row = tx.fetch_one(&sql, &sel.args).await?;
-    let value = finish(row.int(0), count.as_ref().map(|_| row.int(1)));
+    let (sql, value) = if matches!(m, Measure::ConsecutiveYears(_)) {
+        let sql = format!("{} SELECT DISTINCT {expr} FROM t WHERE {expr} IS NOT NULL ORDER BY 1", sel.with);
+        let years: Vec<i64> = tx.fetch(&sql, &sel.args).await?.iter().map(|r| r.int(0)).collect();
+        (sql, streak(&years))
+    } else {
+        let sql = format!("{} SELECT {expr}{count_col} FROM t{join}{village}", sel.with);
+        let row = tx.fetch_one(&sql, &sel.args).await?;
+        (sql, finish(row.int(0), count.as_ref().map(|_| row.int(1))))
+    };
     let target = settings::get(tx, &format!("target:{}", ind.key), ctx.report_year()).await?;
     Ok(Figure {
         key: ind.key.clone(),
@@ -384,9 +421,23 @@ pub async fn by_village(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &
     let sel = select(tx.engine(), ind, def, ctx)?;
     let (expr, join, count) = measure_sql(tx, &m, def);
     let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
+    let villages = places::of_level(tx, &ctx.scope, PlaceLevel::Village).await?;
+    if matches!(m, Measure::ConsecutiveYears(_)) {
+        let sql = format!(
+            "{} SELECT DISTINCT v.id, {expr} FROM t{VILLAGE_JOIN} WHERE v.id IS NOT NULL AND {expr} IS NOT NULL ORDER BY 1, 2",
+            sel.with
+        );
+        let rows = tx.fetch(&sql, &sel.args).await?;
+        return Ok(villages
+            .into_iter()
+            .map(|p| {
+                let years: Vec<i64> = rows.iter().filter(|r| r.int(0) == p.id).map(|r| r.int(1)).collect();
+                VillageFigure { place_id: p.id, code: p.code.unwrap_or_default(), name: p.name, value: streak(&years) }
+            })
+            .collect());
+    }
     let sql = format!("{} SELECT v.id, {expr}{count_col} FROM t{join}{VILLAGE_JOIN} WHERE v.id IS NOT NULL GROUP BY v.id", sel.with);
     let rows = tx.fetch(&sql, &sel.args).await?;
-    let villages = places::of_level(tx, &ctx.scope, PlaceLevel::Village).await?;
     Ok(villages
         .into_iter()
         .map(|p| {
@@ -418,6 +469,63 @@ pub async fn records_behind(
         out.push(records::get(tx, def, &ctx.scope, id).await?);
     }
     Ok((total, out))
+}
+
+/// The records behind an indicator as a report lists them (`list = true`): for each record
+/// its `id`, the name of its `place` and every field that is not sensitive, by key (dates as
+/// ISO text, money in 分, multi-select joined with 、, references by the referenced name);
+/// ordered by id, at most `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Listing {
+    /// How many records the indicator takes (may exceed `rows.len()`).
+    pub total: i64,
+    pub date_fields: Vec<String>,
+    pub month_fields: Vec<String>,
+    pub rows: Vec<BTreeMap<String, serde_json::Value>>,
+}
+
+async fn reference_name(tx: &mut Tx, target: Option<&RefTarget>, id: i64) -> Result<serde_json::Value> {
+    let sql = match target {
+        Some(RefTarget::Person) => "SELECT name FROM persons WHERE id = $1",
+        Some(RefTarget::Household) => "SELECT number FROM households WHERE id = $1",
+        Some(RefTarget::Cadre) => "SELECT name FROM cadres WHERE id = $1",
+        Some(RefTarget::Organisation) => "SELECT name FROM organisations WHERE id = $1",
+        Some(RefTarget::Place) => "SELECT name FROM places WHERE id = $1",
+        Some(RefTarget::Ledger(_)) | None => return Ok(serde_json::Value::from(id)),
+    };
+    Ok(match tx.fetch_opt(sql, &[Arg::Int(id)]).await? {
+        Some(r) => serde_json::Value::from(r.text(0)),
+        None => serde_json::Value::from(id),
+    })
+}
+
+/// The records behind an indicator, for listing in a report (see [`Listing`]).
+pub async fn listing(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, limit: i64) -> Result<Listing> {
+    use serde_json::Value as J;
+    let (total, recs) = records_behind(tx, ind, def, ctx, limit).await?;
+    let fields: Vec<_> = def.active_fields().filter(|f| f.sensitivity.is_none()).collect();
+    let mut rows = Vec::new();
+    for r in recs {
+        let mut row = BTreeMap::new();
+        row.insert("id".to_string(), J::from(r.id));
+        let place = tx.fetch_opt("SELECT name FROM places WHERE id = $1", &[Arg::Int(r.place_id)]).await?;
+        row.insert("place".to_string(), place.map_or(J::Null, |p| J::from(p.text(0))));
+        for f in &fields {
+            let v = match (f.kind, r.values.get(&f.key).unwrap_or(&Value::Null)) {
+                (FieldKind::Reference, Value::Int(id)) => reference_name(tx, f.target.as_ref(), *id).await?,
+                (_, Value::Int(i)) => J::from(*i),
+                (_, Value::Bool(b)) => J::from(*b),
+                (_, Value::Date(d)) => J::from(d.to_string()),
+                (_, Value::Text(t)) => J::from(t.clone()),
+                (_, Value::List(l)) => J::from(l.join("、")),
+                (_, Value::Null) => J::Null,
+            };
+            row.insert(f.key.clone(), v);
+        }
+        rows.push(row);
+    }
+    let keys_of = |kind: FieldKind| fields.iter().filter(|f| f.kind == kind).map(|f| f.key.clone()).collect();
+    Ok(Listing { total, date_fields: keys_of(FieldKind::Date), month_fields: keys_of(FieldKind::Month), rows })
 }
 
 /// Every indicator's value, in the order given.

@@ -7,10 +7,16 @@
 //! ledger = "dibao"
 //! measure = "count"            # count | count_distinct_subject | count_distinct_households
 //!                              # | count_distinct:<field> | count_villages | sum:<field> | avg:<field>
+//!                              # | consecutive_years:<year field>
 //! time = "as_of"               # during | as_of | next_year | none
 //! unit = "户"
 //! filters = [{ field = "area_type", eq = "农村" }, { state_not_in = ["planning"] }]
+//! list = false                 # true: reports may list its records (template function `records`)
 //! ```
+//!
+//! `consecutive_years:<field>` is the number of consecutive years (values of a year field)
+//! ending at the latest value among the records, e.g. 连续两年被评为优秀; with a filter
+//! `{ field, on_or_before = "period_end" }` the latest is at most the report year.
 
 use serde::{Deserialize, Serialize};
 use taizhang_domain::ledger::{is_valid_key, FieldKind, LedgerDef};
@@ -54,6 +60,10 @@ pub struct IndicatorDef {
     pub seed: Vec<u32>,
     #[serde(default)]
     pub note: String,
+    /// Reports may list the records behind the figure (`records("key", …)` in templates): their
+    /// fields are fetched with the figure.
+    #[serde(default)]
+    pub list: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -81,6 +91,7 @@ pub enum RelYear {
 /// `{ field, eq }`, `{ field, ne }`, `{ field, in = [...] }`, `{ field, not_in = [...] }`,
 /// `{ field, null = true }`, `{ field, not_null = true }`, `{ field, is_true = true }`,
 /// `{ field, contains = "x" }` (multi-select), `{ field, on_or_before = "period_end" }`,
+/// `{ field, months = [7, 12] }` (date or month field: its month of the year lies in 7 … 12),
 /// `{ state_in = [...] }`, `{ state_not_in = [...] }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -106,6 +117,8 @@ pub struct Filter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_or_before: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months: Option<[u32; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_in: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_not_in: Option<Vec<String>>,
@@ -120,6 +133,7 @@ pub enum Measure {
     Villages,
     Sum(String),
     Avg(String),
+    ConsecutiveYears(String),
 }
 
 impl Measure {
@@ -134,6 +148,7 @@ impl Measure {
                 Some(("sum", f)) => Measure::Sum(f.trim().to_string()),
                 Some(("avg", f)) => Measure::Avg(f.trim().to_string()),
                 Some(("count_distinct", f)) => Measure::DistinctField(f.trim().to_string()),
+                Some(("consecutive_years", f)) => Measure::ConsecutiveYears(f.trim().to_string()),
                 _ => return None,
             },
         })
@@ -157,6 +172,7 @@ impl Measure {
             Measure::Villages => "涉及村数".into(),
             Measure::Sum(f) => format!("{}合计", lab(f)),
             Measure::Avg(f) => format!("{}平均", lab(f)),
+            Measure::ConsecutiveYears(f) => format!("截至最近{}的连续年数", lab(f)),
         }
     }
 }
@@ -181,6 +197,11 @@ impl IndicatorDef {
             Measure::Sum(f) | Measure::Avg(f) => match ledger.field(&f) {
                 Some(fd) if numeric.contains(&fd.kind) => {}
                 Some(_) => return bad(format!("字段「{f}」不是数值，不能求和或平均")),
+                None => return bad(format!("台账「{}」没有字段「{f}」", ledger.key)),
+            },
+            Measure::ConsecutiveYears(f) => match ledger.field(&f) {
+                Some(fd) if matches!(fd.kind, FieldKind::Year | FieldKind::Integer) => {}
+                Some(_) => return bad(format!("字段「{f}」不是年度，不能数连续年数")),
                 None => return bad(format!("台账「{}」没有字段「{f}」", ledger.key)),
             },
             Measure::DistinctField(f) if ledger.field(&f).is_none() => {
@@ -219,6 +240,7 @@ impl IndicatorDef {
                 f.is_true == Some(true),
                 f.contains.is_some(),
                 f.on_or_before.is_some(),
+                f.months.is_some(),
                 f.state_in.is_some(),
                 f.state_not_in.is_some(),
             ];
@@ -237,6 +259,14 @@ impl IndicatorDef {
             if let Some(when) = &f.on_or_before {
                 if when != "period_end" {
                     return bad("on_or_before 目前只能是 \"period_end\"".into());
+                }
+            }
+            if let (Some([a, b]), Some(k)) = (f.months, &f.field) {
+                if !(1..=12).contains(&a) || !(a..=12).contains(&b) {
+                    return bad(format!("months = [{a}, {b}] 应为 1 至 12 月中的起止月份"));
+                }
+                if !matches!(ledger.field(k).map(|f| f.kind), Some(FieldKind::Date | FieldKind::Month)) {
+                    return bad(format!("months 只能用于日期或月份字段，「{k}」不是"));
                 }
             }
             if on_state {

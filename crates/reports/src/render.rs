@@ -8,13 +8,22 @@
 //! - `value("key")` → the integer, for conditionals; `target("key")` → the target or none;
 //! - `villages()` → the villages in scope (`name`, `code`); `villages("key", "exact")` adds each
 //!   village's `value` and formatted `text` of that indicator.
+//! - `records("key", fields=["occurred_on", "title"], order="occurred_on", limit=1, date="月日")`
+//!   → the records behind an indicator declared `list = true`, as dicts of the chosen fields
+//!   (all by default, plus `id` and `place`): enum and text as is, integers as numbers, dates as
+//!   ISO text or, with `date`, written `年月日` / `年月` / `月日` / `月` / `年` (2023年2月,
+//!   11月26日), references as the referenced name. `order` takes a field key, `-key` for
+//!   descending; ties keep the order of record ids.
+//! - `zh_date("2023-11-26", "月日")` → 11月26日 (also month values "2023-07");
+//!   `zh_list(values, split="、", last="和")` → 深圳、长沙和株洲 (each value split at `split`,
+//!   repeats dropped, in order); `link("key", text)` → text linked to the explanation of `key`.
 //!
 //! Variables: `year`, `next_year`, `place` (the name of the place reported on), `period`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use minijinja::value::Value as JValue;
+use minijinja::value::{Kwargs, Value as JValue};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 use taizhang_domain::ledger::LedgerDef;
@@ -22,7 +31,7 @@ use taizhang_domain::numfmt::{format_number, households_people, parse_format};
 use taizhang_storage::{places, Tx};
 
 use crate::error::{ReportError, Result};
-use crate::eval::{self, Context, Figure, VillageFigure};
+use crate::eval::{self, Context, Figure, Listing, VillageFigure};
 use crate::indicator::IndicatorDef;
 
 /// Everything a template may read, computed before rendering.
@@ -35,16 +44,25 @@ pub struct ReportData {
     pub figures: BTreeMap<String, Figure>,
     pub villages: BTreeMap<String, Vec<VillageFigure>>,
     pub village_list: Vec<(String, String)>,
+    /// The records of indicators declared `list = true`, for `records(…)`.
+    pub listings: BTreeMap<String, Listing>,
 }
+
+/// At most this many records of one indicator are listed in a report.
+pub const LISTING_LIMIT: i64 = 200;
 
 /// Evaluates every indicator (in total and by village) for the context.
 pub async fn gather(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context) -> Result<ReportData> {
     let mut figures = BTreeMap::new();
     let mut villages = BTreeMap::new();
+    let mut listings = BTreeMap::new();
     for ind in inds {
         let def = eval::ledger_of(ind, ledgers)?;
         figures.insert(ind.key.clone(), eval::evaluate(tx, ind, def, ctx).await?);
         villages.insert(ind.key.clone(), eval::by_village(tx, ind, def, ctx).await?);
+        if ind.list {
+            listings.insert(ind.key.clone(), eval::listing(tx, ind, def, ctx, LISTING_LIMIT).await?);
+        }
     }
     let place = match tx.fetch_opt("SELECT name FROM places WHERE path = $1", &[ctx.scope.path.clone().into()]).await? {
         Some(r) => r.text(0),
@@ -63,6 +81,7 @@ pub async fn gather(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], c
         figures,
         villages,
         village_list,
+        listings,
     })
 }
 
@@ -138,6 +157,118 @@ pub fn format_value(value: i64, spec: &str) -> Result<String, String> {
     }
 }
 
+/// Writes an ISO date ("2023-11-26") or month ("2023-07") in Chinese: `年月日` → 2023年11月26日,
+/// `年月` → 2023年11月, `月日` → 11月26日, `月` → 11月, `年` → 2023年; `iso` leaves it as is.
+pub fn zh_date(value: &str, spec: &str) -> Result<String, String> {
+    let bad = || format!("「{value}」不是日期或月份");
+    let mut parts = value.trim().split('-');
+    let y: i32 = parts.next().and_then(|p| p.parse().ok()).ok_or_else(bad)?;
+    let m: u32 = parts.next().and_then(|p| p.parse().ok()).filter(|m| (1..=12).contains(m)).ok_or_else(bad)?;
+    let d: Option<u32> = match parts.next() {
+        Some(p) => Some(p.parse().ok().filter(|d| (1..=31).contains(d)).ok_or_else(bad)?),
+        None => None,
+    };
+    let day = || d.ok_or_else(|| format!("「{value}」是月份，没有日，不能按「{spec}」写"));
+    Ok(match spec.trim() {
+        "年月日" => format!("{y}年{m}月{}日", day()?),
+        "年月" => format!("{y}年{m}月"),
+        "月日" => format!("{m}月{}日", day()?),
+        "月" => format!("{m}月"),
+        "年" => format!("{y}年"),
+        "iso" => value.to_string(),
+        other => return Err(format!("日期格式「{other}」无法识别（可用：年月日、年月、月日、月、年、iso）")),
+    })
+}
+
+/// Joins names the Chinese way: 深圳、长沙和株洲. Each value is first split at `split` (if
+/// given); empty and repeated names are dropped, the first occurrence keeps its place.
+pub fn zh_list(values: &[String], split: Option<&str>, last: &str) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for v in values {
+        let parts: Vec<&str> = match split {
+            Some(sep) if !sep.is_empty() => v.split(sep).collect(),
+            _ => vec![v.as_str()],
+        };
+        for p in parts.into_iter().map(str::trim).filter(|p| !p.is_empty()) {
+            if !names.contains(&p) {
+                names.push(p);
+            }
+        }
+    }
+    match names.split_last() {
+        None => String::new(),
+        Some((only, [])) => (*only).to_string(),
+        Some((tail, head)) => format!("{}{last}{tail}", head.join("、")),
+    }
+}
+
+fn compare_json(a: Option<&serde_json::Value>, b: Option<&serde_json::Value>) -> std::cmp::Ordering {
+    use serde_json::Value as J;
+    use std::cmp::Ordering;
+    match (a, b) {
+        (None | Some(J::Null), None | Some(J::Null)) => Ordering::Equal,
+        (None | Some(J::Null), _) => Ordering::Less,
+        (_, None | Some(J::Null)) => Ordering::Greater,
+        (Some(J::Number(x)), Some(J::Number(y))) => x.as_i64().cmp(&y.as_i64()),
+        (Some(J::String(x)), Some(J::String(y))) => x.cmp(y),
+        (Some(x), Some(y)) => x.to_string().cmp(&y.to_string()),
+    }
+}
+
+/// The rows of `records(key, …)`.
+fn list_records(data: &ReportData, key: &str, kwargs: &Kwargs) -> Result<JValue, Error> {
+    figure(data, key)?;
+    let listing = data
+        .listings
+        .get(key)
+        .ok_or_else(|| err(format!("指标「{key}」未声明 list = true，模板不能列出它的记录")))?;
+    let fields: Option<Vec<String>> = kwargs.get("fields")?;
+    let order: Option<String> = kwargs.get("order")?;
+    let limit: Option<usize> = kwargs.get("limit")?;
+    let date: Option<String> = kwargs.get("date")?;
+    kwargs.assert_all_used()?;
+    let mut rows: Vec<&BTreeMap<String, serde_json::Value>> = listing.rows.iter().collect();
+    if let Some(o) = order.as_deref().map(str::trim).filter(|o| !o.is_empty()) {
+        let (field, desc) = match o.strip_prefix('-') {
+            Some(f) => (f, true),
+            None => (o, false),
+        };
+        if rows.first().is_some_and(|r| !r.contains_key(field)) {
+            return Err(err(format!("指标「{key}」的记录没有字段「{field}」，不能按它排序")));
+        }
+        rows.sort_by(|a, b| {
+            let c = compare_json(a.get(field), b.get(field));
+            if desc {
+                c.reverse()
+            } else {
+                c
+            }
+        });
+    }
+    let mut out = Vec::new();
+    for r in rows.into_iter().take(limit.unwrap_or(usize::MAX)) {
+        let keys: Vec<String> = match &fields {
+            Some(f) => f.clone(),
+            None => r.keys().cloned().collect(),
+        };
+        let mut row = BTreeMap::new();
+        for k in keys {
+            let is_date = listing.date_fields.contains(&k) || listing.month_fields.contains(&k);
+            let v = match r.get(&k) {
+                None => return Err(err(format!("指标「{key}」的记录没有字段「{k}」（或它是敏感字段，不列出）"))),
+                Some(serde_json::Value::Null) => JValue::from(()),
+                Some(serde_json::Value::String(t)) if is_date && date.is_some() => {
+                    JValue::from(zh_date(t, date.as_deref().unwrap_or("iso")).map_err(err)?)
+                }
+                Some(v) => JValue::from_serialize(v),
+            };
+            row.insert(k, v);
+        }
+        out.push(row);
+    }
+    Ok(JValue::from_serialize(&out))
+}
+
 pub(crate) fn err(msg: String) -> Error {
     Error::new(ErrorKind::InvalidOperation, msg)
 }
@@ -188,6 +319,20 @@ pub fn environment(data: Arc<ReportData>, text: FigureText) -> Environment<'stat
     }
     {
         env.add_function("fmt", move |value: i64, spec: String| -> Result<String, Error> { format_value(value, &spec).map_err(err) });
+        let d = data.clone();
+        env.add_function("records", move |key: String, kwargs: Kwargs| -> Result<JValue, Error> { list_records(&d, &key, &kwargs) });
+        env.add_function("zh_date", move |value: String, spec: String| -> Result<String, Error> { zh_date(&value, &spec).map_err(err) });
+        env.add_function("zh_list", move |values: Vec<String>, kwargs: Kwargs| -> Result<String, Error> {
+            let split: Option<String> = kwargs.get("split")?;
+            let last: Option<String> = kwargs.get("last")?;
+            kwargs.assert_all_used()?;
+            Ok(zh_list(&values, split.as_deref(), last.as_deref().unwrap_or("和")))
+        });
+        let d = data.clone();
+        env.add_function("link", move |key: String, text: String| -> Result<String, Error> {
+            figure(&d, &key)?;
+            Ok(if linked { format!("[{text}](/explain/{key}?{})", d.link_query) } else { text })
+        });
         let d2 = data.clone();
         env.add_function("villages", move |key: Option<String>, spec: Option<String>| -> Result<JValue, Error> {
             let list: Vec<BTreeMap<&str, JValue>> = match &key {

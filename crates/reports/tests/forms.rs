@@ -313,6 +313,7 @@ fn data() -> ReportData {
         figures: BTreeMap::from([("x".to_string(), fig("x", "户", 6)), ("m".to_string(), fig("m", "元", 1_234_567))]),
         villages: BTreeMap::from([("x".to_string(), by_village([1, 2, 3])), ("m".to_string(), by_village([5, 0, 1_234_562]))]),
         village_list: villages.iter().map(|(c, n)| (c.to_string(), n.to_string())).collect(),
+        listings: BTreeMap::new(),
     }
 }
 
