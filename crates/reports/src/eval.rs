@@ -558,3 +558,17 @@ pub fn record_summary(def: &LedgerDef, r: &Record, max_fields: usize) -> String 
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::streak;
+
+    #[test]
+    fn a_streak_counts_back_from_the_latest_year() {
+        assert_eq!(streak(&[]), 0);
+        assert_eq!(streak(&[2023]), 1);
+        assert_eq!(streak(&[2022, 2023]), 2);
+        assert_eq!(streak(&[2019, 2021, 2022, 2023]), 3);
+        assert_eq!(streak(&[2020, 2021, 2023]), 1);
+    }
+}

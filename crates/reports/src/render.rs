@@ -391,3 +391,96 @@ impl From<String> for ReportError {
         ReportError::Template(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_written_the_chinese_way() {
+        assert_eq!(zh_date("2023-02-01", "年月").as_deref(), Ok("2023年2月"));
+        assert_eq!(zh_date("2023-11-26", "月日").as_deref(), Ok("11月26日"));
+        assert_eq!(zh_date("2023-11-26", "年月日").as_deref(), Ok("2023年11月26日"));
+        assert_eq!(zh_date("2023-07", "年月").as_deref(), Ok("2023年7月"));
+        assert_eq!(zh_date("2023-07", "月").as_deref(), Ok("7月"));
+        assert!(zh_date("2023-07", "月日").is_err(), "a month has no day");
+        assert!(zh_date("七月", "月").is_err());
+        assert!(zh_date("2023-11-26", "日月").is_err());
+    }
+
+    #[test]
+    fn names_are_listed_once_each_in_order() {
+        let v = |xs: &[&str]| xs.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(zh_list(&v(&["深圳", "长沙、株洲"]), Some("、"), "和"), "深圳、长沙和株洲");
+        assert_eq!(zh_list(&v(&["深圳", "深圳、长沙"]), Some("、"), "和"), "深圳和长沙");
+        assert_eq!(zh_list(&v(&["甲、乙"]), None, "和"), "甲、乙");
+        assert_eq!(zh_list(&v(&["甲", "乙", "丙"]), None, "、"), "甲、乙、丙");
+        assert_eq!(zh_list(&v(&["", "甲"]), None, "和"), "甲");
+        assert_eq!(zh_list(&[], None, "和"), "");
+    }
+
+    fn data_with_listing() -> ReportData {
+        let row = |id: i64, day: &str, title: &str| {
+            BTreeMap::from([
+                ("id".to_string(), serde_json::Value::from(id)),
+                ("place".to_string(), serde_json::Value::from("北斗溪镇")),
+                ("occurred_on".to_string(), serde_json::Value::from(day)),
+                ("title".to_string(), serde_json::Value::from(title)),
+                ("remarks".to_string(), serde_json::Value::Null),
+            ])
+        };
+        let fig = Figure {
+            key: "ev".into(),
+            name: "大事".into(),
+            unit: "项".into(),
+            ledger: "events".into(),
+            ledger_name: "大事记".into(),
+            measure: String::new(),
+            scale: 0,
+            value: 2,
+            target: None,
+            filters: Vec::new(),
+            sql: String::new(),
+        };
+        let mut plain = fig.clone();
+        plain.key = "plain".into();
+        ReportData {
+            year: 2023,
+            period: "2023年".into(),
+            place: "北斗溪镇".into(),
+            link_query: "year=2023".into(),
+            figures: BTreeMap::from([("ev".to_string(), fig), ("plain".to_string(), plain)]),
+            villages: BTreeMap::new(),
+            village_list: Vec::new(),
+            listings: BTreeMap::from([(
+                "ev".to_string(),
+                Listing {
+                    total: 2,
+                    date_fields: vec!["occurred_on".into()],
+                    month_fields: Vec::new(),
+                    rows: vec![row(1, "2023-11-26", "封顶"), row(2, "2023-02-01", "表彰")],
+                },
+            )]),
+        }
+    }
+
+    #[test]
+    fn records_are_listed_with_chosen_fields_order_and_date_format() {
+        let d = data_with_listing();
+        let out = |src: &str| render(src, &d);
+        assert_eq!(
+            out(r#"{% for r in records("ev", fields=["occurred_on", "title"], order="occurred_on", date="月日") %}{{ r.occurred_on }}{{ r.title }};{% endfor %}"#).expect("render"),
+            "2月1日表彰;11月26日封顶;"
+        );
+        assert_eq!(
+            out(r#"{{ records("ev", order="-occurred_on", limit=1)[0].title }}|{{ records("ev")[0].occurred_on }}|{{ records("ev")[0].remarks is none }}"#).expect("render"),
+            "封顶|2023-11-26|true"
+        );
+        assert_eq!(out(r#"{{ link("ev", "两项") }}"#).expect("render"), "[两项](/explain/ev?year=2023)");
+        let e = out(r#"{{ records("plain") }}"#).expect_err("not listed").to_string();
+        assert!(e.contains("list = true"), "{e}");
+        let e = out(r#"{{ records("ev", fields=["nope"]) }}"#).expect_err("no such field").to_string();
+        assert!(e.contains("nope"), "{e}");
+        assert!(out(r#"{{ records("ev", sort="title") }}"#).is_err(), "unknown argument");
+    }
+}
