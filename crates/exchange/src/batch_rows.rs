@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use taizhang_domain::ledger::{LedgerDef, SubjectKind};
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{Record, Value, Values};
-use taizhang_storage::batch::{self, Prepared, SubjectRef};
+use taizhang_storage::batch::{self, Narrowing, Prepared, SubjectRef};
 use taizhang_storage::{records, refs, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, RawRow};
 
@@ -101,7 +101,8 @@ impl<'a> BatchImporter<'a> {
             .collect();
         let mut existing: HashMap<i64, Vec<Record>> = HashMap::new();
         if !self.def.natural_key.is_empty() {
-            for rec in batch::records_of_subjects(tx, self.def, self.scope, &subject_ids).await? {
+            let narrow = narrowing(self.def, &parsed);
+            for rec in batch::records_of_subjects(tx, self.def, self.scope, &subject_ids, &narrow).await? {
                 if let Some(s) = rec.subject_id {
                     existing.entry(s).or_default().push(rec);
                 }
@@ -272,6 +273,31 @@ impl<'a> BatchImporter<'a> {
     }
 }
 
+/// For each natural-key field besides the subject, the distinct values the batch's rows give
+/// it and whether some row leaves it blank (a blank matches an empty stored value). Fields
+/// with many distinct values in one batch are left out: fetching by subject is then as good.
+fn narrowing(def: &LedgerDef, rows: &[Row<'_>]) -> Vec<Narrowing> {
+    const MAX_DISTINCT: usize = 64;
+    let mut out = Vec::new();
+    for k in def.natural_key.iter().filter(|k| *k != "subject") {
+        let mut n = Narrowing { key: k.clone(), values: Vec::new(), blank: false };
+        for r in rows.iter().filter(|r| r.errors.is_empty()) {
+            match r.values.get(k).filter(|v| !v.is_null()) {
+                Some(v) if !n.values.contains(v) => n.values.push(v.clone()),
+                Some(_) => {}
+                None => n.blank = true,
+            }
+            if n.values.len() > MAX_DISTINCT {
+                break;
+            }
+        }
+        if n.values.len() <= MAX_DISTINCT {
+            out.push(n);
+        }
+    }
+    out
+}
+
 /// The natural key of a row as text, for spotting the same key twice in one batch.
 fn natural_key_text(def: &LedgerDef, subject_id: i64, values: &Values) -> String {
     let mut s = String::new();
@@ -279,7 +305,11 @@ fn natural_key_text(def: &LedgerDef, subject_id: i64, values: &Values) -> String
         if k == "subject" {
             s.push_str(&subject_id.to_string());
         } else {
-            s.push_str(&values.get(k).map(|v| format!("{v:?}")).unwrap_or_default());
+            // Debug text tells Int(1) from Text("1"); the key is only compared within a batch.
+            if let Some(v) = values.get(k) {
+                use std::fmt::Write;
+                let _ = write!(s, "{v:?}");
+            }
         }
         s.push('\u{1f}');
     }

@@ -9,12 +9,11 @@ use taizhang_domain::value::{Record, RecordInput, Value, Values};
 use taizhang_domain::DomainError;
 use taizhang_storage::records::RecordQuery;
 use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
-use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, ReadError, SheetLayout, Source, XlsxOut, LIST_SHEET};
+use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, Source, XlsxOut, LIST_SHEET};
 
 use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
 use crate::convert::{cell_for_field, lookup_text, shown, Parsed};
 use crate::batch_rows::{batchable, BatchImporter};
-use crate::progress::Progress;
 use crate::stream::{stream_rows, Chunk, RowStream};
 use crate::{ExchangeError, Result};
 
@@ -242,23 +241,6 @@ async fn choose(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(S
     }
 }
 
-/// Reads the whole sheet (rows are small; the database work that follows is async).
-pub(crate) fn read_rows(source: &mut Source, sheet: &str, specs: &[ColumnSpec], progress: bool) -> Result<(SheetLayout, Vec<RawRow>)> {
-    let mut rows = Vec::new();
-    let mut p = Progress::new(None, "读取", progress);
-    let mut on_row = |r: RawRow| -> std::result::Result<(), std::convert::Infallible> {
-        rows.push(r);
-        p.set(rows.len() as u64);
-        Ok(())
-    };
-    let layout = source.read_sheet(sheet, specs, &mut on_row).map_err(|e| match e {
-        ReadError::Tabular(t) => ExchangeError::Tabular(t),
-        ReadError::Callback(never) => match never {},
-    })?;
-    p.finish();
-    Ok((layout, rows))
-}
-
 /// Imports one file. Row problems become verdicts; only what stops the whole file is an error.
 pub async fn import_file(
     db: &Db,
@@ -293,8 +275,7 @@ pub async fn import_file(
         Target::Persons => {
             report.target = PERSONS_TARGET.into();
             report.target_name = "人员库".into();
-            let mut source = source;
-            crate::registry::import_persons(&mut tx, actor, scope, &mut source, &sheet, &mut report, opts.progress, today).await?;
+            crate::registry::import_persons(&mut tx, actor, scope, source, &sheet, &mut report, opts.progress, today).await?;
         }
     }
     assert!(report.balanced(), "每一行都应有且只有一个结论：{}", report.summary());

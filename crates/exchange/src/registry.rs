@@ -8,8 +8,8 @@ use taizhang_storage::{households, persons, places, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, RawRow, Source};
 
 use crate::convert::lookup_text;
-use crate::import::{note_layout, read_rows, savepoint, Columns, ImportReport, RowErrors, Verdict};
-use crate::progress::Progress;
+use crate::import::{note_layout, savepoint, Columns, ImportReport, RowErrors, Verdict};
+use crate::stream::{stream_rows, Chunk, RowStream};
 use crate::Result;
 
 const NAME: &str = "name";
@@ -41,31 +41,52 @@ pub(crate) async fn import_persons(
     tx: &mut Tx,
     actor: &Actor,
     scope: &Scope,
-    source: &mut Source,
+    source: Source,
     sheet: &str,
     report: &mut ImportReport,
     progress: bool,
     today: NaiveDate,
 ) -> Result<()> {
-    let specs = specs();
-    let (layout, rows) = read_rows(source, sheet, &specs, progress)?;
-    let cols = Columns::new(specs, &layout);
-    note_layout(report, &layout);
-    let mut households_created = 0;
-    let mut p = Progress::new(Some(rows.len() as u64), "导入", progress);
-    for (n, row) in rows.iter().enumerate() {
-        let (v, errs, new_household) = person_row(tx, actor, scope, sheet, row, &cols, today).await?;
-        households_created += usize::from(new_household);
-        report.read += 1;
-        report.record(row.excel_row, v);
-        report.rejections.extend(errs);
-        p.set(n as u64 + 1);
-    }
-    p.finish();
+    let mut stream = stream_rows(source, sheet.to_string(), specs(), progress);
+    let imported = person_rows(tx, actor, scope, sheet, &mut stream, report, today).await;
+    // The importer's own failure explains more than the reader's "stopped".
+    let layout = stream.finish().await;
+    let households_created = imported?;
+    note_layout(report, &layout?);
     if households_created > 0 {
         report.warnings.push(format!("新建户 {households_created} 户"));
     }
     Ok(())
+}
+
+/// Each streamed row in turn; returns how many households were created.
+async fn person_rows(
+    tx: &mut Tx,
+    actor: &Actor,
+    scope: &Scope,
+    sheet: &str,
+    stream: &mut RowStream,
+    report: &mut ImportReport,
+    today: NaiveDate,
+) -> Result<usize> {
+    let mut cols: Option<Columns> = None;
+    let mut households_created = 0;
+    while let Some(chunk) = stream.rx.recv().await {
+        match chunk {
+            Chunk::Layout(layout) => cols = Some(Columns::new(specs(), &layout)),
+            Chunk::Rows(rows) => {
+                let cols = cols.as_ref().ok_or_else(|| crate::ExchangeError::Usage("读取文件时未先得到表头".into()))?;
+                for row in &rows {
+                    let (v, errs, new_household) = person_row(tx, actor, scope, sheet, row, cols, today).await?;
+                    households_created += usize::from(new_household);
+                    report.read += 1;
+                    report.record(row.excel_row, v);
+                    report.rejections.extend(errs);
+                }
+            }
+        }
+    }
+    Ok(households_created)
 }
 
 fn text_of(cols: &Columns, row: &RawRow, key: &str) -> String {

@@ -1,51 +1,17 @@
 //! Shared set-up: a town with two villages, built-in ledgers, run on both engines.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
+
+pub use taizhang_storage::both;
+pub use taizhang_storage::fixtures::*;
 
 use chrono::NaiveDate;
-use taizhang_domain::idcard::check_character;
 use taizhang_domain::place::{Place, PlaceLevel};
-use taizhang_domain::registry::{validate_person, Cadre, CadreKind, Organisation, Person, PersonInput};
+use taizhang_domain::registry::{Cadre, CadreKind, Organisation};
 use taizhang_domain::role::Actor;
 use taizhang_storage::places::{self, NewPlace};
-use taizhang_storage::{households, ledgers, orgs, persons, Db, Scope};
+use taizhang_storage::{ledgers, orgs, Db, Scope};
 
-/// Runs an async test body once on SQLite and once on PostgreSQL.
-#[macro_export]
-macro_rules! both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[tokio::test]
-            async fn sqlite() {
-                let t = taizhang_storage::testkit::TestDb::new(taizhang_storage::Engine::Sqlite)
-                    .await
-                    .expect("sqlite test db")
-                    .expect("sqlite always runs");
-                ($body)(t.db.clone()).await;
-            }
-            #[tokio::test]
-            async fn postgres() {
-                let Some(t) = taizhang_storage::testkit::TestDb::new(taizhang_storage::Engine::Postgres)
-                    .await
-                    .expect("postgres test db")
-                else {
-                    return;
-                };
-                ($body)(t.db.clone()).await;
-            }
-        }
-    };
-}
-
-pub fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2023, 12, 31).expect("date")
-}
-
-pub fn d(s: &str) -> NaiveDate {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("date")
-}
 
 pub struct Town {
     pub county: Place,
@@ -85,38 +51,3 @@ pub async fn town(db: &Db) -> Town {
     Town { county, town, pingxi, maopo, group1 }
 }
 
-/// A valid ID number for a birth date and sequence.
-pub fn id_number(region: &str, birth: &str, seq: u32) -> String {
-    let first17 = format!("{region}{birth}{seq:03}");
-    let c = check_character(&first17).expect("17 digits");
-    format!("{first17}{c}")
-}
-
-pub async fn person(db: &Db, name: &str, id: &str, place_id: i64) -> Person {
-    let mut tx = db.begin().await.expect("begin");
-    let p = validate_person(&PersonInput { name: name.into(), id_number: id.into(), place_id, ..Default::default() }, today())
-        .expect("valid person");
-    let saved = persons::create(&mut tx, &Actor::System, &Scope::all(), &p).await.expect("person");
-    tx.commit().await.expect("commit");
-    saved
-}
-
-/// A household with its head.
-pub async fn household(db: &Db, number: &str, head: &Person) -> i64 {
-    let mut tx = db.begin().await.expect("begin");
-    let h = households::create(&mut tx, &Actor::System, &Scope::all(), number, head.place_id).await.expect("household");
-    households::add_member(&mut tx, &Actor::System, &Scope::all(), h.id, head.id, "户主").await.expect("head");
-    tx.commit().await.expect("commit");
-    h.id
-}
-
-pub async fn audit_count(db: &Db) -> i64 {
-    let mut tx = db.read().await.expect("read");
-    taizhang_storage::audit::count(&mut tx).await.expect("count")
-}
-
-pub async fn record_count(db: &Db, key: &str) -> i64 {
-    let mut tx = db.read().await.expect("read");
-    let def = ledgers::get(&mut tx, key).await.expect("def");
-    taizhang_storage::records::count(&mut tx, &def, &Scope::all(), &Default::default()).await.expect("count")
-}

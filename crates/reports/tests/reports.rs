@@ -3,7 +3,7 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{id_number, person, town, Town};
+use common::{both, id_number, person, town, Town};
 use taizhang_domain::ledger::LedgerDef;
 use taizhang_domain::registry::{Cadre, CadreKind, PersonStatus};
 use taizhang_domain::role::Actor;

@@ -240,6 +240,16 @@ impl Tx {
         Ok(())
     }
 
+    /// Placeholders for parameters `first..first + count`, bound in that order. SQLite gets
+    /// anonymous `?`: it looks numbered names up in a list one by one, which is quadratic in a
+    /// statement of thousands of parameters (8 s for one 2 000-row insert, against milliseconds).
+    pub fn placeholders(&self, first: usize, count: usize) -> String {
+        match self.engine() {
+            Engine::Sqlite => vec!["?"; count].join(", "),
+            Engine::Postgres => (first..first + count).map(|i| format!("${i}")).collect::<Vec<_>>().join(", "),
+        }
+    }
+
     /// The SQL type of a column for each kind of stored value.
     pub fn ddl_type(&self, ty: ColumnType) -> &'static str {
         match (self.engine(), ty) {

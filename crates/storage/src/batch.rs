@@ -3,7 +3,7 @@
 //! caller resolves subjects for a whole batch in one query (`subjects_by_text`) and the rows
 //! go in with multi-row `INSERT`s, their audit entries too.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use taizhang_domain::ledger::{LedgerDef, SubjectKind};
@@ -19,9 +19,16 @@ use crate::records::{from_row, record_json, select_list, to_arg};
 use crate::scope::Scope;
 use crate::sql::Arg;
 
-/// Both engines accept at least this many bind parameters in one statement
-/// (SQLite 32 766, PostgreSQL 65 535); a chunk stays under it.
-const MAX_PARAMS: usize = 30_000;
+/// Bind parameters per statement. Both engines accept far more (SQLite 32 766, PostgreSQL
+/// 65 535), but larger statements gain nothing and cost SQLite parse time.
+const MAX_PARAMS: usize = 8_000;
+
+/// The ids of every place in scope: lookups below filter by it in memory, which keeps the
+/// planner on the key's index instead of scanning everything in scope.
+async fn places_in_scope(tx: &mut Tx, scope: &Scope) -> Result<HashSet<i64>> {
+    let rows = tx.fetch("SELECT id FROM places WHERE path LIKE $1", &[scope.arg()]).await?;
+    Ok(rows.iter().map(|r| r.int(0)).collect())
+}
 
 /// A record checked by the domain's rules and ready to insert. Only `prepare` makes one.
 #[derive(Debug, Clone)]
@@ -91,8 +98,7 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
             for f in &def.fields {
                 args.push(to_arg(f.kind, r.values.get(&f.key).unwrap_or(&taizhang_domain::value::Value::Null)));
             }
-            let ph: Vec<String> = (base + 1..=base + per_row).map(|i| format!("${i}")).collect();
-            tuples.push(format!("({})", ph.join(", ")));
+            tuples.push(format!("({})", tx.placeholders(base + 1, per_row)));
         }
         let sql = format!("INSERT INTO {} ({}) VALUES {} RETURNING id", def.table_name(), cols.join(", "), tuples.join(", "));
         // Ids come from a rowid or sequence that grows in VALUES order, so sorted ids line up
@@ -145,8 +151,7 @@ async fn audit_created(tx: &mut Tx, def: &LedgerDef, actor: &Actor, records: &[R
             args.push(Arg::NullText);
             args.push(Arg::Text(record_json(r).to_string()));
             args.push("".into());
-            let ph: Vec<String> = (base + 1..=base + PER_ROW).map(|i| format!("${i}")).collect();
-            tuples.push(format!("({})", ph.join(", ")));
+            tuples.push(format!("({})", tx.placeholders(base + 1, PER_ROW)));
         }
         let sql = format!(
             "INSERT INTO audit (at, actor, action, entity, entity_id, place_id, before_json, after_json, note) VALUES {}",
@@ -173,28 +178,35 @@ pub async fn subjects_by_text(tx: &mut Tx, scope: &Scope, kind: SubjectKind, tex
     if texts.is_empty() {
         return Ok(Some(found));
     }
+    // Each distinct normalised text once, with every spelling the sheet used for it.
+    let mut by_upper: HashMap<String, Vec<&String>> = HashMap::new();
+    let mut by_trim: HashMap<String, Vec<&String>> = HashMap::new();
+    for t in texts {
+        by_upper.entry(t.trim().to_uppercase()).or_default().push(t);
+        by_trim.entry(t.trim().to_string()).or_default().push(t);
+    }
     match kind {
         SubjectKind::Person => {
-            let upper: Vec<String> = texts.iter().map(|t| t.trim().to_uppercase()).collect();
-            for (number, id, place) in lookup(tx, scope, "SELECT id_number, id, place_id FROM persons", "id_number", "place_id", &upper).await? {
-                for t in texts.iter().filter(|t| t.trim().to_uppercase() == number) {
-                    found.insert(t.clone(), SubjectRef { id, place_id: place });
+            let keys: Vec<String> = by_upper.keys().cloned().collect();
+            for (number, id, place) in lookup(tx, scope, "SELECT id_number, id, place_id FROM persons", "id_number", &keys).await? {
+                for t in by_upper.get(&number).into_iter().flatten() {
+                    found.insert((*t).clone(), SubjectRef { id, place_id: place });
                 }
             }
         }
         SubjectKind::Household => {
-            let trimmed: Vec<String> = texts.iter().map(|t| t.trim().to_string()).collect();
-            for (number, id, place) in lookup(tx, scope, "SELECT number, id, place_id FROM households", "number", "place_id", &trimmed).await? {
-                for t in texts.iter().filter(|t| t.trim() == number) {
-                    found.insert(t.clone(), SubjectRef { id, place_id: place });
+            let keys: Vec<String> = by_trim.keys().cloned().collect();
+            for (number, id, place) in lookup(tx, scope, "SELECT number, id, place_id FROM households", "number", &keys).await? {
+                for t in by_trim.get(&number).into_iter().flatten() {
+                    found.insert((*t).clone(), SubjectRef { id, place_id: place });
                 }
             }
-            let rest: Vec<String> = texts.iter().filter(|t| !found.contains_key(*t)).map(|t| t.trim().to_uppercase()).collect();
+            let rest: Vec<String> = by_upper.iter().filter(|(_, ts)| ts.iter().any(|t| !found.contains_key(*t))).map(|(k, _)| k.clone()).collect();
             if !rest.is_empty() {
                 let base = "SELECT p.id_number, h.id, h.place_id FROM persons p JOIN households h ON h.id = p.household_id";
-                for (number, id, place) in lookup(tx, scope, base, "p.id_number", "h.place_id", &rest).await? {
-                    for t in texts.iter().filter(|t| t.trim().to_uppercase() == number) {
-                        found.entry(t.clone()).or_insert(SubjectRef { id, place_id: place });
+                for (number, id, place) in lookup(tx, scope, base, "p.id_number", &rest).await? {
+                    for t in by_upper.get(&number).into_iter().flatten() {
+                        found.entry((*t).clone()).or_insert(SubjectRef { id, place_id: place });
                     }
                 }
             }
@@ -204,42 +216,76 @@ pub async fn subjects_by_text(tx: &mut Tx, scope: &Scope, kind: SubjectKind, tex
     Ok(Some(found))
 }
 
-/// `base WHERE key_col IN (…) AND scope`, in chunks: (key, id, place).
-async fn lookup(tx: &mut Tx, scope: &Scope, base: &str, key_col: &str, place_col: &str, keys: &[String]) -> Result<Vec<(String, i64, i64)>> {
+/// `base WHERE key_col IN (…)`, in chunks, keeping rows whose place is in scope:
+/// (key, id, place).
+async fn lookup(tx: &mut Tx, scope: &Scope, base: &str, key_col: &str, keys: &[String]) -> Result<Vec<(String, i64, i64)>> {
     let mut keys: Vec<&String> = keys.iter().collect();
     keys.sort_unstable();
     keys.dedup();
+    let in_scope = places_in_scope(tx, scope).await?;
     let mut out = Vec::new();
-    for part in keys.chunks(MAX_PARAMS - 1) {
-        let mut args = vec![scope.arg()];
-        let ph: Vec<String> = (2..=part.len() + 1).map(|i| format!("${i}")).collect();
-        args.extend(part.iter().map(|k| Arg::Text((*k).clone())));
-        let sql = format!("{base} WHERE {key_col} IN ({}) AND {}", ph.join(", "), scope.condition(place_col, 1));
+    for part in keys.chunks(MAX_PARAMS) {
+        let args: Vec<Arg> = part.iter().map(|k| Arg::Text((*k).clone())).collect();
+        let sql = format!("{base} WHERE {key_col} IN ({})", tx.placeholders(1, part.len()));
         for r in tx.fetch(&sql, &args).await? {
-            out.push((r.text(0), r.int(1), r.int(2)));
+            if in_scope.contains(&r.int(2)) {
+                out.push((r.text(0), r.int(1), r.int(2)));
+            }
         }
     }
     Ok(out)
 }
 
-/// Every record of these subjects in scope, for matching natural keys in memory.
-pub async fn records_of_subjects(tx: &mut Tx, def: &LedgerDef, scope: &Scope, subject_ids: &[i64]) -> Result<Vec<Record>> {
+/// The values a batch gives one natural-key field: a stored record matches one of them, or
+/// is empty there when some row left the field blank.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Narrowing {
+    pub key: String,
+    pub values: Vec<taizhang_domain::value::Value>,
+    pub blank: bool,
+}
+
+/// Records of these subjects in scope whose `narrow` fields hold one of the given values or
+/// are empty, for matching natural keys in memory. Narrowing by the batch's months (say) keeps
+/// the fetch near one record per row however long each subject's history is.
+pub async fn records_of_subjects(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    scope: &Scope,
+    subject_ids: &[i64],
+    narrow: &[Narrowing],
+) -> Result<Vec<Record>> {
     let mut ids = subject_ids.to_vec();
     ids.sort_unstable();
     ids.dedup();
+    let in_scope = places_in_scope(tx, scope).await?;
+    let mut extra_args = Vec::new();
+    let mut extra_sql = String::new();
+    for n in narrow {
+        let Some(f) = def.field(&n.key) else { continue };
+        let col = quote(&n.key);
+        let first = extra_args.len() + 1;
+        extra_args.extend(n.values.iter().map(|v| to_arg(f.kind, v)));
+        let list = tx.placeholders(first, n.values.len());
+        // Without blanks the condition is a plain IN, which the natural-key index can seek.
+        extra_sql.push_str(&match (n.values.is_empty(), n.blank) {
+            (true, _) => format!(" AND {col} IS NULL"),
+            (false, false) => format!(" AND {col} IN ({list})"),
+            (false, true) => format!(" AND ({col} IS NULL OR {col} IN ({list}))"),
+        });
+    }
     let mut out = Vec::new();
-    for part in ids.chunks(MAX_PARAMS - 1) {
-        let mut args = vec![scope.arg()];
-        let ph: Vec<String> = (2..=part.len() + 1).map(|i| format!("${i}")).collect();
+    for part in ids.chunks(MAX_PARAMS) {
+        // SQLite's `?` are positional: the narrowing values come first, as in the text.
+        let mut args = extra_args.clone();
         args.extend(part.iter().map(|i| Arg::Int(*i)));
         let sql = format!(
-            "SELECT {} FROM {} WHERE subject_id IN ({}) AND {} ORDER BY id",
+            "SELECT {} FROM {} WHERE 1 = 1{extra_sql} AND subject_id IN ({}) ORDER BY id",
             select_list(def),
             def.table_name(),
-            ph.join(", "),
-            scope.condition("place_id", 1)
+            tx.placeholders(extra_args.len() + 1, part.len())
         );
-        out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)));
+        out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id)));
     }
     Ok(out)
 }

@@ -87,7 +87,20 @@ async fn create_table(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
             ddl.push_str(&format!("CREATE INDEX {t}_time ON {t}({}, {});\n", quote(start), quote(end)))
         }
     }
-    tx.exec_script(&ddl).await
+    tx.exec_script(&ddl).await?;
+    natural_key_index(tx, def).await
+}
+
+/// An index on the natural key (subject first), so an import finds the stored record of each
+/// row with one index seek instead of walking a subject's whole history.
+async fn natural_key_index(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
+    if !def.natural_key.iter().any(|k| k == "subject") {
+        return Ok(());
+    }
+    let mut cols = vec!["subject_id".to_string()];
+    cols.extend(def.natural_key.iter().filter(|k| *k != "subject" && def.field(k).is_some()).map(|k| quote(k)));
+    let t = def.table_name();
+    tx.exec_script(&format!("CREATE INDEX IF NOT EXISTS {t}_natural ON {t}({})", cols.join(", "))).await
 }
 
 async fn add_column(tx: &mut Tx, def: &LedgerDef, f: &FieldDef) -> Result<()> {
@@ -217,6 +230,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, incoming: &LedgerDef, source: &str) -
             add_column(tx, &merged, f).await?;
         }
     }
+    natural_key_index(tx, &merged).await?;
     let new_source = if source == "clerk" { "clerk" } else { stored_source.as_str() };
     let version = if source == "builtin" { incoming.version } else { builtin_version };
     store(tx, &merged, new_source, version, true).await?;

@@ -9,6 +9,7 @@ pub mod backend;
 pub mod batch;
 pub mod bulk;
 pub mod error;
+pub mod fixtures;
 pub mod households;
 pub mod ledgers;
 pub mod orgs;
