@@ -304,7 +304,7 @@ fn filter_sql(
         let i = push(args, Arg::Int(i64::from(a)));
         let j = push(args, Arg::Int(i64::from(b)));
         conds.push(format!("{month} >= {i} AND {month} <= {j}"));
-        readable.push(if a == b { format!("{label} 在{a}月") } else { format!("{label} 在{a}月至{b}月") });
+        readable.push(if a == b { format!("{label} 在每年 {a} 月") } else { format!("{label} 在每年 {a}—{b} 月") });
     } else if f.on_or_before.is_some() {
         let a = match def.field(key).map(|f| f.kind) {
             Some(FieldKind::Month) => Arg::Text(ctx.as_of.format("%Y-%m").to_string()),
