@@ -316,3 +316,39 @@ pub fn check_all(defs: &[IndicatorDef], ledgers: &[LedgerDef]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assessments() -> LedgerDef {
+        taizhang_domain::catalogue::builtin_ledgers()
+            .expect("ledgers")
+            .into_iter()
+            .find(|l| l.key == "county_assessments")
+            .expect("county_assessments")
+    }
+
+    fn one(extra: &str) -> IndicatorDef {
+        let text = format!("[[indicator]]\nkey = \"k\"\nname = \"名称\"\nledger = \"county_assessments\"\n{extra}\n");
+        parse_file(&text).expect("parses").remove(0)
+    }
+
+    #[test]
+    fn consecutive_years_and_month_ranges_are_checked_against_the_ledger() {
+        let l = assessments();
+        one("measure = \"consecutive_years:assessed_year\"\ntime = \"none\"").check(&l).expect("a year field");
+        assert_eq!(Measure::parse("consecutive_years: assessed_year"), Some(Measure::ConsecutiveYears("assessed_year".into())));
+        assert!(one("measure = \"consecutive_years:grade\"").check(&l).is_err(), "an enum is no year");
+        assert!(one("measure = \"consecutive_years:nope\"").check(&l).is_err());
+        one("measure = \"count\"\nfilters = [{ field = \"period_month\", months = [7, 12] }]").check(&l).expect("a month field");
+        one("measure = \"count\"\nfilters = [{ field = \"notified_on\", months = [1, 2] }]").check(&l).expect("a date field");
+        for bad in ["[0, 2]", "[7, 13]", "[8, 7]"] {
+            let d = one(&format!("measure = \"count\"\nfilters = [{{ field = \"period_month\", months = {bad} }}]"));
+            assert!(d.check(&l).is_err(), "months = {bad}");
+        }
+        let d = one("measure = \"count\"\nfilters = [{ field = \"assessed_year\", months = [1, 2] }]");
+        assert!(d.check(&l).is_err(), "a year field has no months");
+        assert!(one("measure = \"count\"\nlist = true").list);
+    }
+}
