@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod cache;
 pub mod charts;
 pub mod error;
 pub mod forms;
@@ -42,6 +43,8 @@ pub struct Inner {
     pub config: WebConfig,
     pub limiter: auth::RateLimiter,
     pub imports: pages::import::Uploads,
+    /// The ledger definitions and dashboards, kept per data version for a few seconds.
+    pub cache: cache::Cache,
 }
 
 /// What every handler shares; cheap to clone.
@@ -57,7 +60,7 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(db: Db, config: WebConfig) -> AppState {
-        AppState(Arc::new(Inner { db, config, limiter: auth::RateLimiter::default(), imports: Default::default() }))
+        AppState(Arc::new(Inner { db, config, limiter: auth::RateLimiter::default(), imports: Default::default(), cache: Default::default() }))
     }
 
     /// Today in the server's local time.

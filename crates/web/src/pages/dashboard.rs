@@ -1,7 +1,7 @@
 //! The dashboard: the year's key figures against their targets, charts by month and by
 //! village for the chosen figure, open cases and overdue items, all within the user's scope.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Query, State};
 use axum::response::Html;
@@ -10,9 +10,12 @@ use serde::Deserialize;
 use serde_json::json;
 use taizhang_domain::period::parse_period;
 use taizhang_reports::{eval, indicator, Context, Figure, IndicatorDef};
+use taizhang_domain::ledger::LedgerDef;
 use taizhang_storage::records::{self, RecordQuery};
+use taizhang_storage::Tx;
 
 use crate::auth::Me;
+use crate::cache::Dashboard;
 use crate::error::{AppError, AppResult};
 use crate::{charts, views, AppState};
 
@@ -71,10 +74,40 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
     let today = state.today();
     let year = q.year.filter(|y| (1990..=2100).contains(y)).unwrap_or(today.year());
     let mut tx = state.db.read().await?;
-    let defs = super::all_defs(&mut tx).await?;
+    let version = crate::cache::version(&mut tx).await?;
+    let defs = state.cache.defs(&mut tx, version).await?;
+    // The figures depend only on the scope, the year, the chosen figure and today.
+    let key = format!("{}\u{1f}{year}\u{1f}{}\u{1f}{today}", me.scope.path, q.ind);
+    let d = match state.cache.dashboard(&key, version) {
+        Some(d) => d,
+        None => {
+            let d = Arc::new(figures(&mut tx, &me, &defs, year, &q.ind, today).await?);
+            state.cache.keep_dashboard(key, version, d.clone());
+            d
+        }
+    };
+    drop(tx);
+    let mut ctx = views::layout(&me, &defs, "首页", &[]);
+    ctx.insert("year".into(), json!(d.year));
+    ctx.insert("ind".into(), json!(d.ind_key));
+    ctx.insert("cards".into(), d.cards.clone());
+    ctx.insert("chart_name".into(), json!(d.chart_name));
+    ctx.insert("by_month".into(), json!(d.by_month));
+    ctx.insert("by_village".into(), json!(d.by_village));
+    ctx.insert("open".into(), d.open.clone());
+    ctx.insert("open_total".into(), json!(d.open_total));
+    ctx.insert("overdue".into(), d.overdue.clone());
+    if q.notice == "password" {
+        ctx.insert("notice".into(), json!("密码已修改"));
+    }
+    views::render("dashboard.html", &ctx.into())
+}
+
+/// The dashboard's figures, charts, open cases and overdue items within the user's scope.
+async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: i32, ind: &str, today: chrono::NaiveDate) -> AppResult<Dashboard> {
     let inds = indicators()?;
     // Figures with a target for the year come first, then the first figure of each section.
-    let targets = taizhang_storage::settings::all(&mut tx).await?;
+    let targets = taizhang_storage::settings::all(tx).await?;
     let mut shown: Vec<&IndicatorDef> = inds.iter().filter(|i| targets.contains_key(&(format!("target:{}", i.key), year))).take(8).collect();
     for i in key_indicators(inds) {
         if !shown.iter().any(|s| s.key == i.key) {
@@ -82,7 +115,7 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
         }
     }
     let ctx_year = Context::year(year, me.scope.clone());
-    let mut chosen = inds.iter().find(|i| i.key == q.ind);
+    let mut chosen = inds.iter().find(|i| i.key == ind);
     if let Some(c) = chosen {
         if !shown.iter().any(|i| i.key == c.key) {
             shown.insert(0, c);
@@ -90,8 +123,8 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
     } else {
         // Without a choice, chart the first key figure that differs between villages.
         for ind in &shown {
-            let def = eval::ledger_of(ind, &defs)?;
-            let v = eval::by_village(&mut tx, ind, def, &ctx_year).await?;
+            let def = eval::ledger_of(ind, defs)?;
+            let v = eval::by_village(tx, ind, def, &ctx_year).await?;
             let mut distinct: Vec<i64> = v.iter().map(|x| x.value).filter(|x| *x != 0).collect();
             distinct.sort_unstable();
             distinct.dedup();
@@ -104,24 +137,24 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
     }
     let mut cards = Vec::new();
     for ind in &shown {
-        let def = eval::ledger_of(ind, &defs)?;
-        cards.push(card(&eval::evaluate(&mut tx, ind, def, &ctx_year).await?));
+        let def = eval::ledger_of(ind, defs)?;
+        cards.push(card(&eval::evaluate(tx, ind, def, &ctx_year).await?));
     }
     let (mut by_month, mut by_village, mut chart_name, mut ind_key) = (String::new(), String::new(), String::new(), String::new());
     if let Some(ind) = chosen {
-        let def = eval::ledger_of(ind, &defs)?;
+        let def = eval::ledger_of(ind, defs)?;
         let (mut labels, mut values, mut texts) = (Vec::new(), Vec::new(), Vec::new());
         for m in 1..=12 {
             let period = parse_period(&format!("{year}-{m:02}")).map_err(|e| AppError::bad_request(e.to_string()))?;
             let c = Context { as_of: period.end, period, scope: me.scope.clone() };
-            let f = eval::evaluate(&mut tx, ind, def, &c).await?;
+            let f = eval::evaluate(tx, ind, def, &c).await?;
             labels.push(format!("{m}月"));
             values.push(f.value);
             texts.push(figure_text(f.value, &f.unit, f.scale));
         }
         by_month = charts::bars(&labels, &values, &texts);
-        let villages = eval::by_village(&mut tx, ind, def, &ctx_year).await?;
-        let f = eval::evaluate(&mut tx, ind, def, &ctx_year).await?;
+        let villages = eval::by_village(tx, ind, def, &ctx_year).await?;
+        let f = eval::evaluate(tx, ind, def, &ctx_year).await?;
         by_village = charts::bars(
             &villages.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
             &villages.iter().map(|v| v.value).collect::<Vec<_>>(),
@@ -136,30 +169,27 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
     for def in defs.iter().filter(|d| d.workflow.is_some()) {
         let Some(wf) = &def.workflow else { continue };
         for s in wf.states.iter().filter(|s| !s.closed) {
-            let n = records::count(&mut tx, def, &me.scope, &RecordQuery { state: Some(s.key.clone()), ..Default::default() }).await?;
+            let n = records::count(tx, def, &me.scope, &RecordQuery { state: Some(s.key.clone()), ..Default::default() }).await?;
             if n > 0 {
                 open_total += n;
                 open.push(json!({"key": def.key, "name": def.name, "state": s.key, "label": s.label, "tone": s.tone, "count": n}));
             }
         }
         if !wf.deadlines.is_empty() {
-            for (r, why) in records::overdue(&mut tx, def, &me.scope, today).await?.into_iter().take(20) {
+            for (r, why) in records::overdue(tx, def, &me.scope, today).await?.into_iter().take(20) {
                 overdue.push(json!({"key": def.key, "name": def.name, "id": r.id, "reason": why}));
             }
         }
     }
-    let mut ctx = views::layout(&me, &defs, "首页", &[]);
-    ctx.insert("year".into(), json!(year));
-    ctx.insert("ind".into(), json!(ind_key));
-    ctx.insert("cards".into(), json!(cards));
-    ctx.insert("chart_name".into(), json!(chart_name));
-    ctx.insert("by_month".into(), json!(by_month));
-    ctx.insert("by_village".into(), json!(by_village));
-    ctx.insert("open".into(), json!(open));
-    ctx.insert("open_total".into(), json!(open_total));
-    ctx.insert("overdue".into(), json!(overdue));
-    if q.notice == "password" {
-        ctx.insert("notice".into(), json!("密码已修改"));
-    }
-    views::render("dashboard.html", &ctx.into())
+    Ok(Dashboard {
+        year,
+        ind_key,
+        cards: json!(cards),
+        chart_name,
+        by_month,
+        by_village,
+        open: json!(open),
+        open_total,
+        overdue: json!(overdue),
+    })
 }

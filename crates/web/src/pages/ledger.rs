@@ -62,6 +62,35 @@ pub async fn subject_text(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>
     }
 }
 
+/// The subjects of a page of records as [`subject_text`] shows them, in one query; an id outside
+/// the user's scope (or not found) is left out and shown as a bare number.
+async fn subject_texts(tx: &mut Tx, me: &Me, def: &LedgerDef, ids: &[i64]) -> std::collections::HashMap<i64, String> {
+    use taizhang_domain::ledger::SubjectKind;
+    let mut out = std::collections::HashMap::new();
+    let columns = match def.subject {
+        SubjectKind::Person => "id, name, id_number FROM persons",
+        SubjectKind::Household => "id, number FROM households",
+        _ => return out,
+    };
+    if ids.is_empty() {
+        return out;
+    }
+    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
+    let sql = format!("SELECT {columns} WHERE {} AND id IN ({})", me.scope.condition("place_id", 1), marks.join(", "));
+    let mut args = vec![me.scope.arg()];
+    args.extend(ids.iter().map(|id| taizhang_storage::Arg::Int(*id)));
+    if let Ok(rows) = tx.fetch(&sql, &args).await {
+        for r in rows {
+            let text = match def.subject {
+                SubjectKind::Person => format!("{} {}", r.text(1), show::id_number(&r.text(2), me.sees_id_numbers())),
+                _ => r.text(1),
+            };
+            out.insert(r.int(0), text);
+        }
+    }
+    out
+}
+
 /// Columns of the list: the first required fields, up to six.
 fn list_columns(def: &LedgerDef) -> Vec<&taizhang_domain::ledger::FieldDef> {
     let mut cols: Vec<_> = def.active_fields().filter(|f| f.required).take(6).collect();
@@ -73,7 +102,8 @@ fn list_columns(def: &LedgerDef) -> Vec<&taizhang_domain::ledger::FieldDef> {
 
 pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(q): Query<ListQuery>) -> AppResult<Html<String>> {
     let mut tx = state.db.read().await?;
-    let defs = super::all_defs(&mut tx).await?;
+    let version = crate::cache::version(&mut tx).await?;
+    let defs = state.cache.defs(&mut tx, version).await?;
     let def = super::find_def(&defs, &key)?;
     let scope = super::narrowed(&mut tx, &me, Some(&q.place)).await?;
     let period = if q.period.trim().is_empty() { None } else { Some(super::period_of(Some(&q.period), 0)?) };
@@ -106,6 +136,11 @@ pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>
     let page = q.page.unwrap_or(1).clamp(1, pages);
     let mut rows = Vec::new();
     let mut names = super::RefNames::default();
+    let mut subject_ids: Vec<i64> = page_rows.iter().filter_map(|r| r.subject_id).collect();
+    subject_ids.sort_unstable();
+    subject_ids.dedup();
+    let subjects = subject_texts(&mut tx, &me, def, &subject_ids).await;
+    let mut place_names: std::collections::HashMap<i64, String> = Default::default();
     for (n, r) in page_rows.iter().enumerate() {
         let mut cells = Vec::new();
         for f in &columns {
@@ -116,11 +151,24 @@ pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>
             cells.push(json!({"text": text, "num": matches!(f.kind, FieldKind::Money | FieldKind::Integer | FieldKind::Decimal)}));
         }
         let state_label = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
+        // Places repeat down a page: each is looked up once.
+        let subject = match r.subject_id {
+            Some(id) => subjects.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
+            None => String::new(),
+        };
+        let place = match place_names.get(&r.place_id) {
+            Some(t) => t.clone(),
+            None => {
+                let t = super::place_name(&mut tx, r.place_id).await;
+                place_names.insert(r.place_id, t.clone());
+                t
+            }
+        };
         rows.push(json!({
             "n": (page - 1) * size + n as i64 + 1,
             "id": r.id,
-            "subject": subject_text(&mut tx, &me, def, r.subject_id).await,
-            "place": super::place_name(&mut tx, r.place_id).await,
+            "subject": subject,
+            "place": place,
             "cells": cells,
             "state": state_label,
             "tone": show::tone(def, r.state.as_deref()),
