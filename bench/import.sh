@@ -55,6 +55,7 @@ measure() { # label command...
 
 for run in $(seq 1 "$RUNS"); do
     measure "rust reader (floor)" target/release/examples/bench_read "$DIR/dibao_payments.xlsx"
+    rm -f "$DIR"/run.db*
     cp "$BASE" "$DIR/run.db"
     measure "taizhang import" $T --db "$DIR/run.db" import "$DIR/dibao_payments.xlsx"
     measure "taizhang re-import" $T --db "$DIR/run.db" import "$DIR/dibao_payments.xlsx"

@@ -2,24 +2,10 @@
 //! writes (a GBK CSV as Excel saves it in China), a real SQLite file, and PostgreSQL when
 //! `TAIZHANG_TEST_PG` is set.
 
+mod common;
+use common::{ok, on_postgres, on_sqlite, run};
+
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn run(dir: &Path, db: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_taizhang"))
-        .current_dir(dir)
-        .env("TAIZHANG_DB", db)
-        .env_remove("RUST_BACKTRACE")
-        .args(args)
-        .output()
-        .expect("run taizhang")
-}
-
-fn ok(dir: &Path, db: &str, args: &[&str]) -> String {
-    let o = run(dir, db, args);
-    assert!(o.status.success(), "{args:?} failed: {}\n{}", String::from_utf8_lossy(&o.stderr), String::from_utf8_lossy(&o.stdout));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn gbk(dir: &Path, name: &str, text: &str) {
     let (bytes, _, bad) = encoding_rs::GBK.encode(text);
@@ -94,22 +80,10 @@ fn story(dir: &Path, db: &str) {
 
 #[test]
 fn exchange_on_sqlite() {
-    let dir = tempfile::tempdir().expect("tmp");
-    story(dir.path(), &dir.path().join("town.db").display().to_string());
+    on_sqlite(story);
 }
 
 #[test]
 fn exchange_on_postgres() {
-    let Some(server) = taizhang_storage::testkit::pg_url() else { return };
-    let rt = tokio::runtime::Runtime::new().expect("rt");
-    let name = format!("taizhang_cli_x_{}", std::process::id());
-    let admin = rt.block_on(taizhang_storage::Db::connect(&server)).expect("server");
-    rt.block_on(admin.exec_outside_tx(&format!("CREATE DATABASE {name}"))).expect("create db");
-    let url = format!("{}/{name}", server.rsplit_once('/').map_or(server.as_str(), |(a, _)| a));
-    let dir = tempfile::tempdir().expect("tmp");
-    let result = std::panic::catch_unwind(|| story(dir.path(), &url));
-    let _ = rt.block_on(admin.exec_outside_tx(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")));
-    if let Err(p) = result {
-        std::panic::resume_unwind(p);
-    }
+    on_postgres("x", story);
 }

@@ -21,22 +21,12 @@ pub struct Town {
     pub group1: Place,
 }
 
-/// A town with two villages, a group, the built-in ledgers, a cadre and an organisation.
+/// `fixtures::town` plus a group, the built-in ledgers, a cadre and an organisation.
 pub async fn town(db: &Db) -> Town {
+    let base = taizhang_storage::fixtures::town(db).await;
+    let (county, town, pingxi, maopo) = (base.county, base.town, base.pingxi, base.maopo);
     let mut tx = db.begin().await.expect("begin");
     let a = Actor::System;
-    let county = places::create(&mut tx, &a, NewPlace { parent_id: None, level: PlaceLevel::County, code: Some("431224"), name: "溆浦县", attributes: vec![] })
-        .await
-        .expect("county");
-    let town = places::create(&mut tx, &a, NewPlace { parent_id: Some(county.id), level: PlaceLevel::Town, code: Some("431224110000"), name: "北斗溪镇", attributes: vec![] })
-        .await
-        .expect("town");
-    let pingxi = places::create(&mut tx, &a, NewPlace { parent_id: Some(town.id), level: PlaceLevel::Village, code: Some("431224110201"), name: "坪溪村", attributes: vec![] })
-        .await
-        .expect("village");
-    let maopo = places::create(&mut tx, &a, NewPlace { parent_id: Some(town.id), level: PlaceLevel::Village, code: Some("431224110202"), name: "茅坡村", attributes: vec![] })
-        .await
-        .expect("village");
     let group1 = places::create(&mut tx, &a, NewPlace { parent_id: Some(pingxi.id), level: PlaceLevel::Group, code: None, name: "一组", attributes: vec![] })
         .await
         .expect("group");

@@ -94,6 +94,9 @@ impl Db {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
+                    // 32 MiB of page cache instead of SQLite's 2 MiB: a big import updates
+                    // indexes of a million entries at random places, and each miss is a read.
+                    .pragma("cache_size", "-32768")
                     .busy_timeout(Duration::from_secs(10));
                 Pool::Sqlite(
                     SqlitePoolOptions::new()

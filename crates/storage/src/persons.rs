@@ -139,6 +139,7 @@ pub async fn count(tx: &mut Tx, scope: &Scope) -> Result<i64> {
 }
 
 /// Records a death or a move away (or a return to 在世), with optimistic concurrency.
+#[allow(clippy::too_many_arguments)]
 pub async fn set_status(
     tx: &mut Tx,
     actor: &Actor,

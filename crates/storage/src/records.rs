@@ -252,6 +252,7 @@ async fn stale(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64, expected: i
 }
 
 /// Applies `changes` (a null value clears a field) if the record is still at `expected_version`.
+#[allow(clippy::too_many_arguments)]
 pub async fn update(
     tx: &mut Tx,
     def: &LedgerDef,

@@ -158,11 +158,18 @@ async fn county(db: &Db, db_path: &Path, started: Instant) -> anyhow::Result<()>
 /// application runs in demo mode: no password change is forced).
 const DEMO_PASSWORD: &str = "beidouxi2023";
 
+/// The village whose cadre the demo signs in as (the first village by code when a dataset has
+/// no such village).
+const DEMO_CADRE_VILLAGE: &str = "坪溪村";
+
 async fn demo_users(db: &Db, town_id: i64) -> anyhow::Result<Vec<(String, String)>> {
     let hash = taizhang_web::auth::hash_password(DEMO_PASSWORD).map_err(anyhow::Error::msg)?;
     let mut tx = db.begin().await?;
     let village = tx
-        .fetch_opt("SELECT id, name FROM places WHERE parent_id = $1 AND level = 'village' ORDER BY code LIMIT 1", &[taizhang_storage::Arg::Int(town_id)])
+        .fetch_opt(
+            "SELECT id, name FROM places WHERE parent_id = $1 AND level = 'village' ORDER BY CASE WHEN name = $2 THEN 0 ELSE 1 END, code LIMIT 1",
+            &[taizhang_storage::Arg::Int(town_id), DEMO_CADRE_VILLAGE.into()],
+        )
         .await?
         .map(|r| (r.int(0), r.text(1)));
     let mut made = Vec::new();
