@@ -146,18 +146,74 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
 pub async fn setting(ctx: &Ctx, cmd: SettingCmd) -> anyhow::Result<()> {
     match cmd {
         SettingCmd::Set { key, year, value } => {
-            let fen = taizhang_domain::money::parse_money(&value).map_err(|e| anyhow::anyhow!("「参数值」{e}"))?;
             let mut tx = ctx.db.begin().await?;
-            settings::set(&mut tx, &ctx.actor, &key, year, fen.0).await?;
+            let kind = setting_kind(&mut tx, &key).await?;
+            let stored = kind.parse(&value).map_err(|e| anyhow::anyhow!("「参数值」{e}"))?;
+            settings::set(&mut tx, &ctx.actor, &key, year, stored).await?;
             tx.commit().await?;
-            println!("已设置 {key}（{year} 年）= {value}");
+            println!("已设置 {key}（{year} 年）= {}", kind.show(stored));
         }
         SettingCmd::List => {
             let mut tx = ctx.db.read().await?;
             for ((k, y), v) in settings::all(&mut tx).await? {
-                println!("{k}\t{y}\t{}", taizhang_domain::money::format_yuan(taizhang_domain::money::Fen(v)));
+                let kind = setting_kind(&mut tx, &k).await?;
+                println!("{k}\t{y}\t{}", kind.show(v));
             }
         }
     }
     Ok(())
+}
+
+/// How a setting's value is written and stored: money in 分, a decimal at its scale, or a
+/// plain integer (days, counts, 1/0 switches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SettingKind {
+    Money,
+    Scaled(u8),
+    Integer,
+}
+
+impl SettingKind {
+    fn parse(self, text: &str) -> Result<i64, String> {
+        let t = text.trim();
+        match self {
+            SettingKind::Money => taizhang_domain::money::parse_money(t).map(|f| f.0).map_err(|e| e.to_string()),
+            SettingKind::Scaled(s) => taizhang_domain::money::parse_scaled(t, s).map_err(|e| e.to_string()),
+            SettingKind::Integer => match t {
+                "是" | "开" | "true" => Ok(1),
+                "否" | "关" | "false" => Ok(0),
+                _ => t.parse::<i64>().map_err(|_| format!("「{t}」不是整数")),
+            },
+        }
+    }
+
+    fn show(self, v: i64) -> String {
+        match self {
+            SettingKind::Money => taizhang_domain::money::format_yuan(taizhang_domain::money::Fen(v)),
+            SettingKind::Scaled(s) => taizhang_domain::money::format_scaled(v, s),
+            SettingKind::Integer => v.to_string(),
+        }
+    }
+}
+
+/// `target:<indicator>` takes the indicator's unit (元 → money, a decimal sum → its scale,
+/// anything else → an integer); `check:` and `rule:` settings are integers; the rest (such as
+/// monitoring_line, the 监测标准 in 元) are money.
+async fn setting_kind(tx: &mut Tx, key: &str) -> anyhow::Result<SettingKind> {
+    if let Some(ind_key) = key.strip_prefix("target:") {
+        let inds = taizhang_reports::indicator::builtin()?;
+        let Some(ind) = inds.iter().find(|i| i.key == ind_key) else {
+            anyhow::bail!("「参数名」没有指标「{ind_key}」（taizhang indicators 列出全部指标）");
+        };
+        if ind.unit.contains('元') {
+            return Ok(SettingKind::Money);
+        }
+        let def = ledgers::get(tx, &ind.ledger).await?;
+        let scale = ind.measure()?.scale(&def);
+        return Ok(if scale > 0 { SettingKind::Scaled(scale) } else { SettingKind::Integer });
+    }
+    if key.starts_with("check:") || key.starts_with("rule:") {
+        return Ok(SettingKind::Integer);
+    }
+    Ok(SettingKind::Money)
 }
