@@ -52,6 +52,19 @@ fn story(dir: &Path, db: &str) {
     }
     let hazards = list.iter().find(|l| l["key"] == "hazards").expect("hazards");
     assert!(hazards["workflow"]["transitions"].as_array().is_some_and(|t| !t.is_empty()));
+
+    // Settings keep their own units: days and switches as integers, the 监测标准 in 元,
+    // a target in its indicator's unit; an unknown indicator is refused.
+    ok(dir, db, &["setting", "set", "check:visit_days", "2023", "30"]);
+    ok(dir, db, &["setting", "set", "rule:allow_destitute_with_dibao", "2023", "是"]);
+    ok(dir, db, &["setting", "set", "monitoring_line", "2023", "6800"]);
+    ok(dir, db, &["setting", "set", "target:hazards_gas", "2023", "4"]);
+    let listed = ok(dir, db, &["setting", "list"]);
+    for line in ["check:visit_days\t2023\t30", "rule:allow_destitute_with_dibao\t2023\t1", "monitoring_line\t2023\t6,800.00", "target:hazards_gas\t2023\t4"] {
+        assert!(listed.contains(line), "{line} in {listed}");
+    }
+    let o = run(dir, db, &["setting", "set", "target:nosuch", "2023", "1"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("没有指标"));
 }
 
 #[test]
