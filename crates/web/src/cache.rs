@@ -51,6 +51,9 @@ pub struct Dashboard {
 pub struct Cache {
     defs: Mutex<Option<Entry<Vec<LedgerDef>>>>,
     dashboards: Mutex<HashMap<String, Entry<Dashboard>>>,
+    /// Held while a dashboard is computed, so that requests arriving meanwhile wait for it
+    /// instead of computing the same figures side by side.
+    pub computing: tokio::sync::Mutex<()>,
 }
 
 /// The data version seen by this transaction: the newest audit row's id.

@@ -81,9 +81,15 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
     let d = match state.cache.dashboard(&key, version) {
         Some(d) => d,
         None => {
-            let d = Arc::new(figures(&mut tx, &me, &defs, year, &q.ind, today).await?);
-            state.cache.keep_dashboard(key, version, d.clone());
-            d
+            let _one_at_a_time = state.cache.computing.lock().await;
+            match state.cache.dashboard(&key, version) {
+                Some(d) => d,
+                None => {
+                    let d = Arc::new(figures(&mut tx, &me, &defs, year, &q.ind, today).await?);
+                    state.cache.keep_dashboard(key, version, d.clone());
+                    d
+                }
+            }
         }
     };
     drop(tx);
