@@ -347,8 +347,12 @@ fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'static str, 
     }
 }
 
-const VILLAGE_JOIN: &str =
-    " JOIN places pl ON pl.id = t.place_id LEFT JOIN places v ON v.level = 'village' AND pl.path LIKE v.path || '%'";
+/// Each place with the village it lies in (`v.pid` → `v.id`), worked out once per query over
+/// the places table. Joining records to villages by `path LIKE` directly ran the pattern for
+/// every record against every place, which no index can serve.
+const VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
+     JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%')";
+const VILLAGE_JOIN: &str = " JOIN village_of v ON v.pid = t.place_id";
 
 /// The number of consecutive years ending at the latest of `years` (ascending, distinct):
 /// [2019, 2021, 2022, 2023] → 3.
@@ -387,14 +391,14 @@ pub async fn evaluate(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
     let m = ind.measure()?;
     let sel = select(tx.engine(), ind, def, ctx)?;
     let (expr, join, count) = measure_sql(tx, &m, def);
-    let village = if m == Measure::Villages { VILLAGE_JOIN } else { "" };
+    let (village, village_cte) = if m == Measure::Villages { (VILLAGE_JOIN, VILLAGE_CTE) } else { ("", "") };
     let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
     let (sql, value) = if matches!(m, Measure::ConsecutiveYears(_)) {
         let sql = format!("{} SELECT DISTINCT {expr} FROM t WHERE {expr} IS NOT NULL ORDER BY 1", sel.with);
         let years: Vec<i64> = tx.fetch(&sql, &sel.args).await?.iter().map(|r| r.int(0)).collect();
         (sql, streak(&years))
     } else {
-        let sql = format!("{} SELECT {expr}{count_col} FROM t{join}{village}", sel.with);
+        let sql = format!("{}{village_cte} SELECT {expr}{count_col} FROM t{join}{village}", sel.with);
         let row = tx.fetch_one(&sql, &sel.args).await?;
         (sql, finish(row.int(0), count.as_ref().map(|_| row.int(1))))
     };
@@ -424,7 +428,7 @@ pub async fn by_village(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &
     let villages = places::of_level(tx, &ctx.scope, PlaceLevel::Village).await?;
     if matches!(m, Measure::ConsecutiveYears(_)) {
         let sql = format!(
-            "{} SELECT DISTINCT v.id, {expr} FROM t{VILLAGE_JOIN} WHERE v.id IS NOT NULL AND {expr} IS NOT NULL ORDER BY 1, 2",
+            "{}{VILLAGE_CTE} SELECT DISTINCT v.id, {expr} FROM t{VILLAGE_JOIN} WHERE v.id IS NOT NULL AND {expr} IS NOT NULL ORDER BY 1, 2",
             sel.with
         );
         let rows = tx.fetch(&sql, &sel.args).await?;
@@ -436,7 +440,7 @@ pub async fn by_village(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &
             })
             .collect());
     }
-    let sql = format!("{} SELECT v.id, {expr}{count_col} FROM t{join}{VILLAGE_JOIN} WHERE v.id IS NOT NULL GROUP BY v.id", sel.with);
+    let sql = format!("{}{VILLAGE_CTE} SELECT v.id, {expr}{count_col} FROM t{join}{VILLAGE_JOIN} WHERE v.id IS NOT NULL GROUP BY v.id", sel.with);
     let rows = tx.fetch(&sql, &sel.args).await?;
     Ok(villages
         .into_iter()
