@@ -4,7 +4,7 @@
 # `taizhang serve` on it as a separate process on loopback, then:
 #   1. 200 signed-in sessions offering 1,000 req/s in total for 20 s, alternating the dashboard (/)
 #      and a ledger list (/ledgers/dibao_payments), latency from each request's scheduled time;
-#   2. a step search (250, 500, 1000, 1500, 2000, 3000, 4000 req/s, 10 s each) for the highest
+#   2. a step search (100, 200, … 600, 800, 1000, 1500, 2000, 3000 req/s, 10 s each) for the highest
 #      rate with p99 under 100 ms.
 # RUNS (default 1) repeats step 1; the server is stopped at the end.
 #
