@@ -100,7 +100,7 @@ fn payments(path: &Path, rows: u32, households: u32) -> Result<(), Box<dyn std::
         let dt = ExcelDateTime::from_ymd(paid.year() as u16, paid.month() as u8, paid.day() as u8)?;
         ws.write_datetime_with_format(r, 9, &dt, &date)?;
         ws.write_string(r, 10, format!("6217{:015}", u64::from(h) * 7919))?;
-        if h % 10 == 0 {
+        if h.is_multiple_of(10) {
             ws.write_string(r, 11, "户主外出务工")?;
         }
     }

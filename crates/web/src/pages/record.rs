@@ -252,6 +252,7 @@ pub async fn show(State(state): State<AppState>, me: Me, Path((key, id)): Path<(
     page(&mut tx, &state, &me, def, &defs, Some(&rec), &Vec::new(), None, if q.saved.is_some() { "已保存" } else { "" }).await
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn after_write(state: &AppState, me: &Me, key: &str, id: i64, defs: &[LedgerDef], def: &LedgerDef, form: &Pairs, result: Result<Record, Problem>, tx: Tx) -> AppResult<Response> {
     match result {
         Ok(rec) => {
