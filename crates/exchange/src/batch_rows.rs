@@ -317,7 +317,7 @@ fn natural_key_text(def: &LedgerDef, subject_id: i64, values: &Values) -> String
 }
 
 /// Whether a stored record has the row's natural key. A blank key part in the sheet matches
-/// an empty part in the record (as `import::find_existing` does for the per-row path).
+/// an empty part in the record (as `records::find_by_natural_key` does for the per-row path).
 fn key_matches(def: &LedgerDef, rec: &Record, values: &Values) -> bool {
     def.natural_key.iter().filter(|k| *k != "subject").all(|k| match values.get(k) {
         Some(v) if !v.is_null() => rec.values.get(k) == Some(v),

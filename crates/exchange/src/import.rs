@@ -5,9 +5,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
 use taizhang_domain::role::Actor;
-use taizhang_domain::value::{Record, RecordInput, Value, Values};
+use taizhang_domain::value::{RecordInput, Value, Values};
 use taizhang_domain::DomainError;
-use taizhang_storage::records::RecordQuery;
 use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, Source, XlsxOut, LIST_SHEET};
 
@@ -375,49 +374,6 @@ pub(crate) fn year_of(cell: &Cell) -> std::result::Result<Option<i32>, String> {
         .ok_or_else(|| format!("「{text}」不是年份，应写作 2024"))
 }
 
-/// The stored record the row's natural key names. Unlike a form, a sheet leaves optional key
-/// fields blank (发放类别 empty means 正常发放), so a blank key part matches a record whose
-/// part is empty too; otherwise the same file imported twice would double its rows.
-async fn find_existing(
-    tx: &mut Tx,
-    def: &LedgerDef,
-    scope: &Scope,
-    subject_id: Option<i64>,
-    values: &Values,
-) -> std::result::Result<Option<Record>, StoreError> {
-    let mut q = RecordQuery::default();
-    let mut blank = Vec::new();
-    for k in &def.natural_key {
-        if k == "subject" {
-            match subject_id {
-                Some(s) => q.subject_id = Some(s),
-                None => return Ok(None),
-            }
-        } else {
-            match values.get(k) {
-                Some(v) if !v.is_null() => q.equals.push((k.clone(), v.clone())),
-                _ => blank.push(k.as_str()),
-            }
-        }
-    }
-    if blank.is_empty() {
-        return records::find_by_natural_key(tx, def, scope, subject_id, values).await;
-    }
-    if q.equals.is_empty() && q.subject_id.is_none() {
-        return Ok(None);
-    }
-    let mut found: Vec<Record> = records::list(tx, def, scope, &q)
-        .await?
-        .into_iter()
-        .filter(|r| blank.iter().all(|k| r.values.get(*k).is_none_or(Value::is_null)))
-        .collect();
-    match found.len() {
-        0 => Ok(None),
-        1 => Ok(found.pop()),
-        _ => Err(StoreError::Conflict(format!("「{}」中有多条记录的识别字段相同，无法确定要更新哪一条", def.name))),
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn ledger_row(
     tx: &mut Tx,
@@ -494,7 +450,7 @@ pub(crate) async fn ledger_row(
     if !errs.list.is_empty() {
         return Ok((Verdict::Rejected, errs.list));
     }
-    let existing = match find_existing(tx, def, scope, subject_id, &values).await {
+    let existing = match records::find_by_natural_key(tx, def, scope, subject_id, &values).await {
         Ok(r) => r,
         Err(e) => {
             errs.store(e)?;

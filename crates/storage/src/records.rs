@@ -489,7 +489,9 @@ pub async fn count(tx: &mut Tx, def: &LedgerDef, scope: &Scope, q: &RecordQuery)
     Ok(tx.fetch_one(&sql, &args).await?.int(0))
 }
 
-/// Finds the record a natural key names (for re-imports).
+/// Finds the record a natural key names (for re-imports). Unlike a form, a sheet leaves
+/// optional key fields blank (发放类别 empty means 正常发放), so a blank key part matches a
+/// record whose part is empty too; otherwise the same file imported twice would double its rows.
 pub async fn find_by_natural_key(
     tx: &mut Tx,
     def: &LedgerDef,
@@ -501,6 +503,7 @@ pub async fn find_by_natural_key(
         return Ok(None);
     }
     let mut q = RecordQuery::default();
+    let mut blank = Vec::new();
     for k in &def.natural_key {
         if k == "subject" {
             match subject_id {
@@ -510,12 +513,21 @@ pub async fn find_by_natural_key(
         } else {
             match values.get(k) {
                 Some(v) if !v.is_null() => q.equals.push((k.clone(), v.clone())),
-                _ => return Ok(None),
+                _ => blank.push(k.as_str()),
             }
         }
     }
-    q.limit = Some(2);
-    let mut found = list(tx, def, scope, &q).await?;
+    if q.equals.is_empty() && q.subject_id.is_none() {
+        return Ok(None);
+    }
+    if blank.is_empty() {
+        q.limit = Some(2);
+    }
+    let mut found: Vec<Record> = list(tx, def, scope, &q)
+        .await?
+        .into_iter()
+        .filter(|r| blank.iter().all(|k| r.values.get(*k).is_none_or(Value::is_null)))
+        .collect();
     match found.len() {
         0 => Ok(None),
         1 => Ok(found.pop()),
