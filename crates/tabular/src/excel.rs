@@ -1,7 +1,8 @@
 //! Reading .xlsx (streamed cell by cell) and .xls (small enough to load).
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read, Seek};
+use std::path::Path;
 
 use calamine::{
     Data, DataRef, Dimensions, ExcelDateTime, ExcelDateTimeType, Reader, Xls, XlsError, Xlsx,
@@ -13,6 +14,7 @@ use crate::error::{ReadError, TabularError};
 use crate::guard::no_panic;
 use crate::header::{detect, merges_could_help, GridRow, Merges, Region, BUFFER_ROWS};
 use crate::model::{Cell, ColumnSpec, RowSink, SheetLayout};
+use crate::xlsx_read::Workbook;
 
 pub(crate) type XlsxBook = Xlsx<BufReader<File>>;
 pub(crate) type XlsBook = Xls<BufReader<File>>;
@@ -22,22 +24,86 @@ const DAYS_1900_TO_1904: f64 = 1462.0;
 
 pub(crate) fn read_xlsx<E>(
     book: &mut XlsxBook,
+    path: &Path,
+    sheet: &str,
+    specs: &[ColumnSpec],
+    on_row: &mut dyn RowSink<E>,
+) -> Result<SheetLayout, ReadError<E>> {
+    // Our own sheet parser when it can read the workbook, calamine's otherwise.
+    if let Some(mut wb) = no_panic(|| Workbook::open_path(path))? {
+        if let Some(layout) = read_xlsx_fast(&mut wb, book, sheet, specs, on_row)? {
+            return Ok(layout);
+        }
+    }
+    read_xlsx_calamine(book, sheet, specs, on_row)
+}
+
+/// The same steps as `read_xlsx_calamine` with `xlsx_read`'s cells; `None` when that reader
+/// does not find the sheet (calamine then looks, and words the error).
+fn read_xlsx_fast<E, R: Read + Seek>(
+    wb: &mut Workbook<R>,
+    book: &mut XlsxBook,
+    sheet: &str,
+    specs: &[ColumnSpec],
+    on_row: &mut dyn RowSink<E>,
+) -> Result<Option<SheetLayout>, ReadError<E>> {
+    let mut grid: Vec<GridRow> = Vec::new();
+    {
+        let Some(mut cells) = wb.cells(sheet)? else { return Ok(None) };
+        while let Some((row, col, value)) = cells.next_cell()? {
+            if row >= BUFFER_ROWS {
+                break;
+            }
+            if grid.last().is_none_or(|last| last.row != row) {
+                grid.push(GridRow { row, cells: Vec::new() });
+            }
+            if let (false, Some(last)) = (value.is_blank(), grid.last_mut()) {
+                last.cells.push((col, value));
+            }
+        }
+    }
+    tidy(&mut grid);
+    let regions = merges(book, sheet, &grid, specs)?;
+    let mut detected = detect(&grid, specs, Merges::Known(&regions))?;
+    let Some(mut cells) = wb.cells(sheet)? else { return Ok(None) };
+    let last_row = cells.last_row();
+    detected.layout.rows_hint = Some(u64::from(last_row.saturating_add(1).saturating_sub(detected.first_data_row))).filter(|n| *n > 0);
+    let mut body = Body::new(detected, specs.len(), on_row)?;
+    body.feed_grid(grid)?;
+    while let Some((row, col, value)) = cells.next_cell()? {
+        if row < BUFFER_ROWS {
+            continue;
+        }
+        body.start_row(row)?;
+        if let Some(spec) = body.spec_of(col) {
+            body.set(spec, value);
+        }
+    }
+    body.finish().map(Some)
+}
+
+/// mergeCells sits after sheetData, so reading merges parses the whole sheet a second time;
+/// skipped unless it can change the header found.
+fn merges(book: &mut XlsxBook, sheet: &str, grid: &[GridRow], specs: &[ColumnSpec]) -> Result<Vec<Region>, TabularError> {
+    if !merges_could_help(grid, specs) {
+        return Ok(Vec::new());
+    }
+    match no_panic(|| book.worksheet_merge_cells(sheet))? {
+        Some(Ok(dims)) => Ok(dims.iter().map(region).collect()),
+        Some(Err(e)) => Err(xlsx_error(e)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// calamine's streaming cell reader under the same steps: for workbooks `xlsx_read` declines.
+pub(crate) fn read_xlsx_calamine<E>(
+    book: &mut XlsxBook,
     sheet: &str,
     specs: &[ColumnSpec],
     on_row: &mut dyn RowSink<E>,
 ) -> Result<SheetLayout, ReadError<E>> {
     let grid = xlsx_top_rows(book, sheet)?;
-    // mergeCells sits after sheetData, so reading merges parses the whole
-    // sheet a second time; skip that unless it can change the header found.
-    let regions = if merges_could_help(&grid, specs) {
-        match no_panic(|| book.worksheet_merge_cells(sheet))? {
-            Some(Ok(dims)) => dims.iter().map(region).collect(),
-            Some(Err(e)) => return Err(xlsx_error(e).into()),
-            None => Vec::new(),
-        }
-    } else {
-        Vec::new()
-    };
+    let regions = merges(book, sheet, &grid, specs)?;
     let mut detected = detect(&grid, specs, Merges::Known(&regions))?;
     let mut cells = no_panic(|| book.worksheet_cells_reader(sheet))?.map_err(xlsx_error)?;
     let last_row = cells.dimensions().end.0;
@@ -154,7 +220,7 @@ fn text(s: &str) -> Cell {
     }
 }
 
-fn from_data_ref(v: &DataRef<'_>) -> Cell {
+pub(crate) fn from_data_ref(v: &DataRef<'_>) -> Cell {
     match v {
         DataRef::Empty => Cell::Empty,
         DataRef::String(s) | DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => text(s),

@@ -22,6 +22,7 @@ mod style;
 mod template;
 mod text;
 mod xlsx_out;
+mod xlsx_read;
 
 pub use csv_out::CsvOut;
 pub use error::{ReadError, TabularError};

@@ -163,7 +163,7 @@ impl Source {
         on_row: &mut dyn RowSink<E>,
     ) -> Result<SheetLayout, ReadError<E>> {
         match &mut self.inner {
-            Inner::Xlsx(book) => read_xlsx(book, sheet, specs, on_row),
+            Inner::Xlsx(book) => read_xlsx(book, &self.path, sheet, specs, on_row),
             Inner::Xls(book) => read_xls(book, sheet, specs, on_row),
             Inner::Csv { sheet: name } => {
                 if name != sheet {
