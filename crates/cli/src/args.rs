@@ -82,6 +82,9 @@ pub enum Command {
     Indicators {
         #[command(flatten)]
         period: PeriodArgs,
+        /// 按下级地点分列：town（镇，县级汇总）或 village（村）
+        #[arg(long)]
+        by: Option<String>,
         #[arg(long)]
         json: bool,
     },

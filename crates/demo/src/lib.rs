@@ -44,10 +44,9 @@ pub async fn summary(db: &Db, year: i32) -> Result<Summary> {
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
     let ctx = Context::year(year, Scope::all());
-    let data = render::gather(&mut tx, &inds, &defs, &ctx).await?;
     let source = render::builtin_template("annual_summary")
         .ok_or_else(|| DemoError::Spec("没有内置模板 annual_summary".into()))?;
-    let text = render::render(source, &data)?;
+    let text = render::gather_for(&mut tx, &inds, &defs, &ctx, |data| render::render(source, data)).await?;
     let document = taizhang_document::parse_markup(&text);
     let markdown = taizhang_document::to_markdown(&document);
     let html = taizhang_document::to_html(

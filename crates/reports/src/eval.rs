@@ -52,7 +52,7 @@ impl Context {
 }
 
 /// One indicator's value with the conditions behind it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Figure {
     pub key: String,
     pub name: String,
@@ -354,6 +354,15 @@ const VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.
      JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%')";
 const VILLAGE_JOIN: &str = " JOIN village_of v ON v.pid = t.place_id";
 
+/// `VILLAGE_CTE` for another level, under another name.
+fn place_map_cte(name: &str, level: PlaceLevel) -> String {
+    format!(
+        ", {name} AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
+         JOIN places vv ON vv.level = '{}' AND p.path LIKE vv.path || '%')",
+        level.key()
+    )
+}
+
 /// The number of consecutive years ending at the latest of `years` (ascending, distinct):
 /// [2019, 2021, 2022, 2023] → 3.
 pub fn streak(years: &[i64]) -> i64 {
@@ -421,37 +430,101 @@ pub async fn evaluate(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
 /// The value of one indicator in each village of the scope, ordered by village code; records
 /// placed above village level (the town itself) are left out.
 pub async fn by_village(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context) -> Result<Vec<VillageFigure>> {
+    by_level(tx, ind, def, ctx, PlaceLevel::Village).await
+}
+
+/// The value of one indicator in each place of `level` within the scope (each town of a
+/// county, each village of a town), ordered by code; records placed above that level are left
+/// out. One query groups every record by the place of that level it lies in.
+pub async fn by_level(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, level: PlaceLevel) -> Result<Vec<VillageFigure>> {
+    Ok(grouped(tx, ind, def, ctx, level).await?.0)
+}
+
+/// [`by_level`] with the SQL that grouped the records and its parameters.
+async fn grouped(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, level: PlaceLevel) -> Result<(Vec<VillageFigure>, String, Vec<Arg>)> {
     let m = ind.measure()?;
     let sel = select(tx.engine(), ind, def, ctx)?;
     let (expr, join, count) = measure_sql(tx, &m, def);
     let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
-    let villages = places::of_level(tx, &ctx.scope, PlaceLevel::Village).await?;
+    let places = places::of_level(tx, &ctx.scope, level).await?;
+    // `v` is the village of a record in the measure (`COUNT(DISTINCT v.id)`), `g` the group.
+    let (group_cte, group_join) = if level == PlaceLevel::Village {
+        (String::new(), "")
+    } else {
+        (place_map_cte("group_of", level), " JOIN group_of g ON g.pid = t.place_id")
+    };
+    let g = if level == PlaceLevel::Village { "v" } else { "g" };
+    let village_join = if level == PlaceLevel::Village || m == Measure::Villages { VILLAGE_JOIN } else { "" };
+    let village_cte = if village_join.is_empty() { "" } else { VILLAGE_CTE };
     if matches!(m, Measure::ConsecutiveYears(_)) {
         let sql = format!(
-            "{}{VILLAGE_CTE} SELECT DISTINCT v.id, {expr} FROM t{VILLAGE_JOIN} WHERE v.id IS NOT NULL AND {expr} IS NOT NULL ORDER BY 1, 2",
+            "{}{village_cte}{group_cte} SELECT DISTINCT {g}.id, {expr} FROM t{village_join}{group_join} WHERE {g}.id IS NOT NULL AND {expr} IS NOT NULL ORDER BY 1, 2",
             sel.with
         );
         let rows = tx.fetch(&sql, &sel.args).await?;
-        return Ok(villages
+        let list = places
             .into_iter()
             .map(|p| {
                 let years: Vec<i64> = rows.iter().filter(|r| r.int(0) == p.id).map(|r| r.int(1)).collect();
                 VillageFigure { place_id: p.id, code: p.code.unwrap_or_default(), name: p.name, value: streak(&years) }
             })
-            .collect());
+            .collect();
+        return Ok((list, sql, sel.args));
     }
-    let sql = format!("{}{VILLAGE_CTE} SELECT v.id, {expr}{count_col} FROM t{join}{VILLAGE_JOIN} WHERE v.id IS NOT NULL GROUP BY v.id", sel.with);
+    let sql = format!(
+        "{}{village_cte}{group_cte} SELECT {g}.id, {expr}{count_col} FROM t{join}{village_join}{group_join} WHERE {g}.id IS NOT NULL GROUP BY {g}.id",
+        sel.with
+    );
     let rows = tx.fetch(&sql, &sel.args).await?;
-    Ok(villages
+    let values: BTreeMap<i64, i64> = rows.iter().map(|r| (r.int(0), finish(r.int(1), count.as_ref().map(|_| r.int(2))))).collect();
+    let list = places
         .into_iter()
         .map(|p| {
-            let value = rows
-                .iter()
-                .find(|r| r.int(0) == p.id)
-                .map_or(0, |r| finish(r.int(1), count.as_ref().map(|_| r.int(2))));
+            let value = values.get(&p.id).copied().unwrap_or(0);
             VillageFigure { place_id: p.id, code: p.code.unwrap_or_default(), name: p.name, value }
         })
-        .collect())
+        .collect();
+    Ok((list, sql, sel.args))
+}
+
+/// A parameter written as an SQL literal of the engine that stores it.
+fn literal(engine: Engine, a: &Arg) -> String {
+    let quoted = |t: &str| format!("'{}'", t.replace('\'', "''"));
+    match a {
+        Arg::Int(i) => i.to_string(),
+        Arg::Text(t) => quoted(t),
+        Arg::Date(d) => quoted(&d.to_string()),
+        Arg::Time(t) => quoted(&t.to_rfc3339()),
+        Arg::Bool(b) if engine == Engine::Sqlite => i64::from(*b).to_string(),
+        Arg::Bool(b) => b.to_string(),
+        Arg::NullInt | Arg::NullText | Arg::NullDate | Arg::NullBool => "NULL".into(),
+    }
+}
+
+/// One indicator in each place of a level (the county roll-up: every town).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rollup {
+    pub key: String,
+    pub name: String,
+    pub unit: String,
+    pub scale: u8,
+    pub places: Vec<VillageFigure>,
+    /// The query that grouped the records, parameters as `$n`, and the parameters as SQL
+    /// literals (so the figures can be recomputed by hand, or by another engine).
+    pub sql: String,
+    pub args: Vec<String>,
+}
+
+/// Every indicator in each place of `level` within the scope, in the order of `inds`.
+pub async fn rollup(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, level: PlaceLevel) -> Result<Vec<Rollup>> {
+    let mut out = Vec::with_capacity(inds.len());
+    for ind in inds {
+        let def = ledger_of(ind, ledgers)?;
+        let (places, sql, args) = grouped(tx, ind, def, ctx, level).await?;
+        let args = args.iter().map(|a| literal(tx.engine(), a)).collect();
+        out.push(Rollup { key: ind.key.clone(), name: ind.name.clone(), unit: ind.unit.clone(), scale: ind.measure()?.scale(def), places, sql, args });
+    }
+    Ok(out)
 }
 
 /// The records behind an indicator (at most `limit`), ordered by id, and how many there are.

@@ -20,8 +20,8 @@
 //!
 //! Variables: `year`, `next_year`, `place` (the name of the place reported on), `period`.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use minijinja::value::{Kwargs, Value as JValue};
 use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior};
@@ -46,6 +46,63 @@ pub struct ReportData {
     pub village_list: Vec<(String, String)>,
     /// The records of indicators declared `list = true`, for `records(…)`.
     pub listings: BTreeMap<String, Listing>,
+    /// Set while [`gather_for`] renders on demand: what the template asked for and the data
+    /// does not hold yet is noted here, and answered with a placeholder for this pass.
+    /// `None` outside [`gather_for`].
+    #[serde(skip)]
+    pub demand: Option<Arc<Demand>>,
+}
+
+/// The indicators a demand-driven render may ask for, and what it asked for.
+#[derive(Debug)]
+pub struct Demand {
+    /// Every indicator key, with whether it may be listed (`list = true`).
+    known: BTreeMap<String, bool>,
+    wants: Mutex<Wants>,
+}
+
+#[derive(Debug, Default)]
+struct Wants {
+    figures: BTreeSet<String>,
+    villages: BTreeSet<String>,
+    listings: BTreeSet<String>,
+}
+
+impl Wants {
+    fn is_empty(&self) -> bool {
+        self.figures.is_empty() && self.villages.is_empty() && self.listings.is_empty()
+    }
+}
+
+/// What a not-yet-computed figure reads as during a demand pass; never reaches an output.
+static PLACEHOLDER: LazyLock<Figure> = LazyLock::new(Figure::default);
+
+impl ReportData {
+    /// Notes a request for something not computed yet; false if `key` is no indicator (or, for
+    /// a listing, not a listable one), so the caller reports the template's mistake.
+    fn want(&self, key: &str, pick: impl FnOnce(&mut Wants) -> &mut BTreeSet<String>, listing: bool) -> bool {
+        let Some(d) = &self.demand else { return false };
+        match d.known.get(key) {
+            Some(&list) if list || !listing => {
+                let mut w = d.wants.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                pick(&mut w).insert(key.to_string());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The figure of one indicator by village (empty during a demand pass that has not
+    /// computed it yet).
+    pub(crate) fn village_values(&self, key: &str) -> &[VillageFigure] {
+        match self.villages.get(key) {
+            Some(v) => v,
+            None => {
+                self.want(key, |w| &mut w.villages, false);
+                &[]
+            }
+        }
+    }
 }
 
 /// At most this many records of one indicator are listed in a report.
@@ -53,17 +110,41 @@ pub const LISTING_LIMIT: i64 = 200;
 
 /// Evaluates every indicator (in total and by village) for the context.
 pub async fn gather(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context) -> Result<ReportData> {
-    let mut figures = BTreeMap::new();
-    let mut villages = BTreeMap::new();
-    let mut listings = BTreeMap::new();
-    for ind in inds {
-        let def = eval::ledger_of(ind, ledgers)?;
-        figures.insert(ind.key.clone(), eval::evaluate(tx, ind, def, ctx).await?);
-        villages.insert(ind.key.clone(), eval::by_village(tx, ind, def, ctx).await?);
-        if ind.list {
-            listings.insert(ind.key.clone(), eval::listing(tx, ind, def, ctx, LISTING_LIMIT).await?);
+    let mut data = base(tx, ctx).await?;
+    let all: BTreeSet<String> = inds.iter().map(|i| i.key.clone()).collect();
+    let wants = Wants { figures: all.clone(), villages: all.clone(), listings: all };
+    compute(tx, inds, ledgers, ctx, &mut data, &wants).await?;
+    Ok(data)
+}
+
+/// Renders on demand: `use_data` (a template render or a form fill) runs on data holding only
+/// what earlier passes asked for; whatever it asked for beyond that is computed and it runs
+/// again, until a pass asks for nothing new — that pass's output is returned, computed from
+/// real figures only. A template so only costs the indicators (and by-village breakdowns and
+/// listings) it uses; each pass computes at least one more, so the passes end.
+pub async fn gather_for<T>(
+    tx: &mut Tx,
+    inds: &[IndicatorDef],
+    ledgers: &[LedgerDef],
+    ctx: &Context,
+    mut use_data: impl FnMut(&ReportData) -> Result<T>,
+) -> Result<T> {
+    let demand = Arc::new(Demand { known: inds.iter().map(|i| (i.key.clone(), i.list)).collect(), wants: Mutex::default() });
+    let mut data = base(tx, ctx).await?;
+    data.demand = Some(demand.clone());
+    loop {
+        let out = use_data(&data);
+        let wants = std::mem::take(&mut *demand.wants.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+        if wants.is_empty() {
+            // No placeholder was read, so `out` (or its error) stands as the template's own.
+            return out;
         }
+        compute(tx, inds, ledgers, ctx, &mut data, &wants).await?;
     }
+}
+
+/// The report's frame without any figure: place, villages, year.
+async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
     let place = match tx.fetch_opt("SELECT name FROM places WHERE path = $1", &[ctx.scope.path.clone().into()]).await? {
         Some(r) => r.text(0),
         None => places::towns(tx).await?.into_iter().next().map(|p| p.name).unwrap_or_default(),
@@ -78,11 +159,36 @@ pub async fn gather(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], c
         period: ctx.period.label.clone(),
         place,
         link_query: ctx.link_query(),
-        figures,
-        villages,
+        figures: BTreeMap::new(),
+        villages: BTreeMap::new(),
         village_list,
-        listings,
+        listings: BTreeMap::new(),
+        demand: None,
     })
+}
+
+/// Computes what `wants` names (a breakdown or listing brings its total along), in the order
+/// of the definitions.
+async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, data: &mut ReportData, wants: &Wants) -> Result<()> {
+    for ind in inds {
+        let key = &ind.key;
+        let village = wants.villages.contains(key) && !data.villages.contains_key(key);
+        let listing = ind.list && wants.listings.contains(key) && !data.listings.contains_key(key);
+        if !(village || listing || wants.figures.contains(key)) {
+            continue;
+        }
+        let def = eval::ledger_of(ind, ledgers)?;
+        if !data.figures.contains_key(key) {
+            data.figures.insert(key.clone(), eval::evaluate(tx, ind, def, ctx).await?);
+        }
+        if village {
+            data.villages.insert(key.clone(), eval::by_village(tx, ind, def, ctx).await?);
+        }
+        if listing {
+            data.listings.insert(key.clone(), eval::listing(tx, ind, def, ctx, LISTING_LIMIT).await?);
+        }
+    }
+    Ok(())
 }
 
 /// The built-in template of that name (`annual_summary` or `annual_summary.md.j2`).
@@ -218,10 +324,12 @@ fn compare_json(a: Option<&serde_json::Value>, b: Option<&serde_json::Value>) ->
 /// The rows of `records(key, …)`.
 fn list_records(data: &ReportData, key: &str, kwargs: &Kwargs) -> Result<JValue, Error> {
     figure(data, key)?;
-    let listing = data
-        .listings
-        .get(key)
-        .ok_or_else(|| err(format!("指标「{key}」未声明 list = true，模板不能列出它的记录")))?;
+    let Some(listing) = data.listings.get(key) else {
+        if data.want(key, |w| &mut w.listings, true) {
+            return Ok(JValue::from_serialize(Vec::<()>::new()));
+        }
+        return Err(err(format!("指标「{key}」未声明 list = true，模板不能列出它的记录")));
+    };
     let fields: Option<Vec<String>> = kwargs.get("fields")?;
     let order: Option<String> = kwargs.get("order")?;
     let limit: Option<usize> = kwargs.get("limit")?;
@@ -274,7 +382,11 @@ pub(crate) fn err(msg: String) -> Error {
 }
 
 pub(crate) fn figure<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, Error> {
-    data.figures.get(key).ok_or_else(|| err(format!("没有指标「{key}」")))
+    match data.figures.get(key) {
+        Some(f) => Ok(f),
+        None if data.want(key, |w| &mut w.figures, false) => Ok(&PLACEHOLDER),
+        None => Err(err(format!("没有指标「{key}」"))),
+    }
 }
 
 /// How a template function writes a figure: as a Markdown link to its explanation (reports) or
@@ -345,7 +457,7 @@ pub fn environment(data: Arc<ReportData>, text: FigureText) -> Environment<'stat
                     let scale = figure(&d2, k)?.scale;
                     let spec = spec.as_deref().unwrap_or("exact");
                     let mut out = Vec::new();
-                    for v in d2.villages.get(k).into_iter().flatten() {
+                    for v in d2.village_values(k) {
                         out.push(BTreeMap::from([
                             ("code", JValue::from(v.code.clone())),
                             ("name", JValue::from(v.name.clone())),
@@ -452,6 +564,7 @@ mod tests {
             figures: BTreeMap::from([("ev".to_string(), fig), ("plain".to_string(), plain)]),
             villages: BTreeMap::new(),
             village_list: Vec::new(),
+            demand: None,
             listings: BTreeMap::from([(
                 "ev".to_string(),
                 Listing {

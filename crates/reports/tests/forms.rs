@@ -102,7 +102,10 @@ async fn fill_for(db: &Db, village: bool) -> Vec<u8> {
     let mut tx = db.read().await.expect("read");
     let data = render::gather(&mut tx, &inds, &defs, &ctx).await.expect("gather");
     let template = form::builtin_form("social_assistance_monthly").expect("built-in form");
-    form::fill(template, &data, &options()).expect("fill")
+    let filled = form::fill(template, &data, &options()).expect("fill");
+    let lazy = render::gather_for(&mut tx, &inds, &defs, &ctx, |d| form::fill(template, d, &options())).await.expect("fill on demand");
+    assert!(lazy == filled, "the form filled on demand differs from the form filled with every figure");
+    filled
 }
 
 fn entries(xlsx: &[u8]) -> BTreeMap<String, Vec<u8>> {
@@ -314,6 +317,7 @@ fn data() -> ReportData {
         villages: BTreeMap::from([("x".to_string(), by_village([1, 2, 3])), ("m".to_string(), by_village([5, 0, 1_234_562]))]),
         village_list: villages.iter().map(|(c, n)| (c.to_string(), n.to_string())).collect(),
         listings: BTreeMap::new(),
+        demand: None,
     }
 }
 

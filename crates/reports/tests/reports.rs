@@ -202,6 +202,30 @@ mod figures {
         drop(tx);
         assert_eq!(value(&db, &data, "destitute_people", &ctx).await, 2);
     });
+
+    // The roll-up by town equals each indicator's total when the records all lie in the one
+    // town, and the roll-up by village equals the village breakdown.
+    both!(rollup_by_town_and_village, |db: Db| async move {
+        use taizhang_domain::place::PlaceLevel;
+        let data = seed(&db).await;
+        let inds = indicator::builtin().expect("indicators");
+        let mut tx = db.read().await.expect("read");
+        let towns = eval::rollup(&mut tx, &inds, &data.defs, &year(), PlaceLevel::Town).await.expect("by town");
+        let villages = eval::rollup(&mut tx, &inds, &data.defs, &year(), PlaceLevel::Village).await.expect("by village");
+        assert_eq!(towns.len(), inds.len());
+        let mut nonzero = 0;
+        for ((i, t), v) in inds.iter().zip(&towns).zip(&villages) {
+            let def = eval::ledger_of(i, &data.defs).expect("ledger");
+            let total = eval::evaluate(&mut tx, i, def, &year()).await.expect("total");
+            assert_eq!(t.places.len(), 1, "{}", i.key);
+            assert_eq!(t.places[0].name, "北斗溪镇");
+            assert_eq!(t.places[0].value, total.value, "{}: town roll-up vs total", i.key);
+            assert_eq!(v.places, eval::by_village(&mut tx, i, def, &year()).await.expect("by village"), "{}", i.key);
+            assert!(!t.sql.is_empty() && t.sql.matches('$').count() >= t.args.len().min(1), "{}", i.key);
+            nonzero += usize::from(total.value != 0);
+        }
+        assert!(nonzero >= 10, "the seed gives at least ten non-zero figures, got {nonzero}");
+    });
 }
 
 mod data_checks {
@@ -268,6 +292,16 @@ async fn markdown(db: &Db, data: &Data, source: &str) -> String {
     let mut tx = db.read().await.expect("read");
     let rd = render::gather(&mut tx, &inds, &data.defs, &year()).await.expect("gather");
     let text = render::render(source, &rd).expect("render");
+    // On demand (only the figures the template asks for) the text is the same.
+    let mut computed = 0;
+    let lazy = render::gather_for(&mut tx, &inds, &data.defs, &year(), |d| {
+        computed = d.figures.len();
+        render::render(source, d)
+    })
+    .await
+    .expect("gather on demand");
+    assert_eq!(lazy, text);
+    assert!(computed < inds.len(), "on demand computed {computed} of {} indicators", inds.len());
     // What a reader sees parses out of it, figures as plain text.
     let plain = render::render_markdown(source, &rd).expect("render");
     assert!(!plain.contains("](/explain/"), "{plain}");

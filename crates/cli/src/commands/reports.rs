@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use chrono::Datelike;
 use taizhang_domain::period::Period;
+use taizhang_domain::place::PlaceLevel;
 use taizhang_reports::{checks, eval, indicator, render, Context};
 use taizhang_storage::{ledgers, Tx};
 
@@ -40,11 +41,19 @@ fn plain(value: i64, unit: &str, scale: u8) -> String {
     }
 }
 
-pub async fn indicators(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<()> {
+pub async fn indicators(ctx: &Ctx, period: PeriodArgs, by: Option<&str>, json: bool) -> anyhow::Result<()> {
     let mut tx = ctx.db.read().await?;
     let rc = report_context(&mut tx, ctx, &period).await?;
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
+    if let Some(by) = by {
+        let level = match PlaceLevel::parse(by.trim()) {
+            Some(l @ (PlaceLevel::Town | PlaceLevel::Village)) => l,
+            _ => anyhow::bail!("--by 的值「{by}」无效：应为 town（镇）或 village（村）"),
+        };
+        let rows = eval::rollup(&mut tx, &inds, &defs, &rc, level).await?;
+        return print_rollup(&rc, level, &rows, json);
+    }
     let figures = eval::evaluate_all(&mut tx, &inds, &defs, &rc).await?;
     if json {
         return print_json(&figures);
@@ -60,6 +69,22 @@ pub async fn indicators(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Re
         println!("  {}\t{}\t{}{}{target}", f.key, f.name, plain(f.value, &f.unit, f.scale), f.unit);
     }
     println!("\n共 {} 项指标", figures.len());
+    Ok(())
+}
+
+/// The roll-up as JSON, or as a table: one line per indicator, one column per place.
+fn print_rollup(rc: &Context, level: PlaceLevel, rows: &[eval::Rollup], json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(&rows);
+    }
+    println!("期间 {} 至 {}，时点 {}，按{}分列", rc.period.start, rc.period.end, rc.as_of, level.label());
+    let names: Vec<&str> = rows.first().map(|r| r.places.iter().map(|p| p.name.as_str()).collect()).unwrap_or_default();
+    println!("指标\t名称\t单位\t{}", names.join("\t"));
+    for r in rows {
+        let values: Vec<String> = r.places.iter().map(|p| plain(p.value, &r.unit, r.scale)).collect();
+        println!("{}\t{}\t{}\t{}", r.key, r.name, r.unit, values.join("\t"));
+    }
+    println!("\n共 {} 项指标 × {} 个{}", rows.len(), names.len(), level.label());
     Ok(())
 }
 
@@ -116,8 +141,8 @@ async fn report_form(ctx: &Ctx, period: PeriodArgs, template: Option<String>, ou
     let rc = report_context(&mut tx, ctx, &period).await?;
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
-    let data = render::gather(&mut tx, &inds, &defs, &rc).await?;
-    let bytes = taizhang_reports::form::fill(&form, &data, &taizhang_reports::form::FormOptions { filled_on: ctx.today })?;
+    let opts = taizhang_reports::form::FormOptions { filled_on: ctx.today };
+    let bytes = render::gather_for(&mut tx, &inds, &defs, &rc, |data| taizhang_reports::form::fill(&form, data, &opts)).await?;
     std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
     println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
     Ok(())
@@ -135,8 +160,7 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
     let rc = report_context(&mut tx, ctx, &period).await?;
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
-    let data = render::gather(&mut tx, &inds, &defs, &rc).await?;
-    let text = render::render(&source, &data)?;
+    let text = render::gather_for(&mut tx, &inds, &defs, &rc, |data| render::render(&source, data)).await?;
     let doc = taizhang_document::parse_markup(&text);
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let bytes = match ext.as_str() {

@@ -110,7 +110,7 @@ fn environment(data: &Arc<ReportData>) -> Environment<'static> {
     env.add_function("at", move |v: JValue, key: String| -> Result<JValue, Error> {
         let f = figure(&d, &key)?;
         let code = v.get_attr("code").ok().and_then(|c| c.as_str().map(String::from)).ok_or_else(|| err("at(v, \"指标\") 的第一个参数应是每村行的 v".into()))?;
-        let value = d.villages.get(&key).and_then(|l| l.iter().find(|x| x.code == code)).map_or(0, |x| x.value);
+        let value = d.village_values(&key).iter().find(|x| x.code == code).map_or(0, |x| x.value);
         Ok(number(f, value))
     });
     env

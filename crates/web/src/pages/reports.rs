@@ -84,8 +84,8 @@ async fn report_text(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(S
     let rc = context(state, me, q).await?;
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let data = render::gather(&mut tx, super::dashboard::indicators()?, &defs, &rc).await?;
-    Ok((render::render(src, &data)?, rc))
+    let text = render::gather_for(&mut tx, super::dashboard::indicators()?, &defs, &rc, |data| render::render(src, data)).await?;
+    Ok((text, rc))
 }
 
 async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> AppResult<Html<String>> {
@@ -164,7 +164,7 @@ pub async fn filled_form(State(state): State<AppState>, me: Me, Query(q): Query<
     let rc = context(&state, &me, &q).await?;
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let data = render::gather(&mut tx, super::dashboard::indicators()?, &defs, &rc).await?;
-    let bytes = taizhang_reports::form::fill(template, &data, &taizhang_reports::form::FormOptions { filled_on: state.today() })?;
+    let opts = taizhang_reports::form::FormOptions { filled_on: state.today() };
+    let bytes = render::gather_for(&mut tx, super::dashboard::indicators()?, &defs, &rc, |data| taizhang_reports::form::fill(template, data, &opts)).await?;
     Ok(super::exchange::download(bytes, &format!("{name}（{}）.xlsx", rc.period.label), super::exchange::XLSX))
 }
