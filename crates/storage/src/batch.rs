@@ -13,9 +13,9 @@ use taizhang_domain::value::{Record, Values};
 use taizhang_domain::DomainError;
 
 use crate::backend::Tx;
-use crate::error::{Result, StoreError};
+use crate::error::Result;
 use crate::ledgers::quote;
-use crate::records::{from_row, record_json, select_list, to_arg};
+use crate::records::{from_row, select_list, to_arg};
 use crate::scope::Scope;
 use crate::sql::Arg;
 
@@ -100,14 +100,11 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
             }
             tuples.push(format!("({})", tx.placeholders(base + 1, per_row)));
         }
-        let sql = format!("INSERT INTO {} ({}) VALUES {} RETURNING id", def.table_name(), cols.join(", "), tuples.join(", "));
-        // Ids come from a rowid or sequence that grows in VALUES order, so sorted ids line up
-        // with the rows as given; the count check guards the assumption's cheap half.
-        let mut ids: Vec<i64> = tx.fetch(&sql, &args).await?.iter().map(|r| r.int(0)).collect();
-        if ids.len() != part.len() {
-            return Err(StoreError::Internal(format!("批量写入 {} 行，只返回了 {} 个编号", part.len(), ids.len())));
-        }
-        ids.sort_unstable();
+        let table = def.table_name();
+        let sql = format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), tuples.join(", "));
+        // Ids come from a rowid or sequence that grows in VALUES order, so ascending ids line
+        // up with the rows as given.
+        let ids = tx.insert_many(&table, &sql, &args, part.len()).await?;
         let records: Vec<Record> = part
             .into_iter()
             .zip(ids)
@@ -149,7 +146,7 @@ async fn audit_created(tx: &mut Tx, def: &LedgerDef, actor: &Actor, records: &[R
             args.push(Some(r.id).into());
             args.push(Some(r.place_id).into());
             args.push(Arg::NullText);
-            args.push(Arg::Text(record_json(r).to_string()));
+            args.push(Arg::Text(audit_json(r)?));
             args.push("".into());
             tuples.push(format!("({})", tx.placeholders(base + 1, PER_ROW)));
         }
@@ -160,6 +157,43 @@ async fn audit_created(tx: &mut Tx, def: &LedgerDef, actor: &Actor, records: &[R
         tx.exec(&sql, &args).await?;
     }
     Ok(())
+}
+
+/// A record as `record_json` writes it into the audit table, byte for byte (its keys in
+/// order, as a `serde_json::Value` object sorts them), without building the `Value` tree
+/// first: that took a fifth of the importing thread's time.
+#[derive(serde::Serialize)]
+struct AuditJson<'a> {
+    concerns_year: Option<i32>,
+    created_at: &'a str,
+    created_by: &'a str,
+    id: i64,
+    place_id: i64,
+    row_version: i64,
+    state: Option<&'a str>,
+    state_since: Option<NaiveDate>,
+    subject_id: Option<i64>,
+    updated_at: &'a str,
+    updated_by: &'a str,
+    values: &'a Values,
+}
+
+fn audit_json(r: &Record) -> Result<String> {
+    let j = AuditJson {
+        concerns_year: r.concerns_year,
+        created_at: &r.created_at,
+        created_by: &r.created_by,
+        id: r.id,
+        place_id: r.place_id,
+        row_version: r.row_version,
+        state: r.state.as_deref(),
+        state_since: r.state_since,
+        subject_id: r.subject_id,
+        updated_at: &r.updated_at,
+        updated_by: &r.updated_by,
+        values: &r.values,
+    };
+    serde_json::to_string(&j).map_err(|e| crate::error::StoreError::Internal(e.to_string()))
 }
 
 /// A subject found by what a sheet wrote for it.
@@ -288,4 +322,41 @@ pub async fn records_of_subjects(
         out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id)));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::record_json;
+    use taizhang_domain::value::Value;
+
+    /// The audit text of a batch insert is the one `records::create` writes.
+    #[test]
+    fn audit_json_is_record_json() {
+        let mut values = Values::new();
+        values.insert("amount".into(), Value::Int(125_000));
+        values.insert("pay_month".into(), Value::Text("2023-07 \"引号\"\n".into()));
+        values.insert("paid_on".into(), Value::Date(NaiveDate::from_ymd_opt(2023, 7, 10).expect("date")));
+        values.insert("flag".into(), Value::Bool(true));
+        values.insert("tags".into(), Value::List(vec!["甲".into(), "乙".into()]));
+        values.insert("empty".into(), Value::Null);
+        let full = Record {
+            id: 42,
+            place_id: 7,
+            subject_id: Some(9),
+            state: Some("登记".into()),
+            state_since: NaiveDate::from_ymd_opt(2023, 7, 1),
+            concerns_year: Some(2023),
+            row_version: 1,
+            values,
+            created_by: "张三".into(),
+            updated_by: "张三".into(),
+            created_at: "2023-07-01T08:00:00.000Z".into(),
+            updated_at: "2023-07-01T08:00:00.000Z".into(),
+        };
+        let bare = Record { subject_id: None, state: None, state_since: None, concerns_year: None, values: Values::new(), ..full.clone() };
+        for r in [full, bare] {
+            assert_eq!(audit_json(&r).expect("json"), record_json(&r).to_string());
+        }
+    }
 }
