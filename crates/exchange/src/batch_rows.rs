@@ -109,7 +109,7 @@ impl<'a> BatchImporter<'a> {
             }
         }
         let mut pending: Vec<Prepared> = Vec::new();
-        let mut pending_keys: HashSet<String> = HashSet::new();
+        let mut pending_keys: HashSet<u64> = HashSet::new();
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(parsed.len());
         for row in parsed {
             let o = self.decide(tx, row, cols, &existing, &mut pending, &mut pending_keys).await?;
@@ -213,7 +213,7 @@ impl<'a> BatchImporter<'a> {
         cols: &Columns,
         existing: &HashMap<i64, Vec<Record>>,
         pending: &mut Vec<Prepared>,
-        pending_keys: &mut HashSet<String>,
+        pending_keys: &mut HashSet<u64>,
     ) -> std::result::Result<Outcome, BatchFailed> {
         if !row.errors.is_empty() {
             return Ok(Outcome::Done(Verdict::Rejected, row.errors));
@@ -223,7 +223,7 @@ impl<'a> BatchImporter<'a> {
         let Some(Some(subject)) = self.subjects.get(&text).copied() else { return Ok(Outcome::Slow) };
         let mut errs = RowErrors { sheet: self.sheet, row: row.raw, cols, list: Vec::new() };
         if !self.def.natural_key.is_empty() {
-            let key = natural_key_text(self.def, subject.id, &row.values);
+            let key = natural_key_hash(self.def, subject.id, &row.values);
             if !pending_keys.insert(key) {
                 // The same key twice in one batch: decide it after the first is written.
                 return Ok(Outcome::Slow);
@@ -298,22 +298,26 @@ fn narrowing(def: &LedgerDef, rows: &[Row<'_>]) -> Vec<Narrowing> {
     out
 }
 
-/// The natural key of a row as text, for spotting the same key twice in one batch.
-fn natural_key_text(def: &LedgerDef, subject_id: i64, values: &Values) -> String {
-    let mut s = String::new();
+/// A hash of a row's natural key, for spotting the same key twice in one batch. Two keys
+/// that collide only send the second row down the per-row path, which decides it exactly.
+fn natural_key_hash(def: &LedgerDef, subject_id: i64, values: &Values) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
     for k in &def.natural_key {
         if k == "subject" {
-            s.push_str(&subject_id.to_string());
-        } else {
-            // Debug text tells Int(1) from Text("1"); the key is only compared within a batch.
-            if let Some(v) = values.get(k) {
-                use std::fmt::Write;
-                let _ = write!(s, "{v:?}");
-            }
+            subject_id.hash(&mut h);
+            continue;
         }
-        s.push('\u{1f}');
+        match values.get(k) {
+            None | Some(Value::Null) => 0u8.hash(&mut h),
+            Some(Value::Bool(b)) => (1u8, b).hash(&mut h),
+            Some(Value::Int(i)) => (2u8, i).hash(&mut h),
+            Some(Value::Date(d)) => (3u8, d).hash(&mut h),
+            Some(Value::Text(t)) => (4u8, t).hash(&mut h),
+            Some(Value::List(l)) => (5u8, l).hash(&mut h),
+        }
     }
-    s
+    h.finish()
 }
 
 /// Whether a stored record has the row's natural key. A blank key part in the sheet matches

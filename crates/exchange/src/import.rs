@@ -251,6 +251,7 @@ pub async fn import_file(
 ) -> Result<ImportReport> {
     let source = taizhang_tabular::open(path)?;
     let mut tx = db.begin().await?;
+    tx.bulk_cache(true).await?;
     let (sheet, target) = choose(&mut tx, &source, opts.ledger.as_deref()).await?;
     let mut report = ImportReport { file: path.to_path_buf(), sheet: sheet.clone(), dry_run: opts.dry_run, ..Default::default() };
     match target {
@@ -279,6 +280,8 @@ pub async fn import_file(
     }
     assert!(report.balanced(), "每一行都应有且只有一个结论：{}", report.summary());
     let write = !opts.dry_run && (report.rejected == 0 || opts.partial);
+    // The connection goes back to the pool with the ordinary cache.
+    tx.bulk_cache(false).await?;
     if write {
         tx.commit().await?;
         report.committed = true;

@@ -409,3 +409,48 @@ both!(export_imports_back_unchanged, |db: Db| async move {
     let r = run(&db, &tp, &opts(None)).await;
     assert_eq!((r.read, r.rejected), (0, 0), "{:?}", r.rejections);
 });
+
+both!(batch_inserts_give_each_row_its_own_id_and_audit_entry, |db: Db| async move {
+    let t = town(&db).await;
+    let mut numbers = Vec::new();
+    for i in 0..3u32 {
+        let head = person(&db, "王五", &id_number("433024", "19700101", 11 + i), t.pingxi.id).await;
+        let number = format!("431224110201000{i}");
+        household(&db, &number, &head).await;
+        numbers.push(number);
+    }
+    // 1,500 rows: several multi-row statements per batch of 2,000, and a short last one.
+    let mut text = String::from("户编号,发放月份,发放类别,金额（元）\n");
+    let mut n = 0u32;
+    for m in 0..250u32 {
+        for kind in ["正常发放", "补发"] {
+            for number in &numbers {
+                n += 1;
+                text.push_str(&format!("{number},{}-{:02},{kind},{n}\n", 1995 + m / 12, m % 12 + 1));
+            }
+        }
+    }
+    let dir = dir();
+    let path = dir.path().join("低保.csv");
+    std::fs::write(&path, &text).expect("write");
+    let audits = audit_count(&db).await;
+    let r = run(&db, &path, &opts(Some("低保金发放台账"))).await;
+    assert_eq!((r.new, r.rejected), (1_500, 0), "{:?}", r.rejections);
+    assert_eq!(audit_count(&db).await, audits + 1_500);
+
+    // Every record's audit entry carries that record's own amount.
+    let mut tx = db.read().await.expect("read");
+    let stored: std::collections::HashMap<i64, i64> =
+        tx.fetch("SELECT id, amount FROM ld_dibao_payments", &[]).await.expect("records").iter().map(|r| (r.int(0), r.int(1))).collect();
+    let logged = tx.fetch("SELECT entity_id, after_json FROM audit WHERE entity = 'ld_dibao_payments' AND action = 'create'", &[]).await.expect("audit");
+    assert_eq!((stored.len(), logged.len()), (1_500, 1_500));
+    let mut amounts: Vec<i64> = stored.values().copied().collect();
+    amounts.sort_unstable();
+    assert_eq!(amounts, (1..=1_500).map(|y| y * 100).collect::<Vec<_>>());
+    for row in &logged {
+        let after: serde_json::Value = serde_json::from_str(&row.text(1)).expect("json");
+        let id = row.int(0);
+        assert_eq!(after["id"].as_i64(), Some(id));
+        assert_eq!(after["values"]["amount"].as_i64(), stored.get(&id).copied(), "audit entry of record {id}");
+    }
+});
