@@ -45,6 +45,29 @@ pub async fn get(tx: &mut Tx, token_hash: &str) -> Result<Option<Session>> {
         }))
 }
 
+/// The session with this token hash, and the data version (the newest audit row's id) seen by
+/// the same statement, so that whatever a caller keeps per data version is checked without a
+/// second query.
+pub async fn get_with_version(tx: &mut Tx, token_hash: &str) -> Result<Option<(Session, i64)>> {
+    Ok(tx
+        .fetch_opt(
+            "SELECT token_hash, user_id, csrf_token, created_at, last_seen, (SELECT COALESCE(MAX(id), 0) FROM audit) \
+             FROM sessions WHERE token_hash = $1",
+            &[token_hash.into()],
+        )
+        .await?
+        .map(|r| {
+            let session = Session {
+                token_hash: r.text(0),
+                user_id: r.int(1),
+                csrf_token: r.text(2),
+                created_at: parse_time(&r.text(3)),
+                last_seen: parse_time(&r.text(4)),
+            };
+            (session, r.int(5))
+        }))
+}
+
 /// Records activity, which keeps the session from expiring.
 pub async fn touch(tx: &mut Tx, token_hash: &str, now: DateTime<Utc>) -> Result<()> {
     tx.exec("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2", &[Arg::Time(now), token_hash.into()]).await?;

@@ -85,6 +85,9 @@ pub struct Me {
     pub token_hash: String,
     /// Name of the user's place, for the top bar.
     pub place_name: String,
+    /// The data version (newest audit row's id) seen when the session was checked; what the
+    /// handler reads is at least this new, so caches keyed by it stay correct.
+    pub version: i64,
 }
 
 impl Me {

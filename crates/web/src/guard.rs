@@ -7,7 +7,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::{header, request::Parts, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use taizhang_storage::{places, sessions, users, Scope};
+use taizhang_storage::{places, sessions, users, Scope, Tx};
 
 use crate::auth::{self, Me};
 use crate::error::{AppError, Flavour};
@@ -17,43 +17,106 @@ use crate::AppState;
 /// Paths a user who must change their password may still reach.
 const BEFORE_PASSWORD_CHANGE: &[&str] = &["/password", "/logout", "/static/app.css", "/api/v1/me", "/api/v1/openapi.json"];
 
+/// Routes whose handlers read in the transaction the session was checked in ([`GuardTx`]), so
+/// that a request to them opens one read transaction instead of two. Only read-only handlers
+/// belong here: a handler that also writes would hold two connections at once.
+const READS_IN_GUARD_TX: &[&str] = &["/", "/ledgers/{key}"];
+
+/// The guard's read transaction, handed on to the handler (empty on other routes).
+#[derive(Clone, Default)]
+pub struct GuardTx(std::sync::Arc<std::sync::Mutex<Option<Tx>>>);
+
+impl GuardTx {
+    /// The transaction the session was checked in if it is still there, else a new one. What it
+    /// reads is at least as new as [`Me::version`].
+    pub async fn read(&self, state: &AppState) -> Result<Tx, AppError> {
+        let kept = self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        match kept {
+            Some(tx) => Ok(tx),
+            None => Ok(state.db.read().await?),
+        }
+    }
+
+    /// Ends the guard's transaction now, when the handler needs none.
+    pub fn release(&self) {
+        drop(self.0.lock().unwrap_or_else(|e| e.into_inner()).take());
+    }
+}
+
 fn refuse(spec: &RouteSpec, status: StatusCode, message: &str) -> Response {
     let e = AppError::new(status, message);
     if spec.is_api() { e.api().into_response() } else { e.into_response() }
 }
 
 /// Loads the session named by the request's cookie, ending it if it has been idle too long.
+///
+/// The session's row is read on every request (with the data version, in one statement); the
+/// user, scope and place behind it come from [`crate::cache::Cache::signed_in`] while that
+/// version is unchanged.
 pub async fn load_me(state: &AppState, parts: &Parts) -> Result<Option<Me>, AppError> {
+    Ok(load_me_in(state, parts, false).await?.map(|(me, _)| me))
+}
+
+/// [`load_me`], also giving back its read transaction when `keep` is set.
+async fn load_me_in(state: &AppState, parts: &Parts, keep: bool) -> Result<Option<(Me, Option<Tx>)>, AppError> {
     let Some(token) = parts.headers.get(header::COOKIE).and_then(|v| v.to_str().ok()).and_then(auth::token_from_cookie) else {
         return Ok(None);
     };
     let hash = auth::token_hash(&token);
     let mut tx = state.db.read().await?;
-    let Some(session) = sessions::get(&mut tx, &hash).await? else { return Ok(None) };
+    let Some((session, version)) = sessions::get_with_version(&mut tx, &hash).await? else {
+        drop(tx);
+        state.cache.forget_session(&hash);
+        return Ok(None);
+    };
     let now = taizhang_storage::now();
     let idle = chrono::Duration::minutes(state.config.idle_minutes.max(1));
     // Idle too long, or signed in too long ago (a working day), the session ends.
     if now - session.last_seen > idle || now - session.created_at > chrono::Duration::hours(crate::auth::MAX_SESSION_HOURS) {
         drop(tx);
+        state.cache.forget_session(&hash);
         let mut w = state.db.begin().await?;
         sessions::delete(&mut w, &hash).await?;
         w.commit().await?;
         return Ok(None);
     }
-    let user = users::get(&mut tx, session.user_id).await?;
-    if user.disabled {
+    let known = match state.cache.signed_in(&hash, session.user_id, version) {
+        Some(k) => k,
+        None => {
+            let user = users::get(&mut tx, session.user_id).await?;
+            let scope = Scope::of_place(&mut tx, user.place_id).await?;
+            let place_name = places::get(&mut tx, user.place_id).await?.name;
+            let k = std::sync::Arc::new(crate::cache::SignedIn { user, scope, place_name });
+            state.cache.keep_signed_in(&hash, version, k.clone());
+            k
+        }
+    };
+    if known.user.disabled {
         return Ok(None);
     }
-    let scope = Scope::of_place(&mut tx, user.place_id).await?;
-    let place_name = places::get(&mut tx, user.place_id).await?.name;
-    drop(tx);
     // Activity is written at most once a minute, so reading pages stays read-only in practice.
-    if now - session.last_seen > chrono::Duration::seconds(60) {
+    // The read transaction is given up first: a request never holds two connections.
+    let touch = now - session.last_seen > chrono::Duration::seconds(60);
+    let kept = if keep && !touch {
+        Some(tx)
+    } else {
+        drop(tx);
+        None
+    };
+    if touch {
         let mut w = state.db.begin().await?;
         sessions::touch(&mut w, &hash, now).await?;
         w.commit().await?;
     }
-    Ok(Some(Me { user, scope, csrf: session.csrf_token, token_hash: hash, place_name }))
+    let me = Me {
+        user: known.user.clone(),
+        scope: known.scope.clone(),
+        csrf: session.csrf_token,
+        token_hash: hash,
+        place_name: known.place_name.clone(),
+        version,
+    };
+    Ok(Some((me, kept)))
 }
 
 /// The ledger key a path names (`/ledgers/{key}…` or `/api/v1/ledgers/{key}…`).
@@ -111,8 +174,10 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
             return refuse(spec, StatusCode::FORBIDDEN, "拒绝跨站请求：请求来源与本系统地址不一致");
         }
     }
-    let me = match load_me(&state, &parts).await {
-        Ok(m) => m,
+    let keep_tx = parts.method == Method::GET && READS_IN_GUARD_TX.contains(&spec.path);
+    let (me, guard_tx) = match load_me_in(&state, &parts, keep_tx).await {
+        Ok(Some((me, tx))) => (Some(me), GuardTx(std::sync::Arc::new(std::sync::Mutex::new(tx)))),
+        Ok(None) => (None, GuardTx::default()),
         Err(e) => return if spec.is_api() { e.api().into_response() } else { e.into_response() },
     };
     if spec.access != Access::Anyone {
@@ -174,6 +239,7 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
     if let Some(me) = me {
         parts.extensions.insert(me);
     }
+    parts.extensions.insert(guard_tx);
     let mut response = next.run(Request::from_parts(parts, body)).await;
     if let Some(chinese) = translate_rejection(spec, &response) {
         response = chinese;

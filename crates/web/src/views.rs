@@ -1,7 +1,8 @@
 //! Page templates (minijinja, embedded in the binary) and the layout every page shares: top
 //! bar, the left menu grouped by line of work, breadcrumb.
 
-use std::sync::OnceLock;
+use std::hash::{Hash, Hasher};
+use std::sync::{Mutex, OnceLock};
 
 use axum::response::Html;
 use minijinja::{AutoEscape, Environment};
@@ -51,7 +52,33 @@ fn env() -> &'static Environment<'static> {
     })
 }
 
-pub fn render(name: &str, ctx: &Value) -> AppResult<Html<String>> {
+/// A signed-in page's context: what the handler inserts, and the menu, which is built once per
+/// set of ledger definitions and shared by every page.
+pub struct Page {
+    values: Map<String, Value>,
+    menu: minijinja::Value,
+}
+
+impl Page {
+    pub fn insert(&mut self, key: String, value: Value) -> Option<Value> {
+        self.values.insert(key, value)
+    }
+}
+
+impl From<Page> for minijinja::Value {
+    fn from(page: Page) -> minijinja::Value {
+        minijinja::context! { menu => page.menu, ..minijinja::Value::from_serialize(&page.values) }
+    }
+}
+
+/// Renders a template with a page's context (`&page.into()`).
+pub fn render(name: &str, ctx: &minijinja::Value) -> AppResult<Html<String>> {
+    let t = env().get_template(name)?;
+    Ok(Html(t.render(ctx)?))
+}
+
+/// A page without the signed-in layout (sign-in).
+pub fn render_plain(name: &str, ctx: &Value) -> AppResult<Html<String>> {
     let t = env().get_template(name)?;
     Ok(Html(t.render(minijinja::Value::from_serialize(ctx))?))
 }
@@ -84,8 +111,28 @@ fn menu(defs: &[LedgerDef]) -> Vec<MenuGroup> {
     groups
 }
 
+/// The menu for these definitions as the templates take it, made again only when a ledger's key,
+/// name or group differs from the last time.
+fn menu_value(defs: &[LedgerDef]) -> minijinja::Value {
+    static MENU: Mutex<Option<(u64, minijinja::Value)>> = Mutex::new(None);
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for d in defs {
+        (&d.key, &d.name, &d.group).hash(&mut h);
+    }
+    let fingerprint = h.finish();
+    let mut last = MENU.lock().unwrap_or_else(|e| e.into_inner());
+    match &*last {
+        Some((f, v)) if *f == fingerprint => v.clone(),
+        _ => {
+            let v = minijinja::Value::from_serialize(menu(defs));
+            *last = Some((fingerprint, v.clone()));
+            v
+        }
+    }
+}
+
 /// The context every signed-in page starts from. `crumbs` are (label, link) after 首页.
-pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)]) -> Map<String, Value> {
+pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)]) -> Page {
     let mut m = Map::new();
     m.insert("title".into(), json!(title));
     m.insert(
@@ -99,9 +146,8 @@ pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)])
             "csrf": me.csrf,
         }),
     );
-    m.insert("menu".into(), serde_json::to_value(menu(defs)).unwrap_or_default());
     m.insert("crumbs".into(), json!(crumbs.iter().map(|(l, h)| json!({"label": l, "href": h})).collect::<Vec<_>>()));
-    m
+    Page { values: m, menu: menu_value(defs) }
 }
 
 #[cfg(test)]

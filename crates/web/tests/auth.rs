@@ -258,6 +258,49 @@ fn sign_in_sessions_and_csrf() {
     });
 }
 
+/// The user, scope and place behind a session are kept in memory between requests; the session
+/// itself is not: ending it anywhere (sign-out, a password reset, another process deleting the
+/// row) refuses the very next request, and confinement holds for what is kept.
+fn sessions_end_at_once_while_cached(s: &Server) {
+    let mut a = s.signed_in("clerk");
+    let mut b = s.signed_in("clerk");
+    for _ in 0..3 {
+        assert_eq!(a.get("/ledgers/hazards").status, 200);
+        assert_eq!(b.get("/").status, 200);
+    }
+    // Another process (the CLI, a second server) deletes b's session row; no audit row is written.
+    let token = b.cookie.split_once('=').map(|(_, t)| t.to_string()).unwrap_or_default();
+    let hash = taizhang_web::auth::token_hash(&token);
+    let db = s.db.clone();
+    s.rt.block_on(async move {
+        let mut tx = db.begin().await.expect("begin");
+        tx.exec("DELETE FROM sessions WHERE token_hash = $1", &[hash.as_str().into()]).await.expect("delete");
+        tx.commit().await.expect("commit");
+    });
+    assert_eq!(b.get("/api/v1/me").status, 401);
+    assert_eq!(a.get("/api/v1/me").status, 200);
+    // The village cadre's list shows their own village only, in rows and in the filter.
+    let mut cadre = s.signed_in("cadre");
+    for _ in 0..2 {
+        let r = cadre.get("/ledgers/hazards");
+        assert_eq!(r.status, 200);
+        assert!(r.body.contains("坪溪村") && !r.body.contains("金竹村"), "{}", r.body);
+    }
+    let r = s.signed_in("leader").get("/ledgers/hazards");
+    assert!(r.body.contains("坪溪村") && r.body.contains("金竹村"));
+    // An administrator resets the clerk's password: the clerk's session ends at once.
+    let mut admin = s.signed_in("admin");
+    let clerk = s.world.users["clerk"];
+    assert_eq!(admin.post_form(&format!("/admin/users/{clerk}/password"), &[("password", "reset2024x")]).status, 200);
+    assert_eq!(a.get("/api/v1/me").status, 401);
+    assert_eq!(a.get("/ledgers/hazards").status, 303);
+}
+
+#[test]
+fn sessions_end_at_once() {
+    both(sessions_end_at_once_while_cached);
+}
+
 #[test]
 fn masking_audit_and_forms() {
     both(|s| {

@@ -28,7 +28,7 @@ fn safe_next(next: &str) -> String {
 }
 
 fn login_page(status: StatusCode, username: &str, next: &str, problem: &str) -> AppResult<Response> {
-    let html = views::render("login.html", &json!({ "username": username, "next": next, "problem": problem }))?;
+    let html = views::render_plain("login.html", &json!({ "username": username, "next": next, "problem": problem }))?;
     Ok((status, html).into_response())
 }
 
@@ -90,6 +90,7 @@ pub async fn logout(State(state): State<AppState>, me: Me) -> AppResult<Response
     sessions::delete(&mut tx, &me.token_hash).await?;
     audit::append(&mut tx, &me.user.actor(), Change { action: "sign_out", entity: "sessions", entity_id: Some(me.user.id), place_id: Some(me.user.place_id), before: None, after: None, note: "退出登录" }).await?;
     tx.commit().await?;
+    state.cache.forget_session(&me.token_hash);
     Ok((StatusCode::SEE_OTHER, [(header::SET_COOKIE, auth::clear_cookie(state.config.secure_cookie)), (header::LOCATION, "/login".to_string())]).into_response())
 }
 
@@ -138,5 +139,6 @@ pub async fn change_password(State(state): State<AppState>, me: Me, Form(f): For
     users::set_password(&mut tx, &me.user.actor(), me.user.id, &hash, false).await?;
     sessions::delete_for_user(&mut tx, me.user.id, Some(&me.token_hash)).await?;
     tx.commit().await?;
+    state.cache.forget_user(me.user.id);
     Ok(Redirect::to("/?notice=password").into_response())
 }

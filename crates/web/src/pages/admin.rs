@@ -178,6 +178,7 @@ pub async fn reset_password(State(state): State<AppState>, me: Me, Path(id): Pat
     users::set_password(&mut tx, &me.user.actor(), id, &hash, true).await?;
     sessions::delete_for_user(&mut tx, id, None).await?;
     tx.commit().await?;
+    state.cache.forget_user(id);
     users_page(&state, &me, &UserForm::default(), StatusCode::OK, "", &format!("已重置 {} 的密码，其登录已失效，下次登录须修改密码", user.username)).await
 }
 

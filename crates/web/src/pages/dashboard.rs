@@ -4,6 +4,7 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Query, State};
+use axum::Extension;
 use axum::response::Html;
 use chrono::Datelike;
 use serde::Deserialize;
@@ -15,6 +16,7 @@ use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::Tx;
 
 use crate::auth::Me;
+use crate::guard::GuardTx;
 use crate::cache::Dashboard;
 use crate::error::{AppError, AppResult};
 use crate::{charts, views, AppState};
@@ -70,29 +72,18 @@ fn card(f: &Figure) -> serde_json::Value {
     })
 }
 
-pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<DashQuery>) -> AppResult<Html<String>> {
+pub async fn dashboard(State(state): State<AppState>, me: Me, Extension(guard_tx): Extension<GuardTx>, Query(q): Query<DashQuery>) -> AppResult<Html<String>> {
     let today = state.today();
     let year = q.year.filter(|y| (1990..=2100).contains(y)).unwrap_or(today.year());
-    let mut tx = state.db.read().await?;
-    let version = crate::cache::version(&mut tx).await?;
-    let defs = state.cache.defs(&mut tx, version).await?;
+    let version = me.version;
     // The figures depend only on the scope, the year, the chosen figure and today.
     let key = format!("{}\u{1f}{year}\u{1f}{}\u{1f}{today}", me.scope.path, q.ind);
-    let d = match state.cache.dashboard(&key, version) {
-        Some(d) => d,
-        None => {
-            let _one_at_a_time = state.cache.computing.lock().await;
-            match state.cache.dashboard(&key, version) {
-                Some(d) => d,
-                None => {
-                    let d = Arc::new(figures(&mut tx, &me, &defs, year, &q.ind, today).await?);
-                    state.cache.keep_dashboard(key, version, d.clone());
-                    d
-                }
-            }
-        }
+    // Both already known for this data version: no query at all.
+    let (defs, d) = match (state.cache.fresh_defs(version), state.cache.dashboard(&key, version)) {
+        (Some(defs), Some(d)) => (defs, d),
+        _ => compute(&state, &me, guard_tx.read(&state).await?, &key, year, &q.ind, today).await?,
     };
-    drop(tx);
+    guard_tx.release();
     let mut ctx = views::layout(&me, &defs, "首页", &[]);
     ctx.insert("year".into(), json!(d.year));
     ctx.insert("ind".into(), json!(d.ind_key));
@@ -107,6 +98,23 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Query(q): Query<Da
         ctx.insert("notice".into(), json!("密码已修改"));
     }
     views::render("dashboard.html", &ctx.into())
+}
+
+/// The definitions and the dashboard for `key`, computing the figures when this data version has
+/// none yet (one request at a time; the others wait and take its result).
+async fn compute(state: &AppState, me: &Me, mut tx: Tx, key: &str, year: i32, ind: &str, today: chrono::NaiveDate) -> AppResult<(Arc<Vec<LedgerDef>>, Arc<Dashboard>)> {
+    let version = me.version;
+    let defs = state.cache.defs(&mut tx, version).await?;
+    if let Some(d) = state.cache.dashboard(key, version) {
+        return Ok((defs, d));
+    }
+    let _one_at_a_time = state.cache.computing.lock().await;
+    if let Some(d) = state.cache.dashboard(key, version) {
+        return Ok((defs, d));
+    }
+    let d = Arc::new(figures(&mut tx, me, &defs, year, ind, today).await?);
+    state.cache.keep_dashboard(key.to_string(), version, d.clone());
+    Ok((defs, d))
 }
 
 /// The dashboard's figures, charts, open cases and overdue items within the user's scope.

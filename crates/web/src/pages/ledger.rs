@@ -2,6 +2,7 @@
 //! paging.
 
 use axum::extract::{Path, Query, State};
+use axum::Extension;
 use axum::response::Html;
 use serde::Deserialize;
 use serde_json::json;
@@ -10,6 +11,7 @@ use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{persons, Tx};
 
 use crate::auth::Me;
+use crate::guard::GuardTx;
 use crate::error::AppResult;
 use crate::{show, views, AppState};
 
@@ -100,9 +102,15 @@ fn list_columns(def: &LedgerDef) -> Vec<&taizhang_domain::ledger::FieldDef> {
     cols
 }
 
-pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(q): Query<ListQuery>) -> AppResult<Html<String>> {
-    let mut tx = state.db.read().await?;
-    let version = crate::cache::version(&mut tx).await?;
+pub async fn list(
+    State(state): State<AppState>,
+    me: Me,
+    Extension(guard_tx): Extension<GuardTx>,
+    Path(key): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> AppResult<Html<String>> {
+    let mut tx = guard_tx.read(&state).await?;
+    let version = me.version;
     let defs = state.cache.defs(&mut tx, version).await?;
     let def = super::find_def(&defs, &key)?;
     let scope = super::narrowed(&mut tx, &me, Some(&q.place)).await?;
@@ -115,7 +123,16 @@ pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>
     // Keyword: matched on the shown text of the listed columns, after the scope filter.
     let kw = q.kw.trim().to_string();
     let (total, page_rows) = if kw.is_empty() {
-        let total = records::count(&mut tx, def, &scope, &rq).await?;
+        // The count scans every record in scope: it is kept per data version.
+        let count_key = format!("{}\u{1f}{}\u{1f}{rq:?}", def.key, scope.path);
+        let total = match state.cache.count(&count_key, version) {
+            Some(n) => n,
+            None => {
+                let n = records::count(&mut tx, def, &scope, &rq).await?;
+                state.cache.keep_count(count_key, version, n);
+                n
+            }
+        };
         let pages = ((total + size - 1) / size).max(1);
         let page = q.page.unwrap_or(1).clamp(1, pages);
         rq.limit = Some(size);
@@ -140,7 +157,7 @@ pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>
     subject_ids.sort_unstable();
     subject_ids.dedup();
     let subjects = subject_texts(&mut tx, &me, def, &subject_ids).await;
-    let mut place_names: std::collections::HashMap<i64, String> = Default::default();
+    let places = state.cache.places(&mut tx, version).await?;
     for (n, r) in page_rows.iter().enumerate() {
         let mut cells = Vec::new();
         for f in &columns {
@@ -151,19 +168,11 @@ pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>
             cells.push(json!({"text": text, "num": matches!(f.kind, FieldKind::Money | FieldKind::Integer | FieldKind::Decimal)}));
         }
         let state_label = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
-        // Places repeat down a page: each is looked up once.
         let subject = match r.subject_id {
             Some(id) => subjects.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
             None => String::new(),
         };
-        let place = match place_names.get(&r.place_id) {
-            Some(t) => t.clone(),
-            None => {
-                let t = super::place_name(&mut tx, r.place_id).await;
-                place_names.insert(r.place_id, t.clone());
-                t
-            }
-        };
+        let place = places.name(r.place_id);
         rows.push(json!({
             "n": (page - 1) * size + n as i64 + 1,
             "id": r.id,
@@ -186,7 +195,7 @@ pub async fn list(State(state): State<AppState>, me: Me, Path(key): Path<String>
     ctx.insert("def".into(), json!({"key": def.key, "name": def.name}));
     ctx.insert("group".into(), json!(def.group));
     ctx.insert("current".into(), json!(def.key));
-    ctx.insert("places".into(), json!(super::place_options(&mut tx, &me).await?));
+    ctx.insert("places".into(), json!(super::village_options(&places, &me)));
     ctx.insert("states".into(), json!(states));
     ctx.insert("q".into(), json!({"place": q.place, "period": q.period, "state": q.state, "kw": q.kw, "sort": q.sort, "desc": desc, "desc_n": if desc {"1"} else {"0"}}));
     ctx.insert("columns".into(), json!(columns.iter().map(|f| json!({"key": f.key, "label": f.label})).collect::<Vec<_>>()));

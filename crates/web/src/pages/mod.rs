@@ -60,6 +60,14 @@ pub async fn place_options(tx: &mut Tx, me: &Me) -> AppResult<Vec<serde_json::Va
         .collect())
 }
 
+/// [`place_options`] from the places already read for this data version.
+pub fn village_options(places: &crate::cache::Places, me: &Me) -> Vec<serde_json::Value> {
+    places
+        .villages(&me.scope)
+        .map(|p| serde_json::json!({ "id": p.id, "code": p.code.clone().unwrap_or_else(|| p.name.clone()), "name": p.name }))
+        .collect()
+}
+
 /// The name of a place by id (for tables).
 pub async fn place_name(tx: &mut Tx, id: i64) -> String {
     places::get(tx, id).await.map(|p| p.name).unwrap_or_default()
