@@ -252,7 +252,34 @@ pub async fn import_file(
     let source = taizhang_tabular::open(path)?;
     let mut tx = db.begin().await?;
     tx.bulk_cache(true).await?;
-    let (sheet, target) = choose(&mut tx, &source, opts.ledger.as_deref()).await?;
+    let imported = import_in(&mut tx, actor, scope, path, source, opts, today).await;
+    // The connection goes back to the pool with the ordinary cache, whatever happened.
+    tx.bulk_cache(false).await?;
+    let mut report = imported?;
+    let write = !opts.dry_run && (report.rejected == 0 || opts.partial);
+    if write {
+        tx.commit().await?;
+        report.committed = true;
+    } else {
+        drop(tx);
+    }
+    if !report.rejections.is_empty() {
+        report.error_workbook = Some(write_error_workbook(path, &report.rejections)?);
+    }
+    Ok(report)
+}
+
+/// Everything `import_file` does inside its transaction: a verdict for every row.
+async fn import_in(
+    tx: &mut Tx,
+    actor: &Actor,
+    scope: &Scope,
+    path: &Path,
+    source: taizhang_tabular::Source,
+    opts: &ImportOptions,
+    today: NaiveDate,
+) -> Result<ImportReport> {
+    let (sheet, target) = choose(tx, &source, opts.ledger.as_deref()).await?;
     let mut report = ImportReport { file: path.to_path_buf(), sheet: sheet.clone(), dry_run: opts.dry_run, ..Default::default() };
     match target {
         Target::Ledger(def) => {
@@ -260,7 +287,7 @@ pub async fn import_file(
             report.target_name = def.name.clone();
             let specs = ledger_specs(&def);
             let mut stream = stream_rows(source, sheet.clone(), specs.clone(), opts.progress);
-            let imported = import_ledger_rows(&mut tx, &def, actor, scope, &sheet, specs, &mut stream, &mut report, today).await;
+            let imported = import_ledger_rows(tx, &def, actor, scope, &sheet, specs, &mut stream, &mut report, today).await;
             // The importer's own failure explains more than the reader's "stopped".
             let layout = stream.finish().await;
             imported?;
@@ -275,22 +302,10 @@ pub async fn import_file(
         Target::Persons => {
             report.target = PERSONS_TARGET.into();
             report.target_name = "人员库".into();
-            crate::registry::import_persons(&mut tx, actor, scope, source, &sheet, &mut report, opts.progress, today).await?;
+            crate::registry::import_persons(tx, actor, scope, source, &sheet, &mut report, opts.progress, today).await?;
         }
     }
     assert!(report.balanced(), "每一行都应有且只有一个结论：{}", report.summary());
-    let write = !opts.dry_run && (report.rejected == 0 || opts.partial);
-    // The connection goes back to the pool with the ordinary cache.
-    tx.bulk_cache(false).await?;
-    if write {
-        tx.commit().await?;
-        report.committed = true;
-    } else {
-        drop(tx);
-    }
-    if !report.rejections.is_empty() {
-        report.error_workbook = Some(write_error_workbook(path, &report.rejections)?);
-    }
     Ok(report)
 }
 
