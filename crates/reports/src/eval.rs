@@ -82,6 +82,8 @@ pub struct VillageFigure {
 pub(crate) struct Selection {
     /// `WITH t AS (SELECT * FROM ld_x WHERE …)`
     pub with: String,
+    /// The conditions of that `WHERE`, the scope's first (parameter `$1`).
+    pub cond: String,
     pub args: Vec<Arg>,
     pub readable: Vec<String>,
 }
@@ -229,8 +231,9 @@ pub(crate) fn select(engine: Engine, ind: &IndicatorDef, def: &LedgerDef, ctx: &
     for f in &ind.filters {
         filter_sql(engine, def, f, ctx, &mut conds, &mut args, &mut readable, &mut push)?;
     }
-    let with = format!("WITH t AS (SELECT * FROM {} WHERE {})", def.table_name(), conds.join(" AND "));
-    Ok(Selection { with, args, readable })
+    let cond = conds.join(" AND ");
+    let with = format!("WITH t AS (SELECT * FROM {} WHERE {cond})", def.table_name());
+    Ok(Selection { with, cond, args, readable })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -327,7 +330,7 @@ pub fn selection_sql(engine: Engine, ind: &IndicatorDef, def: &LedgerDef, ctx: &
 
 /// SQL of a measure over `t`: the value expression, the join it needs, and for averages
 /// the count expression.
-fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'static str, Option<String>) {
+pub(crate) fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'static str, Option<String>) {
     const PERSONS: &str = " LEFT JOIN persons p ON p.id = t.subject_id";
     match m {
         Measure::Count => ("COUNT(*)".into(), "", None),
@@ -350,12 +353,12 @@ fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'static str, 
 /// Each place with the village it lies in (`v.pid` → `v.id`), worked out once per query over
 /// the places table. Joining records to villages by `path LIKE` directly ran the pattern for
 /// every record against every place, which no index can serve.
-const VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
+pub(crate) const VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
      JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%')";
 const VILLAGE_JOIN: &str = " JOIN village_of v ON v.pid = t.place_id";
 
 /// `VILLAGE_CTE` for another level, under another name.
-fn place_map_cte(name: &str, level: PlaceLevel) -> String {
+pub(crate) fn place_map_cte(name: &str, level: PlaceLevel) -> String {
     format!(
         ", {name} AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
          JOIN places vv ON vv.level = '{}' AND p.path LIKE vv.path || '%')",
@@ -379,7 +382,7 @@ pub fn streak(years: &[i64]) -> i64 {
     n
 }
 
-fn finish(value: i64, count: Option<i64>) -> i64 {
+pub(crate) fn finish(value: i64, count: Option<i64>) -> i64 {
     match count {
         Some(0) => 0,
         Some(n) => value.div_euclid(n),
@@ -437,16 +440,25 @@ pub async fn by_village(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &
 /// county, each village of a town), ordered by code; records placed above that level are left
 /// out. One query groups every record by the place of that level it lies in.
 pub async fn by_level(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, level: PlaceLevel) -> Result<Vec<VillageFigure>> {
-    Ok(grouped(tx, ind, def, ctx, level).await?.0)
+    let q = grouped_sql(tx, ind, def, ctx, level)?;
+    let places = places::of_level(tx, &ctx.scope, level).await?;
+    Ok(place_values(&places, &run_grouped(tx, &q).await?))
 }
 
-/// [`by_level`] with the SQL that grouped the records and its parameters.
-async fn grouped(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, level: PlaceLevel) -> Result<(Vec<VillageFigure>, String, Vec<Arg>)> {
+/// The query of [`by_level`]: rows of (place id, value[, count]) or, for a streak, of
+/// (place id, year).
+pub(crate) struct GroupedSql {
+    pub sql: String,
+    pub args: Vec<Arg>,
+    pub streak: bool,
+    pub averaged: bool,
+}
+
+pub(crate) fn grouped_sql(tx: &Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, level: PlaceLevel) -> Result<GroupedSql> {
     let m = ind.measure()?;
     let sel = select(tx.engine(), ind, def, ctx)?;
     let (expr, join, count) = measure_sql(tx, &m, def);
     let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
-    let places = places::of_level(tx, &ctx.scope, level).await?;
     // `v` is the village of a record in the measure (`COUNT(DISTINCT v.id)`), `g` the group.
     let (group_cte, group_join) = if level == PlaceLevel::Village {
         (String::new(), "")
@@ -456,39 +468,49 @@ async fn grouped(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context
     let g = if level == PlaceLevel::Village { "v" } else { "g" };
     let village_join = if level == PlaceLevel::Village || m == Measure::Villages { VILLAGE_JOIN } else { "" };
     let village_cte = if village_join.is_empty() { "" } else { VILLAGE_CTE };
-    if matches!(m, Measure::ConsecutiveYears(_)) {
-        let sql = format!(
+    let streak = matches!(m, Measure::ConsecutiveYears(_));
+    let sql = if streak {
+        format!(
             "{}{village_cte}{group_cte} SELECT DISTINCT {g}.id, {expr} FROM t{village_join}{group_join} WHERE {g}.id IS NOT NULL AND {expr} IS NOT NULL ORDER BY 1, 2",
             sel.with
-        );
-        let rows = tx.fetch(&sql, &sel.args).await?;
-        let list = places
-            .into_iter()
-            .map(|p| {
-                let years: Vec<i64> = rows.iter().filter(|r| r.int(0) == p.id).map(|r| r.int(1)).collect();
-                VillageFigure { place_id: p.id, code: p.code.unwrap_or_default(), name: p.name, value: streak(&years) }
-            })
-            .collect();
-        return Ok((list, sql, sel.args));
+        )
+    } else {
+        format!(
+            "{}{village_cte}{group_cte} SELECT {g}.id, {expr}{count_col} FROM t{join}{village_join}{group_join} WHERE {g}.id IS NOT NULL GROUP BY {g}.id",
+            sel.with
+        )
+    };
+    Ok(GroupedSql { sql, args: sel.args, streak, averaged: count.is_some() })
+}
+
+/// Runs a [`grouped_sql`] query: the value of each place id that has records.
+pub(crate) async fn run_grouped(tx: &mut Tx, q: &GroupedSql) -> Result<BTreeMap<i64, i64>> {
+    let rows = tx.fetch(&q.sql, &q.args).await?;
+    if q.streak {
+        let mut years: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for r in &rows {
+            years.entry(r.int(0)).or_default().push(r.int(1));
+        }
+        return Ok(years.into_iter().map(|(id, ys)| (id, streak(&ys))).collect());
     }
-    let sql = format!(
-        "{}{village_cte}{group_cte} SELECT {g}.id, {expr}{count_col} FROM t{join}{village_join}{group_join} WHERE {g}.id IS NOT NULL GROUP BY {g}.id",
-        sel.with
-    );
-    let rows = tx.fetch(&sql, &sel.args).await?;
-    let values: BTreeMap<i64, i64> = rows.iter().map(|r| (r.int(0), finish(r.int(1), count.as_ref().map(|_| r.int(2))))).collect();
-    let list = places
-        .into_iter()
-        .map(|p| {
-            let value = values.get(&p.id).copied().unwrap_or(0);
-            VillageFigure { place_id: p.id, code: p.code.unwrap_or_default(), name: p.name, value }
+    Ok(rows.iter().map(|r| (r.int(0), finish(r.int(1), q.averaged.then(|| r.int(2))))).collect())
+}
+
+/// Each place of `level` in the scope with its value (0 where no record counts).
+pub(crate) fn place_values(places: &[taizhang_domain::place::Place], values: &BTreeMap<i64, i64>) -> Vec<VillageFigure> {
+    places
+        .iter()
+        .map(|p| VillageFigure {
+            place_id: p.id,
+            code: p.code.clone().unwrap_or_default(),
+            name: p.name.clone(),
+            value: values.get(&p.id).copied().unwrap_or(0),
         })
-        .collect();
-    Ok((list, sql, sel.args))
+        .collect()
 }
 
 /// A parameter written as an SQL literal of the engine that stores it.
-fn literal(engine: Engine, a: &Arg) -> String {
+pub(crate) fn literal(engine: Engine, a: &Arg) -> String {
     let quoted = |t: &str| format!("'{}'", t.replace('\'', "''"));
     match a {
         Arg::Int(i) => i.to_string(),
@@ -499,32 +521,6 @@ fn literal(engine: Engine, a: &Arg) -> String {
         Arg::Bool(b) => b.to_string(),
         Arg::NullInt | Arg::NullText | Arg::NullDate | Arg::NullBool => "NULL".into(),
     }
-}
-
-/// One indicator in each place of a level (the county roll-up: every town).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Rollup {
-    pub key: String,
-    pub name: String,
-    pub unit: String,
-    pub scale: u8,
-    pub places: Vec<VillageFigure>,
-    /// The query that grouped the records, parameters as `$n`, and the parameters as SQL
-    /// literals (so the figures can be recomputed by hand, or by another engine).
-    pub sql: String,
-    pub args: Vec<String>,
-}
-
-/// Every indicator in each place of `level` within the scope, in the order of `inds`.
-pub async fn rollup(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, level: PlaceLevel) -> Result<Vec<Rollup>> {
-    let mut out = Vec::with_capacity(inds.len());
-    for ind in inds {
-        let def = ledger_of(ind, ledgers)?;
-        let (places, sql, args) = grouped(tx, ind, def, ctx, level).await?;
-        let args = args.iter().map(|a| literal(tx.engine(), a)).collect();
-        out.push(Rollup { key: ind.key.clone(), name: ind.name.clone(), unit: ind.unit.clone(), scale: ind.measure()?.scale(def), places, sql, args });
-    }
-    Ok(out)
 }
 
 /// The records behind an indicator (at most `limit`), ordered by id, and how many there are.

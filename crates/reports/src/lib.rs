@@ -12,6 +12,7 @@ pub mod eval;
 pub mod form;
 pub mod indicator;
 pub mod render;
+pub mod rollup;
 
 pub use error::{ReportError, Result};
 pub use eval::{Context, Figure, VillageFigure};

@@ -9,7 +9,7 @@ use taizhang_domain::registry::{Cadre, CadreKind, PersonStatus};
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{RecordInput, Value, Values};
 use taizhang_reports::indicator::{self, IndicatorDef};
-use taizhang_reports::{checks, eval, render, Context};
+use taizhang_reports::{checks, eval, render, rollup, Context};
 use taizhang_storage::{households, ledgers, orgs, persons, records, settings, Arg, Db, Scope};
 
 fn d(s: &str) -> NaiveDate {
@@ -209,9 +209,9 @@ mod figures {
         use taizhang_domain::place::PlaceLevel;
         let data = seed(&db).await;
         let inds = indicator::builtin().expect("indicators");
+        let towns = rollup::rollup(&db, &inds, &data.defs, &year(), PlaceLevel::Town).await.expect("by town");
+        let villages = rollup::rollup(&db, &inds, &data.defs, &year(), PlaceLevel::Village).await.expect("by village");
         let mut tx = db.read().await.expect("read");
-        let towns = eval::rollup(&mut tx, &inds, &data.defs, &year(), PlaceLevel::Town).await.expect("by town");
-        let villages = eval::rollup(&mut tx, &inds, &data.defs, &year(), PlaceLevel::Village).await.expect("by village");
         assert_eq!(towns.len(), inds.len());
         let mut nonzero = 0;
         for ((i, t), v) in inds.iter().zip(&towns).zip(&villages) {

@@ -15,7 +15,7 @@ use crate::context::Ctx;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Demo { out, no_serve, scale, force } = &cli.command {
-        return demo::run(out, *no_serve, scale, *force).await;
+        return demo::run(out, *no_serve, scale, *force, cli.db.as_deref()).await;
     }
     let target = resolve_db(cli.db.as_deref(), &cli.config)?;
     if let Command::Init { town, code, county } = &cli.command {

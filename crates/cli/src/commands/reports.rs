@@ -51,7 +51,8 @@ pub async fn indicators(ctx: &Ctx, period: PeriodArgs, by: Option<&str>, json: b
             Some(l @ (PlaceLevel::Town | PlaceLevel::Village)) => l,
             _ => anyhow::bail!("--by 的值「{by}」无效：应为 town（镇）或 village（村）"),
         };
-        let rows = eval::rollup(&mut tx, &inds, &defs, &rc, level).await?;
+        drop(tx);
+        let rows = taizhang_reports::rollup::rollup(&ctx.db, &inds, &defs, &rc, level).await?;
         return print_rollup(&rc, level, &rows, json);
     }
     let figures = eval::evaluate_all(&mut tx, &inds, &defs, &rc).await?;
@@ -73,7 +74,7 @@ pub async fn indicators(ctx: &Ctx, period: PeriodArgs, by: Option<&str>, json: b
 }
 
 /// The roll-up as JSON, or as a table: one line per indicator, one column per place.
-fn print_rollup(rc: &Context, level: PlaceLevel, rows: &[eval::Rollup], json: bool) -> anyhow::Result<()> {
+fn print_rollup(rc: &Context, level: PlaceLevel, rows: &[taizhang_reports::rollup::Rollup], json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(&rows);
     }
