@@ -357,7 +357,7 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                         None => (self.row, self.col),
                     };
                     let value = if empty { Cell::Empty } else { self.cell_value(&kind, style)? };
-                    self.col += 1;
+                    self.col = self.col.saturating_add(1);
                     return Ok(Some((pos.0, pos.1, value)));
                 }
                 Event::Start(ref e) if e.local_name().as_ref() == b"row" => {
@@ -366,7 +366,7 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                     }
                 }
                 Event::End(ref e) if e.local_name().as_ref() == b"row" => {
-                    self.row += 1;
+                    self.row = self.row.saturating_add(1);
                     self.col = 0;
                 }
                 Event::Empty(ref e) if e.local_name().as_ref() == b"row" => {
@@ -374,7 +374,7 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                     if let Some(a) = e.try_get_attribute("r").map_err(corrupt)? {
                         self.row = cell_ref(&a.value)?.0;
                     }
-                    self.row += 1;
+                    self.row = self.row.saturating_add(1);
                     self.col = 0;
                 }
                 Event::End(ref e) if e.local_name().as_ref() == b"sheetData" => {
