@@ -3,10 +3,16 @@
 # `taizhang report` end to end as a clerk runs it (process start, every indicator of the
 # template, Markdown / HTML / Word written), RUNS times each; medians printed.
 #
-#   bash bench/report.sh
+# With PG_URL naming a database that holds the demo county (bench/county.sh builds it), the
+# same report for 北斗溪镇 (--place) is also taken on PostgreSQL, and on the SQLite county for
+# comparison (one town among 25).
+#
+#   bash bench/report.sh            # RUNS=7 PG_URL= COUNTY_DB=/tmp/taizhang-bench-county/db/taizhang.db
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-7}
+PG_URL=${PG_URL:-}
+COUNTY_DB=${COUNTY_DB:-/tmp/taizhang-bench-county/db/taizhang.db}
 DIR=${DIR:-/tmp/taizhang-bench-report}
 cargo build --release -q -p taizhang
 T=target/release/taizhang
@@ -28,3 +34,19 @@ for _ in $(seq 1 "$RUNS"); do
     e=$(date +%s%N)
     echo $(( (e - s) / 1000000 ))
 done | median | xargs printf "indicators (all)  median %5s ms over $RUNS runs\n"
+time_report() { # label db args...
+    local label=$1 db=$2; shift 2
+    for _ in $(seq 1 "$RUNS"); do
+        s=$(date +%s%N)
+        $T --db "$db" report --year 2023 "$@" > /dev/null
+        e=$(date +%s%N)
+        echo $(( (e - s) / 1000000 ))
+    done | median | xargs printf "%-34s median %5s ms over $RUNS runs\n" "$label"
+}
+if [ -f "$COUNTY_DB" ]; then
+    time_report "county SQLite, --place 北斗溪镇 .md" "$COUNTY_DB" --place 北斗溪镇 -o "$DIR/county-town.md"
+fi
+if [ -n "$PG_URL" ]; then
+    time_report "county PostgreSQL, --place 北斗溪镇 .md" "$PG_URL" --place 北斗溪镇 -o "$DIR/pg-town.md"
+    time_report "county PostgreSQL, --place 北斗溪镇 .docx" "$PG_URL" --place 北斗溪镇 -o "$DIR/pg-town.docx"
+fi

@@ -350,16 +350,8 @@ pub async fn run(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context
                 args.push(Arg::Text(v.clone()));
                 conds.push(format!("{} = ${}", quote(k), args.len()));
             }
-            if !c.closed_states.is_empty() {
-                let ps: Vec<String> = c
-                    .closed_states
-                    .iter()
-                    .map(|s| {
-                        args.push(Arg::Text(s.clone()));
-                        format!("${}", args.len())
-                    })
-                    .collect();
-                conds.push(format!("(state IS NULL OR state NOT IN ({}))", ps.join(", ")));
+            if let Some(cond) = state_not_in(&c.closed_states, &mut args) {
+                conds.push(cond);
             }
             let sql = format!(
                 "SELECT id, {}, state FROM {} WHERE {} ORDER BY {}, id",
@@ -401,16 +393,8 @@ pub async fn run(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context
             let q = RecordQuery { as_of: Some(ctx.as_of), ..Default::default() };
             let (cond, mut args) = records::where_clause(def, &ctx.scope, &q)?;
             let mut conds = vec![cond];
-            if !c.skip_states.is_empty() {
-                let ps: Vec<String> = c
-                    .skip_states
-                    .iter()
-                    .map(|s| {
-                        args.push(Arg::Text(s.clone()));
-                        format!("${}", args.len())
-                    })
-                    .collect();
-                conds.push(format!("(state IS NULL OR state NOT IN ({}))", ps.join(", ")));
+            if let Some(cond) = state_not_in(&c.skip_states, &mut args) {
+                conds.push(cond);
             }
             let vf = quote(time_field(visits));
             args.push(Arg::Date(ctx.as_of));
@@ -466,4 +450,19 @@ pub async fn run(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context
         }
     }
     Ok(out)
+}
+
+/// `(state IS NULL OR state NOT IN ($i, …))` with the states bound, or none for no states.
+fn state_not_in(states: &[String], args: &mut Vec<Arg>) -> Option<String> {
+    if states.is_empty() {
+        return None;
+    }
+    let ps: Vec<String> = states
+        .iter()
+        .map(|s| {
+            args.push(Arg::Text(s.clone()));
+            format!("${}", args.len())
+        })
+        .collect();
+    Some(format!("(state IS NULL OR state NOT IN ({}))", ps.join(", ")))
 }

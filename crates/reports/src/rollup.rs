@@ -15,7 +15,7 @@ use serde::Serialize;
 use taizhang_domain::ledger::{LedgerDef, SubjectKind};
 use taizhang_domain::place::PlaceLevel;
 use taizhang_storage::ledgers::quote;
-use taizhang_storage::{places, Arg, Db, Engine, Tx};
+use taizhang_storage::{places, Arg, Db, Tx};
 
 use crate::error::{ReportError, Result};
 use crate::eval::{self, Context, VillageFigure};
@@ -215,11 +215,7 @@ async fn scan(tx: &mut Tx, def: &LedgerDef, inds: &[(&IndicatorDef, &Measure)], 
     if villages {
         sql.push_str(" LEFT JOIN village_of v ON v.pid = t.place_id");
     }
-    let truthy = if engine == Engine::Postgres { "" } else { " <> 0" };
-    sql.push_str(&format!(
-        " WHERE {} GROUP BY g.id",
-        any.iter().map(|k| format!("t.{k}{truthy}")).collect::<Vec<_>>().join(" OR ")
-    ));
+    sql.push_str(&format!(" WHERE {} GROUP BY g.id", any.iter().map(|k| format!("t.{k}")).collect::<Vec<_>>().join(" OR ")));
     let rows = tx.fetch(&sql, &args).await?;
     let mut out = vec![BTreeMap::new(); inds.len()];
     for r in &rows {
