@@ -40,6 +40,38 @@ fn demo_writes_database_reports_and_checks_and_refuses_to_overwrite() {
     assert!(out.contains("共发现 10 处问题"), "{out}");
     assert!(out.contains("explain dibao_rural_households"), "{out}");
 
+    // The roll-up by town: the demo's one town carries every indicator's total.
+    let db = dir.join("taizhang.db");
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_taizhang"))
+            .arg("--db")
+            .arg(&db)
+            .args(args)
+            .output()
+            .expect("run taizhang")
+    };
+    let json = |o: std::process::Output| -> serde_json::Value {
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).expect("json")
+    };
+    let totals = json(cli(&["indicators", "--year", "2023", "--json"]));
+    let by_town = json(cli(&["indicators", "--year", "2023", "--by", "town", "--json"]));
+    let (totals, by_town) = (totals.as_array().expect("list"), by_town.as_array().expect("list"));
+    assert_eq!(totals.len(), by_town.len());
+    for (t, r) in totals.iter().zip(by_town) {
+        assert_eq!(t["key"], r["key"]);
+        let places = r["places"].as_array().expect("places");
+        assert_eq!(places.len(), 1, "{}", r["key"]);
+        assert_eq!(places[0]["name"], "北斗溪镇");
+        assert_eq!(places[0]["value"], t["value"], "{}: roll-up by town vs total", r["key"]);
+    }
+    let villages = cli(&["indicators", "--year", "2023", "--by", "村"]);
+    let text = String::from_utf8_lossy(&villages.stdout);
+    assert!(villages.status.success() && text.contains("坪溪村") && text.contains("按村分列"), "{text}");
+    let bad = cli(&["indicators", "--by", "省"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--by 的值「省」无效"), "{}", String::from_utf8_lossy(&bad.stderr));
+
     let again = demo(tmp.path(), &[]);
     assert!(!again.status.success());
     assert!(
