@@ -245,18 +245,17 @@ impl Tx {
     /// VALUES order. PostgreSQL returns them (`RETURNING id`). SQLite gives the rows of one
     /// statement consecutive rowids (one more than the largest each time), so they follow from
     /// the last one: no row is sent back per insert, which cost as much as the insert itself.
-    /// A count over the id range checks that they are all there.
-    pub async fn insert_many(&mut self, table: &str, sql: &str, args: &[Arg], rows: usize) -> Result<Vec<i64>> {
+    /// The caller checks the ids are all there with one count over its whole range
+    /// (`batch::insert`, once per batch: a round trip per statement costs, on a busy machine).
+    pub async fn insert_many(&mut self, sql: &str, args: &[Arg], rows: usize) -> Result<Vec<i64>> {
         let mut ids: Vec<i64> = match self {
             Tx::Sqlite(t) => {
                 let done = sqlx::query_with(sql, sqlite_args(args)).execute(&mut **t).await?;
                 let n = i64::try_from(rows).map_err(|_| StoreError::Internal("too many rows".into()))?;
                 let last = done.last_insert_rowid();
                 let first = last - n + 1;
-                let check = format!("SELECT COUNT(*) FROM {table} WHERE id BETWEEN ? AND ?");
-                let (count,): (i64,) = sqlx::query_as(&check).bind(first).bind(last).fetch_one(&mut **t).await?;
-                if done.rows_affected() != rows as u64 || count != n {
-                    return Err(StoreError::Internal(format!("批量写入 {rows} 行，编号不连续（{first}..{last} 中有 {count} 行）")));
+                if done.rows_affected() != rows as u64 || first < 1 {
+                    return Err(StoreError::Internal(format!("批量写入 {rows} 行，写入了 {} 行，最后编号 {last}", done.rows_affected())));
                 }
                 (first..=last).collect()
             }
@@ -271,6 +270,22 @@ impl Tx {
         }
         ids.sort_unstable();
         Ok(ids)
+    }
+
+    /// After `insert_many` statements into `table` that were given the ids `first..=last`, one
+    /// after another with nothing else inserted there between them: on SQLite, a count checks
+    /// that the range holds exactly the `rows` new rows, so every id computed was the row's.
+    /// PostgreSQL returned its ids: nothing to check.
+    pub async fn check_new_ids(&mut self, table: &str, first: i64, last: i64, rows: usize) -> Result<()> {
+        if let Tx::Sqlite(t) = self {
+            let sql = format!("SELECT COUNT(*) FROM {table} WHERE id BETWEEN ? AND ?");
+            let (count,): (i64,) = sqlx::query_as(&sql).bind(first).bind(last).fetch_one(&mut **t).await?;
+            let n = i64::try_from(rows).map_err(|_| StoreError::Internal("too many rows".into()))?;
+            if count != n || last - first + 1 != n {
+                return Err(StoreError::Internal(format!("批量写入 {rows} 行，编号 {first}..{last} 中有 {count} 行")));
+            }
+        }
+        Ok(())
     }
 
     /// Gives this transaction's connection a large page cache (256 MiB instead of 32) while it

@@ -79,6 +79,7 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
     let per_row = cols.len();
     let chunk = (MAX_PARAMS / per_row).max(1);
     let mut out = Vec::with_capacity(rows.len());
+    let mut id_range: Option<(i64, i64)> = None;
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let part: Vec<Prepared> = rows.by_ref().take(chunk).collect();
@@ -104,7 +105,8 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
         let sql = format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), tuples.join(", "));
         // Ids come from a rowid or sequence that grows in VALUES order, so ascending ids line
         // up with the rows as given.
-        let ids = tx.insert_many(&table, &sql, &args, part.len()).await?;
+        let ids = tx.insert_many(&sql, &args, part.len()).await?;
+        id_range = Some(id_range.map_or((ids[0], ids[ids.len() - 1]), |(lo, _)| (lo, ids[ids.len() - 1])));
         let records: Vec<Record> = part
             .into_iter()
             .zip(ids)
@@ -125,6 +127,9 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
             .collect();
         audit_created(tx, def, actor, &records).await?;
         out.extend(records);
+    }
+    if let Some((lo, hi)) = id_range {
+        tx.check_new_ids(&def.table_name(), lo, hi, out.len()).await?;
     }
     Ok(out)
 }
