@@ -4,9 +4,10 @@
 # `taizhang serve` on it as a separate process on loopback, then:
 #   1. 200 signed-in sessions offering 1,000 req/s in total for 20 s, alternating the dashboard (/)
 #      and a ledger list (/ledgers/dibao_payments), latency from each request's scheduled time;
-#   2. a step search (100, 200, … 600, 800, 1000, 1500, 2000, 3000 req/s, 10 s each) for the highest
-#      rate with p99 under 100 ms.
-# RUNS (default 1) repeats step 1; the server is stopped at the end.
+#   2. a step search (100, 200, … 600, 800, 1000, 1200, 1400, 1600, 2000, 3000 req/s, 10 s each) for
+#      the highest rate with p99 under 100 ms.
+# RUNS (default 1) repeats steps 1 and 2; the server is stopped at the end. TAIZHANG=<binary> runs
+# the server from another build (e.g. the commit before a change) instead of building this one.
 #
 #   bash bench/web.sh            # SESSIONS=200 RATE=1000 DURATION=20 RUNS=1 PORT=18080
 set -euo pipefail
@@ -17,12 +18,12 @@ SESSIONS=${SESSIONS:-200}
 RATE=${RATE:-1000}
 DURATION=${DURATION:-20}
 RUNS=${RUNS:-1}
-STEPS=${STEPS:-100,200,300,400,500,600,800,1000,1500,2000,3000}
+STEPS=${STEPS:-100,200,300,400,500,600,800,1000,1200,1400,1600,2000,3000}
 PATHS=${PATHS:-/,/ledgers/dibao_payments}
 
-cargo build --release -q -p taizhang
+if [ -z "${TAIZHANG:-}" ]; then cargo build --release -q -p taizhang; fi
 cargo build --release -q -p taizhang-web --example load
-T=target/release/taizhang
+T=${TAIZHANG:-target/release/taizhang}
 LOAD=target/release/examples/load
 
 rm -rf "$DIR"
@@ -35,9 +36,9 @@ for _ in $(seq 50); do
     sleep 0.2
 done
 
-echo "== $SESSIONS sessions, $RATE req/s, $DURATION s, paths $PATHS ($(nproc) cores)"
 for i in $(seq "$RUNS"); do
+    echo "== run $i: $SESSIONS sessions, $RATE req/s, $DURATION s, paths $PATHS ($(nproc) cores, server $T)"
     $LOAD --addr "127.0.0.1:$PORT" --sessions "$SESSIONS" --rate "$RATE" --duration "$DURATION" --paths "$PATHS"
+    echo "== run $i: step search, highest rate with p99 < 100 ms"
+    $LOAD --addr "127.0.0.1:$PORT" --sessions "$SESSIONS" --paths "$PATHS" --steps "$STEPS" --step-duration 10 --limit-ms 100
 done
-echo "== step search: highest rate with p99 < 100 ms"
-$LOAD --addr "127.0.0.1:$PORT" --sessions "$SESSIONS" --paths "$PATHS" --steps "$STEPS" --step-duration 10 --limit-ms 100
