@@ -9,7 +9,8 @@
 //! [`eval::by_level`]'s, exactly; the tests compare the two. Ledgers are spread over two read
 //! connections, which on SQLite run on their own threads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
 
 use serde::Serialize;
 use taizhang_domain::ledger::{LedgerDef, SubjectKind};
@@ -42,7 +43,8 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
     for (i, ind) in inds.iter().enumerate() {
         groups.entry(ind.ledger.as_str()).or_default().push(i);
     }
-    // Largest ledgers first, each to the connection with less work so far (rows as the cost).
+    // Largest ledgers first (the highest id as a cheap measure of size), taken by whichever
+    // connection is free: a long scan on one runs beside many short ones on the other.
     let mut tx = db.read().await?;
     let places = places::of_level(&mut tx, &ctx.scope, level).await?;
     let mut sized = Vec::new();
@@ -51,23 +53,13 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
             .iter()
             .find(|l| l.key == ledger)
             .ok_or_else(|| ReportError::Definition(format!("指标「{}」引用了不存在的台账「{ledger}」", inds[members[0]].key)))?;
-        let rows = tx.fetch_one(&format!("SELECT COUNT(*) FROM {}", def.table_name()), &[]).await?.int(0);
-        sized.push((rows, def, members));
+        let size = tx.fetch_one(&format!("SELECT COALESCE(MAX(id), 0) FROM {}", def.table_name()), &[]).await?.int(0);
+        sized.push((size, def, members));
     }
     sized.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key)));
-    let (mut left, mut right) = (Vec::new(), Vec::new());
-    let (mut lw, mut rw) = (0, 0);
-    for (rows, def, members) in sized {
-        if lw <= rw {
-            lw += rows;
-            left.push((def, members));
-        } else {
-            rw += rows;
-            right.push((def, members));
-        }
-    }
+    let queue = Mutex::new(sized.into_iter().map(|(_, def, members)| (def, members)).collect::<VecDeque<_>>());
     let mut tx2 = db.read().await?;
-    let (a, b) = tokio::join!(run_ledgers(&mut tx, inds, &left, ctx, level), run_ledgers(&mut tx2, inds, &right, ctx, level));
+    let (a, b) = tokio::join!(run_ledgers(&mut tx, inds, &queue, ctx, level), run_ledgers(&mut tx2, inds, &queue, ctx, level));
     let mut values: BTreeMap<usize, (BTreeMap<i64, i64>, eval::GroupedSql, u8)> = a?.into_iter().chain(b?).collect();
     let engine = tx.engine();
     inds.iter()
@@ -89,12 +81,21 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
 
 type Computed = Vec<(usize, (BTreeMap<i64, i64>, eval::GroupedSql, u8))>;
 
-/// The indicators of some ledgers, one fused scan per ledger (a streak alone, by its own query).
-async fn run_ledgers(tx: &mut Tx, inds: &[IndicatorDef], work: &[(&LedgerDef, Vec<usize>)], ctx: &Context, level: PlaceLevel) -> Result<Computed> {
+/// Ledgers taken from the queue until it is empty, one fused scan each (a streak alone, by its
+/// own query).
+async fn run_ledgers(
+    tx: &mut Tx,
+    inds: &[IndicatorDef],
+    queue: &Mutex<VecDeque<(&LedgerDef, Vec<usize>)>>,
+    ctx: &Context,
+    level: PlaceLevel,
+) -> Result<Computed> {
     let mut out = Vec::new();
-    for (def, members) in work {
+    loop {
+        let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
+        let Some((def, members)) = next else { break };
         let mut fused = Vec::new();
-        for &i in members {
+        for &i in &members {
             let ind = &inds[i];
             let m = ind.measure()?;
             let q = eval::grouped_sql(tx, ind, def, ctx, level)?;
