@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Import benchmark (issue 4; results in BENCHMARKS.md). Generates a 1,000,000-row, 12-column
 # 低保金发放 sheet (shared strings, as Excel/WPS save it) and, side by side in one run:
-#   - the Rust xlsx reader alone (the floor),
+#   - the Rust xlsx reader alone (the floor), and calamine's own cell reader for comparison,
 #   - `taizhang import` into SQLite with full validation (a fresh copy of the database each run),
 #   - pandas.read_excel with openpyxl and with calamine, merely reading the same file.
 # Each is run RUNS times (default 3); wall time and peak RSS come from /usr/bin/time.
@@ -55,6 +55,7 @@ measure() { # label command...
 
 for run in $(seq 1 "$RUNS"); do
     measure "rust reader (floor)" target/release/examples/bench_read "$DIR/dibao_payments.xlsx"
+    measure "calamine cells alone" target/release/examples/bench_read "$DIR/dibao_payments.xlsx" calamine
     rm -f "$DIR"/run.db*
     cp "$BASE" "$DIR/run.db"
     measure "taizhang import" $T --db "$DIR/run.db" import "$DIR/dibao_payments.xlsx"
