@@ -94,9 +94,12 @@ async fn load_me_in(state: &AppState, parts: &Parts, keep: bool) -> Result<Optio
     if known.user.disabled {
         return Ok(None);
     }
-    // Activity is written at most once a minute, so reading pages stays read-only in practice.
+    // Activity is written at most once a minute, so reading pages stays read-only in practice:
+    // once the stored time is 30 to 60 s old, the spread depending on the session, so that
+    // sessions signed in together (a morning, a benchmark) do not all write in the same second.
     // The read transaction is given up first: a request never holds two connections.
-    let touch = now - session.last_seen > chrono::Duration::seconds(60);
+    let spread = hash.get(..2).and_then(|h| i64::from_str_radix(h, 16).ok()).unwrap_or(0) % 31;
+    let touch = now - session.last_seen > chrono::Duration::seconds(30 + spread);
     let kept = if keep && !touch {
         Some(tx)
     } else {
