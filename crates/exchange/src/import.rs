@@ -240,6 +240,9 @@ async fn choose(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(S
     }
 }
 
+/// Rows written by one import from which the planner's statistics are refreshed after it.
+const STATISTICS_AFTER_ROWS: usize = 10_000;
+
 /// Imports one file. Row problems become verdicts; only what stops the whole file is an error.
 pub async fn import_file(
     db: &Db,
@@ -260,6 +263,11 @@ pub async fn import_file(
     if write {
         tx.commit().await?;
         report.committed = true;
+        // A big import changes the tables' shape; plans made from stale statistics can be
+        // slower by orders of magnitude (see `Db::refresh_statistics`).
+        if report.new + report.updated >= STATISTICS_AFTER_ROWS {
+            db.refresh_statistics().await?;
+        }
     } else {
         drop(tx);
     }

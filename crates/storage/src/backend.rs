@@ -159,6 +159,20 @@ impl Db {
         Ok(())
     }
 
+    /// Refreshes the planner's statistics after a bulk load. PostgreSQL plans from them: on a
+    /// freshly loaded county it estimated 12 places and 1,286 payments and joined them row by
+    /// row (the roll-up took 62 s; 2.4 s after ANALYZE). SQLite is left as it is: with
+    /// statistics its planner chose slower plans for the same roll-up (9.0 s against 7.5 s).
+    pub async fn refresh_statistics(&self) -> Result<()> {
+        match &self.pool {
+            Pool::Sqlite(_) => Ok(()),
+            Pool::Pg(p) => {
+                sqlx::raw_sql("ANALYZE").execute(p).await?;
+                Ok(())
+            }
+        }
+    }
+
     pub async fn close(&self) {
         match &self.pool {
             Pool::Sqlite(p) => p.close().await,

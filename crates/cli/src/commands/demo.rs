@@ -152,6 +152,7 @@ async fn county(db: &Db, db_path: &str, started: Instant) -> anyhow::Result<()> 
         towns.len(),
         started.elapsed().as_secs_f64()
     );
+    db.refresh_statistics().await?;
     let t0 = Instant::now();
     let mut tx = db.read().await?;
     let defs = taizhang_storage::ledgers::all(&mut tx).await?;
