@@ -3,15 +3,16 @@
 # `taizhang report` end to end as a clerk runs it (process start, every indicator of the
 # template, Markdown / HTML / Word written), RUNS times each; medians printed.
 #
-# With PG_URL naming a database that holds the demo county (bench/county.sh builds it), the
-# same report for 北斗溪镇 (--place) is also taken on PostgreSQL, and on the SQLite county for
-# comparison (one town among 25).
+# With PG_URL naming a PostgreSQL database, the demo town is built there (when it is empty) and
+# the same reports are timed on it. With COUNTY_DB (SQLite) and COUNTY_PG_URL naming the demo
+# county (bench/county.sh builds them), the report for 北斗溪镇 among the 25 towns (--place) too.
 #
-#   bash bench/report.sh            # RUNS=7 PG_URL= COUNTY_DB=/tmp/taizhang-bench-county/db/taizhang.db
+#   bash bench/report.sh            # RUNS=7 PG_URL= COUNTY_PG_URL= COUNTY_DB=/tmp/taizhang-bench-county/db/taizhang.db
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-7}
 PG_URL=${PG_URL:-}
+COUNTY_PG_URL=${COUNTY_PG_URL:-}
 COUNTY_DB=${COUNTY_DB:-/tmp/taizhang-bench-county/db/taizhang.db}
 DIR=${DIR:-/tmp/taizhang-bench-report}
 cargo build --release -q -p taizhang
@@ -46,7 +47,15 @@ time_report() { # label db args...
 if [ -f "$COUNTY_DB" ]; then
     time_report "county SQLite, --place 北斗溪镇 .md" "$COUNTY_DB" --place 北斗溪镇 -o "$DIR/county-town.md"
 fi
+if [ -n "$COUNTY_PG_URL" ]; then
+    time_report "county PostgreSQL, --place 北斗溪镇 .md" "$COUNTY_PG_URL" --place 北斗溪镇 -o "$DIR/pg-county-town.md"
+fi
 if [ -n "$PG_URL" ]; then
-    time_report "county PostgreSQL, --place 北斗溪镇 .md" "$PG_URL" --place 北斗溪镇 -o "$DIR/pg-town.md"
-    time_report "county PostgreSQL, --place 北斗溪镇 .docx" "$PG_URL" --place 北斗溪镇 -o "$DIR/pg-town.docx"
+    if ! psql "$PG_URL" -tAc "SELECT 1 FROM places LIMIT 1" 2>/dev/null | grep -q 1; then
+        $T --db "$PG_URL" demo --out "$DIR/pg" --no-serve > /dev/null
+    fi
+    for ext in md html docx; do
+        time_report "town PostgreSQL .$ext" "$PG_URL" -o "$DIR/pg-summary.$ext"
+    done
+    cmp "$DIR/pg-summary.md" "$DIR/summary.md" && echo "Markdown on PostgreSQL and SQLite: identical"
 fi

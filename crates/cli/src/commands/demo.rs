@@ -37,39 +37,42 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
     if scale != "town" && scale != "county" {
         anyhow::bail!("规模「{scale}」不可用：应为 town（北斗溪镇一个镇）或 county（25 个镇）");
     }
-    if let Some(url) = db_url.filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://")) {
-        // The county on PostgreSQL, for the benchmarks: into an empty database only.
-        if scale != "county" {
-            anyhow::bail!("演示乡镇只建在 SQLite 文件中；PostgreSQL 上可建演示县：--scale county");
-        }
-        let db = Db::open(url).await?;
-        let mut tx = db.read().await?;
-        let places = tx.fetch_one("SELECT COUNT(*) FROM places", &[]).await?.int(0);
-        drop(tx);
-        if places > 0 {
-            anyhow::bail!("数据库 {url} 中已有 {places} 个地点；演示县只建在空数据库中");
-        }
-        return county(&db, url, Instant::now()).await;
-    }
     std::fs::create_dir_all(out).with_context(|| format!("无法建立目录 {}", out.display()))?;
-    let db_path = out.join(DB_FILE);
-    if is_nonempty_file(&db_path) {
-        if !force {
-            anyhow::bail!(
-                "目录 {} 中已有数据库 {DB_FILE}；如要删除重建，请加 --force",
-                out.display()
-            );
-        }
-        remove_database(&db_path)?;
-    }
-    let target = db_path.display().to_string();
     let started = Instant::now();
-    let db = Db::open(&target).await?;
+    let (db, db_label) = match db_url.filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+        // On PostgreSQL (benchmarks, a county's server): into an empty database only; the
+        // reports still go to the directory.
+        Some(url) => {
+            let db = Db::open(url).await?;
+            let mut tx = db.read().await?;
+            let places = tx.fetch_one("SELECT COUNT(*) FROM places", &[]).await?.int(0);
+            drop(tx);
+            if places > 0 {
+                anyhow::bail!("数据库 {url} 中已有 {places} 个地点；演示数据只建在空数据库中");
+            }
+            (db, url.to_string())
+        }
+        None => {
+            let db_path = out.join(DB_FILE);
+            if is_nonempty_file(&db_path) {
+                if !force {
+                    anyhow::bail!(
+                        "目录 {} 中已有数据库 {DB_FILE}；如要删除重建，请加 --force",
+                        out.display()
+                    );
+                }
+                remove_database(&db_path)?;
+            }
+            let target = db_path.display().to_string();
+            (Db::open(&target).await?, target)
+        }
+    };
     if scale == "county" {
-        return county(&db, &db_path.display().to_string(), started).await;
+        return county(&db, &db_label, started).await;
     }
     println!("正在生成演示乡镇北斗溪镇……");
     let built = taizhang_demo::build_town(&db).await?;
+    db.refresh_statistics().await?;
     let took = started.elapsed();
     println!(
         "已建立「{}」：{} 个村，{} 户 {} 人，干部 {} 名，单位 {} 个，台账记录 {} 条（用时 {:.1} 秒）",
@@ -105,13 +108,13 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
     reports::check(&ctx, period, false).await?;
 
     println!("\n生成的文件：");
-    println!("  数据库：{}", db_path.display());
+    println!("  数据库：{db_label}");
     for f in &written {
         println!("  总结：{}", f.display());
     }
     println!(
         "\n查看某个数字的来历，例如：taizhang --db {} explain dibao_rural_households --year {}",
-        db_path.display(),
+        db_label,
         taizhang_demo::YEAR
     );
     println!("\n网页登录账号（密码均为 {DEMO_PASSWORD}）：");
@@ -119,7 +122,7 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
         println!("  {u}\t{what}");
     }
     if no_serve {
-        println!("\n启动网页：taizhang serve --db {}", db_path.display());
+        println!("\n启动网页：taizhang serve --db {db_label}");
     } else {
         start_server(ctx.db.clone()).await?;
     }
