@@ -357,11 +357,12 @@ pub(crate) const VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id 
      JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%')";
 const VILLAGE_JOIN: &str = " JOIN village_of v ON v.pid = t.place_id";
 
-/// `VILLAGE_CTE` for another level, under another name.
-pub(crate) fn place_map_cte(name: &str, level: PlaceLevel) -> String {
+/// `VILLAGE_CTE` for another level, under another name; `filter` (e.g. ` WHERE p.path LIKE $1`)
+/// limits the places mapped.
+pub(crate) fn place_map_cte(name: &str, level: PlaceLevel, filter: &str) -> String {
     format!(
         ", {name} AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
-         JOIN places vv ON vv.level = '{}' AND p.path LIKE vv.path || '%')",
+         JOIN places vv ON vv.level = '{}' AND p.path LIKE vv.path || '%'{filter})",
         level.key()
     )
 }
@@ -463,7 +464,7 @@ pub(crate) fn grouped_sql(tx: &Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
     let (group_cte, group_join) = if level == PlaceLevel::Village {
         (String::new(), "")
     } else {
-        (place_map_cte("group_of", level), " JOIN group_of g ON g.pid = t.place_id")
+        (place_map_cte("group_of", level, ""), " JOIN group_of g ON g.pid = t.place_id")
     };
     let g = if level == PlaceLevel::Village { "v" } else { "g" };
     let village_join = if level == PlaceLevel::Village || m == Measure::Villages { VILLAGE_JOIN } else { "" };

@@ -196,11 +196,9 @@ async fn scan(tx: &mut Tx, def: &LedgerDef, inds: &[(&IndicatorDef, &Measure)], 
         }
     }
     let any: Vec<String> = (0..conds.len()).map(|k| format!("k{k}")).collect();
-    let mut sql = format!(
-        "WITH group_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
-         JOIN places vv ON vv.level = '{}' AND p.path LIKE vv.path || '%' WHERE p.path LIKE $1)",
-        level.key()
-    );
+    // The scope (`$1`) limits the place map, so the records need no condition of their own.
+    let map = eval::place_map_cte("group_of", level, " WHERE p.path LIKE $1");
+    let mut sql = format!("WITH {}", map.trim_start_matches(", "));
     if villages {
         sql.push_str(eval::VILLAGE_CTE);
     }
