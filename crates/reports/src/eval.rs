@@ -448,6 +448,7 @@ pub async fn by_level(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
 
 /// The query of [`by_level`]: rows of (place id, value[, count]) or, for a streak, of
 /// (place id, year).
+#[derive(Clone)]
 pub(crate) struct GroupedSql {
     pub sql: String,
     pub args: Vec<Arg>,

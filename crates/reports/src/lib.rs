@@ -13,6 +13,7 @@ pub mod form;
 pub mod indicator;
 pub mod render;
 pub mod rollup;
+mod stored;
 
 pub use error::{ReportError, Result};
 pub use eval::{Context, Figure, VillageFigure};

@@ -21,6 +21,7 @@ use taizhang_storage::{places, Arg, Db, Tx};
 use crate::error::{ReportError, Result};
 use crate::eval::{self, Context, VillageFigure};
 use crate::indicator::{IndicatorDef, Measure};
+use crate::stored::{Entry, Store};
 
 /// One indicator in each place of a level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -37,35 +38,89 @@ pub struct Rollup {
 }
 
 /// Every indicator in each place of `level` within the scope, in the order of `inds`, on two
-/// read connections of `db`.
+/// read connections of `db`. On SQLite, figures stored by an earlier run are used for the
+/// places whose records have not changed since (`stored`), and the rest are stored for the next.
 pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, level: PlaceLevel) -> Result<Vec<Rollup>> {
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, ind) in inds.iter().enumerate() {
         groups.entry(ind.ledger.as_str()).or_default().push(i);
     }
-    // Largest ledgers first (the highest id as a cheap measure of size), taken by whichever
-    // connection is free: a long scan on one runs beside many short ones on the other.
     let mut tx = db.read().await?;
     let places = places::of_level(&mut tx, &ctx.scope, level).await?;
-    let mut sized = Vec::new();
+    // Before any record is read: the counts must not be newer than the figures computed below.
+    let store = Store::load(&mut tx, ctx, level).await?;
+    let all: Vec<i64> = places.iter().map(|p| p.id).collect();
+    let mut values: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); inds.len()];
+    let mut queries: Vec<Option<(eval::GroupedSql, u8)>> = vec![None; inds.len()];
+    let mut work = Vec::new();
     for (ledger, members) in groups {
         let def = ledgers
             .iter()
             .find(|l| l.key == ledger)
             .ok_or_else(|| ReportError::Definition(format!("指标「{}」引用了不存在的台账「{ledger}」", inds[members[0]].key)))?;
+        let mut job = Vec::new();
+        for &i in &members {
+            let m = inds[i].measure()?;
+            let q = eval::grouped_sql(&tx, &inds[i], def, ctx, level)?;
+            queries[i] = Some((q.clone(), m.scale(def)));
+            job.push((i, m, q));
+        }
+        let measured: Vec<(&IndicatorDef, &Measure)> = job.iter().map(|(i, m, _)| (&inds[*i], m)).collect();
+        let (only, digest) = match &store {
+            Some(s) => {
+                let split = s.split(def, &measured, &all);
+                for (g, figures) in &split.fresh {
+                    for ((i, _, _), v) in job.iter().zip(figures) {
+                        if *v != 0 {
+                            values[*i].insert(*g, *v);
+                        }
+                    }
+                }
+                if split.stale.is_empty() {
+                    continue;
+                }
+                let only = (split.stale.len() < all.len()).then_some(split.stale);
+                (only, s.keeps(def).then_some(split.digest))
+            }
+            None => (None, None),
+        };
+        // The highest id is a cheap measure of a ledger's size.
         let size = tx.fetch_one(&format!("SELECT COALESCE(MAX(id), 0) FROM {}", def.table_name()), &[]).await?.int(0);
-        sized.push((size, def, members));
+        work.push(Work { size, def, job, only, digest });
     }
-    sized.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.key.cmp(&b.1.key)));
-    let queue = Mutex::new(sized.into_iter().map(|(_, def, members)| (def, members)).collect::<VecDeque<_>>());
+    // Largest ledgers first, taken by whichever connection is free: a long scan on one runs
+    // beside many short ones on the other.
+    work.sort_by(|a, b| b.size.cmp(&a.size).then(a.def.key.cmp(&b.def.key)));
+    let queue = Mutex::new(work.iter().collect::<VecDeque<_>>());
     let mut tx2 = db.read().await?;
     let (a, b) = tokio::join!(run_ledgers(&mut tx, inds, &queue, ctx, level), run_ledgers(&mut tx2, inds, &queue, ctx, level));
-    let mut values: BTreeMap<usize, (BTreeMap<i64, i64>, eval::GroupedSql, u8)> = a?.into_iter().chain(b?).collect();
-    let engine = tx.engine();
+    drop((tx, tx2));
+    for (i, vals) in a?.into_iter().chain(b?) {
+        values[i].extend(vals);
+    }
+    if let Some(s) = &store {
+        let mut entries = Vec::new();
+        for w in &work {
+            let Some(digest) = &w.digest else { continue };
+            let measured: Vec<(&IndicatorDef, &Measure)> = w.job.iter().map(|(i, m, _)| (&inds[*i], m)).collect();
+            for &g in w.only.as_deref().unwrap_or(&all) {
+                entries.push(Entry {
+                    ledger: w.def.key.clone(),
+                    digest: digest.clone(),
+                    group: g,
+                    fingerprint: s.fingerprint(w.def, &measured, g),
+                    figures: w.job.iter().map(|(i, _, _)| values[*i].get(&g).copied().unwrap_or(0)).collect(),
+                });
+            }
+        }
+        s.save(db, &entries).await?;
+    }
+    let engine = db.engine();
     inds.iter()
-        .enumerate()
-        .map(|(i, ind)| {
-            let (vals, q, scale) = values.remove(&i).ok_or_else(|| ReportError::Definition(format!("指标「{}」未计算", ind.key)))?;
+        .zip(values)
+        .zip(queries)
+        .map(|((ind, vals), q)| {
+            let (q, scale) = q.ok_or_else(|| ReportError::Definition(format!("指标「{}」未计算", ind.key)))?;
             Ok(Rollup {
                 key: ind.key.clone(),
                 name: ind.name.clone(),
@@ -79,40 +134,45 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
         .collect()
 }
 
-type Computed = Vec<(usize, (BTreeMap<i64, i64>, eval::GroupedSql, u8))>;
+/// One ledger's indicators to compute, in all places of the level or `only` in some.
+struct Work<'a> {
+    size: i64,
+    def: &'a LedgerDef,
+    job: Vec<(usize, Measure, eval::GroupedSql)>,
+    only: Option<Vec<i64>>,
+    /// Set when the figures are to be stored.
+    digest: Option<String>,
+}
+
+type Computed = Vec<(usize, BTreeMap<i64, i64>)>;
 
 /// Ledgers taken from the queue until it is empty, one fused scan each (a streak alone, by its
 /// own query).
-async fn run_ledgers(
-    tx: &mut Tx,
-    inds: &[IndicatorDef],
-    queue: &Mutex<VecDeque<(&LedgerDef, Vec<usize>)>>,
-    ctx: &Context,
-    level: PlaceLevel,
-) -> Result<Computed> {
+async fn run_ledgers(tx: &mut Tx, inds: &[IndicatorDef], queue: &Mutex<VecDeque<&Work<'_>>>, ctx: &Context, level: PlaceLevel) -> Result<Computed> {
     let mut out = Vec::new();
     loop {
         let next = queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).pop_front();
-        let Some((def, members)) = next else { break };
+        let Some(w) = next else { break };
+        let only = w.only.as_deref();
         let mut fused = Vec::new();
-        for &i in &members {
-            let ind = &inds[i];
-            let m = ind.measure()?;
-            let q = eval::grouped_sql(tx, ind, def, ctx, level)?;
+        for (i, m, q) in &w.job {
             if q.streak {
-                let vals = eval::run_grouped(tx, &q).await?;
-                out.push((i, (vals, q, m.scale(def))));
+                let mut vals = eval::run_grouped(tx, q).await?;
+                if let Some(only) = only {
+                    vals.retain(|g, _| only.contains(g));
+                }
+                out.push((*i, vals));
             } else {
-                fused.push((i, m, q));
+                fused.push((*i, m));
             }
         }
         if fused.is_empty() {
             continue;
         }
-        let list: Vec<(&IndicatorDef, &Measure)> = fused.iter().map(|(i, m, _)| (&inds[*i], m)).collect();
-        let values = scan(tx, def, &list, ctx, level).await?;
-        for ((i, m, q), vals) in fused.into_iter().zip(values) {
-            out.push((i, (vals, q, m.scale(def))));
+        let list: Vec<(&IndicatorDef, &Measure)> = fused.iter().map(|(i, m)| (&inds[*i], *m)).collect();
+        let values = scan(tx, w.def, &list, ctx, level, only).await?;
+        for ((i, _), vals) in fused.into_iter().zip(values) {
+            out.push((i, vals));
         }
     }
     Ok(out)
@@ -140,7 +200,15 @@ fn renumber(sql: &str, delta: i64) -> String {
 }
 
 /// One scan of a ledger computing several indicators by place: for each, its values by place id.
-async fn scan(tx: &mut Tx, def: &LedgerDef, inds: &[(&IndicatorDef, &Measure)], ctx: &Context, level: PlaceLevel) -> Result<Vec<BTreeMap<i64, i64>>> {
+/// With `only`, just the records under those places of the level, through the place index.
+async fn scan(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    inds: &[(&IndicatorDef, &Measure)],
+    ctx: &Context,
+    level: PlaceLevel,
+    only: Option<&[i64]>,
+) -> Result<Vec<BTreeMap<i64, i64>>> {
     let engine = tx.engine();
     let scope_cond = ctx.scope.condition("place_id", 1);
     // `$1` is the scope, applied once through the place map instead of in every condition.
@@ -197,17 +265,24 @@ async fn scan(tx: &mut Tx, def: &LedgerDef, inds: &[(&IndicatorDef, &Measure)], 
     }
     let any: Vec<String> = (0..conds.len()).map(|k| format!("k{k}")).collect();
     // The scope (`$1`) limits the place map, so the records need no condition of their own.
-    let map = eval::place_map_cte("group_of", level, " WHERE p.path LIKE $1");
+    let mut filter = " WHERE p.path LIKE $1".to_string();
+    if let Some(ids) = only {
+        // Ids of places read from the database, written as integer literals.
+        filter.push_str(&format!(" AND vv.id IN ({})", ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")));
+    }
+    let map = eval::place_map_cte("group_of", level, &filter);
     let mut sql = format!("WITH {}", map.trim_start_matches(", "));
     if villages {
         sql.push_str(eval::VILLAGE_CTE);
     }
-    sql.push_str(&format!(
-        " SELECT g.id, {} FROM (SELECT *, {} FROM {}) t JOIN group_of g ON g.pid = t.place_id",
-        aggs.join(", "),
-        flags.join(", "),
-        def.table_name()
-    ));
+    let records = format!("(SELECT *, {} FROM {}) t", flags.join(", "), def.table_name());
+    sql.push_str(&if only.is_some() {
+        // A few places: from the map to their records by the place index (CROSS JOIN keeps
+        // SQLite's join order), instead of reading the whole table.
+        format!(" SELECT g.id, {} FROM group_of g CROSS JOIN {records} ON t.place_id = g.pid", aggs.join(", "))
+    } else {
+        format!(" SELECT g.id, {} FROM {records} JOIN group_of g ON g.pid = t.place_id", aggs.join(", "))
+    });
     if persons {
         sql.push_str(" LEFT JOIN persons p ON p.id = t.subject_id");
     }

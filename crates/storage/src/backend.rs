@@ -41,6 +41,7 @@ pub fn engine_of(target: &str) -> Engine {
 
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "registry ledgers audit", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "change counts and stored roll-up figures", include_str!("../migrations/sqlite/0002_change_counts.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
@@ -62,6 +63,9 @@ fn map_migrate(e: sqlx::migrate::MigrateError) -> StoreError {
         other => StoreError::Database(format!("数据库迁移失败：{other}")),
     }
 }
+
+/// How long a SQLite connection waits for another's write lock before giving up.
+pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 
 /// SQLite page cache per connection, in KiB (a negative `cache_size`).
 const DEFAULT_CACHE_KIB: &str = "-32768";
@@ -102,7 +106,7 @@ impl Db {
                     // 32 MiB of page cache instead of SQLite's 2 MiB: a big import updates
                     // indexes of a million entries at random places, and each miss is a read.
                     .pragma("cache_size", DEFAULT_CACHE_KIB)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS));
                 Pool::Sqlite(
                     SqlitePoolOptions::new()
                         .max_connections(8)

@@ -88,6 +88,7 @@ async fn create_table(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
         }
     }
     tx.exec_script(&ddl).await?;
+    crate::changes::ensure_counted(tx, std::slice::from_ref(&t)).await?;
     natural_key_index(tx, def).await
 }
 
@@ -259,6 +260,9 @@ pub async fn install_builtin(tx: &mut Tx, actor: &Actor, defs: &[LedgerDef]) -> 
             changed += 1;
         }
     }
+    // Every ledger, a clerk's too, including those created before writes were counted.
+    let tables: Vec<String> = all(tx).await?.iter().map(LedgerDef::table_name).collect();
+    crate::changes::ensure_counted(tx, &tables).await?;
     Ok(changed)
 }
 

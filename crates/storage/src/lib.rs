@@ -8,6 +8,7 @@ pub mod audit;
 pub mod backend;
 pub mod batch;
 pub mod bulk;
+pub mod changes;
 pub mod error;
 pub mod fixtures;
 pub mod households;

@@ -1,0 +1,84 @@
+//! Change counts: per table and place, how many times rows lying there were written.
+//!
+//! On SQLite, triggers count every insert, update and delete of a ledger's records in the
+//! writing transaction itself (the registry's triggers are in migration 0002), whoever writes:
+//! the web application, an import, the demo builder or a hand-typed statement. The counts only
+//! grow, so anything derived from a place's records and stored with the counts it was derived
+//! at is current exactly while those counts stand (`reports::stored` keeps roll-up figures so).
+//!
+//! PostgreSQL has no such triggers: its roll-up is computed afresh each time and meets its goal
+//! that way, and counters updated in place would make concurrent writers to one village wait on
+//! each other's transactions.
+
+use std::collections::HashSet;
+
+use crate::backend::Tx;
+use crate::error::Result;
+use crate::Engine;
+
+const KINDS: [(&str, &str); 3] = [("insert", "INSERT"), ("update", "UPDATE"), ("delete", "DELETE")];
+
+fn trigger_name(table: &str, kind: &str) -> String {
+    format!("{table}_counted_{kind}")
+}
+
+fn bump(table: &str, row: &str) -> String {
+    format!(
+        "INSERT INTO change_counts (entity, place_id, n) VALUES ('{table}', {row}.place_id, 1) \
+         ON CONFLICT (entity, place_id) DO UPDATE SET n = n + 1;"
+    )
+}
+
+/// The triggers counting writes to ledger table `table` (an identifier made from a validated
+/// ASCII key, never user text).
+fn ddl(table: &str) -> String {
+    let mut s = String::new();
+    for (kind, event) in KINDS {
+        let body = match kind {
+            "insert" => bump(table, "NEW"),
+            "delete" => bump(table, "OLD"),
+            // A record moved between villages changes both.
+            _ => format!("{} {}", bump(table, "OLD"), bump(table, "NEW")),
+        };
+        s.push_str(&format!(
+            "CREATE TRIGGER IF NOT EXISTS {} AFTER {event} ON {table} BEGIN {body} END;\n",
+            trigger_name(table, kind)
+        ));
+    }
+    s
+}
+
+/// Ledger tables whose writes are all counted (every trigger present). Empty on PostgreSQL.
+pub async fn counted_tables(tx: &mut Tx) -> Result<HashSet<String>> {
+    if tx.engine() != Engine::Sqlite {
+        return Ok(HashSet::new());
+    }
+    let names: HashSet<String> = tx
+        .fetch("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%\\_counted\\_%' ESCAPE '\\'", &[])
+        .await?
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
+    let tables: HashSet<String> = tx
+        .fetch("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ld\\_%' ESCAPE '\\'", &[])
+        .await?
+        .iter()
+        .map(|r| r.text(0))
+        .collect();
+    Ok(tables.into_iter().filter(|t| KINDS.iter().all(|(k, _)| names.contains(&trigger_name(t, k)))).collect())
+}
+
+/// Makes sure the writes to each of these ledger tables are counted (SQLite; nothing on
+/// PostgreSQL). Tables created before the counts existed get their triggers here, and their
+/// counts start from zero: nothing was stored from them before.
+pub async fn ensure_counted(tx: &mut Tx, tables: &[String]) -> Result<()> {
+    if tx.engine() != Engine::Sqlite {
+        return Ok(());
+    }
+    let have = counted_tables(tx).await?;
+    let script: String = tables.iter().filter(|t| !have.contains(*t)).map(|t| ddl(t)).collect();
+    if !script.is_empty() {
+        tx.exec_script(&script).await?;
+    }
+    Ok(())
+}
