@@ -337,6 +337,15 @@ impl Tx {
         }
     }
 
+    /// Names of the indexes in the database (the current schema on PostgreSQL).
+    pub async fn index_names(&mut self) -> Result<std::collections::HashSet<String>> {
+        let sql = match self.engine() {
+            Engine::Sqlite => "SELECT name FROM sqlite_master WHERE type = 'index'",
+            Engine::Postgres => "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
+        };
+        Ok(self.fetch(sql, &[]).await?.iter().map(|r| r.text(0)).collect())
+    }
+
     /// The SQL type of a column for each kind of stored value.
     pub fn ddl_type(&self, ty: ColumnType) -> &'static str {
         match (self.engine(), ty) {

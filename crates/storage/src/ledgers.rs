@@ -80,7 +80,9 @@ async fn create_table(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
     cols.extend(def.fields.iter().map(|f| column_ddl(tx, f)));
     let mut ddl = format!("CREATE TABLE {t} (\n    {}\n);\n", cols.join(",\n    "));
     ddl.push_str(&format!("CREATE INDEX {t}_place ON {t}(place_id);\n"));
-    ddl.push_str(&format!("CREATE INDEX {t}_subject ON {t}(subject_id);\n"));
+    if !keyed_by_subject(def) {
+        ddl.push_str(&format!("CREATE INDEX {t}_subject ON {t}(subject_id);\n"));
+    }
     match &def.time {
         TimeModel::Event { field } => ddl.push_str(&format!("CREATE INDEX {t}_time ON {t}({});\n", quote(field))),
         TimeModel::Standing { start, end } => {
@@ -92,10 +94,16 @@ async fn create_table(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
     natural_key_index(tx, def).await
 }
 
+/// Whether the ledger's natural key includes the subject: its natural-key index then starts
+/// with `subject_id` and serves every lookup by subject.
+fn keyed_by_subject(def: &LedgerDef) -> bool {
+    def.natural_key.iter().any(|k| k == "subject")
+}
+
 /// An index on the natural key (subject first), so an import finds the stored record of each
 /// row with one index seek instead of walking a subject's whole history.
 async fn natural_key_index(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
-    if !def.natural_key.iter().any(|k| k == "subject") {
+    if !keyed_by_subject(def) {
         return Ok(());
     }
     let mut cols = vec!["subject_id".to_string()];
@@ -261,8 +269,10 @@ pub async fn install_builtin(tx: &mut Tx, actor: &Actor, defs: &[LedgerDef]) -> 
         }
     }
     // Every ledger, a clerk's too, including those created before writes were counted.
-    let tables: Vec<String> = all(tx).await?.iter().map(LedgerDef::table_name).collect();
+    let every = all(tx).await?;
+    let tables: Vec<String> = every.iter().map(LedgerDef::table_name).collect();
     crate::changes::ensure_counted(tx, &tables).await?;
+    drop_redundant_subject_indexes(tx, &every).await?;
     Ok(changed)
 }
 
@@ -273,6 +283,19 @@ pub async fn define(tx: &mut Tx, actor: &Actor, def: &LedgerDef) -> Result<Ledge
     set.push(def.clone());
     taizhang_domain::catalogue::check_set(&set)?;
     Ok(apply(tx, actor, def, "clerk").await?.0)
+}
+
+/// Databases created before the natural-key index made it redundant still have a separate
+/// index on `subject_id`: every new record paid one more B-tree insert for it.
+async fn drop_redundant_subject_indexes(tx: &mut Tx, defs: &[LedgerDef]) -> Result<()> {
+    let indexes = tx.index_names().await?;
+    for def in defs.iter().filter(|d| keyed_by_subject(d)) {
+        let t = def.table_name();
+        if indexes.contains(&format!("{t}_natural")) && indexes.contains(&format!("{t}_subject")) {
+            tx.exec_script(&format!("DROP INDEX {t}_subject")).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Subject kinds whose records take their place from the subject.

@@ -44,6 +44,34 @@ fn clerk() -> Actor {
     Actor::User { id: 1, username: "clerk".into(), role: Role::Clerk, place_id: 1 }
 }
 
+// Each ledger table has the indexes it needs and no more: an index on `subject_id` only where
+// the natural-key index (which starts with it) does not exist; an older database that still has
+// both loses the redundant one when the built-in ledgers are installed again. On SQLite every
+// ledger table counts its writes.
+both!(ledger_tables_have_their_indexes_and_triggers, |db: Db| async move {
+    let defs = install(&db).await;
+    let keyed = |d: &LedgerDef| d.natural_key.iter().any(|k| k == "subject");
+    let mut tx = db.begin().await.expect("begin");
+    let idx = tx.index_names().await.expect("indexes");
+    for d in &defs {
+        let t = d.table_name();
+        assert_eq!(idx.contains(&format!("{t}_natural")), keyed(d), "{t}_natural");
+        assert_eq!(idx.contains(&format!("{t}_subject")), !keyed(d), "{t}_subject");
+        assert!(idx.contains(&format!("{t}_place")), "{t}_place");
+    }
+    let old = defs.iter().find(|d| keyed(d)).expect("a ledger keyed by subject").table_name();
+    tx.exec_script(&format!("CREATE INDEX {old}_subject ON {old}(subject_id)")).await.expect("old index");
+    ledgers::install_builtin(&mut tx, &Actor::System, &defs).await.expect("again");
+    assert!(!tx.index_names().await.expect("indexes").contains(&format!("{old}_subject")), "redundant index dropped");
+    let counted = taizhang_storage::changes::counted_tables(&mut tx).await.expect("counted");
+    if db.engine() == taizhang_storage::Engine::Sqlite {
+        assert_eq!(counted.len(), defs.len(), "every ledger table counts its writes");
+    } else {
+        assert!(counted.is_empty());
+    }
+    tx.commit().await.expect("commit");
+});
+
 both!(every_builtin_ledger_installs_and_reads_back, |db: Db| async move {
     let defs = install(&db).await;
     let mut tx = db.read().await.expect("read");
