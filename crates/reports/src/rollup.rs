@@ -86,14 +86,11 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
         };
         // The highest id is a cheap measure of a ledger's size.
         let size = tx.fetch_one(&format!("SELECT COALESCE(MAX(id), 0) FROM {}", def.table_name()), &[]).await?.int(0);
-        // The share of the ledger this work reads.
-        let size = size * i64::try_from(only.as_ref().map_or(all.len(), Vec::len)).unwrap_or(1) / i64::try_from(all.len().max(1)).unwrap_or(1);
         work.push(Work { size, def, job, only, digest });
     }
     // Largest ledgers first, taken by whichever connection is free: a long scan on one runs
     // beside many short ones on the other.
     work.sort_by(|a, b| b.size.cmp(&a.size).then(a.def.key.cmp(&b.def.key)));
-    split_largest(&mut work, &all);
     let queue = Mutex::new(work.iter().collect::<VecDeque<_>>());
     let mut tx2 = db.read().await?;
     let (a, b) = tokio::join!(run_ledgers(&mut tx, inds, &queue, ctx, level), run_ledgers(&mut tx2, inds, &queue, ctx, level));
@@ -135,26 +132,6 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
             })
         })
         .collect()
-}
-
-/// When the largest ledger alone outweighs all the others (say, only it changed since the last
-/// run), the second connection would sit idle beside it: its places are split in two halves, one
-/// for each connection. Otherwise nothing is split: each half reads more than half the rows,
-/// and both connections are busy anyway.
-fn split_largest(work: &mut Vec<Work<'_>>, all: &[i64]) {
-    let Some(first) = work.first() else { return };
-    let rest: i64 = work.iter().skip(1).map(|w| w.size).sum();
-    let places = first.only.clone().unwrap_or_else(|| all.to_vec());
-    if first.size <= rest || places.len() < 2 {
-        return;
-    }
-    let first = work.remove(0);
-    // Alternate places, so towns of different sizes fall on both sides.
-    let (a, b): (Vec<(usize, i64)>, Vec<(usize, i64)>) = places.into_iter().enumerate().partition(|(k, _)| k % 2 == 0);
-    for half in [a, b] {
-        let only: Vec<i64> = half.into_iter().map(|(_, g)| g).collect();
-        work.insert(0, Work { size: first.size / 2, def: first.def, job: first.job.clone(), only: Some(only), digest: first.digest.clone() });
-    }
 }
 
 /// One ledger's indicators to compute, in all places of the level or `only` in some.
