@@ -21,7 +21,7 @@ use taizhang_storage::{places, Arg, Db, Tx};
 use crate::error::{ReportError, Result};
 use crate::eval::{self, Context, VillageFigure};
 use crate::indicator::{IndicatorDef, Measure};
-use crate::stored::{Entry, Store};
+use crate::stored::{Entry, Member, Store};
 
 /// One indicator in each place of a level.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,7 +65,7 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
             queries[i] = Some((q.clone(), m.scale(def)));
             job.push((i, m, q));
         }
-        let measured: Vec<(&IndicatorDef, &Measure)> = job.iter().map(|(i, m, _)| (&inds[*i], m)).collect();
+        let measured: Vec<Member<'_>> = job.iter().map(|(i, m, q)| (&inds[*i], m, q)).collect();
         let (only, digest) = match &store {
             Some(s) => {
                 let split = s.split(def, &measured, &all);
@@ -102,7 +102,7 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
         let mut entries = Vec::new();
         for w in &work {
             let Some(digest) = &w.digest else { continue };
-            let measured: Vec<(&IndicatorDef, &Measure)> = w.job.iter().map(|(i, m, _)| (&inds[*i], m)).collect();
+            let measured: Vec<Member<'_>> = w.job.iter().map(|(i, m, q)| (&inds[*i], m, q)).collect();
             for &g in w.only.as_deref().unwrap_or(&all) {
                 entries.push(Entry {
                     ledger: w.def.key.clone(),
@@ -113,7 +113,7 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
                 });
             }
         }
-        s.save(db, &entries).await?;
+        s.save(db, &entries).await;
     }
     let engine = db.engine();
     inds.iter()

@@ -8,15 +8,19 @@
 //! limited to those places. A figure is never used unless every write that could touch it is
 //! accounted for:
 //!
-//! - the fingerprint of a (ledger, place) is the sum of the change counts of the ledger's
-//!   records in the places under it, plus the count of changes to the place tree, plus for a
-//!   person ledger counting households the count of household moves. Counts only grow, so the
-//!   fingerprint is unchanged exactly when none of these writes happened;
-//! - the figures are stored with a digest of the ledger's and the indicators' definitions, and
-//!   under a context naming the level, scope, period and as-of date;
+//! - the fingerprint of a (ledger, place) has three parts, compared each on its own: the sum
+//!   of the change counts of the ledger's records in the places under it, the count of changes
+//!   to the place tree, and for a person ledger counting households the count of household
+//!   moves. While the tree is unchanged the places under a group are too, and counts only
+//!   grow, so the fingerprint is unchanged exactly when none of these writes happened;
+//! - the figures are stored with a digest of the ledger's and the indicators' definitions,
+//!   each indicator's own query, and [`STORE_VERSION`], under a context naming the level,
+//!   scope, period and as-of date;
 //! - the counts are read in the same snapshot as the places, before any record is read, so a
 //!   figure is never stored with counts newer than the records it came from;
-//! - a ledger whose table lacks any of its counting triggers is always computed afresh.
+//! - a ledger whose table lacks any of its counting triggers is always computed afresh, and
+//!   when its triggers are created again its stored figures are deleted
+//!   (`storage::changes::ensure_counted`).
 //!
 //! PostgreSQL keeps nothing: its roll-up meets the goal computed afresh.
 
@@ -28,8 +32,19 @@ use taizhang_domain::place::PlaceLevel;
 use taizhang_storage::{changes, Arg, Db, Engine, Tx};
 
 use crate::error::Result;
-use crate::eval::{self, Context};
+use crate::eval::{self, Context, GroupedSql};
 use crate::indicator::{IndicatorDef, Measure};
+
+/// Raised whenever the way a figure is computed from the same definitions and query changes
+/// (aggregation, averages, streaks): figures stored by an older program are then not used.
+const STORE_VERSION: &str = "1";
+
+/// Stored figures not recomputed for this long are deleted when others are saved, so the
+/// contexts asked once (a period, a scope) do not pile up.
+const KEEP_DAYS: i64 = 90;
+
+/// One indicator of a ledger: its definition, measure and own query.
+pub(crate) type Member<'a> = (&'a IndicatorDef, &'a Measure, &'a GroupedSql);
 
 /// What was stored and what the counts say now, for one roll-up.
 pub(crate) struct Store {
@@ -40,7 +55,7 @@ pub(crate) struct Store {
     places_changes: i64,
     household_moves: i64,
     /// (ledger key, group) → (definitions digest, fingerprint, figures).
-    stored: HashMap<(String, i64), (String, i64, Vec<i64>)>,
+    stored: HashMap<(String, i64), (String, String, Vec<i64>)>,
 }
 
 /// One ledger's share of a roll-up: the figures still current, and the groups to compute.
@@ -56,7 +71,7 @@ pub(crate) struct Entry {
     pub(crate) ledger: String,
     pub(crate) digest: String,
     pub(crate) group: i64,
-    pub(crate) fingerprint: i64,
+    pub(crate) fingerprint: String,
     pub(crate) figures: Vec<i64>,
 }
 
@@ -87,7 +102,7 @@ impl Store {
         {
             // Figures that do not parse are treated as absent, and recomputed.
             if let Ok(figures) = serde_json::from_str::<Vec<i64>>(&r.text(4)) {
-                stored.insert((r.text(0), r.int(1)), (r.text(2), r.int(3), figures));
+                stored.insert((r.text(0), r.int(1)), (r.text(2), r.text(3), figures));
             }
         }
         Ok(Some(Store {
@@ -100,16 +115,19 @@ impl Store {
         }))
     }
 
-    /// The fingerprint of a ledger's records under a group, now.
-    pub(crate) fn fingerprint(&self, def: &LedgerDef, members: &[(&IndicatorDef, &Measure)], group: i64) -> i64 {
-        let households = def.subject == SubjectKind::Person && members.iter().any(|(_, m)| matches!(m, Measure::DistinctHouseholds));
-        self.counts.get(&(def.table_name(), group)).copied().unwrap_or(0)
-            + self.places_changes
-            + if households { self.household_moves } else { 0 }
+    /// The fingerprint of a ledger's records under a group, now: "ledger/places/persons".
+    pub(crate) fn fingerprint(&self, def: &LedgerDef, members: &[Member<'_>], group: i64) -> String {
+        let households = def.subject == SubjectKind::Person && members.iter().any(|(_, m, _)| matches!(m, Measure::DistinctHouseholds));
+        format!(
+            "{}/{}/{}",
+            self.counts.get(&(def.table_name(), group)).copied().unwrap_or(0),
+            self.places_changes,
+            if households { self.household_moves } else { 0 }
+        )
     }
 
     /// Which of `groups` have current figures for this ledger's indicators, and which not.
-    pub(crate) fn split(&self, def: &LedgerDef, members: &[(&IndicatorDef, &Measure)], groups: &[i64]) -> Split {
+    pub(crate) fn split(&self, def: &LedgerDef, members: &[Member<'_>], groups: &[i64]) -> Split {
         let digest = digest(def, members);
         let mut fresh = BTreeMap::new();
         let mut stale = Vec::new();
@@ -130,26 +148,33 @@ impl Store {
         self.counted.contains(&def.table_name())
     }
 
-    /// Stores figures computed now. Nothing waits for it: when another process holds the
-    /// write lock (a long import), the figures are simply not kept this time.
-    pub(crate) async fn save(&self, db: &Db, entries: &[Entry]) -> Result<()> {
+    /// Stores figures computed now. Keeping them is an optimisation, so nothing here fails the
+    /// roll-up, and nothing waits: when another process holds the write lock (a long import),
+    /// the figures are simply not kept this time. (The roll-up runs to completion in the CLI;
+    /// a future dropped between the two pragmas would leave its connection without a busy
+    /// timeout.)
+    pub(crate) async fn save(&self, db: &Db, entries: &[Entry]) {
         if entries.is_empty() {
-            return Ok(());
+            return;
         }
-        let mut tx = db.read().await?;
-        tx.exec_script("PRAGMA busy_timeout = 0").await?;
+        let Ok(mut tx) = db.read().await else { return };
+        if tx.exec_script("PRAGMA busy_timeout = 0").await.is_err() {
+            return;
+        }
         let written = write(&mut tx, &self.context, entries).await;
-        tx.exec_script(&format!("PRAGMA busy_timeout = {}", taizhang_storage::backend::BUSY_TIMEOUT_MS)).await?;
-        match written {
-            Ok(()) => tx.commit().await?,
-            Err(_) => drop(tx),
+        let reset = tx.exec_script(&format!("PRAGMA busy_timeout = {}", taizhang_storage::backend::BUSY_TIMEOUT_MS)).await;
+        if written.is_ok() && reset.is_ok() {
+            // A failed commit leaves the figures unstored, which is all it means here.
+            let _ = tx.commit().await;
         }
-        Ok(())
     }
 }
 
 async fn write(tx: &mut Tx, context: &str, entries: &[Entry]) -> Result<()> {
-    const PER_ROW: usize = 6;
+    const PER_ROW: usize = 7;
+    let now = chrono::Utc::now();
+    let stamp = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    tx.exec("DELETE FROM rollup_store WHERE saved_at < $1", &[Arg::Text(stamp(now - chrono::Duration::days(KEEP_DAYS)))]).await?;
     for part in entries.chunks(1_000) {
         let mut args = Vec::with_capacity(part.len() * PER_ROW);
         let mut tuples = Vec::with_capacity(part.len());
@@ -159,13 +184,14 @@ async fn write(tx: &mut Tx, context: &str, entries: &[Entry]) -> Result<()> {
             args.push(Arg::Text(e.ledger.clone()));
             args.push(Arg::Text(e.digest.clone()));
             args.push(Arg::Int(e.group));
-            args.push(Arg::Int(e.fingerprint));
+            args.push(Arg::Text(e.fingerprint.clone()));
             args.push(Arg::Text(serde_json::to_string(&e.figures).unwrap_or_default()));
+            args.push(Arg::Text(stamp(now)));
         }
         let sql = format!(
-            "INSERT INTO rollup_store (context, ledger, definitions, group_id, fingerprint, figures) VALUES {} \
+            "INSERT INTO rollup_store (context, ledger, definitions, group_id, fingerprint, figures, saved_at) VALUES {} \
              ON CONFLICT (context, ledger, group_id) DO UPDATE SET definitions = excluded.definitions, \
-             fingerprint = excluded.fingerprint, figures = excluded.figures",
+             fingerprint = excluded.fingerprint, figures = excluded.figures, saved_at = excluded.saved_at",
             tuples.join(", ")
         );
         tx.exec(&sql, &args).await?;
@@ -173,14 +199,22 @@ async fn write(tx: &mut Tx, context: &str, entries: &[Entry]) -> Result<()> {
     Ok(())
 }
 
-/// A digest of the ledger's definition and its indicators', in order: stored figures of other
-/// definitions are not used.
-fn digest(def: &LedgerDef, members: &[(&IndicatorDef, &Measure)]) -> String {
+/// A digest of the ledger's definition, its indicators' and their own queries, in order, and
+/// of the store's version: figures stored under anything else are not used.
+fn digest(def: &LedgerDef, members: &[Member<'_>]) -> String {
     let mut h = Sha256::new();
+    h.update(STORE_VERSION);
+    h.update([0]);
     h.update(serde_json::to_vec(def).unwrap_or_default());
-    for (ind, _) in members {
+    for (ind, _, q) in members {
         h.update([0]);
         h.update(serde_json::to_vec(ind).unwrap_or_default());
+        h.update([0]);
+        h.update(&q.sql);
+        for a in &q.args {
+            h.update([0]);
+            h.update(eval::literal(Engine::Sqlite, a));
+        }
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -6,6 +6,10 @@
 //! grow, so anything derived from a place's records and stored with the counts it was derived
 //! at is current exactly while those counts stand (`reports::stored` keeps roll-up figures so).
 //!
+//! Not counted, because SQLite fires no delete trigger for them: rows replaced by a hand-typed
+//! `INSERT OR REPLACE` (the new row is counted, the old place is not). The application never
+//! replaces rows.
+//!
 //! PostgreSQL has no such triggers: its roll-up is computed afresh each time and meets its goal
 //! that way, and counters updated in place would make concurrent writers to one village wait on
 //! each other's transactions.
@@ -69,16 +73,18 @@ pub async fn counted_tables(tx: &mut Tx) -> Result<HashSet<String>> {
 }
 
 /// Makes sure the writes to each of these ledger tables are counted (SQLite; nothing on
-/// PostgreSQL). Tables created before the counts existed get their triggers here, and their
-/// counts start from zero: nothing was stored from them before.
+/// PostgreSQL). A table that gets its triggers here (new, created before the counts existed,
+/// or whose triggers someone dropped) may have been written uncounted: whatever figures were
+/// stored from it are deleted in the same transaction.
 pub async fn ensure_counted(tx: &mut Tx, tables: &[String]) -> Result<()> {
     if tx.engine() != Engine::Sqlite {
         return Ok(());
     }
     let have = counted_tables(tx).await?;
-    let script: String = tables.iter().filter(|t| !have.contains(*t)).map(|t| ddl(t)).collect();
-    if !script.is_empty() {
-        tx.exec_script(&script).await?;
+    for t in tables.iter().filter(|t| !have.contains(*t)) {
+        tx.exec_script(&ddl(t)).await?;
+        let ledger = t.strip_prefix("ld_").unwrap_or(t);
+        tx.exec("DELETE FROM rollup_store WHERE ledger = $1", &[ledger.into()]).await?;
     }
     Ok(())
 }

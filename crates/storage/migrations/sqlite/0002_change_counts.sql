@@ -14,15 +14,16 @@ CREATE TABLE change_counts (
 ) WITHOUT ROWID;
 
 -- Figures of one ledger's indicators for one place of a level (a town of the county), under
--- one context (level, scope, period, as-of date), with the definitions they came from and the
--- change counts they were computed at.
+-- one context (level, scope, period, as-of date), with a digest of the definitions and queries
+-- they came from, and the change counts they were computed at ("ledger/places/persons").
 CREATE TABLE rollup_store (
     context TEXT NOT NULL,
     ledger TEXT NOT NULL,
     definitions TEXT NOT NULL,
     group_id INTEGER NOT NULL,
-    fingerprint INTEGER NOT NULL,
+    fingerprint TEXT NOT NULL,
     figures TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
     PRIMARY KEY (context, ledger, group_id)
 ) WITHOUT ROWID;
 
@@ -42,6 +43,7 @@ END;
 
 -- Households counted through persons follow a person's household: a move counts for every
 -- figure of a person ledger counting households (the person's records may lie anywhere).
+-- A new person has no records yet, so an insert changes no figure.
 CREATE TRIGGER persons_counted_update AFTER UPDATE OF household_id ON persons BEGIN
     INSERT INTO change_counts (entity, place_id, n) VALUES ('persons', 0, 1)
     ON CONFLICT (entity, place_id) DO UPDATE SET n = n + 1;
