@@ -282,6 +282,9 @@ mod stored_rollup {
         let b = one(&db, "SELECT id FROM persons WHERE name = '李二'").await;
         write(&db, &format!("UPDATE persons SET household_id = {h2} WHERE id = {b}")).await;
         rollup_matches_fresh(&db, &data, &inds, "after a household move").await;
+        let town = data.town.town.id;
+        write(&db, &format!("INSERT INTO places (parent_id, level, name, path, created_at) SELECT id, 'village', '新村', path || 'new/', created_at FROM places WHERE id = {town}")).await;
+        rollup_matches_fresh(&db, &data, &inds, "after a new village").await;
         write(&db, &format!("UPDATE places SET level = 'group' WHERE id = {maopo}")).await;
         rollup_matches_fresh(&db, &data, &inds, "after the place tree changed").await;
         write(&db, &format!("UPDATE places SET level = 'village' WHERE id = {maopo}")).await;

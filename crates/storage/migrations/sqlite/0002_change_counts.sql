@@ -28,10 +28,8 @@ CREATE TABLE rollup_store (
 ) WITHOUT ROWID;
 
 -- Which place lies in which town or village: any change to the tree counts for every figure.
-CREATE TRIGGER places_counted_insert AFTER INSERT ON places BEGIN
-    INSERT INTO change_counts (entity, place_id, n) VALUES ('places', 0, 1)
-    ON CONFLICT (entity, place_id) DO UPDATE SET n = n + 1;
-END;
+-- A new place holds no records yet (and its own id was counted when an earlier place of that id
+-- was deleted), so adding a village changes no figure.
 CREATE TRIGGER places_counted_update AFTER UPDATE OF parent_id, level, path ON places BEGIN
     INSERT INTO change_counts (entity, place_id, n) VALUES ('places', 0, 1)
     ON CONFLICT (entity, place_id) DO UPDATE SET n = n + 1;
