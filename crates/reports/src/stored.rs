@@ -9,10 +9,11 @@
 //! accounted for:
 //!
 //! - the fingerprint of a (ledger, place) has three parts, compared each on its own: the sum
-//!   of the change counts of the ledger's records in the places under it, the count of changes
-//!   to the place tree (moves and removals; a new place holds no records), and for a person ledger counting households the count of household
-//!   moves. While the tree is unchanged the places under a group are too, and counts only
-//!   grow, so the fingerprint is unchanged exactly when none of these writes happened;
+//!   of the change counts of the ledger's records in the places under it, the count of moves
+//!   and removals in the place tree (a new place holds no records), and for a person ledger
+//!   counting households the count of household moves. While the tree is unchanged the places
+//!   under a group are too, and counts only grow, so the fingerprint is unchanged exactly when
+//!   none of these writes happened;
 //! - the figures are stored with a digest of the ledger's and the indicators' definitions,
 //!   each indicator's own query, and [`STORE_VERSION`], under a context naming the level,
 //!   scope, period and as-of date;
