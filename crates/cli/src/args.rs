@@ -85,6 +85,9 @@ pub enum Command {
         /// 按下级地点分列：town（镇，县级汇总）或 village（村）
         #[arg(long)]
         by: Option<String>,
+        /// 与 --by 同用：不取已存的汇总数，全部从记录重新计算（结果仍会存下）
+        #[arg(long)]
+        fresh: bool,
         #[arg(long)]
         json: bool,
     },

@@ -65,6 +65,11 @@ fn demo_writes_database_reports_and_checks_and_refuses_to_overwrite() {
         assert_eq!(places[0]["name"], "北斗溪镇");
         assert_eq!(places[0]["value"], t["value"], "{}: roll-up by town vs total", r["key"]);
     }
+    // Recomputed from the records instead of taken from the figures stored above: the same.
+    let fresh = json(cli(&["indicators", "--year", "2023", "--by", "town", "--fresh", "--json"]));
+    assert_eq!(fresh.as_array().expect("list"), by_town);
+    let alone = cli(&["indicators", "--fresh"]);
+    assert!(!alone.status.success() && String::from_utf8_lossy(&alone.stderr).contains("--fresh 只与 --by 同用"));
     let villages = cli(&["indicators", "--year", "2023", "--by", "村"]);
     let text = String::from_utf8_lossy(&villages.stdout);
     assert!(villages.status.success() && text.contains("坪溪村") && text.contains("按村分列"), "{text}");

@@ -41,6 +41,12 @@ pub struct Rollup {
 /// read connections of `db`. On SQLite, figures stored by an earlier run are used for the
 /// places whose records have not changed since (`stored`), and the rest are stored for the next.
 pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, level: PlaceLevel) -> Result<Vec<Rollup>> {
+    rollup_with(db, inds, ledgers, ctx, level, true).await
+}
+
+/// [`rollup`], with `reuse = false` computing every figure from the records (and storing it),
+/// for whoever wants to see the figures recomputed.
+pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, level: PlaceLevel, reuse: bool) -> Result<Vec<Rollup>> {
     let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
     for (i, ind) in inds.iter().enumerate() {
         groups.entry(ind.ledger.as_str()).or_default().push(i);
@@ -48,7 +54,10 @@ pub async fn rollup(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: 
     let mut tx = db.read().await?;
     let places = places::of_level(&mut tx, &ctx.scope, level).await?;
     // Before any record is read: the counts must not be newer than the figures computed below.
-    let store = Store::load(&mut tx, ctx, level).await?;
+    let mut store = Store::load(&mut tx, ctx, level).await?;
+    if !reuse {
+        store.iter_mut().for_each(Store::forget);
+    }
     let all: Vec<i64> = places.iter().map(|p| p.id).collect();
     let mut values: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); inds.len()];
     let mut queries: Vec<Option<(eval::GroupedSql, u8)>> = vec![None; inds.len()];

@@ -116,6 +116,11 @@ impl Store {
         }))
     }
 
+    /// Uses none of the stored figures (they are still replaced by those computed now).
+    pub(crate) fn forget(&mut self) {
+        self.stored.clear();
+    }
+
     /// The fingerprint of a ledger's records under a group, now: "ledger/places/persons".
     pub(crate) fn fingerprint(&self, def: &LedgerDef, members: &[Member<'_>], group: i64) -> String {
         let households = def.subject == SubjectKind::Person && members.iter().any(|(_, m, _)| matches!(m, Measure::DistinctHouseholds));

@@ -34,7 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Ledger(c) => ledgers::ledger(&ctx, c).await,
         Command::Record(c) => records::record(&ctx, c).await,
         Command::Setting(c) => records::setting(&ctx, c).await,
-        Command::Indicators { period, by, json } => reports::indicators(&ctx, period, by.as_deref(), json).await,
+        Command::Indicators { period, by, fresh, json } => reports::indicators(&ctx, period, by.as_deref(), fresh, json).await,
         Command::Check { period, json } => reports::check(&ctx, period, json).await,
         Command::Report { period, template, output } => reports::report(&ctx, period, template, &output).await,
         Command::Explain { indicator, period, limit, json } => reports::explain(&ctx, &indicator, period, limit, json).await,

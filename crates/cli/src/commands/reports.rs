@@ -41,7 +41,7 @@ fn plain(value: i64, unit: &str, scale: u8) -> String {
     }
 }
 
-pub async fn indicators(ctx: &Ctx, period: PeriodArgs, by: Option<&str>, json: bool) -> anyhow::Result<()> {
+pub async fn indicators(ctx: &Ctx, period: PeriodArgs, by: Option<&str>, fresh: bool, json: bool) -> anyhow::Result<()> {
     let mut tx = ctx.db.read().await?;
     let rc = report_context(&mut tx, ctx, &period).await?;
     let defs = ledgers::all(&mut tx).await?;
@@ -52,8 +52,11 @@ pub async fn indicators(ctx: &Ctx, period: PeriodArgs, by: Option<&str>, json: b
             _ => anyhow::bail!("--by 的值「{by}」无效：应为 town（镇）或 village（村）"),
         };
         drop(tx);
-        let rows = taizhang_reports::rollup::rollup(&ctx.db, &inds, &defs, &rc, level).await?;
+        let rows = taizhang_reports::rollup::rollup_with(&ctx.db, &inds, &defs, &rc, level, !fresh).await?;
         return print_rollup(&rc, level, &rows, json);
+    }
+    if fresh {
+        anyhow::bail!("--fresh 只与 --by 同用：不分列的指标每次都从记录计算");
     }
     let figures = eval::evaluate_all(&mut tx, &inds, &defs, &rc).await?;
     if json {
