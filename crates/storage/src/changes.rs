@@ -20,7 +20,10 @@ use crate::backend::Tx;
 use crate::error::Result;
 use crate::Engine;
 
-const KINDS: [(&str, &str); 3] = [("insert", "INSERT"), ("update", "UPDATE"), ("delete", "DELETE")];
+/// Each trigger: its name's suffix, its event, and the rows whose place it counts (a record
+/// moved between villages changes both).
+const KINDS: [(&str, &str, &[&str]); 3] =
+    [("insert", "INSERT", &["NEW"]), ("update", "UPDATE", &["OLD", "NEW"]), ("delete", "DELETE", &["OLD"])];
 
 fn trigger_name(table: &str, kind: &str) -> String {
     format!("{table}_counted_{kind}")
@@ -34,19 +37,19 @@ fn bump(table: &str, row: &str) -> String {
 }
 
 /// The triggers counting writes to ledger table `table` (an identifier made from a validated
-/// ASCII key, never user text).
-fn ddl(table: &str) -> String {
+/// ASCII key, never user text); nothing on PostgreSQL. For a table being created, in the same
+/// script.
+pub(crate) fn ddl(engine: Engine, table: &str) -> String {
+    if engine != Engine::Sqlite {
+        return String::new();
+    }
     let mut s = String::new();
-    for (kind, event) in KINDS {
-        let body = match kind {
-            "insert" => bump(table, "NEW"),
-            "delete" => bump(table, "OLD"),
-            // A record moved between villages changes both.
-            _ => format!("{} {}", bump(table, "OLD"), bump(table, "NEW")),
-        };
+    for (kind, event, rows) in KINDS {
+        let body: Vec<String> = rows.iter().map(|row| bump(table, row)).collect();
         s.push_str(&format!(
-            "CREATE TRIGGER IF NOT EXISTS {} AFTER {event} ON {table} BEGIN {body} END;\n",
-            trigger_name(table, kind)
+            "CREATE TRIGGER IF NOT EXISTS {} AFTER {event} ON {table} BEGIN {} END;\n",
+            trigger_name(table, kind),
+            body.join(" ")
         ));
     }
     s
@@ -58,18 +61,14 @@ pub async fn counted_tables(tx: &mut Tx) -> Result<HashSet<String>> {
         return Ok(HashSet::new());
     }
     let names: HashSet<String> = tx
-        .fetch("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE '%\\_counted\\_%' ESCAPE '\\'", &[])
+        .fetch("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ld\\_%\\_counted\\_%' ESCAPE '\\'", &[])
         .await?
         .iter()
         .map(|r| r.text(0))
         .collect();
-    let tables: HashSet<String> = tx
-        .fetch("SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'ld\\_%' ESCAPE '\\'", &[])
-        .await?
-        .iter()
-        .map(|r| r.text(0))
-        .collect();
-    Ok(tables.into_iter().filter(|t| KINDS.iter().all(|(k, _)| names.contains(&trigger_name(t, k)))).collect())
+    // A trigger goes with its table when the table is dropped, so the triggers name the tables.
+    let tables = names.iter().filter_map(|n| n.strip_suffix("_counted_insert"));
+    Ok(tables.filter(|t| KINDS.iter().all(|(k, _, _)| names.contains(&trigger_name(t, k)))).map(String::from).collect())
 }
 
 /// Makes sure the writes to each of these ledger tables are counted (SQLite; nothing on
@@ -82,7 +81,7 @@ pub async fn ensure_counted(tx: &mut Tx, tables: &[String]) -> Result<()> {
     }
     let have = counted_tables(tx).await?;
     for t in tables.iter().filter(|t| !have.contains(*t)) {
-        tx.exec_script(&ddl(t)).await?;
+        tx.exec_script(&ddl(Engine::Sqlite, t)).await?;
         let ledger = t.strip_prefix("ld_").unwrap_or(t);
         tx.exec("DELETE FROM rollup_store WHERE ledger = $1", &[ledger.into()]).await?;
     }

@@ -89,8 +89,8 @@ async fn create_table(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
             ddl.push_str(&format!("CREATE INDEX {t}_time ON {t}({}, {});\n", quote(start), quote(end)))
         }
     }
+    ddl.push_str(&crate::changes::ddl(tx.engine(), &t));
     tx.exec_script(&ddl).await?;
-    crate::changes::ensure_counted(tx, std::slice::from_ref(&t)).await?;
     natural_key_index(tx, def).await
 }
 
