@@ -16,7 +16,7 @@ use serde::Serialize;
 use taizhang_domain::ledger::{LedgerDef, SubjectKind};
 use taizhang_domain::place::PlaceLevel;
 use taizhang_storage::ledgers::quote;
-use taizhang_storage::{places, Arg, Db, Tx};
+use taizhang_storage::{places, Arg, Db, Engine, Tx};
 
 use crate::error::{ReportError, Result};
 use crate::eval::{self, Context, VillageFigure};
@@ -59,6 +59,9 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
         store.iter_mut().for_each(Store::forget);
     }
     let all: Vec<i64> = places.iter().map(|p| p.id).collect();
+    // A scope holding a small part of the places (one town of a county) is read through the
+    // place index; whole tables are read only for a scope holding most of them.
+    let narrow = tx.engine() == Engine::Sqlite && !holds_most_places(&mut tx, ctx).await?;
     let mut values: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); inds.len()];
     let mut queries: Vec<Option<(eval::GroupedSql, u8)>> = vec![None; inds.len()];
     let mut work = Vec::new();
@@ -88,10 +91,10 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
                 if split.stale.is_empty() {
                     continue;
                 }
-                let only = (split.stale.len() < all.len()).then_some(split.stale);
+                let only = (narrow || split.stale.len() < all.len()).then_some(split.stale);
                 (only, s.keeps(def).then_some(split.digest))
             }
-            None => (None, None),
+            None => (narrow.then(|| all.clone()), None),
         };
         // The highest id is a cheap measure of a ledger's size.
         let size = tx.fetch_one(&format!("SELECT COALESCE(MAX(id), 0) FROM {}", def.table_name()), &[]).await?.int(0);
@@ -141,6 +144,14 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
             })
         })
         .collect()
+}
+
+/// Whether the scope holds at least half of all places.
+async fn holds_most_places(tx: &mut Tx, ctx: &Context) -> Result<bool> {
+    let r = tx
+        .fetch_one("SELECT COUNT(*), COALESCE(SUM(CASE WHEN path LIKE $1 THEN 1 ELSE 0 END), 0) FROM places", &[ctx.scope.arg()])
+        .await?;
+    Ok(r.int(1) * 2 >= r.int(0))
 }
 
 /// One ledger's indicators to compute, in all places of the level or `only` in some.
@@ -209,7 +220,8 @@ fn renumber(sql: &str, delta: i64) -> String {
 }
 
 /// One scan of a ledger computing several indicators by place: for each, its values by place id.
-/// With `only`, just the records under those places of the level, through the place index.
+/// With `only`, just the records under those places of the level, through the place index;
+/// without, every record of the table (on SQLite, never through an index).
 async fn scan(
     tx: &mut Tx,
     def: &LedgerDef,
@@ -284,7 +296,11 @@ async fn scan(
     if villages {
         sql.push_str(eval::VILLAGE_CTE);
     }
-    let records = format!("(SELECT *, {} FROM {}) t", flags.join(", "), def.table_name());
+    // Every record is read either way: without `NOT INDEXED`, SQLite answers the flags' OR
+    // with one pass over the date index per flag and a row lookup per hit (MULTI-INDEX OR),
+    // three to five times slower than reading the table once (BENCHMARKS.md).
+    let hint = if only.is_none() && engine == Engine::Sqlite { " NOT INDEXED" } else { "" };
+    let records = format!("(SELECT *, {} FROM {}{hint}) t", flags.join(", "), def.table_name());
     sql.push_str(&if only.is_some() {
         // A few places: from the map to their records by the place index (CROSS JOIN keeps
         // SQLite's join order), instead of reading the whole table.
