@@ -226,6 +226,33 @@ mod figures {
         }
         assert!(nonzero >= 10, "the seed gives at least ten non-zero figures, got {nonzero}");
     });
+
+    // A scope holding few of the places (one village) is rolled up through the place index
+    // instead of whole tables, and sees only itself.
+    both!(rollup_in_a_narrow_scope, |db: Db| async move {
+        use taizhang_domain::place::PlaceLevel;
+        let data = seed(&db).await;
+        let inds = indicator::builtin().expect("indicators");
+        let ctx = Context::year(2023, Scope { path: data.town.maopo.path.clone() });
+        let mut tx = db.read().await.expect("read");
+        let share = tx
+            .fetch_one("SELECT COUNT(*), SUM(CASE WHEN path LIKE $1 THEN 1 ELSE 0 END) FROM places", &[ctx.scope.arg()])
+            .await
+            .expect("places");
+        assert!(share.int(1) * 2 < share.int(0), "the scope must hold under half of the places: {} of {}", share.int(1), share.int(0));
+        let villages = rollup::rollup(&db, &inds, &data.defs, &ctx, PlaceLevel::Village).await.expect("by village");
+        let mut nonzero = 0;
+        for (i, v) in inds.iter().zip(&villages) {
+            let def = eval::ledger_of(i, &data.defs).expect("ledger");
+            let fresh = eval::by_village(&mut tx, i, def, &ctx).await.expect("by village");
+            assert!(fresh.iter().all(|p| p.name == "茅坡村"), "{}: {fresh:?}", i.key);
+            assert_eq!(v.places, fresh, "{}", i.key);
+            let total = eval::evaluate(&mut tx, i, def, &ctx).await.expect("total").value;
+            assert_eq!(v.places.iter().map(|p| p.value).sum::<i64>(), total, "{}", i.key);
+            nonzero += usize::from(total != 0);
+        }
+        assert!(nonzero >= 3, "the village has non-zero figures, got {nonzero}");
+    });
 }
 
 /// The roll-up of every indicator by village and by town equals each indicator computed afresh.
