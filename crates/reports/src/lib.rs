@@ -7,6 +7,7 @@
 //! Excel forms (`catalogue/forms/*.xlsx`) hold the same placeholders in their cells (`form`).
 
 pub mod checks;
+mod conjuncts;
 pub mod error;
 pub mod eval;
 pub mod form;

@@ -18,6 +18,7 @@ use taizhang_domain::place::PlaceLevel;
 use taizhang_storage::ledgers::quote;
 use taizhang_storage::{places, Arg, Db, Engine, Tx};
 
+use crate::conjuncts::{self, Conjunct};
 use crate::error::{ReportError, Result};
 use crate::eval::{self, Context, VillageFigure};
 use crate::indicator::{IndicatorDef, Measure};
@@ -198,27 +199,6 @@ async fn run_ledgers(tx: &mut Tx, inds: &[IndicatorDef], queue: &Mutex<VecDeque<
     Ok(out)
 }
 
-/// `$n` → `$(n + delta)` in SQL whose only `$` are placeholders.
-fn renumber(sql: &str, delta: i64) -> String {
-    let mut out = String::with_capacity(sql.len());
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c == '$' {
-            let mut n = String::new();
-            while let Some(d) = chars.peek().filter(|d| d.is_ascii_digit()) {
-                n.push(*d);
-                chars.next();
-            }
-            match n.parse::<i64>() {
-                Ok(k) => out.push_str(&(k + delta).to_string()),
-                Err(_) => out.push_str(&n),
-            }
-        }
-    }
-    out
-}
-
 /// One scan of a ledger computing several indicators by place: for each, its values by place id.
 /// With `only`, just the records under those places of the level, through the place index;
 /// without, every record of the table (on SQLite, never through an index).
@@ -232,11 +212,8 @@ async fn scan(
 ) -> Result<Vec<BTreeMap<i64, i64>>> {
     let engine = tx.engine();
     let scope_cond = ctx.scope.condition("place_id", 1);
-    // `$1` is the scope, applied once through the place map instead of in every condition.
-    let mut args: Vec<Arg> = vec![ctx.scope.arg()];
     // Indicators under the same conditions (a count and a sum of the same records) share a flag.
-    let mut conds: Vec<(String, Vec<Arg>)> = Vec::new();
-    let mut flags = Vec::new();
+    let mut conds: Vec<Vec<Conjunct>> = Vec::new();
     let mut aggs = Vec::new();
     let (mut persons, mut villages) = (false, false);
     for (ind, m) in inds {
@@ -246,15 +223,12 @@ async fn scan(
             .strip_prefix(&scope_cond)
             .map(|r| r.strip_prefix(" AND ").unwrap_or(r))
             .ok_or_else(|| ReportError::Definition(format!("指标「{}」的条件不以地点范围开头", ind.key)))?;
-        let own: Vec<Arg> = sel.args.into_iter().skip(1).collect();
-        let k = match conds.iter().position(|(c, a)| c == rest && *a == own) {
+        // `$1` is the scope, applied once through the place map instead of in every condition.
+        let own = conjuncts::split(rest, &sel.args[1..], 2)?;
+        let k = match conds.iter().position(|c| *c == own) {
             Some(k) => k,
             None => {
-                let offset = i64::try_from(args.len()).unwrap_or(0) - 1;
-                let cond = if rest.is_empty() { "1 = 1".to_string() } else { renumber(rest, offset) };
-                flags.push(format!("({cond}) AS k{}", conds.len()));
-                args.extend(own.iter().cloned());
-                conds.push((rest.to_string(), own));
+                conds.push(own);
                 conds.len() - 1
             }
         };
@@ -284,6 +258,25 @@ async fn scan(
             Measure::ConsecutiveYears(_) => return Err(ReportError::Definition(format!("指标「{}」：连续年数不能合并计算", ind.key))),
         }
     }
+    // Every record is read either way: without `NOT INDEXED`, SQLite answers the flags' OR
+    // with one pass over the date index per flag and a row lookup per hit (MULTI-INDEX OR),
+    // three to five times slower than reading the table once (BENCHMARKS.md).
+    let whole = only.is_none() && engine == Engine::Sqlite;
+    // Conditions every flag shares (the period, mostly) are tested once per record, before
+    // the flags, instead of once in each flag (BENCHMARKS.md). Only where the table is read
+    // whole: in a condition of its own a date range could draw SQLite away from the place index.
+    let common = if whole { conjuncts::shared(&conds) } else { Vec::new() };
+    let mut args: Vec<Arg> = vec![ctx.scope.arg()];
+    let shared_sql: Vec<String> = common.iter().map(|c| c.render(&mut args)).collect();
+    let flags: Vec<String> = conds
+        .iter()
+        .enumerate()
+        .map(|(k, list)| {
+            let own: Vec<String> = list.iter().filter(|c| !common.contains(c)).map(|c| c.render(&mut args)).collect();
+            let cond = if own.is_empty() { "1 = 1".to_string() } else { own.join(" AND ") };
+            format!("({cond}) AS k{k}")
+        })
+        .collect();
     let any: Vec<String> = (0..conds.len()).map(|k| format!("k{k}")).collect();
     // The scope (`$1`) limits the place map, so the records need no condition of their own.
     let mut filter = " WHERE p.path LIKE $1".to_string();
@@ -296,11 +289,14 @@ async fn scan(
     if villages {
         sql.push_str(eval::VILLAGE_CTE);
     }
-    // Every record is read either way: without `NOT INDEXED`, SQLite answers the flags' OR
-    // with one pass over the date index per flag and a row lookup per hit (MULTI-INDEX OR),
-    // three to five times slower than reading the table once (BENCHMARKS.md).
-    let hint = if only.is_none() && engine == Engine::Sqlite { " NOT INDEXED" } else { "" };
-    let records = format!("(SELECT *, {} FROM {}{hint}) t", flags.join(", "), def.table_name());
+    let mut records = format!("(SELECT *, {} FROM {}", flags.join(", "), def.table_name());
+    if whole {
+        records.push_str(" NOT INDEXED");
+    }
+    if !shared_sql.is_empty() {
+        records.push_str(&format!(" WHERE {}", shared_sql.join(" AND ")));
+    }
+    records.push_str(") t");
     sql.push_str(&if only.is_some() {
         // A few places: from the map to their records by the place index (CROSS JOIN keeps
         // SQLite's join order), instead of reading the whole table.
@@ -334,16 +330,4 @@ async fn scan(
         }
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::renumber;
-
-    #[test]
-    fn placeholders_move_by_the_offset() {
-        assert_eq!(renumber("a = $2 AND b IN ($3, $10)", 5), "a = $7 AND b IN ($8, $15)");
-        assert_eq!(renumber("x >= $2", -1), "x >= $1");
-        assert_eq!(renumber("no placeholders", 3), "no placeholders");
-    }
 }
