@@ -224,7 +224,7 @@ async fn scan(
             .map(|r| r.strip_prefix(" AND ").unwrap_or(r))
             .ok_or_else(|| ReportError::Definition(format!("指标「{}」的条件不以地点范围开头", ind.key)))?;
         // `$1` is the scope, applied once through the place map instead of in every condition.
-        let own = conjuncts::split(rest, &sel.args[1..], 2)?;
+        let own = conjuncts::split(rest, sel.args.get(1..).unwrap_or_default(), 2)?;
         let k = match conds.iter().position(|c| *c == own) {
             Some(k) => k,
             None => {
