@@ -215,6 +215,8 @@ async fn scan(
     // Indicators under the same conditions (a count and a sum of the same records) share a flag.
     let mut conds: Vec<Vec<Conjunct>> = Vec::new();
     let mut aggs = Vec::new();
+    // The columns the aggregates and joins read.
+    let mut columns = vec!["place_id".to_string(), "subject_id".to_string()];
     let (mut persons, mut villages) = (false, false);
     for (ind, m) in inds {
         let sel = eval::select(engine, ind, def, ctx)?;
@@ -232,6 +234,11 @@ async fn scan(
                 conds.len() - 1
             }
         };
+        if let Measure::Sum(f) | Measure::Avg(f) | Measure::DistinctField(f) = m {
+            if !columns.contains(&quote(f)) {
+                columns.push(quote(f));
+            }
+        }
         let when = |expr: &str| format!("CASE WHEN t.k{k} THEN {expr} END");
         match m {
             Measure::Count => aggs.push(format!("COUNT({})", when("1"))),
@@ -261,7 +268,7 @@ async fn scan(
     // Every record is read either way: without `NOT INDEXED`, SQLite answers the flags' OR
     // with one pass over the date index per flag and a row lookup per hit (MULTI-INDEX OR),
     // three to five times slower than reading the table once (BENCHMARKS.md).
-    let whole = only.is_none() && engine == Engine::Sqlite;
+    let whole = only.is_none();
     // Conditions every flag shares (the period, mostly) are tested once per record, before
     // the flags, instead of once in each flag (BENCHMARKS.md). Only where the table is read
     // whole: in a condition of its own a date range could draw SQLite away from the place index.
@@ -289,12 +296,21 @@ async fn scan(
     if villages {
         sql.push_str(eval::VILLAGE_CTE);
     }
-    let mut records = format!("(SELECT *, {} FROM {}", flags.join(", "), def.table_name());
-    if whole {
+    // SQLite reads only the columns the outer query uses, but PostgreSQL, like SQLite, folds
+    // the subquery into it and then computes each flag wherever it is used (in the WHERE and
+    // in every aggregate): `OFFSET 0` keeps the subquery whole, so each flag is computed once
+    // per record, and it hands on only the columns read (BENCHMARKS.md).
+    let postgres = engine == Engine::Postgres;
+    let read = if postgres { columns.join(", ") } else { "*".to_string() };
+    let mut records = format!("(SELECT {read}, {} FROM {}", flags.join(", "), def.table_name());
+    if whole && !postgres {
         records.push_str(" NOT INDEXED");
     }
     if !shared_sql.is_empty() {
         records.push_str(&format!(" WHERE {}", shared_sql.join(" AND ")));
+    }
+    if postgres {
+        records.push_str(" OFFSET 0");
     }
     records.push_str(") t");
     sql.push_str(&if only.is_some() {
