@@ -9,7 +9,7 @@ use taizhang_storage::Arg;
 use crate::error::{ReportError, Result};
 
 /// One condition of a conjunction: its text around the placeholders, and the parameter each
-/// placeholder reads, in order. Two conjuncts are equal when they select the same rows.
+/// placeholder reads, in order. Equal conjuncts select the same rows.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Conjunct {
     /// The text before each placeholder, and after the last (one more than `args`).
@@ -37,6 +37,10 @@ impl Conjunct {
 pub(crate) fn split(cond: &str, args: &[Arg], first: usize) -> Result<Vec<Conjunct>> {
     let mut out = Vec::new();
     for part in top_level_and(cond) {
+        // `x BETWEEN a AND b` would be cut in two; eval writes ranges as two comparisons.
+        if part.to_ascii_uppercase().contains(" BETWEEN ") {
+            return Err(ReportError::Definition(format!("条件「{cond}」含 BETWEEN，不能拆分")));
+        }
         let mut pieces = vec![String::new()];
         let mut read = Vec::new();
         let mut chars = part.chars().peekable();
@@ -88,7 +92,7 @@ fn top_level_and(cond: &str) -> Vec<&str> {
             b'\'' => quoted = !quoted,
             b'(' if !quoted => depth += 1,
             b')' if !quoted => depth -= 1,
-            _ if !quoted && depth == 0 && cond[i..].starts_with(AND) => {
+            _ if !quoted && depth == 0 && bytes[i..].starts_with(AND.as_bytes()) => {
                 parts.push(&cond[start..i]);
                 i += AND.len();
                 start = i;
@@ -141,8 +145,12 @@ mod tests {
     }
 
     #[test]
-    fn a_placeholder_without_a_value_is_an_error() {
+    fn what_cannot_be_split_is_an_error() {
         assert!(split("\"a\" = $9", &[Arg::Int(1)], 2).is_err());
         assert!(split("\"a\" = $1", &[Arg::Int(1)], 2).is_err());
+        assert!(split("\"a\" BETWEEN $2 AND $3", &[Arg::Int(1), Arg::Int(2)], 2).is_err());
+        // Not ASCII before an AND: cut at the right place, no panic.
+        let list = split("\"a\" = '甲' AND \"b\" = $2", &[Arg::Int(1)], 2).expect("split");
+        assert_eq!(list.len(), 2);
     }
 }

@@ -60,8 +60,9 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
         store.iter_mut().for_each(Store::forget);
     }
     let all: Vec<i64> = places.iter().map(|p| p.id).collect();
-    // A scope holding a small part of the places (one town of a county) is read through the
-    // place index; whole tables are read only for a scope holding most of them.
+    // On SQLite, a scope holding a small part of the places (one town of a county) is read
+    // through the place index; whole tables only for a scope holding most of them. (PostgreSQL
+    // chooses for itself, and `scan`'s place-index form is SQLite's.)
     let narrow = tx.engine() == Engine::Sqlite && !holds_most_places(&mut tx, ctx).await?;
     let mut values: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); inds.len()];
     let mut queries: Vec<Option<(eval::GroupedSql, u8)>> = vec![None; inds.len()];
@@ -95,7 +96,8 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
                 let only = (narrow || split.stale.len() < all.len()).then_some(split.stale);
                 (only, s.keeps(def).then_some(split.digest))
             }
-            None => (narrow.then(|| all.clone()), None),
+            // PostgreSQL: no stored figures, every place computed by a whole-table scan.
+            None => (None, None),
         };
         // The highest id is a cheap measure of a ledger's size.
         let size = tx.fetch_one(&format!("SELECT COALESCE(MAX(id), 0) FROM {}", def.table_name()), &[]).await?.int(0);
