@@ -79,7 +79,7 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
             queries[i] = Some((q.clone(), m.scale(def)));
             job.push((i, m, q));
         }
-        let measured: Vec<Member<'_>> = job.iter().map(|(i, m, q)| (&inds[*i], m, q)).collect();
+        let measured = store_members(inds, &job);
         let (only, digest) = match &store {
             Some(s) => {
                 let split = s.split(def, &measured, &all);
@@ -117,7 +117,7 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
         let mut entries = Vec::new();
         for w in &work {
             let Some(digest) = &w.digest else { continue };
-            let measured: Vec<Member<'_>> = w.job.iter().map(|(i, m, q)| (&inds[*i], m, q)).collect();
+            let measured = store_members(inds, &w.job);
             for &g in w.only.as_deref().unwrap_or(&all) {
                 entries.push(Entry {
                     ledger: w.def.key.clone(),
@@ -147,6 +147,11 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
             })
         })
         .collect()
+}
+
+/// A ledger's indicators as the store sees them.
+fn store_members<'a>(inds: &'a [IndicatorDef], job: &'a [(usize, Measure, eval::GroupedSql)]) -> Vec<Member<'a>> {
+    job.iter().map(|(i, m, q)| (&inds[*i], m, q)).collect()
 }
 
 /// Whether the scope holds at least half of all places.
