@@ -855,12 +855,12 @@ async fn batch(
     let mut rest = prepared.into_iter().peekable();
     while rest.peek().is_some() {
         let part: Vec<bulk::Prepared> = rest.by_ref().take(CHUNK).collect();
-        recs.extend(bulk::insert(tx, def, &actor, part, today).await?);
+        recs.extend(bulk::insert(tx, def, &actor, part, today, "演示数据").await?);
     }
-    let ids: Vec<i64> = recs.iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = recs.iter().map(|(id, _)| *id).collect();
     if let Some(state) = &b.state {
-        for r in &recs {
-            set_state(tx, def, r.id, r.place_id, state, today).await?;
+        for &(id, place_id) in &recs {
+            set_state(tx, def, id, place_id, state, today).await?;
         }
     }
     Ok(ids)

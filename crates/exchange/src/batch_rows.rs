@@ -32,6 +32,8 @@ pub(crate) struct BatchImporter<'a> {
     pub(crate) scope: &'a Scope,
     pub(crate) sheet: &'a str,
     pub(crate) today: NaiveDate,
+    /// What the audit entries of the batch's new records say they came from.
+    note: String,
     /// Subject text → what it names (None: nothing in scope).
     subjects: HashMap<String, Option<SubjectRef>>,
     /// (field key, text) → resolved id or the refusal.
@@ -55,8 +57,8 @@ enum Outcome {
 }
 
 impl<'a> BatchImporter<'a> {
-    pub(crate) fn new(def: &'a LedgerDef, actor: &'a Actor, scope: &'a Scope, sheet: &'a str, today: NaiveDate) -> Self {
-        BatchImporter { def, actor, scope, sheet, today, subjects: HashMap::new(), lookups: HashMap::new() }
+    pub(crate) fn new(def: &'a LedgerDef, actor: &'a Actor, scope: &'a Scope, sheet: &'a str, today: NaiveDate, note: String) -> Self {
+        BatchImporter { def, actor, scope, sheet, today, note, subjects: HashMap::new(), lookups: HashMap::new() }
     }
 
     /// Decides every row of the batch and writes what is to be written. Verdicts go into
@@ -115,7 +117,7 @@ impl<'a> BatchImporter<'a> {
             let o = self.decide(tx, row, cols, &existing, &mut pending, &mut pending_keys).await?;
             outcomes.push(o);
         }
-        batch::insert(tx, self.def, self.actor, pending, self.today).await?;
+        batch::insert(tx, self.def, self.actor, pending, self.today, &self.note).await?;
         let mut out = Vec::with_capacity(outcomes.len());
         for (raw, o) in rows.iter().zip(outcomes) {
             out.push(match o {

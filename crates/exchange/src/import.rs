@@ -253,11 +253,10 @@ pub async fn import_file(
     today: NaiveDate,
 ) -> Result<ImportReport> {
     let source = taizhang_tabular::open(path)?;
-    let mut tx = db.begin().await?;
-    tx.bulk_cache(true).await?;
+    let mut tx = db.begin_bulk().await?;
     let imported = import_in(&mut tx, actor, scope, path, source, opts, today).await;
     // The connection goes back to the pool with the ordinary cache, whatever happened.
-    tx.bulk_cache(false).await?;
+    tx.end_bulk().await?;
     let mut report = imported?;
     let write = !opts.dry_run && (report.rejected == 0 || opts.partial);
     if write {
@@ -295,7 +294,8 @@ async fn import_in(
             report.target_name = def.name.clone();
             let specs = ledger_specs(&def);
             let mut stream = stream_rows(source, sheet.clone(), specs.clone(), opts.progress);
-            let imported = import_ledger_rows(tx, &def, actor, scope, &sheet, specs, &mut stream, &mut report, today).await;
+            let note = import_note(path, &sheet);
+            let imported = import_ledger_rows(tx, &def, actor, scope, &sheet, &note, specs, &mut stream, &mut report, today).await;
             // The importer's own failure explains more than the reader's "stopped".
             let layout = stream.finish().await;
             imported?;
@@ -325,13 +325,14 @@ async fn import_ledger_rows(
     actor: &Actor,
     scope: &Scope,
     sheet: &str,
+    note: &str,
     specs: Vec<ColumnSpec>,
     stream: &mut RowStream,
     report: &mut ImportReport,
     today: NaiveDate,
 ) -> Result<()> {
     let mut cols: Option<Columns> = None;
-    let mut batcher = batchable(def).then(|| BatchImporter::new(def, actor, scope, sheet, today));
+    let mut batcher = batchable(def).then(|| BatchImporter::new(def, actor, scope, sheet, today, note.to_string()));
     while let Some(chunk) = stream.rx.recv().await {
         match chunk {
             Chunk::Layout(layout) => cols = Some(Columns::new(specs.clone(), &layout)),
@@ -352,6 +353,12 @@ async fn import_ledger_rows(
         }
     }
     Ok(())
+}
+
+/// What an import's audit entries say about where their records came from.
+fn import_note(path: &Path, sheet: &str) -> String {
+    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    format!("导入「{file}」工作表「{sheet}」")
 }
 
 pub(crate) fn note_layout(report: &mut ImportReport, layout: &SheetLayout) {

@@ -42,9 +42,11 @@ pub fn engine_of(target: &str) -> Engine {
 const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "registry ledgers audit", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "change counts and stored roll-up figures", include_str!("../migrations/sqlite/0002_change_counts.sql")),
+    (3, "audit entries for runs of records", include_str!("../migrations/sqlite/0003_audit_runs.sql")),
 ];
 const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "audit entries for runs of records", include_str!("../migrations/postgres/0002_audit_runs.sql")),
 ];
 
 fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
@@ -138,6 +140,26 @@ impl Db {
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Pg(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// A write transaction for a bulk import: on SQLite its connection gets a large page cache
+    /// (256 MiB instead of 32) and keeps savepoint and statement journals in memory, both set
+    /// before `BEGIN`, which is when SQLite decides where those journals go. A million-row
+    /// import updates indexes of a million entries at random places: once they outgrow the
+    /// cache every insert reads pages back from the file, and each statement and each batch's
+    /// savepoint copies the pages it touches into a journal, which on disk was 1.26 GB of
+    /// writes for 1,000,000 rows. The cache grows only as pages are used; the journals last as
+    /// long as their statement or savepoint. `Tx::end_bulk` puts the defaults back.
+    /// PostgreSQL sizes its buffers on the server and has no such journals: nothing to do.
+    pub async fn begin_bulk(&self) -> Result<Tx> {
+        Ok(match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut conn = p.acquire().await?;
+                sqlx::raw_sql(&format!("PRAGMA cache_size = {BULK_CACHE_KIB}; PRAGMA temp_store = MEMORY")).execute(&mut *conn).await?;
+                Tx::Sqlite(Transaction::begin(conn, Some("BEGIN IMMEDIATE".into())).await?)
+            }
             Pool::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -306,15 +328,11 @@ impl Tx {
         Ok(())
     }
 
-    /// Gives this transaction's connection a large page cache (256 MiB instead of 32) while it
-    /// writes a bulk import, or puts the default back. An import of a million rows updates
-    /// indexes of a million entries at random places; once they outgrow the cache every
-    /// insert reads pages back from the file. The cache grows only as pages are used.
-    /// PostgreSQL sizes its buffers on the server: nothing to do.
-    pub async fn bulk_cache(&mut self, on: bool) -> Result<()> {
+    /// Puts back the page cache and temp store `Db::begin_bulk` changed, before the
+    /// connection returns to the pool (the journals of this transaction stay where they are).
+    pub async fn end_bulk(&mut self) -> Result<()> {
         if let Tx::Sqlite(t) = self {
-            let kib = if on { BULK_CACHE_KIB } else { DEFAULT_CACHE_KIB };
-            sqlx::raw_sql(&format!("PRAGMA cache_size = {kib}")).execute(&mut **t).await?;
+            sqlx::raw_sql(&format!("PRAGMA cache_size = {DEFAULT_CACHE_KIB}; PRAGMA temp_store = DEFAULT")).execute(&mut **t).await?;
         }
         Ok(())
     }

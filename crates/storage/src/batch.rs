@@ -63,12 +63,19 @@ pub fn prepare(
     Ok(Prepared { place_id, subject_id, concerns_year, values })
 }
 
-/// Inserts prepared records with multi-row `INSERT`s and audits each, in the caller's
-/// transaction. Returns the stored records in input order.
-pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepared>, today: NaiveDate) -> Result<Vec<Record>> {
+/// Inserts prepared records with multi-row `INSERT`s, in the caller's transaction, and audits
+/// them with one entry per run of consecutive ids in one place (`audit::append_runs`), `note`
+/// saying where they came from. Rows are written grouped by place, in their given order within
+/// a place, so a statement's records make few runs. Returns each row's (id, place id), in
+/// the order given.
+pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepared>, today: NaiveDate, note: &str) -> Result<Vec<(i64, i64)>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
+    // A stable sort: within a place, rows keep the order they were given.
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by_key(|&i| rows[i].place_id);
+    let mut out = vec![(0, 0); rows.len()];
     let state = def.workflow.as_ref().map(|w| w.initial.clone());
     let now = crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut cols: Vec<String> = ["place_id", "subject_id", "state", "state_since", "concerns_year", "created_at", "updated_at", "created_by", "updated_by"]
@@ -77,15 +84,14 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
         .collect();
     cols.extend(def.fields.iter().map(|f| quote(&f.key)));
     let per_row = cols.len();
-    let chunk = (MAX_PARAMS / per_row).max(1);
-    let mut out = Vec::with_capacity(rows.len());
+    let chunk = (MAX_PARAMS / per_row).clamp(1, crate::audit::MAX_RUN as usize);
+    let table = def.table_name();
+    let total = rows.len();
     let mut id_range: Option<(i64, i64)> = None;
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        let part: Vec<Prepared> = rows.by_ref().take(chunk).collect();
+    for part in order.chunks(chunk) {
         let mut args = Vec::with_capacity(part.len() * per_row);
         let mut tuples = Vec::with_capacity(part.len());
-        for r in &part {
+        for r in part.iter().map(|&i| &rows[i]) {
             let base = args.len();
             args.push(Arg::Int(r.place_id));
             args.push(r.subject_id.into());
@@ -101,104 +107,21 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
             }
             tuples.push(format!("({})", tx.placeholders(base + 1, per_row)));
         }
-        let table = def.table_name();
         let sql = format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), tuples.join(", "));
         // Ids come from a rowid or sequence that grows in VALUES order, so ascending ids line
         // up with the rows as given.
         let ids = tx.insert_many(&sql, &args, part.len()).await?;
         id_range = Some(id_range.map_or((ids[0], ids[ids.len() - 1]), |(lo, _)| (lo, ids[ids.len() - 1])));
-        let records: Vec<Record> = part
-            .into_iter()
-            .zip(ids)
-            .map(|(p, id)| Record {
-                id,
-                place_id: p.place_id,
-                subject_id: p.subject_id,
-                state: state.clone(),
-                state_since: state.as_ref().map(|_| today),
-                concerns_year: p.concerns_year,
-                row_version: 1,
-                values: p.values,
-                created_by: actor.name().to_string(),
-                updated_by: actor.name().to_string(),
-                created_at: now.clone(),
-                updated_at: now.clone(),
-            })
-            .collect();
-        audit_created(tx, def, actor, &records).await?;
-        out.extend(records);
+        let placed: Vec<(i64, i64)> = ids.iter().zip(part).map(|(id, &i)| (*id, rows[i].place_id)).collect();
+        crate::audit::append_runs(tx, actor, "create", &table, &crate::audit::runs(&placed), note).await?;
+        for (&i, p) in part.iter().zip(placed) {
+            out[i] = p;
+        }
     }
     if let Some((lo, hi)) = id_range {
-        tx.check_new_ids(&def.table_name(), lo, hi, out.len()).await?;
+        tx.check_new_ids(&table, lo, hi, total).await?;
     }
     Ok(out)
-}
-
-/// One audit entry per created record, as `records::create` writes, in multi-row statements.
-async fn audit_created(tx: &mut Tx, def: &LedgerDef, actor: &Actor, records: &[Record]) -> Result<()> {
-    const PER_ROW: usize = 9;
-    let entity = def.table_name();
-    let at = crate::now();
-    for part in records.chunks(MAX_PARAMS / PER_ROW) {
-        let mut args = Vec::with_capacity(part.len() * PER_ROW);
-        let mut tuples = Vec::with_capacity(part.len());
-        for r in part {
-            let base = args.len();
-            args.push(Arg::Time(at));
-            args.push(actor.name().into());
-            args.push("create".into());
-            args.push(entity.as_str().into());
-            args.push(Some(r.id).into());
-            args.push(Some(r.place_id).into());
-            args.push(Arg::NullText);
-            args.push(Arg::Text(audit_json(r)?));
-            args.push("".into());
-            tuples.push(format!("({})", tx.placeholders(base + 1, PER_ROW)));
-        }
-        let sql = format!(
-            "INSERT INTO audit (at, actor, action, entity, entity_id, place_id, before_json, after_json, note) VALUES {}",
-            tuples.join(", ")
-        );
-        tx.exec(&sql, &args).await?;
-    }
-    Ok(())
-}
-
-/// A record as `record_json` writes it into the audit table, byte for byte (its keys in
-/// order, as a `serde_json::Value` object sorts them), without building the `Value` tree
-/// first: that took a fifth of the importing thread's time.
-#[derive(serde::Serialize)]
-struct AuditJson<'a> {
-    concerns_year: Option<i32>,
-    created_at: &'a str,
-    created_by: &'a str,
-    id: i64,
-    place_id: i64,
-    row_version: i64,
-    state: Option<&'a str>,
-    state_since: Option<NaiveDate>,
-    subject_id: Option<i64>,
-    updated_at: &'a str,
-    updated_by: &'a str,
-    values: &'a Values,
-}
-
-fn audit_json(r: &Record) -> Result<String> {
-    let j = AuditJson {
-        concerns_year: r.concerns_year,
-        created_at: &r.created_at,
-        created_by: &r.created_by,
-        id: r.id,
-        place_id: r.place_id,
-        row_version: r.row_version,
-        state: r.state.as_deref(),
-        state_since: r.state_since,
-        subject_id: r.subject_id,
-        updated_at: &r.updated_at,
-        updated_by: &r.updated_by,
-        values: &r.values,
-    };
-    serde_json::to_string(&j).map_err(|e| crate::error::StoreError::Internal(e.to_string()))
 }
 
 /// A subject found by what a sheet wrote for it.
@@ -327,41 +250,4 @@ pub async fn records_of_subjects(
         out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id)));
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::records::record_json;
-    use taizhang_domain::value::Value;
-
-    /// The audit text of a batch insert is the one `records::create` writes.
-    #[test]
-    fn audit_json_is_record_json() {
-        let mut values = Values::new();
-        values.insert("amount".into(), Value::Int(125_000));
-        values.insert("pay_month".into(), Value::Text("2023-07 \"引号\"\n".into()));
-        values.insert("paid_on".into(), Value::Date(NaiveDate::from_ymd_opt(2023, 7, 10).expect("date")));
-        values.insert("flag".into(), Value::Bool(true));
-        values.insert("tags".into(), Value::List(vec!["甲".into(), "乙".into()]));
-        values.insert("empty".into(), Value::Null);
-        let full = Record {
-            id: 42,
-            place_id: 7,
-            subject_id: Some(9),
-            state: Some("登记".into()),
-            state_since: NaiveDate::from_ymd_opt(2023, 7, 1),
-            concerns_year: Some(2023),
-            row_version: 1,
-            values,
-            created_by: "张三".into(),
-            updated_by: "张三".into(),
-            created_at: "2023-07-01T08:00:00.000Z".into(),
-            updated_at: "2023-07-01T08:00:00.000Z".into(),
-        };
-        let bare = Record { subject_id: None, state: None, state_since: None, concerns_year: None, values: Values::new(), ..full.clone() };
-        for r in [full, bare] {
-            assert_eq!(audit_json(&r).expect("json"), record_json(&r).to_string());
-        }
-    }
 }
