@@ -30,6 +30,9 @@ pub struct ImportOptions {
     pub partial: bool,
     /// Draw a progress bar on stderr for big files (only when it is a terminal).
     pub progress: bool,
+    /// The file's name as the user knows it (an upload is stored under another), for the
+    /// audit entries; `None`: the name of the path imported.
+    pub source_name: Option<String>,
 }
 
 /// Why one cell (or row) was refused.
@@ -294,7 +297,7 @@ async fn import_in(
             report.target_name = def.name.clone();
             let specs = ledger_specs(&def);
             let mut stream = stream_rows(source, sheet.clone(), specs.clone(), opts.progress);
-            let note = import_note(path, &sheet);
+            let note = import_note(opts.source_name.as_deref(), path, &sheet);
             let imported = import_ledger_rows(tx, &def, actor, scope, &sheet, &note, specs, &mut stream, &mut report, today).await;
             // The importer's own failure explains more than the reader's "stopped".
             let layout = stream.finish().await;
@@ -355,10 +358,16 @@ async fn import_ledger_rows(
     Ok(())
 }
 
-/// What an import's audit entries say about where their records came from.
-fn import_note(path: &Path, sheet: &str) -> String {
-    let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
-    format!("导入「{file}」工作表「{sheet}」")
+/// What an import's audit entries say about where their records came from: the file, and the
+/// sheet of a workbook (a CSV file has only the one).
+fn import_note(source_name: Option<&str>, path: &Path, sheet: &str) -> String {
+    let file = source_name.map_or_else(|| path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(), str::to_string);
+    let csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if csv {
+        format!("导入「{file}」")
+    } else {
+        format!("导入「{file}」工作表「{sheet}」")
+    }
 }
 
 pub(crate) fn note_layout(report: &mut ImportReport, layout: &SheetLayout) {

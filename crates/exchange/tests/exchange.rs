@@ -410,11 +410,13 @@ both!(export_imports_back_unchanged, |db: Db| async move {
     assert_eq!((r.read, r.rejected), (0, 0), "{:?}", r.rejections);
 });
 
-both!(batch_inserts_give_each_row_its_own_id_and_audit_entry, |db: Db| async move {
+both!(batch_inserts_give_each_row_its_own_id_and_an_audit_entry_of_its_place, |db: Db| async move {
     let t = town(&db).await;
     let mut numbers = Vec::new();
+    // Households in two villages, alternating in the file, so each batch holds both.
     for i in 0..3u32 {
-        let head = person(&db, "王五", &id_number("433024", "19700101", 11 + i), t.pingxi.id).await;
+        let place = if i == 1 { t.maopo.id } else { t.pingxi.id };
+        let head = person(&db, "王五", &id_number("433024", "19700101", 11 + i), place).await;
         let number = format!("431224110201000{i}");
         household(&db, &number, &head).await;
         numbers.push(number);
@@ -436,21 +438,53 @@ both!(batch_inserts_give_each_row_its_own_id_and_audit_entry, |db: Db| async mov
     let audits = audit_count(&db).await;
     let r = run(&db, &path, &opts(Some("低保金发放台账"))).await;
     assert_eq!((r.new, r.rejected), (1_500, 0), "{:?}", r.rejections);
-    assert_eq!(audit_count(&db).await, audits + 1_500);
 
-    // Every record's audit entry carries that record's own amount.
+    // Every record holds its own row's amount.
     let mut tx = db.read().await.expect("read");
-    let stored: std::collections::HashMap<i64, i64> =
-        tx.fetch("SELECT id, amount FROM ld_dibao_payments", &[]).await.expect("records").iter().map(|r| (r.int(0), r.int(1))).collect();
-    let logged = tx.fetch("SELECT entity_id, after_json FROM audit WHERE entity = 'ld_dibao_payments' AND action = 'create'", &[]).await.expect("audit");
-    assert_eq!((stored.len(), logged.len()), (1_500, 1_500));
-    let mut amounts: Vec<i64> = stored.values().copied().collect();
+    let stored: Vec<(i64, i64, i64)> = tx
+        .fetch("SELECT id, place_id, amount FROM ld_dibao_payments ORDER BY id", &[])
+        .await
+        .expect("records")
+        .iter()
+        .map(|r| (r.int(0), r.int(1), r.int(2)))
+        .collect();
+    let mut amounts: Vec<i64> = stored.iter().map(|s| s.2).collect();
     amounts.sort_unstable();
     assert_eq!(amounts, (1..=1_500).map(|y| y * 100).collect::<Vec<_>>());
+
+    // The audit covers every new record exactly once, by an entry of the record's own place
+    // that names the file; far fewer entries than records.
+    let logged = tx
+        .fetch("SELECT entity_id, last_entity_id, place_id, note FROM audit WHERE entity = 'ld_dibao_payments' AND action = 'create'", &[])
+        .await
+        .expect("audit");
+    let entries = audit_count(&db).await - audits;
+    assert_eq!(usize::try_from(entries).expect("count"), logged.len());
+    assert!(logged.len() < 20, "{} entries for 1,500 records", logged.len());
+    let mut covered = std::collections::HashMap::new();
     for row in &logged {
-        let after: serde_json::Value = serde_json::from_str(&row.text(1)).expect("json");
-        let id = row.int(0);
-        assert_eq!(after["id"].as_i64(), Some(id));
-        assert_eq!(after["values"]["amount"].as_i64(), stored.get(&id).copied(), "audit entry of record {id}");
+        let (first, place) = (row.int(0), row.int(2));
+        let last = row.opt_int(1).unwrap_or(first);
+        assert_eq!(row.text(3), "导入「低保.csv」");
+        for id in first..=last {
+            assert!(covered.insert(id, place).is_none(), "record {id} audited twice");
+        }
     }
+    assert_eq!(covered.len(), stored.len());
+    for (id, place, _) in &stored {
+        assert_eq!(covered.get(id), Some(place), "record {id} is audited in its own place");
+    }
+
+    // A record's history finds the entry covering it, in the middle of a run too; a village's
+    // scope sees its own records' entries, another village's does not.
+    let middle = stored[stored.len() / 2];
+    let q = taizhang_storage::audit::AuditQuery { entity: Some("ld_dibao_payments".into()), entity_id: Some(middle.0), limit: 10, ..Default::default() };
+    let found = taizhang_storage::audit::list(&mut tx, &Scope::all(), &q).await.expect("list");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let e = &found[0];
+    assert!(e.entity_id.is_some_and(|f| f <= middle.0) && e.last_entity_id.unwrap_or(e.entity_id.unwrap_or(0)) >= middle.0, "{e:?}");
+    assert_eq!(e.place_id, Some(middle.1));
+    let (own, other) = if middle.1 == t.maopo.id { (&t.maopo, &t.pingxi) } else { (&t.pingxi, &t.maopo) };
+    assert_eq!(taizhang_storage::audit::list(&mut tx, &Scope { path: own.path.clone() }, &q).await.expect("list").len(), 1);
+    assert!(taizhang_storage::audit::list(&mut tx, &Scope { path: other.path.clone() }, &q).await.expect("list").is_empty());
 });

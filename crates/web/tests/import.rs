@@ -44,7 +44,38 @@ fn upload_verdicts_confirm(s: &Server) {
     assert_eq!(leader.get("/import").status, 403);
 }
 
+/// Imported records are audited by one entry per run of records; a record's history still
+/// shows its creation, with the fields it was created with, after a later change too.
+fn history_of_an_imported_record(s: &Server) {
+    let mut c = s.signed_in("admin");
+    let boundary = "XyZ0123456789";
+    let send = |c: &mut common::Client, amount: &str| {
+        let csv = format!("户编号,发放月份,发放类别,发放金额（元）\n4312241102020001,2024-01,正常发放,{amount}\n4312241102020001,2024-02,正常发放,300\n");
+        let token = c.csrf.clone();
+        let r = c.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "dibao_payments", "低保.csv", &csv), false);
+        assert_eq!(r.status, 200, "{}", r.body);
+        let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
+        let r = c.post_form("/import/confirm", &[("upload", &upload)]);
+        assert!(r.body.contains("已写入"), "{}", r.body);
+    };
+    send(&mut c, "250");
+    let id = s.scalar("SELECT MIN(id) FROM ld_dibao_payments WHERE pay_month = '2024-01'");
+    assert_eq!(s.scalar(&format!("SELECT COUNT(*) FROM audit WHERE entity = 'ld_dibao_payments' AND entity_id <= {id} AND COALESCE(last_entity_id, entity_id) >= {id}")), 1);
+    let page = c.get(&format!("/ledgers/dibao_payments/{id}")).body;
+    assert!(page.contains("<td>新增</td>") && page.contains("发放金额") && page.contains("导入「低保.csv」"), "{page}");
+    // A second import changes the amount: the creation still lists what it created.
+    send(&mut c, "260");
+    let page = c.get(&format!("/ledgers/dibao_payments/{id}")).body;
+    let history = page.split("<td>修改</td>").nth(1).expect("the change is in the history");
+    assert!(history.contains("<td>新增</td>") && history.contains("发放月份") && history.contains("导入「低保.csv」"), "{page}");
+}
+
 #[test]
 fn import_in_the_browser_way() {
     both(upload_verdicts_confirm);
+}
+
+#[test]
+fn imported_records_have_their_history() {
+    both(history_of_an_imported_record);
 }

@@ -13,7 +13,7 @@ pub async fn import(ctx: &Ctx, files: Vec<String>, ledger: Option<String>, dry_r
     if files.is_empty() {
         anyhow::bail!("请指定要导入的文件");
     }
-    let opts = ImportOptions { ledger, dry_run, partial, progress: true };
+    let opts = ImportOptions { ledger, dry_run, partial, progress: true, source_name: None };
     let mut failed = 0usize;
     for file in &files {
         let report = import_file(&ctx.db, &ctx.actor, &ctx.scope, Path::new(file), &opts, ctx.today).await?;

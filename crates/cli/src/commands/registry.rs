@@ -153,7 +153,11 @@ pub async fn audit(ctx: &Ctx, entity: Option<String>, entity_id: Option<i64>, li
         return print_json(&entries);
     }
     for e in &entries {
-        println!("{}\t{}\t{}\t{}\t{}\t{}", e.at, e.actor, e.action, e.entity, e.entity_id.map(|i| i.to_string()).unwrap_or_default(), e.note);
+        println!("{}\t{}\t{}\t{}\t{}\t{}", e.at, e.actor, e.action, e.entity, match (e.entity_id, e.last_entity_id) {
+                (Some(first), Some(last)) => format!("{first}-{last}"),
+                (Some(id), None) => id.to_string(),
+                _ => String::new(),
+            }, e.note);
     }
     Ok(())
 }

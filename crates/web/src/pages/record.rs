@@ -39,14 +39,25 @@ fn version_of(form: &Pairs) -> i64 {
     forms::get(form, "_version").and_then(|v| v.parse().ok()).unwrap_or(-1)
 }
 
-async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, id: i64) -> AppResult<Vec<serde_json::Value>> {
-    let q = AuditQuery { entity: Some(def.table_name()), entity_id: Some(id), limit: 50, ..Default::default() };
+async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppResult<Vec<serde_json::Value>> {
+    let q = AuditQuery { entity: Some(def.table_name()), entity_id: Some(record.id), limit: 50, ..Default::default() };
     let entries = audit::list(tx, &me.scope, &q).await?;
+    // An import's entry covers a run of records and holds no values: what it created is what
+    // the next change found (its `before`), or the record as it is if nothing changed since.
+    let mut next_before = Some(serde_json::to_value(&record.values).unwrap_or_default());
+    let mut created = Vec::with_capacity(entries.len());
+    for e in &entries {
+        created.push(if e.after.is_none() && e.action == "create" { next_before.clone() } else { None });
+        if e.action != "read" {
+            next_before = e.before.as_ref().and_then(|b| b.get("values")).cloned();
+        }
+    }
     Ok(entries
         .into_iter()
-        .map(|e| {
+        .zip(created)
+        .map(|(e, created)| {
             let before = e.before.as_ref().and_then(|b| b.get("values")).cloned().unwrap_or_default();
-            let after = e.after.as_ref().and_then(|b| b.get("values")).cloned().unwrap_or_default();
+            let after = created.or_else(|| e.after.as_ref().and_then(|b| b.get("values")).cloned()).unwrap_or_default();
             let changed: Vec<String> = def
                 .fields
                 .iter()
@@ -65,6 +76,7 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, id: i64) -> AppResult<Ve
             let changes = match e.action.as_str() {
                 "read" => e.note.clone(),
                 "transition" => format!("{step}：{}", changed.join("、")),
+                _ if e.last_entity_id.is_some() => format!("{}（{}）", changed.join("、"), e.note),
                 _ => changed.join("、"),
             };
             json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "changes": changes})
@@ -146,7 +158,7 @@ async fn page(
             }
         }
         ctx.insert("transitions".into(), json!(transitions));
-        ctx.insert("history".into(), json!(history(tx, me, def, r.id).await?));
+        ctx.insert("history".into(), json!(history(tx, me, def, r).await?));
     }
     let status = problem.map_or(StatusCode::OK, |p| p.status);
     Ok((status, views::render("record.html", &ctx.into())?).into_response())
