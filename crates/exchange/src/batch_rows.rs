@@ -38,6 +38,12 @@ pub(crate) struct BatchImporter<'a> {
     subjects: HashMap<String, Option<SubjectRef>>,
     /// (field key, text) → resolved id or the refusal.
     lookups: HashMap<(String, String), std::result::Result<i64, String>>,
+    /// The ledger's next id when the import began: smaller ids are records it found.
+    start_id: Option<i64>,
+    /// Natural keys (hashed) of the records this import's batches wrote.
+    written: HashSet<u64>,
+    /// Whether the per-row path wrote a record, whose key `written` does not hold.
+    wrote_row_by_row: bool,
 }
 
 /// A row parsed, before anything is written.
@@ -58,7 +64,19 @@ enum Outcome {
 
 impl<'a> BatchImporter<'a> {
     pub(crate) fn new(def: &'a LedgerDef, actor: &'a Actor, scope: &'a Scope, sheet: &'a str, today: NaiveDate, note: String) -> Self {
-        BatchImporter { def, actor, scope, sheet, today, note, subjects: HashMap::new(), lookups: HashMap::new() }
+        BatchImporter {
+            def,
+            actor,
+            scope,
+            sheet,
+            today,
+            note,
+            subjects: HashMap::new(),
+            lookups: HashMap::new(),
+            start_id: None,
+            written: HashSet::new(),
+            wrote_row_by_row: false,
+        }
     }
 
     /// Decides every row of the batch and writes what is to be written. Verdicts go into
@@ -81,6 +99,7 @@ impl<'a> BatchImporter<'a> {
                 tx.exec_script("ROLLBACK TO SAVEPOINT taizhang_batch; RELEASE SAVEPOINT taizhang_batch").await?;
                 for raw in rows {
                     let (v, errs) = ledger_row(tx, self.def, self.actor, self.scope, self.sheet, raw, cols, self.today).await?;
+                    self.wrote_row_by_row |= v == Verdict::New;
                     report.read += 1;
                     report.record(raw.excel_row, v);
                     report.rejections.extend(errs);
@@ -102,11 +121,18 @@ impl<'a> BatchImporter<'a> {
             .filter_map(|r| r.subject_text.as_ref().and_then(|t| self.subjects.get(t).copied().flatten()).map(|s| s.id))
             .collect();
         let mut existing: HashMap<i64, Vec<Record>> = HashMap::new();
+        // Whether `existing` holds every record a row could match; if not, only records this
+        // import wrote can match, and `written` names their keys.
+        let mut fetched = true;
         if !self.def.natural_key.is_empty() {
             let narrow = narrowing(self.def, &parsed);
-            for rec in batch::records_of_subjects(tx, self.def, self.scope, &subject_ids, &narrow).await? {
-                if let Some(s) = rec.subject_id {
-                    existing.entry(s).or_default().push(rec);
+            if self.only_new_records(tx, &narrow).await? {
+                fetched = false;
+            } else {
+                for rec in batch::records_of_subjects(tx, self.def, self.scope, &subject_ids, &narrow).await? {
+                    if let Some(s) = rec.subject_id {
+                        existing.entry(s).or_default().push(rec);
+                    }
                 }
             }
         }
@@ -114,20 +140,41 @@ impl<'a> BatchImporter<'a> {
         let mut pending_keys: HashSet<u64> = HashSet::new();
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(parsed.len());
         for row in parsed {
-            let o = self.decide(tx, row, cols, &existing, &mut pending, &mut pending_keys).await?;
+            let o = self.decide(tx, row, cols, &existing, fetched, &mut pending, &mut pending_keys).await?;
             outcomes.push(o);
         }
         batch::insert(tx, self.def, self.actor, pending, self.today, &self.note).await?;
+        // Keys of rows that updated a record are here too: a later row with one of them takes
+        // the per-row path, which finds that record.
+        self.written.extend(pending_keys);
         let mut out = Vec::with_capacity(outcomes.len());
         for (raw, o) in rows.iter().zip(outcomes) {
             out.push(match o {
                 Outcome::Done(v, e) => (v, e),
                 Outcome::Pending => (Verdict::New, Vec::new()),
                 // After the batch's inserts, so it sees rows of the same key written above.
-                Outcome::Slow => ledger_row(tx, self.def, self.actor, self.scope, self.sheet, raw, cols, self.today).await?,
+                Outcome::Slow => {
+                    let (v, e) = ledger_row(tx, self.def, self.actor, self.scope, self.sheet, raw, cols, self.today).await?;
+                    self.wrote_row_by_row |= v == Verdict::New;
+                    (v, e)
+                }
             });
         }
         Ok(out)
+    }
+
+    /// Whether no record the import found (as opposed to wrote) has the batch's values in
+    /// every natural-key field besides the subject, so there is nothing to fetch.
+    async fn only_new_records(&mut self, tx: &mut Tx, narrow: &[Narrowing]) -> Result<bool> {
+        let fields = self.def.natural_key.iter().filter(|k| *k != "subject").count();
+        if fields == 0 || narrow.len() != fields || self.wrote_row_by_row {
+            return Ok(false);
+        }
+        let start = match self.start_id {
+            Some(id) => id,
+            None => *self.start_id.insert(batch::next_id(tx, self.def).await?),
+        };
+        Ok(!batch::any_before(tx, self.def, start, narrow).await?)
     }
 
     /// Cells to values; references other than the subject resolved (cached).
@@ -214,6 +261,7 @@ impl<'a> BatchImporter<'a> {
         row: Row<'_>,
         cols: &Columns,
         existing: &HashMap<i64, Vec<Record>>,
+        fetched: bool,
         pending: &mut Vec<Prepared>,
         pending_keys: &mut HashSet<u64>,
     ) -> std::result::Result<Outcome, BatchFailed> {
@@ -226,8 +274,9 @@ impl<'a> BatchImporter<'a> {
         let mut errs = RowErrors { sheet: self.sheet, row: row.raw, cols, list: Vec::new() };
         if !self.def.natural_key.is_empty() {
             let key = natural_key_hash(self.def, subject.id, &row.values);
-            if !pending_keys.insert(key) {
-                // The same key twice in one batch: decide it after the first is written.
+            if !pending_keys.insert(key) || (!fetched && self.written.contains(&key)) {
+                // The same key twice in one batch, or a key an earlier batch wrote when its
+                // records were not fetched: decide it after the first is written, row by row.
                 return Ok(Outcome::Slow);
             }
             let candidates = existing.get(&subject.id).map(Vec::as_slice).unwrap_or(&[]);

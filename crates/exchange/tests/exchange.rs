@@ -488,3 +488,53 @@ both!(batch_inserts_give_each_row_its_own_id_and_an_audit_entry_of_its_place, |d
     assert_eq!(taizhang_storage::audit::list(&mut tx, &Scope { path: own.path.clone() }, &q).await.expect("list").len(), 1);
     assert!(taizhang_storage::audit::list(&mut tx, &Scope { path: other.path.clone() }, &q).await.expect("list").is_empty());
 });
+
+both!(rows_match_records_written_by_earlier_batches_and_records_from_before, |db: Db| async move {
+    let t = town(&db).await;
+    // 40 households × 2 kinds: a batch of 2,000 rows spans 25 months, so batches of months
+    // nobody paid before skip fetching each household's history.
+    let mut numbers = Vec::new();
+    for i in 0..40u32 {
+        let head = person(&db, "赵六", &id_number("433024", "19700101", 100 + i), t.pingxi.id).await;
+        let number = format!("43122411020100{i:02}");
+        household(&db, &number, &head).await;
+        numbers.push(number);
+    }
+    let dir = dir();
+    let header = "户编号,发放月份,发放类别,金额（元）\n";
+    let before = dir.path().join("去年.csv");
+    std::fs::write(&before, format!("{header}{},2019-12,正常发放,1\n", numbers[0])).expect("write");
+    let r = run(&db, &before, &opts(Some("低保金发放台账"))).await;
+    assert_eq!(r.new, 1);
+
+    let mut text = String::from(header);
+    let mut rows = 0;
+    for m in 0..60u32 {
+        for kind in ["正常发放", "补发"] {
+            for number in &numbers {
+                rows += 1;
+                text.push_str(&format!("{number},{}-{:02},{kind},{rows}\n", 2020 + m / 12, m % 12 + 1));
+            }
+        }
+    }
+    // Row 10's key again in a later batch, with another amount; and last year's record.
+    text.push_str(&format!("{},2020-01,正常发放,777\n", numbers[9]));
+    text.push_str(&format!("{},2019-12,正常发放,888\n", numbers[0]));
+    let path = dir.path().join("低保.csv");
+    std::fs::write(&path, &text).expect("write");
+    let r = run(&db, &path, &opts(Some("低保金发放台账"))).await;
+    assert_eq!((r.read, r.new, r.updated, r.rejected), (rows + 2, rows, 2, 0), "{:?}", r.rejections);
+
+    let mut tx = db.read().await.expect("read");
+    let sql = "SELECT d.amount FROM ld_dibao_payments d JOIN households h ON h.id = d.subject_id WHERE h.number = $1 AND d.pay_month = $2 AND d.kind = '正常发放'";
+    let later = tx.fetch(sql, &[numbers[9].clone().into(), "2020-01".into()]).await.expect("amount");
+    assert_eq!(later.iter().map(|r| r.int(0)).collect::<Vec<_>>(), vec![77_700], "the later row updated the record the earlier batch wrote");
+    let old = tx.fetch(sql, &[numbers[0].clone().into(), "2019-12".into()]).await.expect("amount");
+    assert_eq!(old.iter().map(|r| r.int(0)).collect::<Vec<_>>(), vec![88_800], "last year's record was found and updated");
+    assert_eq!(tx.fetch_one("SELECT COUNT(*) FROM ld_dibao_payments", &[]).await.expect("count").int(0), i64::try_from(rows).expect("rows") + 1);
+    drop(tx);
+
+    // The same file again writes nothing new; the key it gives twice flips back and forth.
+    let r = run(&db, &path, &opts(Some("低保金发放台账"))).await;
+    assert_eq!((r.new, r.updated, r.unchanged), (0, 2, rows));
+});

@@ -221,6 +221,26 @@ pub async fn records_of_subjects(
     ids.sort_unstable();
     ids.dedup();
     let in_scope = places_in_scope(tx, scope).await?;
+    let (extra_sql, extra_args) = narrowing_sql(tx, def, narrow);
+    let mut out = Vec::new();
+    for part in ids.chunks(MAX_PARAMS) {
+        // SQLite's `?` are positional: the narrowing values come first, as in the text.
+        let mut args = extra_args.clone();
+        args.extend(part.iter().map(|i| Arg::Int(*i)));
+        let sql = format!(
+            "SELECT {} FROM {} WHERE 1 = 1{extra_sql} AND subject_id IN ({}) ORDER BY id",
+            select_list(def),
+            def.table_name(),
+            tx.placeholders(extra_args.len() + 1, part.len())
+        );
+        out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id)));
+    }
+    Ok(out)
+}
+
+/// ` AND …` conditions that a record's narrowed fields hold one of the values (or are empty
+/// where some row left them blank), with their parameters, numbered from 1.
+fn narrowing_sql(tx: &Tx, def: &LedgerDef, narrow: &[Narrowing]) -> (String, Vec<Arg>) {
     let mut extra_args = Vec::new();
     let mut extra_sql = String::new();
     for n in narrow {
@@ -236,18 +256,28 @@ pub async fn records_of_subjects(
             (false, true) => format!(" AND ({col} IS NULL OR {col} IN ({list}))"),
         });
     }
-    let mut out = Vec::new();
-    for part in ids.chunks(MAX_PARAMS) {
-        // SQLite's `?` are positional: the narrowing values come first, as in the text.
-        let mut args = extra_args.clone();
-        args.extend(part.iter().map(|i| Arg::Int(*i)));
-        let sql = format!(
-            "SELECT {} FROM {} WHERE 1 = 1{extra_sql} AND subject_id IN ({}) ORDER BY id",
-            select_list(def),
-            def.table_name(),
-            tx.placeholders(extra_args.len() + 1, part.len())
-        );
-        out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id)));
-    }
-    Ok(out)
+    (extra_sql, extra_args)
+}
+
+/// The smallest id a record written from now on can get: every record with a smaller id was
+/// there before (ids only grow). An import takes it at its start to tell its own records from
+/// those it found.
+pub async fn next_id(tx: &mut Tx, def: &LedgerDef) -> Result<i64> {
+    Ok(tx.fetch_one(&format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {}", def.table_name()), &[]).await?.int(0))
+}
+
+/// Whether any record with an id below `before`, in or out of scope, has one of the values in
+/// every narrowed field. When none has, a batch's rows can match only records written since:
+/// a batch of next month's payments need not look up each household's history. One probe on
+/// the fields' indexes, where fetching by subject seeks once per row.
+pub async fn any_before(tx: &mut Tx, def: &LedgerDef, before: i64, narrow: &[Narrowing]) -> Result<bool> {
+    let (extra_sql, mut args) = narrowing_sql(tx, def, narrow);
+    let n = args.len() + 1;
+    args.push(Arg::Int(before));
+    let id = match tx.engine() {
+        crate::Engine::Sqlite => "?".to_string(),
+        crate::Engine::Postgres => format!("${n}"),
+    };
+    let sql = format!("SELECT 1 FROM {} WHERE 1 = 1{extra_sql} AND id < {id} LIMIT 1", def.table_name());
+    Ok(tx.fetch_opt(&sql, &args).await?.is_some())
 }
