@@ -222,15 +222,25 @@ pub async fn records_of_subjects(
     ids.dedup();
     let in_scope = places_in_scope(tx, scope).await?;
     let (extra_sql, extra_args) = narrowing_sql(tx, def, narrow);
+    // SQLite would rather walk a whole month through the date index (the time field is often
+    // a natural-key field too) than seek each subject's key in the natural-key index: 9 of a
+    // re-import's 13 seconds. PostgreSQL's planner, which has statistics, chooses well.
+    let table = def.table_name();
+    let natural = format!("{table}_natural");
+    let hint = match tx.engine() {
+        crate::Engine::Sqlite if tx.fetch_opt("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = $1", &[Arg::Text(natural.clone())]).await?.is_some() => {
+            format!(" INDEXED BY {natural}")
+        }
+        _ => String::new(),
+    };
     let mut out = Vec::new();
     for part in ids.chunks(MAX_PARAMS) {
         // SQLite's `?` are positional: the narrowing values come first, as in the text.
         let mut args = extra_args.clone();
         args.extend(part.iter().map(|i| Arg::Int(*i)));
         let sql = format!(
-            "SELECT {} FROM {} WHERE 1 = 1{extra_sql} AND subject_id IN ({}) ORDER BY id",
+            "SELECT {} FROM {table}{hint} WHERE 1 = 1{extra_sql} AND subject_id IN ({}) ORDER BY id",
             select_list(def),
-            def.table_name(),
             tx.placeholders(extra_args.len() + 1, part.len())
         );
         out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id)));
