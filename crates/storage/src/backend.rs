@@ -10,7 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{Postgres, Sqlite, Transaction};
 
 use crate::error::{Result, StoreError};
-use crate::sql::{decode_pg, decode_sqlite, pg_args, sqlite_args, Arg, Row};
+use crate::sql::{decode_pg, decode_sqlite, pg_args, sqlite_args, sqlite_args_owned, Arg, Row};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -287,10 +287,10 @@ impl Tx {
     /// the last one: no row is sent back per insert, which cost as much as the insert itself.
     /// The caller checks the ids are all there with one count over its whole range
     /// (`batch::insert`, once per batch: a round trip per statement costs, on a busy machine).
-    pub async fn insert_many(&mut self, sql: &str, args: &[Arg], rows: usize) -> Result<Vec<i64>> {
+    pub async fn insert_many(&mut self, sql: &str, args: Vec<Arg>, rows: usize) -> Result<Vec<i64>> {
         let mut ids: Vec<i64> = match self {
             Tx::Sqlite(t) => {
-                let done = sqlx::query_with(sql, sqlite_args(args)).execute(&mut **t).await?;
+                let done = sqlx::query_with(sql, sqlite_args_owned(args)).execute(&mut **t).await?;
                 let n = i64::try_from(rows).map_err(|_| StoreError::Internal("too many rows".into()))?;
                 let last = done.last_insert_rowid();
                 let first = last - n + 1;
@@ -301,7 +301,7 @@ impl Tx {
             }
             Tx::Pg(t) => {
                 let sql = format!("{sql} RETURNING id");
-                let rows = sqlx::query_with(&sql, pg_args(args)).fetch_all(&mut **t).await?;
+                let rows = sqlx::query_with(&sql, pg_args(&args)).fetch_all(&mut **t).await?;
                 rows.iter().map(decode_pg).map(|r| r.map(|r| r.int(0))).collect::<Result<_>>()?
             }
         };

@@ -110,7 +110,7 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
         let sql = format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), tuples.join(", "));
         // Ids come from a rowid or sequence that grows in VALUES order, so ascending ids line
         // up with the rows as given.
-        let ids = tx.insert_many(&sql, &args, part.len()).await?;
+        let ids = tx.insert_many(&sql, args, part.len()).await?;
         id_range = Some(id_range.map_or((ids[0], ids[ids.len() - 1]), |(lo, _)| (lo, ids[ids.len() - 1])));
         let placed: Vec<(i64, i64)> = ids.iter().zip(part).map(|(id, &i)| (*id, rows[i].place_id)).collect();
         crate::audit::append_runs(tx, actor, "create", &table, &crate::audit::runs(&placed), note).await?;
