@@ -298,12 +298,14 @@ fn screenshots_of_the_demo_town() {
             ("search", "/search?q=%E5%BC%A0"),
             ("monitoring", "/ledgers/monitoring"),
             ("explain", "/explain/hazards_gas?year=2023"),
-            // Created in bulk: its history shows the run's entry with the fields it created.
-            ("bulk-record", "/ledgers/dibao_payments/1"),
         ] {
             d.go(&format!("{base}{path}"));
             d.screenshot(&extra.join(format!("{name}.png")));
         }
+        // The whole record page, history at the bottom.
+        d.size(1366, 1500);
+        d.go(&format!("{base}/ledgers/dibao_payments/1"));
+        d.screenshot(&extra.join("bulk-record-full.png"));
     }
     drop(tdb);
 }
