@@ -1,7 +1,8 @@
 //! Writing and looking up many records with few statements, for imports of hundreds of
 //! thousands of rows. The rules are those of `records::create`; what differs is that the
-//! caller resolves subjects for a whole batch in one query (`subjects_by_text`) and the rows
-//! go in with multi-row `INSERT`s, their audit entries too.
+//! caller resolves subjects for a whole batch in one query (`subjects_by_text`), the rows go
+//! in with multi-row `INSERT`s, and the audit has one entry per run of them (`audit::Run`)
+//! instead of one per record.
 
 use std::collections::{HashMap, HashSet};
 
