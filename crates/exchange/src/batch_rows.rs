@@ -38,7 +38,7 @@ pub(crate) struct BatchImporter<'a> {
     subjects: HashMap<String, Option<SubjectRef>>,
     /// (field key, text) → resolved id or the refusal.
     lookups: HashMap<(String, String), std::result::Result<i64, String>>,
-    /// The ledger's next id when the import began: smaller ids are records it found.
+    /// The ledger's next id before the import's first batch: smaller ids are records it found.
     start_id: Option<i64>,
     /// Natural keys (hashed) of the records this import's batches wrote.
     written: HashSet<u64>,
@@ -111,6 +111,9 @@ impl<'a> BatchImporter<'a> {
     }
 
     async fn try_batch(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns) -> std::result::Result<Vec<(Verdict, Vec<Rejection>)>, BatchFailed> {
+        if self.start_id.is_none() && !self.def.natural_key.is_empty() {
+            self.start_id = Some(batch::next_id(tx, self.def).await?);
+        }
         let mut parsed: Vec<Row> = Vec::with_capacity(rows.len());
         for raw in rows {
             parsed.push(self.parse(tx, raw, cols).await?);
@@ -167,14 +170,10 @@ impl<'a> BatchImporter<'a> {
     /// every natural-key field besides the subject, so there is nothing to fetch.
     async fn only_new_records(&mut self, tx: &mut Tx, narrow: &[Narrowing]) -> Result<bool> {
         let fields = self.def.natural_key.iter().filter(|k| *k != "subject").count();
-        if fields == 0 || narrow.len() != fields || self.wrote_row_by_row {
-            return Ok(false);
+        match self.start_id {
+            Some(start) if fields > 0 && narrow.len() == fields && !self.wrote_row_by_row => Ok(!batch::any_before(tx, self.def, start, narrow).await?),
+            _ => Ok(false),
         }
-        let start = match self.start_id {
-            Some(id) => id,
-            None => *self.start_id.insert(batch::next_id(tx, self.def).await?),
-        };
-        Ok(!batch::any_before(tx, self.def, start, narrow).await?)
     }
 
     /// Cells to values; references other than the subject resolved (cached).

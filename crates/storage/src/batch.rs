@@ -85,7 +85,7 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
         .collect();
     cols.extend(def.fields.iter().map(|f| quote(&f.key)));
     let per_row = cols.len();
-    let chunk = (MAX_PARAMS / per_row).clamp(1, crate::audit::MAX_RUN as usize);
+    let chunk = (MAX_PARAMS / per_row).max(1);
     let table = def.table_name();
     let total = rows.len();
     let mut id_range: Option<(i64, i64)> = None;
@@ -210,7 +210,8 @@ pub struct Narrowing {
 
 /// Records of these subjects in scope whose `narrow` fields hold one of the given values or
 /// are empty, for matching natural keys in memory. Narrowing by the batch's months (say) keeps
-/// the fetch near one record per row however long each subject's history is.
+/// the fetch near one record per row however long each subject's history is. The ledger's
+/// natural key includes the subject.
 pub async fn records_of_subjects(
     tx: &mut Tx,
     def: &LedgerDef,
@@ -225,14 +226,13 @@ pub async fn records_of_subjects(
     let (extra_sql, extra_args) = narrowing_sql(tx, def, narrow);
     // SQLite would rather walk a whole month through the date index (the time field is often
     // a natural-key field too) than seek each subject's key in the natural-key index: 9 of a
-    // re-import's 13 seconds. PostgreSQL's planner, which has statistics, chooses well.
+    // re-import's 13 seconds. Every ledger keyed by subject has that index (`ledgers`
+    // creates it with the table, and on opening where an older database lacks it).
+    // PostgreSQL's planner, which has statistics, chooses well.
     let table = def.table_name();
-    let natural = format!("{table}_natural");
     let hint = match tx.engine() {
-        crate::Engine::Sqlite if tx.fetch_opt("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = $1", &[Arg::Text(natural.clone())]).await?.is_some() => {
-            format!(" INDEXED BY {natural}")
-        }
-        _ => String::new(),
+        crate::Engine::Sqlite => format!(" INDEXED BY {table}_natural"),
+        crate::Engine::Postgres => String::new(),
     };
     let mut out = Vec::new();
     for part in ids.chunks(MAX_PARAMS) {

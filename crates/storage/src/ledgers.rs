@@ -272,7 +272,7 @@ pub async fn install_builtin(tx: &mut Tx, actor: &Actor, defs: &[LedgerDef]) -> 
     let every = all(tx).await?;
     let tables: Vec<String> = every.iter().map(LedgerDef::table_name).collect();
     crate::changes::ensure_counted(tx, &tables).await?;
-    drop_redundant_subject_indexes(tx, &every).await?;
+    ensure_natural_indexes(tx, &every).await?;
     Ok(changed)
 }
 
@@ -285,13 +285,18 @@ pub async fn define(tx: &mut Tx, actor: &Actor, def: &LedgerDef) -> Result<Ledge
     Ok(apply(tx, actor, def, "clerk").await?.0)
 }
 
-/// Databases created before the natural-key index made it redundant still have a separate
-/// index on `subject_id`: every new record paid one more B-tree insert for it.
-async fn drop_redundant_subject_indexes(tx: &mut Tx, defs: &[LedgerDef]) -> Result<()> {
+/// Every ledger keyed by subject has its natural-key index, which `batch::records_of_subjects`
+/// names: databases created before that index lack it on ledgers whose definitions have not
+/// changed since. Those also still have a separate index on `subject_id`, which the natural-key
+/// index makes redundant: every new record paid one more B-tree insert for it.
+async fn ensure_natural_indexes(tx: &mut Tx, defs: &[LedgerDef]) -> Result<()> {
     let indexes = tx.index_names().await?;
     for def in defs.iter().filter(|d| keyed_by_subject(d)) {
         let t = def.table_name();
-        if indexes.contains(&format!("{t}_natural")) && indexes.contains(&format!("{t}_subject")) {
+        if !indexes.contains(&format!("{t}_natural")) {
+            natural_key_index(tx, def).await?;
+        }
+        if indexes.contains(&format!("{t}_subject")) {
             tx.exec_script(&format!("DROP INDEX {t}_subject")).await?;
         }
     }

@@ -46,7 +46,8 @@ fn clerk() -> Actor {
 
 // Each ledger table has the indexes it needs and no more: an index on `subject_id` only where
 // the natural-key index (which starts with it) does not exist; an older database that still has
-// both loses the redundant one when the built-in ledgers are installed again. On SQLite every
+// both loses the redundant one when the built-in ledgers are installed again, and one without
+// the natural-key index gets it. On SQLite every
 // ledger table counts its writes.
 both!(ledger_tables_have_their_indexes_and_triggers, |db: Db| async move {
     let defs = install(&db).await;
@@ -61,8 +62,11 @@ both!(ledger_tables_have_their_indexes_and_triggers, |db: Db| async move {
     }
     let old = defs.iter().find(|d| keyed(d)).expect("a ledger keyed by subject").table_name();
     tx.exec_script(&format!("CREATE INDEX {old}_subject ON {old}(subject_id)")).await.expect("old index");
+    // Older still: no natural-key index, which the batch import names.
+    tx.exec_script(&format!("DROP INDEX {old}_natural")).await.expect("drop natural");
     ledgers::install_builtin(&mut tx, &Actor::System, &defs).await.expect("again");
     assert!(!tx.index_names().await.expect("indexes").contains(&format!("{old}_subject")), "redundant index dropped");
+    assert!(tx.index_names().await.expect("indexes").contains(&format!("{old}_natural")), "natural-key index created");
     let counted = taizhang_storage::changes::counted_tables(&mut tx).await.expect("counted");
     if db.engine() == taizhang_storage::Engine::Sqlite {
         assert_eq!(counted.len(), defs.len(), "every ledger table counts its writes");

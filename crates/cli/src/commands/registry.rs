@@ -153,11 +153,13 @@ pub async fn audit(ctx: &Ctx, entity: Option<String>, entity_id: Option<i64>, li
         return print_json(&entries);
     }
     for e in &entries {
-        println!("{}\t{}\t{}\t{}\t{}\t{}", e.at, e.actor, e.action, e.entity, match (e.entity_id, e.last_entity_id) {
-                (Some(first), Some(last)) => format!("{first}-{last}"),
-                (Some(id), None) => id.to_string(),
-                _ => String::new(),
-            }, e.note);
+        // A run of records created together shows as first-last.
+        let ids = match (e.entity_id, e.last_entity_id) {
+            (Some(first), Some(last)) => format!("{first}-{last}"),
+            (Some(id), None) => id.to_string(),
+            _ => String::new(),
+        };
+        println!("{}\t{}\t{}\t{}\t{ids}\t{}", e.at, e.actor, e.action, e.entity, e.note);
     }
     Ok(())
 }
