@@ -243,6 +243,41 @@ pub enum PersonCmd {
         #[arg(long)]
         json: bool,
     },
+    /// 查看一人：信息、状态、所属户和修改记录
+    Show {
+        /// 公民身份号码
+        id_number: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// 更正人员信息：字段写作 字段=值（姓名、公民身份号码、民族、联系电话）；更正姓名或身份证号须写 --reason
+    Update {
+        /// 公民身份号码
+        id_number: String,
+        /// 如 民族=苗族 联系电话=13800000000
+        #[arg(required = true)]
+        fields: Vec<String>,
+        /// 更正原因（更正姓名、身份证号时必填）
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// 状态变更：死亡、迁出、迁入、失联、正常
+    Status {
+        /// 公民身份号码
+        id_number: String,
+        /// 死亡、迁出、迁入、失联 或 正常
+        #[arg(long)]
+        status: String,
+        /// 日期，如 2024-05-10
+        #[arg(long)]
+        date: String,
+        /// 原因
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// 迁出时迁往何处、迁入时从何处来
+        #[arg(long = "to", visible_alias = "from", default_value = "")]
+        place_text: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -254,15 +289,86 @@ pub enum HouseholdCmd {
         #[arg(long)]
         place: String,
     },
-    /// 把人员加入户
+    /// 把人员加入户（出生、婚入、迁入）
     Member {
         #[arg(long)]
         number: String,
         #[arg(long)]
         id_number: String,
-        /// 与户主关系，如 户主、配偶、之子
+        /// 与户主关系（GB/T 4761），如 户主、配偶、子、女；也可写 之子、儿子、子女、父母
         #[arg(long)]
         relation: String,
+        /// 加入日期（默认今天）
+        #[arg(long)]
+        date: Option<String>,
+        /// 原因，如 出生、婚入、迁入
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// 成员迁出户：死亡、婚出、分户、迁出、其他
+    Leave {
+        #[arg(long)]
+        number: String,
+        #[arg(long)]
+        id_number: String,
+        /// 死亡、婚出、分户、迁出 或 其他
+        #[arg(long)]
+        reason: String,
+        /// 日期（默认今天）
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// 户主变更：新户主须是本户成员；其他成员与新户主的关系用 --relation 身份证号=关系 给出
+    Head {
+        #[arg(long)]
+        number: String,
+        /// 新户主的公民身份号码
+        #[arg(long)]
+        id_number: String,
+        /// 其他成员与新户主的关系，如 --relation 43122419800101001X=配偶（可多次）
+        #[arg(long = "relation")]
+        relations: Vec<String>,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// 分户：列出的成员分出为新户，第一人为新户户主
+    Split {
+        #[arg(long)]
+        number: String,
+        /// 新户的户编号
+        #[arg(long)]
+        new_number: String,
+        /// 新户所在村或组（默认与原户相同）
+        #[arg(long)]
+        place: Option<String>,
+        /// 分出的成员：身份证号=与新户主关系（第一人写 户主），如 --member 4312…=户主 --member 4312…=配偶
+        #[arg(long = "member", required = true)]
+        members: Vec<String>,
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// 整户迁到另一个组或村
+    Move {
+        #[arg(long)]
+        number: String,
+        /// 迁往的村或组
+        #[arg(long)]
+        place: String,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// 查看户：成员和变动历史
+    Show {
+        #[arg(long)]
+        number: String,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -291,6 +397,23 @@ pub enum CadreCmd {
         #[arg(long)]
         json: bool,
     },
+    /// 修改干部信息：字段写作 字段=值（姓名、类别、职务、单位、出生日期、所属地点、联系电话）
+    Update {
+        /// 干部编号
+        id: i64,
+        #[arg(required = true)]
+        fields: Vec<String>,
+    },
+    /// 离任：此后不能再被选为新记录的干部
+    End {
+        /// 干部编号
+        id: i64,
+        /// 离任日期
+        #[arg(long)]
+        date: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +432,19 @@ pub enum OrgCmd {
         place: String,
         #[arg(long, default_value = "")]
         address: String,
+    },
+    /// 列出单位
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// 注销、停业：此后不能再被选为新记录的单位
+    End {
+        /// 单位编号
+        id: i64,
+        /// 注销日期
+        #[arg(long)]
+        date: String,
     },
 }
 
@@ -361,12 +497,23 @@ pub enum RecordCmd {
         on: Option<String>,
         fields: Vec<String>,
     },
-    /// 删除记录
-    Delete {
+    /// 作废记录（不删除：退出列表、统计、核查和报告，可由管理员恢复）
+    Void {
+        ledger: String,
+        id: i64,
+        /// 作废原因，如 重复录入
+        #[arg(long)]
+        reason: String,
+        /// 您看到的版本号（不填则取当前版本）
+        #[arg(long)]
+        version: Option<i64>,
+    },
+    /// 恢复作废的记录（管理员）
+    Restore {
         ledger: String,
         id: i64,
         #[arg(long)]
-        version: i64,
+        version: Option<i64>,
     },
     /// 列出记录
     List {
@@ -375,6 +522,9 @@ pub enum RecordCmd {
         period: PeriodArgs,
         #[arg(long)]
         state: Option<String>,
+        /// 作废的记录：include 一并列出，only 只列作废的
+        #[arg(long, value_parser = ["include", "only"])]
+        voided: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: i64,
         #[arg(long)]
@@ -400,10 +550,22 @@ pub enum RecordCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum SettingCmd {
-    /// 设置参数，金额按元填写（如 监测标准 monitoring_line 2023 6800）
-    Set { key: String, year: i32, value: String },
-    /// 列出参数
-    List,
+    /// 设置参数：名称、年度（按年度设置的参数）、值，如 setting set 防返贫监测标准 2024 7200；金额按元填写
+    Set {
+        /// 参数名称，如 防返贫监测标准、监测户走访间隔上限、特困与低保可同时享受、下达指标：…
+        name: String,
+        /// [年度] 值
+        #[arg(required = true, num_args = 1..=2, value_names = ["年度", "值"])]
+        rest: Vec<String>,
+    },
+    /// 列出全部参数：名称、单位、说明和已设的值
+    List {
+        #[arg(long)]
+        json: bool,
+        /// 也列出各指标的下达指标
+        #[arg(long)]
+        targets: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -8,7 +8,7 @@ use taizhang_domain::idcard::check_character;
 use taizhang_domain::ledger::{FieldKind, LedgerDef, SubjectKind};
 use taizhang_domain::place::{Place, PlaceLevel};
 use taizhang_domain::registry::{
-    validate_person, Cadre, CadreKind, Organisation, PersonInput, PersonStatus,
+    validate_person, Cadre, CadreKind, Organisation, PersonInput, StatusChange, StatusChangeInput,
 };
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{Value, Values};
@@ -563,6 +563,8 @@ pub async fn build_with(
                 person_id: None,
                 user_id: None,
                 phone: String::new(),
+                ended_on: None,
+                end_reason: String::new(),
             };
             let c = orgs::create_cadre(tx, &actor, &scope, &c, today).await?;
             pools
@@ -591,6 +593,7 @@ pub async fn build_with(
                 place_id: v.id,
                 contact: String::new(),
                 phone: String::new(),
+                ended_on: None,
             };
             taizhang_domain::registry::validate_organisation(&mut o)?;
             let id = orgs::create_org(tx, &actor, &scope, &o).await?.id;
@@ -614,8 +617,12 @@ pub async fn build_with(
                 &scope,
                 id,
                 p.row_version,
-                PersonStatus::Dead,
-                Some(date(&d.date)?),
+                &StatusChangeInput {
+                    change: StatusChange::Death,
+                    date: Some(date(&d.date)?),
+                    reason: String::new(),
+                    place_text: String::new(),
+                },
                 today,
             )
             .await?;

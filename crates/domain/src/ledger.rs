@@ -12,7 +12,7 @@ use crate::workflow::Workflow;
 /// Columns every ledger table has. Field keys may not take these names.
 pub const SYSTEM_COLUMNS: &[&str] = &[
     "id", "place_id", "subject_id", "state", "state_since", "row_version", "created_at", "updated_at",
-    "created_by", "updated_by", "concerns_year",
+    "created_by", "updated_by", "concerns_year", "voided_at", "voided_by", "void_reason",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +135,10 @@ pub struct FieldDef {
     /// A retired field keeps its column and values, but forms and templates no longer ask for it.
     #[serde(default)]
     pub retired: bool,
+    /// Whether a number may be below zero (a 冲正 or 退回 amount). Numbers are otherwise
+    /// refused below zero: a payment of −5 元 is a typing error, not a refund.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub negative: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,6 +12,8 @@ pub mod period;
 pub mod numfmt;
 pub mod place;
 pub mod registry;
+pub mod relation;
+pub mod setting;
 pub mod role;
 pub mod ledger;
 pub mod value;

@@ -10,33 +10,229 @@ use crate::uscc::validate_uscc;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum PersonStatus {
+    /// 正常 (在册): living here, including after a move back in.
     #[default]
     Alive,
     Dead,
     MovedOut,
+    /// 失联: whereabouts unknown; records stay, a check may ask about payments.
+    LostContact,
 }
 
 impl PersonStatus {
+    pub const ALL: [PersonStatus; 4] =
+        [PersonStatus::Alive, PersonStatus::Dead, PersonStatus::MovedOut, PersonStatus::LostContact];
+
     pub fn key(self) -> &'static str {
         match self {
             PersonStatus::Alive => "alive",
             PersonStatus::Dead => "dead",
             PersonStatus::MovedOut => "moved_out",
+            PersonStatus::LostContact => "lost_contact",
         }
     }
     pub fn label(self) -> &'static str {
         match self {
-            PersonStatus::Alive => "在世",
+            PersonStatus::Alive => "正常",
             PersonStatus::Dead => "死亡",
             PersonStatus::MovedOut => "迁出",
+            PersonStatus::LostContact => "失联",
         }
     }
+    /// The key, the label, or the words the provincial rosters write (在世, 在册, 已故 …).
     pub fn parse(s: &str) -> Option<PersonStatus> {
         let s = s.trim();
-        [PersonStatus::Alive, PersonStatus::Dead, PersonStatus::MovedOut]
-            .into_iter()
-            .find(|p| p.key() == s || p.label() == s || (s == "正常" && *p == PersonStatus::Alive))
+        if let Some(p) = PersonStatus::ALL.into_iter().find(|p| p.key() == s || p.label() == s) {
+            return Some(p);
+        }
+        match s {
+            "在世" | "在册" | "健在" | "迁入" | "恢复正常" => Some(PersonStatus::Alive),
+            "已故" | "去世" | "已死亡" | "死亡注销" => Some(PersonStatus::Dead),
+            "已迁出" | "迁出注销" | "户口迁出" => Some(PersonStatus::MovedOut),
+            "失踪" | "下落不明" => Some(PersonStatus::LostContact),
+            _ => None,
+        }
     }
+}
+
+/// A change of a person's status as a clerk records it (状态变更).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusChange {
+    /// 死亡
+    Death,
+    /// 迁出 (to where: `place_text`)
+    MoveOut,
+    /// 迁入 (from where: `place_text`)
+    MoveIn,
+    /// 失联
+    LostContact,
+    /// 恢复正常 (found again, a wrong entry undone)
+    Normal,
+}
+
+impl StatusChange {
+    pub const ALL: [StatusChange; 5] =
+        [StatusChange::Death, StatusChange::MoveOut, StatusChange::MoveIn, StatusChange::LostContact, StatusChange::Normal];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            StatusChange::Death => "死亡",
+            StatusChange::MoveOut => "迁出",
+            StatusChange::MoveIn => "迁入",
+            StatusChange::LostContact => "失联",
+            StatusChange::Normal => "正常",
+        }
+    }
+    pub fn key(self) -> &'static str {
+        match self {
+            StatusChange::Death => "death",
+            StatusChange::MoveOut => "move_out",
+            StatusChange::MoveIn => "move_in",
+            StatusChange::LostContact => "lost_contact",
+            StatusChange::Normal => "normal",
+        }
+    }
+    pub fn parse(s: &str) -> Option<StatusChange> {
+        let s = s.trim();
+        StatusChange::ALL.into_iter().find(|c| c.key() == s || c.label() == s).or(match s {
+            "恢复正常" | "在世" | "在册" => Some(StatusChange::Normal),
+            "已故" | "去世" => Some(StatusChange::Death),
+            _ => None,
+        })
+    }
+    /// The status the person has afterwards.
+    pub fn status(self) -> PersonStatus {
+        match self {
+            StatusChange::Death => PersonStatus::Dead,
+            StatusChange::MoveOut => PersonStatus::MovedOut,
+            StatusChange::MoveIn | StatusChange::Normal => PersonStatus::Alive,
+            StatusChange::LostContact => PersonStatus::LostContact,
+        }
+    }
+    /// What `place_text` means for this change, if it asks for one.
+    pub fn place_label(self) -> Option<&'static str> {
+        match self {
+            StatusChange::MoveOut => Some("迁往何处"),
+            StatusChange::MoveIn => Some("从何处迁入"),
+            _ => None,
+        }
+    }
+}
+
+/// A status change as entered: what happened, when, why and (for moves) where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChangeInput {
+    pub change: StatusChange,
+    pub date: Option<NaiveDate>,
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub place_text: String,
+}
+
+/// Checks a status change against the person it is for: a date, not in the future, not before
+/// birth or before the status it replaces; a move names where; nothing after a death but its
+/// correction back to 正常 with a reason.
+pub fn validate_status_change(person: &Person, c: &StatusChangeInput, today: NaiveDate) -> Result<(), DomainError> {
+    let mut errors = Vec::new();
+    match c.date {
+        None => errors.push(FieldError::new("date", "变更日期", format!("「{}」必须填写日期", c.change.label()))),
+        Some(d) if d > today => errors.push(FieldError::new("date", "变更日期", "不能晚于今天")),
+        Some(d) if d < person.birth_date => {
+            errors.push(FieldError::new("date", "变更日期", format!("不能早于出生日期 {}", person.birth_date)))
+        }
+        Some(d) if person.status_date.is_some_and(|s| d < s) && person.status != PersonStatus::Alive => {
+            errors.push(FieldError::new(
+                "date",
+                "变更日期",
+                format!("不能早于当前状态「{}」的日期 {}", person.status.label(), person.status_date.unwrap_or(d)),
+            ))
+        }
+        Some(_) => {}
+    }
+    if let Some(label) = c.change.place_label() {
+        if c.place_text.trim().is_empty() {
+            errors.push(FieldError::new("place_text", label, "必须填写"));
+        }
+    }
+    if c.place_text.chars().count() > 100 {
+        errors.push(FieldError::new("place_text", c.change.place_label().unwrap_or("地点"), "不能超过 100 个字"));
+    }
+    if c.reason.chars().count() > 500 {
+        errors.push(FieldError::new("reason", "原因", "不能超过 500 个字"));
+    }
+    if person.status == PersonStatus::Dead && c.change != StatusChange::Death && c.reason.trim().is_empty() {
+        errors.push(FieldError::new("reason", "原因", "此人已登记死亡；改为其他状态是更正错误，必须说明原因"));
+    }
+    if person.status == c.change.status() && person.status != PersonStatus::Alive {
+        errors.push(FieldError::new("change", "变更类型", format!("此人当前已是「{}」", person.status.label())));
+    }
+    if errors.is_empty() { Ok(()) } else { Err(DomainError::Fields(errors)) }
+}
+
+/// The attributes of a person a clerk may correct (人员信息更正), by field key or label.
+pub const PERSON_FIELDS: &[(&str, &str)] =
+    &[("name", "姓名"), ("id_number", "公民身份号码"), ("ethnicity", "民族"), ("phone", "联系电话")];
+
+/// Fields whose correction changes who the record is about: a reason is required.
+pub const IDENTITY_FIELDS: &[&str] = &["name", "id_number"];
+
+/// Resolves a field key or its Chinese label (姓名, 民族 …) to the key.
+pub fn person_field(key_or_label: &str) -> Option<&'static str> {
+    let t = key_or_label.trim();
+    PERSON_FIELDS.iter().find(|(k, l)| *k == t || *l == t).map(|(k, _)| *k).or(match t {
+        "身份证号" | "身份证号码" | "证件号码" => Some("id_number"),
+        "电话" | "手机" | "手机号" | "联系方式" => Some("phone"),
+        _ => None,
+    })
+}
+
+/// Applies corrections (`field → new text`) to a person, validated as a new registration would
+/// be. A change of name or ID number needs a reason.
+pub fn correct_person(
+    person: &Person,
+    changes: &[(String, String)],
+    reason: &str,
+    today: NaiveDate,
+) -> Result<NewPerson, DomainError> {
+    let mut input = PersonInput {
+        name: person.name.clone(),
+        id_number: person.id_number.clone(),
+        ethnicity: person.ethnicity.clone(),
+        phone: person.phone.clone(),
+        status: PersonStatus::Alive,
+        status_date: None,
+        place_id: person.place_id,
+    };
+    let mut errors = Vec::new();
+    for (k, v) in changes {
+        match person_field(k) {
+            Some("name") => input.name = v.clone(),
+            Some("id_number") => input.id_number = v.clone(),
+            Some("ethnicity") => input.ethnicity = v.clone(),
+            Some("phone") => input.phone = v.clone(),
+            _ => errors.push(FieldError::new(
+                k,
+                k,
+                format!(
+                    "不是可更正的人员信息（可更正：{}；状态请用「状态变更」，所属户请用户的成员变更）",
+                    PERSON_FIELDS.iter().map(|(_, l)| *l).collect::<Vec<_>>().join("、")
+                ),
+            )),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(DomainError::Fields(errors));
+    }
+    let mut p = validate_person(&input, today)?;
+    p.status = person.status;
+    p.status_date = person.status_date;
+    let identity_changed = p.name != person.name || p.id_number != person.id_number;
+    if identity_changed && reason.trim().is_empty() {
+        return Err(DomainError::field("reason", "更正原因", "更正姓名或公民身份号码必须说明原因（如 户口簿登记有误）"));
+    }
+    Ok(p)
 }
 
 /// A person as entered, before validation.
@@ -85,6 +281,12 @@ pub struct Person {
     pub place_id: i64,
     pub household_id: Option<i64>,
     pub relation: Option<String>,
+    /// Why the current status was recorded (死亡原因, 迁出原因 …); empty for none.
+    #[serde(default)]
+    pub status_reason: String,
+    /// Where a move went to or came from (迁往/迁自); empty for none.
+    #[serde(default)]
+    pub status_place: String,
     pub row_version: i64,
 }
 
@@ -110,10 +312,7 @@ pub fn validate_person(input: &PersonInput, today: NaiveDate) -> Result<NewPerso
         }
     }
     match (input.status, input.status_date) {
-        (PersonStatus::Alive, Some(_)) => {
-            errors.push(FieldError::new("status_date", "状态日期", "在世人员不应填写死亡或迁出日期"))
-        }
-        (PersonStatus::Dead | PersonStatus::MovedOut, None) => errors.push(FieldError::new(
+        (PersonStatus::Dead | PersonStatus::MovedOut | PersonStatus::LostContact, None) => errors.push(FieldError::new(
             "status_date",
             "状态日期",
             format!("状态为「{}」时必须填写日期", input.status.label()),
@@ -170,12 +369,6 @@ pub struct Household {
     pub row_version: i64,
 }
 
-/// Relations to the head of household as the 扶贫 system writes them.
-pub const RELATIONS: &[&str] = &[
-    "户主", "配偶", "之子", "之女", "之儿媳", "之女婿", "之孙子", "之孙女", "之外孙子", "之外孙女",
-    "之父", "之母", "之岳父", "之岳母", "之公公", "之婆婆", "之祖父", "之祖母", "之兄弟姐妹", "其他",
-];
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CadreKind {
@@ -230,12 +423,20 @@ pub struct Cadre {
     pub user_id: Option<i64>,
     #[serde(default)]
     pub phone: String,
+    /// 离任日期: from the day after, the cadre cannot be chosen for new records.
+    #[serde(default)]
+    pub ended_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub end_reason: String,
 }
 
 pub fn validate_cadre(c: &Cadre, today: NaiveDate) -> Result<(), DomainError> {
     let mut errors = Vec::new();
     if c.name.trim().is_empty() {
         errors.push(FieldError::new("name", "姓名", "不能为空"));
+    }
+    if c.ended_on.is_some_and(|d| d > today) {
+        errors.push(FieldError::new("ended_on", "离任日期", "不能晚于今天"));
     }
     if c.birth_date.is_some_and(|d| d > today) {
         errors.push(FieldError::new("birth_date", "出生日期", "不能晚于今天"));
@@ -265,6 +466,9 @@ pub struct Organisation {
     pub contact: String,
     #[serde(default)]
     pub phone: String,
+    /// 注销、停业日期: from the day after, the organisation cannot be chosen for new records.
+    #[serde(default)]
+    pub ended_on: Option<NaiveDate>,
 }
 
 pub const ORGANISATION_KINDS: &[&str] =

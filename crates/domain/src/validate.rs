@@ -25,9 +25,9 @@ pub fn parse_field(f: &FieldDef, raw: &str, today: NaiveDate) -> Result<Value, F
     }
     Ok(match f.kind {
         FieldKind::Text => Value::Text(check_text(f, s, today)?),
-        FieldKind::Integer => Value::Int(parse_scaled(s, 0).map_err(|e| err(f, e.to_string()))?),
-        FieldKind::Decimal => Value::Int(parse_scaled(s, f.scale).map_err(|e| err(f, e.to_string()))?),
-        FieldKind::Money => Value::Int(parse_money(s).map_err(|e| err(f, e.to_string()))?.0),
+        FieldKind::Integer => Value::Int(check_sign(f, parse_scaled(s, 0).map_err(|e| err(f, e.to_string()))?)?),
+        FieldKind::Decimal => Value::Int(check_sign(f, parse_scaled(s, f.scale).map_err(|e| err(f, e.to_string()))?)?),
+        FieldKind::Money => Value::Int(check_sign(f, parse_money(s).map_err(|e| err(f, e.to_string()))?.0)?),
         FieldKind::Date => Value::Date(parse_date_lenient(s).map_err(|e| err(f, e.to_string()))?),
         FieldKind::Month => {
             let (y, m) = parse_month(s).map_err(|e| err(f, e.to_string()))?;
@@ -57,6 +57,15 @@ pub fn parse_field(f: &FieldDef, raw: &str, today: NaiveDate) -> Result<Value, F
             s.parse().map_err(|_| err(f, format!("「{s}」不是有效的关联编号")))?,
         ),
     })
+}
+
+/// Numbers below zero only where the field says they may be (冲正, 退回).
+fn check_sign(f: &FieldDef, n: i64) -> Result<i64, FieldError> {
+    if n < 0 && !f.negative {
+        Err(err(f, "不能为负数（退回、冲正请按本台账规定的类别登记）"))
+    } else {
+        Ok(n)
+    }
 }
 
 fn check_year(f: &FieldDef, y: i32) -> Result<(), FieldError> {
@@ -110,7 +119,8 @@ pub fn check_value(f: &FieldDef, v: &Value, today: NaiveDate) -> Result<(), Fiel
         (FieldKind::Enum, Value::Text(s)) => f.options.contains(s),
         (FieldKind::MultiEnum, Value::List(l)) => l.iter().all(|o| f.options.contains(o)),
         (FieldKind::Year, Value::Int(y)) => return check_year(f, i32::try_from(*y).unwrap_or(0)),
-        (FieldKind::Integer | FieldKind::Decimal | FieldKind::Money | FieldKind::Reference, Value::Int(_)) => true,
+        (FieldKind::Integer | FieldKind::Decimal | FieldKind::Money, Value::Int(n)) => return check_sign(f, *n).map(|_| ()),
+        (FieldKind::Reference, Value::Int(_)) => true,
         (FieldKind::Date, Value::Date(_)) => true,
         (FieldKind::Boolean, Value::Bool(_)) => true,
         _ => false,

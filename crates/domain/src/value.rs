@@ -58,6 +58,18 @@ impl Value {
         }
     }
 
+    /// The value as a message quotes it (money stays in 分: callers that know the field format it).
+    pub fn display(&self) -> String {
+        match self {
+            Value::Null => String::new(),
+            Value::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Date(d) => d.to_string(),
+            Value::Text(t) => t.clone(),
+            Value::List(l) => l.join("、"),
+        }
+    }
+
     pub fn as_list(&self) -> &[String] {
         match self {
             Value::List(l) => l,
@@ -85,6 +97,18 @@ pub struct Record {
     pub updated_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Set when the record was voided (作废): it then leaves lists, counts, checks and reports,
+    /// and stays to be seen and restored.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided: Option<Voided>,
+}
+
+/// Who voided a record, when and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Voided {
+    pub at: String,
+    pub by: String,
+    pub reason: String,
 }
 
 /// What a caller wants written: the fields it names; fields it leaves out stay as they are.

@@ -185,7 +185,13 @@ impl Guard {
                 match (get(field).as_int(), settings.get(&(setting.clone(), on.year()))) {
                     (Some(v), Some(line)) => v > *line,
                     // Without the year's line the rule cannot be shown to hold.
-                    (_, None) => return Some(format!("未设置{}年度的「{setting}」，无法核验", on.year())),
+                    (_, None) => {
+                        return Some(format!(
+                            "未设置{}年度的「{}」，无法核验；请管理员在「参数设置」中填写",
+                            on.year(),
+                            crate::setting::label_of(setting)
+                        ))
+                    }
                     (None, _) => false,
                 }
             }

@@ -138,6 +138,7 @@ mod tests {
             unit: String::new(),
             options: vec!["甲".into(), "乙".into()],
             target: None,
+            negative: false,
             format: None,
             help: String::new(),
             retired: false,

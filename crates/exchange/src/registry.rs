@@ -1,7 +1,7 @@
 //! Importing the registry: persons, their households and memberships.
 
 use chrono::NaiveDate;
-use taizhang_domain::registry::{validate_person, PersonInput, RELATIONS};
+use taizhang_domain::registry::{validate_person, PersonInput};
 use taizhang_domain::role::Actor;
 use taizhang_domain::DomainError;
 use taizhang_storage::{households, persons, places, Scope, StoreError, Tx};
@@ -144,9 +144,6 @@ async fn person_row(
     }
     let household = text_of(cols, row, HOUSEHOLD);
     let relation = text_of(cols, row, RELATION);
-    if !relation.is_empty() && !RELATIONS.contains(&relation.as_str()) {
-        errs.by_key(RELATION, format!("「{relation}」不是可选值（可选：{}）", RELATIONS.join("、")));
-    }
     if !household.is_empty() && relation.is_empty() {
         errs.by_key(RELATION, "填写了户编号时必须填写与户主关系");
     }
@@ -247,6 +244,7 @@ async fn write_person(
     };
     let mut created = false;
     if !household.is_empty() {
+        let relation = households::relation_for(&person, relation)?;
         let h = match households::by_number(tx, scope, household).await? {
             Some(h) => h,
             None => {

@@ -33,9 +33,9 @@ pub async fn town(db: &Db) -> Town {
     let defs = taizhang_domain::catalogue::builtin_ledgers().expect("catalogue");
     ledgers::install_builtin(&mut tx, &a, &defs).await.expect("install");
     let s = Scope::all();
-    let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: "乡村振兴办主任".into(), unit: "北斗溪镇人民政府".into(), birth_date: NaiveDate::from_ymd_opt(1992, 5, 1), place_id: town.id, person_id: None, user_id: None, phone: "13800000000".into() };
+    let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: "乡村振兴办主任".into(), unit: "北斗溪镇人民政府".into(), birth_date: NaiveDate::from_ymd_opt(1992, 5, 1), place_id: town.id, person_id: None, user_id: None, phone: "13800000000".into(), ended_on: None, end_reason: String::new() };
     orgs::create_cadre(&mut tx, &a, &s, &cadre, today()).await.expect("cadre");
-    let org = Organisation { id: 0, name: "坪溪液化气站".into(), uscc: None, kind: "企业".into(), address: "坪溪村".into(), place_id: pingxi.id, contact: String::new(), phone: String::new() };
+    let org = Organisation { id: 0, name: "坪溪液化气站".into(), uscc: None, kind: "企业".into(), address: "坪溪村".into(), place_id: pingxi.id, contact: String::new(), phone: String::new(), ended_on: None };
     orgs::create_org(&mut tx, &a, &s, &org).await.expect("org");
     tx.commit().await.expect("commit");
     Town { county, town, pingxi, maopo, group1 }

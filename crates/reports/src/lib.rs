@@ -14,6 +14,7 @@ pub mod form;
 pub mod indicator;
 pub mod render;
 pub mod rollup;
+pub mod settings;
 mod stored;
 
 pub use error::{ReportError, Result};

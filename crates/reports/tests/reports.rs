@@ -76,7 +76,7 @@ async fn seed(db: &Db) -> Data {
     households::add_member(&mut tx, &ac, &s, h3.id, dd.id, "户主").await.expect("m");
     let dp = persons::get(&mut tx, &s, dd.id).await.expect("d");
     persons::set_status(&mut tx, &ac, &s, dd.id, dp.row_version, PersonStatus::Dead, Some(d("2023-05-15")), entry_day()).await.expect("dead");
-    let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: String::new(), unit: String::new(), birth_date: None, place_id: town.town.id, person_id: None, user_id: None, phone: String::new() };
+    let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: String::new(), unit: String::new(), birth_date: None, place_id: town.town.id, person_id: None, user_id: None, phone: String::new(), ended_on: None, end_reason: String::new() };
     let cadre = orgs::create_cadre(&mut tx, &ac, &s, &cadre, entry_day()).await.expect("cadre");
     tx.commit().await.expect("commit");
 
@@ -354,10 +354,10 @@ mod data_checks {
         assert_eq!(dup[0].record_ids.len(), 2);
         assert!(dup[0].message.contains("张一户（H1）") && dup[0].message.contains("2023-02"), "{}", dup[0].message);
 
-        let dead = run(&db, &data, "destitute_paid_after_death").await;
+        let dead = run(&db, &data, "destitute_paid_after_death_or_move").await;
         assert_eq!(dead.len(), 1, "{dead:?}");
         assert!(dead[0].message.contains("刘四") && dead[0].message.contains("2023-06"), "{}", dead[0].message);
-        assert!(run(&db, &data, "dibao_paid_after_death").await.is_empty());
+        assert!(run(&db, &data, "dibao_paid_after_death_or_move").await.is_empty());
 
         let both = run(&db, &data, "destitute_and_dibao_same_month").await;
         assert_eq!(both.len(), 1, "{both:?}");

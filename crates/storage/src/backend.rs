@@ -39,17 +39,21 @@ pub fn engine_of(target: &str) -> Engine {
     }
 }
 
-const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
+type MigrationList = &'static [(i64, &'static str, &'static str)];
+
+const SQLITE_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "change counts and stored roll-up figures", include_str!("../migrations/sqlite/0002_change_counts.sql")),
     (3, "audit entries for runs of records", include_str!("../migrations/sqlite/0003_audit_runs.sql")),
+    (4, "a town's year: statuses, ends, household history", include_str!("../migrations/sqlite/0004_lifecycle.sql")),
 ];
-const PG_MIGRATIONS: &[(i64, &str, &str)] = &[
+const PG_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "audit entries for runs of records", include_str!("../migrations/postgres/0002_audit_runs.sql")),
+    (3, "a town's year: statuses, ends, household history", include_str!("../migrations/postgres/0003_lifecycle.sql")),
 ];
 
-fn migrator(list: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+fn migrator(list: MigrationList) -> Migrator {
     let migrations: Vec<Migration> = list
         .iter()
         .map(|(v, d, sql)| Migration::new(*v, Cow::Borrowed(*d), MigrationType::Simple, Cow::Borrowed(*sql), false))
@@ -123,7 +127,20 @@ impl Db {
 
     pub async fn migrate(&self) -> Result<()> {
         match &self.pool {
-            Pool::Sqlite(p) => migrator(SQLITE_MIGRATIONS).run(p).await.map_err(map_migrate),
+            Pool::Sqlite(p) => {
+                // A migration that rebuilds a table (SQLite cannot alter a CHECK constraint)
+                // drops the old one, which foreign keys would refuse while other tables refer
+                // to it; the pragma is ignored inside a transaction, so it is set around them.
+                let mut conn = p.acquire().await.map_err(|e| StoreError::Connect(e.to_string()))?;
+                let pragma = |on: bool| format!("PRAGMA foreign_keys = {}", if on { "ON" } else { "OFF" });
+                sqlx::query(&pragma(false)).execute(&mut *conn).await.map_err(|e| StoreError::Database(e.to_string()))?;
+                let ran = migrator(SQLITE_MIGRATIONS).run(&mut *conn).await.map_err(map_migrate);
+                if sqlx::query(&pragma(true)).execute(&mut *conn).await.is_err() {
+                    // Never hand a connection without foreign keys back to the pool.
+                    conn.detach();
+                }
+                ran
+            }
             Pool::Pg(p) => migrator(PG_MIGRATIONS).run(p).await.map_err(map_migrate),
         }
     }
@@ -362,6 +379,19 @@ impl Tx {
             Engine::Postgres => "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()",
         };
         Ok(self.fetch(sql, &[]).await?.iter().map(|r| r.text(0)).collect())
+    }
+
+    /// Tables (of the current schema) that have a column of this name.
+    pub async fn tables_with_column(&mut self, column: &str) -> Result<std::collections::HashSet<String>> {
+        let sql = match self.engine() {
+            Engine::Sqlite => {
+                "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) c WHERE m.type = 'table' AND c.name = $1"
+            }
+            Engine::Postgres => {
+                "SELECT table_name FROM information_schema.columns WHERE table_schema = current_schema() AND column_name = $1"
+            }
+        };
+        Ok(self.fetch(sql, &[column.into()]).await?.iter().map(|r| r.text(0)).collect())
     }
 
     /// The SQL type of a column for each kind of stored value.

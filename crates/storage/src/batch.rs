@@ -211,7 +211,7 @@ pub struct Narrowing {
 /// Records of these subjects in scope whose `narrow` fields hold one of the given values or
 /// are empty, for matching natural keys in memory. Narrowing by the batch's months (say) keeps
 /// the fetch near one record per row however long each subject's history is. The ledger's
-/// natural key includes the subject.
+/// natural key includes the subject. Voided records hold no key and are left out.
 pub async fn records_of_subjects(
     tx: &mut Tx,
     def: &LedgerDef,
@@ -244,7 +244,7 @@ pub async fn records_of_subjects(
             select_list(def),
             tx.placeholders(extra_args.len() + 1, part.len())
         );
-        out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id)));
+        out.extend(tx.fetch(&sql, &args).await?.iter().map(|r| from_row(def, r)).filter(|r| in_scope.contains(&r.place_id) && r.voided.is_none()));
     }
     Ok(out)
 }

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 use taizhang_domain::idcard::Sex;
-use taizhang_domain::registry::{Household, NewPerson, Person, RELATIONS};
+use taizhang_domain::registry::{Household, NewPerson, Person};
 use taizhang_domain::role::Actor;
 use taizhang_domain::DomainError;
 
@@ -44,8 +44,16 @@ fn sex_key(s: Sex) -> &'static str {
 pub async fn households_with_members(
     tx: &mut Tx,
     actor: &Actor,
-    rows: Vec<NewHousehold>,
+    mut rows: Vec<NewHousehold>,
 ) -> Result<Vec<(i64, Vec<i64>)>> {
+    // Relations as GB/T 4761 names them, whatever word the caller used.
+    for h in &mut rows {
+        for (p, r) in &mut h.members {
+            let name = taizhang_domain::relation::normalize(r, Some(p.sex))
+                .map_err(|reason| DomainError::field("relation", "与户主关系", format!("户 {}：{reason}", h.number)))?;
+            *r = name.to_string();
+        }
+    }
     let mut out = Vec::with_capacity(rows.len());
     for part in rows.chunks(CHUNK) {
         for h in part {
@@ -59,18 +67,6 @@ pub async fn households_with_members(
                     )
                     .into())
                 }
-            }
-            if let Some((_, bad)) = h
-                .members
-                .iter()
-                .find(|(_, r)| !RELATIONS.contains(&r.as_str()))
-            {
-                return Err(DomainError::field(
-                    "relation",
-                    "与户主关系",
-                    format!("「{bad}」不是可选值"),
-                )
-                .into());
             }
         }
         let now = crate::now();
@@ -190,6 +186,8 @@ pub async fn households_with_members(
                 place_id: p.place_id,
                 household_id: Some(*hid),
                 relation: Some((*relation).clone()),
+                status_reason: String::new(),
+                status_place: String::new(),
                 row_version: 1,
             };
             tuples.push(placeholders(args.len(), 9));

@@ -77,6 +77,7 @@ async fn create_table(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
         format!("created_by {text} NOT NULL"),
         format!("updated_by {text} NOT NULL"),
     ];
+    cols.extend(VOID_COLUMNS.iter().map(|c| format!("{c} {text}")));
     cols.extend(def.fields.iter().map(|f| column_ddl(tx, f)));
     let mut ddl = format!("CREATE TABLE {t} (\n    {}\n);\n", cols.join(",\n    "));
     ddl.push_str(&format!("CREATE INDEX {t}_place ON {t}(place_id);\n"));
@@ -92,6 +93,25 @@ async fn create_table(tx: &mut Tx, def: &LedgerDef) -> Result<()> {
     ddl.push_str(&crate::changes::ddl(tx.engine(), &t));
     tx.exec_script(&ddl).await?;
     natural_key_index(tx, def).await
+}
+
+/// A voided record (作废) keeps its row: who voided it, when and why. Records whose `voided_at`
+/// is set leave lists, indicators, checks and reports (`records::where_clause`).
+const VOID_COLUMNS: [&str; 3] = ["voided_at", "voided_by", "void_reason"];
+
+/// Ledger tables created before records could be voided get the void columns.
+async fn ensure_void_columns(tx: &mut Tx, defs: &[LedgerDef]) -> Result<()> {
+    let have = tx.tables_with_column("voided_at").await?;
+    let text = tx.ddl_type(ColumnType::Text);
+    for def in defs {
+        let t = def.table_name();
+        if !have.contains(&t) {
+            for c in VOID_COLUMNS {
+                tx.exec_script(&format!("ALTER TABLE {t} ADD COLUMN {c} {text}")).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Whether the ledger's natural key includes the subject: its natural-key index then starts
@@ -273,6 +293,7 @@ pub async fn install_builtin(tx: &mut Tx, actor: &Actor, defs: &[LedgerDef]) -> 
     let tables: Vec<String> = every.iter().map(LedgerDef::table_name).collect();
     crate::changes::ensure_counted(tx, &tables).await?;
     ensure_natural_indexes(tx, &every).await?;
+    ensure_void_columns(tx, &every).await?;
     Ok(changed)
 }
 

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde_json::json;
 use taizhang_domain::idcard::Sex;
-use taizhang_domain::registry::{NewPerson, Person, PersonStatus};
+use taizhang_domain::registry::{correct_person, validate_status_change, NewPerson, Person, PersonStatus, StatusChangeInput};
 use taizhang_domain::role::Actor;
 
 use crate::audit::{self, Change};
@@ -13,7 +13,7 @@ use crate::scope::Scope;
 use crate::sql::{Arg, Row};
 
 pub(crate) const COLUMNS: &str = "p.id, p.name, p.id_number, p.sex, p.birth_date, p.ethnicity, p.phone, p.status, \
-     p.status_date, p.place_id, p.household_id, p.relation, p.row_version";
+     p.status_date, p.place_id, p.household_id, p.relation, p.row_version, p.status_reason, p.status_place";
 
 pub(crate) fn from_row(r: &Row) -> Person {
     Person {
@@ -30,6 +30,8 @@ pub(crate) fn from_row(r: &Row) -> Person {
         household_id: r.opt_int(10),
         relation: r.opt_text(11),
         row_version: r.int(12),
+        status_reason: r.text(13),
+        status_place: r.text(14),
     }
 }
 
@@ -138,42 +140,126 @@ pub async fn count(tx: &mut Tx, scope: &Scope) -> Result<i64> {
     Ok(tx.fetch_one(&sql, &[scope.arg()]).await?.int(0))
 }
 
-/// Records a death or a move away (or a return to 在世), with optimistic concurrency.
-#[allow(clippy::too_many_arguments)]
+/// Records a change of status (death, move out or in, lost contact, back to normal) with its
+/// date, reason and place, if the person is still at `expected_version`.
 pub async fn set_status(
     tx: &mut Tx,
     actor: &Actor,
     scope: &Scope,
     id: i64,
     expected_version: i64,
-    status: PersonStatus,
-    date: Option<NaiveDate>,
+    change: &StatusChangeInput,
     today: NaiveDate,
 ) -> Result<Person> {
     let before = get(tx, scope, id).await?;
-    let check = taizhang_domain::registry::PersonInput {
-        name: before.name.clone(),
-        id_number: before.id_number.clone(),
-        status,
-        status_date: date,
-        place_id: before.place_id,
-        ..Default::default()
-    };
-    taizhang_domain::registry::validate_person(&check, today)?;
-    let n = tx
-        .exec(
-            "UPDATE persons SET status = $1, status_date = $2, row_version = row_version + 1, updated_at = $3
-             WHERE id = $4 AND row_version = $5",
-            &[status.key().into(), date.into(), Arg::Time(crate::now()), Arg::Int(id), Arg::Int(expected_version)],
-        )
-        .await?;
-    if n == 0 {
-        return Err(StoreError::Stale(format!(
-            "「{}」的信息已被他人修改（当前版本 {}，您看到的是 {expected_version}），请刷新后再改",
-            before.name, before.row_version
-        )));
-    }
+    stale_check(&before, expected_version)?;
+    validate_status_change(&before, change, today)?;
+    let status = change.change.status();
+    tx.exec(
+        "UPDATE persons SET status = $1, status_date = $2, status_reason = $3, status_place = $4,
+         row_version = row_version + 1, updated_at = $5 WHERE id = $6 AND row_version = $7",
+        &[
+            status.key().into(),
+            change.date.into(),
+            change.reason.trim().into(),
+            change.place_text.trim().into(),
+            Arg::Time(crate::now()),
+            Arg::Int(id),
+            Arg::Int(expected_version),
+        ],
+    )
+    .await?;
     let after = get(tx, scope, id).await?;
+    let mut note = format!("状态变更：{}", change.change.label());
+    if let Some(d) = change.date {
+        note.push_str(&format!("（{d}）"));
+    }
+    if let Some(label) = change.change.place_label() {
+        note.push_str(&format!("，{label}：{}", change.place_text.trim()));
+    }
+    if !change.reason.trim().is_empty() {
+        note.push_str(&format!("，原因：{}", change.reason.trim()));
+    }
+    audit::append(
+        tx,
+        actor,
+        Change {
+            action: "status",
+            entity: "persons",
+            entity_id: Some(id),
+            place_id: Some(after.place_id),
+            before: Some(json!(before)),
+            after: Some(json!(after)),
+            note: &note,
+        },
+    )
+    .await?;
+    Ok(after)
+}
+
+fn stale_check(current: &Person, expected_version: i64) -> Result<()> {
+    if current.row_version == expected_version {
+        Ok(())
+    } else {
+        Err(StoreError::Stale(format!(
+            "「{}」的信息已被他人修改（当前版本 {}，您看到的是 {expected_version}），请刷新后再改",
+            current.name, current.row_version
+        )))
+    }
+}
+
+/// Corrects a person's attributes (姓名, 公民身份号码, 民族, 联系电话). A new ID number must not
+/// belong to someone else; sex and birth date follow it. Audited with before and after and the
+/// reason, which a change of name or ID number must give.
+pub async fn correct(
+    tx: &mut Tx,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+    expected_version: i64,
+    changes: &[(String, String)],
+    reason: &str,
+    today: NaiveDate,
+) -> Result<Person> {
+    let before = get(tx, scope, id).await?;
+    stale_check(&before, expected_version)?;
+    let p = correct_person(&before, changes, reason, today)?;
+    if p.id_number != before.id_number {
+        if let Some(other) = by_id_number_unscoped(tx, &p.id_number).await? {
+            return Err(StoreError::Conflict(if scope.contains_place(tx, other.place_id).await? {
+                format!("公民身份号码 {} 已登记为「{}」（人员编号 {}），不能改成这个号码", p.id_number, other.name, other.id)
+            } else {
+                format!("公民身份号码 {} 已在系统中登记（不在您的管辖范围内），请联系镇管理员核实", p.id_number)
+            }));
+        }
+    }
+    if p.name == before.name && p.id_number == before.id_number && p.ethnicity == before.ethnicity && p.phone == before.phone {
+        return Ok(before);
+    }
+    tx.exec(
+        "UPDATE persons SET name = $1, id_number = $2, sex = $3, birth_date = $4, ethnicity = $5, phone = $6,
+         row_version = row_version + 1, updated_at = $7 WHERE id = $8 AND row_version = $9",
+        &[
+            (&p.name).into(),
+            (&p.id_number).into(),
+            sex_key(p.sex).into(),
+            p.birth_date.into(),
+            (&p.ethnicity).into(),
+            (&p.phone).into(),
+            Arg::Time(crate::now()),
+            Arg::Int(id),
+            Arg::Int(expected_version),
+        ],
+    )
+    .await?;
+    let after = get(tx, scope, id).await?;
+    let mut note = String::from("信息更正");
+    if !reason.trim().is_empty() {
+        note.push_str(&format!("，原因：{}", reason.trim()));
+    }
+    for w in &p.warnings {
+        note.push_str(&format!("；{w}"));
+    }
     audit::append(
         tx,
         actor,
@@ -184,7 +270,7 @@ pub async fn set_status(
             place_id: Some(after.place_id),
             before: Some(json!(before)),
             after: Some(json!(after)),
-            note: "",
+            note: &note,
         },
     )
     .await?;

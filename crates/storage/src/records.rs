@@ -7,7 +7,7 @@ use taizhang_domain::ledger::{FieldKind, LedgerDef, RefTarget, SubjectKind, Time
 use taizhang_domain::period::Period;
 use taizhang_domain::role::Actor;
 use taizhang_domain::validate::validate_record;
-use taizhang_domain::value::{Record, RecordInput, Value, Values};
+use taizhang_domain::value::{Record, RecordInput, Value, Values, Voided};
 use taizhang_domain::workflow::{check_transition, overdue as overdue_reason, Settings};
 use taizhang_domain::{DomainError, FieldError};
 
@@ -19,9 +19,9 @@ use crate::scope::Scope;
 use crate::sql::{Arg, Row};
 use crate::ColumnType;
 
-const SYSTEM: &str =
-    "id, place_id, subject_id, state, concerns_year, row_version, created_by, updated_by, created_at, updated_at, state_since";
-const SYSTEM_COUNT: usize = 11;
+const SYSTEM: &str = "id, place_id, subject_id, state, concerns_year, row_version, created_by, updated_by, created_at, \
+     updated_at, state_since, voided_at, voided_by, void_reason";
+const SYSTEM_COUNT: usize = 14;
 
 pub(crate) fn select_list(def: &LedgerDef) -> String {
     let mut s = SYSTEM.to_string();
@@ -81,6 +81,7 @@ pub(crate) fn from_row(def: &LedgerDef, r: &Row) -> Record {
         updated_by: r.text(7),
         created_at: r.text(8),
         updated_at: r.text(9),
+        voided: r.opt_text(11).map(|at| Voided { at, by: r.text(12), reason: r.text(13) }),
     }
 }
 
@@ -106,11 +107,26 @@ async fn subject_place(tx: &mut Tx, scope: &Scope, kind: SubjectKind, id: i64) -
         .ok_or_else(|| StoreError::NotFound(format!("{what}（编号 {id}）不存在或不在您的管辖范围内")))
 }
 
-/// Every reference must point at something that exists; people and households in scope.
-async fn check_references(tx: &mut Tx, def: &LedgerDef, scope: &Scope, values: &Values) -> Result<()> {
+/// Every reference must point at something that exists; people and households in scope. With
+/// `chosen_now`, a cadre who has left the post or an organisation that has closed is refused:
+/// they cannot be chosen for new records.
+async fn check_references(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    scope: &Scope,
+    values: &Values,
+    chosen_now: bool,
+    today: NaiveDate,
+) -> Result<()> {
     let mut errors = Vec::new();
     for f in def.fields.iter().filter(|f| f.kind == FieldKind::Reference) {
         let Some(id) = values.get(&f.key).and_then(Value::as_int) else { continue };
+        if chosen_now {
+            if let Some(reason) = ended(tx, f.target.as_ref(), id, today).await? {
+                errors.push(FieldError::new(&f.key, &f.label, reason));
+                continue;
+            }
+        }
         let (sql, scoped) = match f.target.as_ref() {
             Some(RefTarget::Person) => ("SELECT place_id FROM persons WHERE id = $1".to_string(), true),
             Some(RefTarget::Household) => ("SELECT place_id FROM households WHERE id = $1".to_string(), true),
@@ -131,6 +147,60 @@ async fn check_references(tx: &mut Tx, def: &LedgerDef, scope: &Scope, values: &
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(DomainError::Fields(errors).into()) }
+}
+
+/// Why a cadre or organisation can no longer be chosen (left the post, closed), if so.
+async fn ended(tx: &mut Tx, target: Option<&RefTarget>, id: i64, today: NaiveDate) -> Result<Option<String>> {
+    let (sql, what) = match target {
+        Some(RefTarget::Cadre) => ("SELECT name, ended_on FROM cadres WHERE id = $1", "离任"),
+        Some(RefTarget::Organisation) => ("SELECT name, ended_on FROM organisations WHERE id = $1", "注销"),
+        _ => return Ok(None),
+    };
+    Ok(tx
+        .fetch_opt(sql, &[Arg::Int(id)])
+        .await?
+        .and_then(|r| r.opt_date(1).filter(|d| *d < today).map(|d| format!("「{}」已于 {d} {what}，不能再选用", r.text(0)))))
+}
+
+/// Refuses a record whose natural key (识别字段) another record already holds, naming it. Blank
+/// key parts match blank parts, as in an import; voided records hold no key.
+async fn refuse_taken_key(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    scope: &Scope,
+    subject_id: Option<i64>,
+    values: &Values,
+    itself: Option<i64>,
+) -> Result<()> {
+    if def.natural_key.is_empty() {
+        return Ok(());
+    }
+    let found = match find_by_natural_key(tx, def, &Scope::all(), subject_id, values).await {
+        Ok(f) => f.filter(|r| Some(r.id) != itself),
+        // Two records hold the key already (made before this rule): this one would be a third.
+        Err(StoreError::Conflict(_)) => {
+            return Err(StoreError::Conflict(format!("「{}」中已有识别字段相同的记录，不能再新增一条", def.name)))
+        }
+        Err(e) => return Err(e),
+    };
+    let Some(other) = found else { return Ok(()) };
+    let key: Vec<String> = def
+        .natural_key
+        .iter()
+        .filter(|k| *k != "subject")
+        .filter_map(|k| def.field(k))
+        .map(|f| format!("{}={}", f.label, values.get(&f.key).map_or("（空）".to_string(), Value::display)))
+        .collect();
+    let whose = if scope.contains_place(tx, other.place_id).await? {
+        format!("第 {} 号记录", other.id)
+    } else {
+        "一条不在您管辖范围内的记录".to_string()
+    };
+    Err(StoreError::Conflict(format!(
+        "「{}」中已有{whose}的记录对象和{}与此相同，不能重复登记；如是更正，请修改那条记录",
+        def.name,
+        if key.is_empty() { "识别字段".to_string() } else { key.join("、") }
+    )))
 }
 
 pub async fn get(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64) -> Result<Record> {
@@ -175,7 +245,8 @@ pub async fn create(
     }
     let values: Values = input.values.into_iter().filter(|(_, v)| !v.is_null()).collect();
     validate_record(def, &values, today)?;
-    check_references(tx, def, scope, &values).await?;
+    check_references(tx, def, scope, &values, true, today).await?;
+    refuse_taken_key(tx, def, scope, input.subject_id, &values, None).await?;
     let state = def.workflow.as_ref().map(|w| w.initial.clone());
     let now = crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut cols = vec!["place_id", "subject_id", "state", "state_since", "concerns_year", "created_at", "updated_at", "created_by", "updated_by"]
@@ -300,6 +371,9 @@ async fn write(
     if before.row_version != expected_version {
         return Err(stale(tx, def, scope, id, expected_version, None).await);
     }
+    if before.voided.is_some() {
+        return Err(StoreError::Conflict(format!("「{}」第 {id} 号记录已作废，不能修改或办理；如需继续，请管理员先恢复", def.name)));
+    }
     let mut values = before.values.clone();
     for (k, v) in changes {
         if v.is_null() {
@@ -309,7 +383,15 @@ async fn write(
         }
     }
     validate_record(def, &values, today)?;
-    check_references(tx, def, scope, &values).await?;
+    let changed_refs: Values = values
+        .iter()
+        .filter(|(k, v)| before.values.get(*k) != Some(*v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    // Only references chosen now must be current (a cadre who has since left stays on old records).
+    check_references(tx, def, scope, &values, false, today).await?;
+    check_references(tx, def, scope, &changed_refs, true, today).await?;
+    refuse_taken_key(tx, def, scope, before.subject_id, &values, Some(id)).await?;
     let mut new_state = before.state.clone();
     if let Some(key) = transition_key {
         let state = before.state.clone().unwrap_or_default();
@@ -365,26 +447,98 @@ async fn write(
     Ok(after)
 }
 
-pub async fn delete(tx: &mut Tx, def: &LedgerDef, actor: &Actor, scope: &Scope, id: i64, expected_version: i64) -> Result<()> {
-    let before = get(tx, def, scope, id).await?;
-    let sql = format!("DELETE FROM {} WHERE id = $1 AND row_version = $2", def.table_name());
-    if tx.exec(&sql, &[Arg::Int(id), Arg::Int(expected_version)]).await? == 0 {
-        return Err(stale(tx, def, scope, id, expected_version, None).await);
+/// 作废: the record leaves lists, indicators, checks and reports, and stays, with who voided it,
+/// when and why. Nothing is ever deleted.
+#[allow(clippy::too_many_arguments)]
+pub async fn void(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+    expected_version: i64,
+    reason: &str,
+) -> Result<Record> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(DomainError::field("reason", "作废原因", "必须填写（如 重复录入、对象填错）").into());
     }
+    if reason.chars().count() > 500 {
+        return Err(DomainError::field("reason", "作废原因", "不能超过 500 个字").into());
+    }
+    let before = get(tx, def, scope, id).await?;
+    if before.voided.is_some() {
+        return Err(StoreError::Conflict(format!("「{}」第 {id} 号记录已作废", def.name)));
+    }
+    set_void(tx, def, actor, scope, &before, expected_version, Some(reason)).await
+}
+
+/// Brings a voided record back (administrators only), if no other record holds its natural key.
+pub async fn restore(tx: &mut Tx, def: &LedgerDef, actor: &Actor, scope: &Scope, id: i64, expected_version: i64) -> Result<Record> {
+    if !actor.has_role(taizhang_domain::role::Role::Admin) {
+        return Err(StoreError::Forbidden("只有管理员可以恢复作废的记录".into()));
+    }
+    let before = get(tx, def, scope, id).await?;
+    if before.voided.is_none() {
+        return Err(StoreError::Conflict(format!("「{}」第 {id} 号记录没有作废，无需恢复", def.name)));
+    }
+    refuse_taken_key(tx, def, scope, before.subject_id, &before.values, Some(id)).await?;
+    set_void(tx, def, actor, scope, &before, expected_version, None).await
+}
+
+async fn set_void(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    before: &Record,
+    expected_version: i64,
+    reason: Option<&str>,
+) -> Result<Record> {
+    let now = crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let sql = format!(
+        "UPDATE {} SET voided_at = $1, voided_by = $2, void_reason = $3, row_version = row_version + 1, updated_at = $4,
+         updated_by = $5 WHERE id = $6 AND row_version = $7",
+        def.table_name()
+    );
+    let args = [
+        reason.map(|_| now.clone()).into(),
+        reason.map(|_| actor.name().to_string()).into(),
+        reason.map(str::to_string).into(),
+        Arg::Text(now),
+        actor.name().into(),
+        Arg::Int(before.id),
+        Arg::Int(expected_version),
+    ];
+    if tx.exec(&sql, &args).await? == 0 {
+        return Err(stale(tx, def, scope, before.id, expected_version, None).await);
+    }
+    let after = get(tx, def, scope, before.id).await?;
     audit::append(
         tx,
         actor,
         Change {
-            action: "delete",
+            action: if reason.is_some() { "void" } else { "restore" },
             entity: &def.table_name(),
-            entity_id: Some(id),
-            place_id: Some(before.place_id),
-            before: Some(record_json(&before)),
-            after: None,
-            note: "",
+            entity_id: Some(before.id),
+            place_id: Some(after.place_id),
+            before: Some(record_json(before)),
+            after: Some(record_json(&after)),
+            note: reason.unwrap_or(""),
         },
     )
-    .await
+    .await?;
+    Ok(after)
+}
+
+/// Whether a listing takes voided records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Voids {
+    /// Counts, checks and reports: never a voided record.
+    #[default]
+    Exclude,
+    Include,
+    Only,
 }
 
 /// Which records a listing or a count takes.
@@ -401,11 +555,17 @@ pub struct RecordQuery {
     pub order_by: Option<(String, bool)>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
+    pub voids: Voids,
 }
 
 /// Builds `WHERE …` and its arguments; argument `$1` is always the scope.
 pub fn where_clause(def: &LedgerDef, scope: &Scope, q: &RecordQuery) -> Result<(String, Vec<Arg>)> {
     let mut conds = vec![scope.condition("place_id", 1)];
+    match q.voids {
+        Voids::Exclude => conds.push("voided_at IS NULL".into()),
+        Voids::Include => {}
+        Voids::Only => conds.push("voided_at IS NOT NULL".into()),
+    }
     let mut args = vec![scope.arg()];
     let push = |args: &mut Vec<Arg>, a: Arg| -> usize {
         args.push(a);

@@ -3,7 +3,7 @@
 mod common;
 use common::*;
 
-use taizhang_domain::registry::{validate_person, Cadre, CadreKind, Organisation, PersonInput, PersonStatus};
+use taizhang_domain::registry::{validate_person, Cadre, CadreKind, Organisation, PersonInput, PersonStatus, StatusChange, StatusChangeInput};
 use taizhang_domain::role::Actor;
 use taizhang_storage::{audit, households, orgs, persons, places, Scope, StoreError};
 
@@ -81,7 +81,7 @@ both!(households_cadres_organisations_and_their_rules, |db: taizhang_storage::Db
     assert_eq!(members.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["王五", "赵六"]);
     assert!(households::create(&mut tx, &a, &s, "4312241102010001", t.pingxi.id).await.is_err(), "duplicate number");
 
-    let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: "乡村振兴办主任".into(), unit: "北斗溪镇人民政府".into(), birth_date: chrono::NaiveDate::from_ymd_opt(1992, 5, 1), place_id: t.town.id, person_id: None, user_id: None, phone: "13800000000".into() };
+    let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: "乡村振兴办主任".into(), unit: "北斗溪镇人民政府".into(), birth_date: chrono::NaiveDate::from_ymd_opt(1992, 5, 1), place_id: t.town.id, person_id: None, user_id: None, phone: "13800000000".into(), ended_on: None, end_reason: String::new() };
     let c = orgs::create_cadre(&mut tx, &a, &s, &cadre, today()).await.expect("cadre");
     assert_eq!(c.kind, CadreKind::Town);
     let bad = Cadre { phone: "123".into(), ..cadre.clone() };
@@ -90,7 +90,7 @@ both!(households_cadres_organisations_and_their_rules, |db: taizhang_storage::Db
 
     let first17 = "91431224MA4L00001";
     let code = format!("{first17}{}", taizhang_domain::uscc::uscc_check_character(first17).expect("check"));
-    let org = Organisation { id: 0, name: "坪溪民宿专业合作社".into(), uscc: Some(code.to_lowercase()), kind: "农民专业合作社".into(), address: "坪溪村".into(), place_id: t.pingxi.id, contact: String::new(), phone: String::new() };
+    let org = Organisation { id: 0, name: "坪溪民宿专业合作社".into(), uscc: Some(code.to_lowercase()), kind: "农民专业合作社".into(), address: "坪溪村".into(), place_id: t.pingxi.id, contact: String::new(), phone: String::new(), ended_on: None };
     let o = orgs::create_org(&mut tx, &a, &s, &org).await.expect("org");
     assert_eq!(o.uscc.as_deref(), Some(code.as_str()));
     let mut wrong = org.clone();
@@ -110,14 +110,14 @@ both!(every_kind_of_write_is_audited_in_its_transaction, |db: taizhang_storage::
     let t = town(&db).await;
     let p = person(&db, "孙七", &id_number("431224", "19980808", 31), t.maopo.id).await;
     let mut tx = db.begin().await.expect("begin");
-    let updated = persons::set_status(&mut tx, &Actor::System, &Scope::all(), p.id, p.row_version, PersonStatus::Dead, chrono::NaiveDate::from_ymd_opt(2023, 6, 1), today())
+    let updated = persons::set_status(&mut tx, &Actor::System, &Scope::all(), p.id, p.row_version, &StatusChangeInput { change: StatusChange::Death, date: chrono::NaiveDate::from_ymd_opt(2023, 6, 1), reason: String::new(), place_text: String::new() }, today())
         .await
         .expect("status");
     assert_eq!(updated.status, PersonStatus::Dead);
     tx.commit().await.expect("commit");
     // A stale version is refused.
     let mut tx = db.begin().await.expect("begin");
-    let e = persons::set_status(&mut tx, &Actor::System, &Scope::all(), p.id, p.row_version, PersonStatus::Alive, None, today())
+    let e = persons::set_status(&mut tx, &Actor::System, &Scope::all(), p.id, p.row_version, &StatusChangeInput { change: StatusChange::Normal, date: chrono::NaiveDate::from_ymd_opt(2023, 7, 1), reason: "登记有误".into(), place_text: String::new() }, today())
         .await
         .expect_err("stale");
     assert!(matches!(e, StoreError::Stale(_)), "{e}");
@@ -132,10 +132,10 @@ both!(every_kind_of_write_is_audited_in_its_transaction, |db: taizhang_storage::
     assert_eq!(audit::count(&mut r).await.expect("count"), n_before);
     let entries = audit::list(&mut r, &Scope::all(), &audit::AuditQuery { limit: 100, ..Default::default() }).await.expect("list");
     let kinds: std::collections::BTreeSet<(String, String)> = entries.iter().map(|e| (e.entity.clone(), e.action.clone())).collect();
-    for want in [("places", "create"), ("persons", "create"), ("persons", "update")] {
+    for want in [("places", "create"), ("persons", "create"), ("persons", "status")] {
         assert!(kinds.contains(&(want.0.to_string(), want.1.to_string())), "missing {want:?} in {kinds:?}");
     }
-    let upd = entries.iter().find(|e| e.entity == "persons" && e.action == "update").expect("update entry");
+    let upd = entries.iter().find(|e| e.entity == "persons" && e.action == "status").expect("status entry");
     assert_eq!(upd.before.as_ref().and_then(|b| b["status"].as_str()), Some("alive"));
     assert_eq!(upd.after.as_ref().and_then(|b| b["status"].as_str()), Some("dead"));
     // The audit trail cannot be edited.

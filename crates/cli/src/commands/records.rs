@@ -3,7 +3,7 @@
 use taizhang_domain::ledger::{RefTarget, SubjectKind};
 use taizhang_domain::period::{parse_date_lenient, parse_period, Period};
 use taizhang_domain::value::RecordInput;
-use taizhang_storage::records::{self, RecordQuery};
+use taizhang_storage::records::{self, RecordQuery, Voids};
 use taizhang_storage::{ledgers, places, refs, settings, Scope, Tx};
 
 use super::print_json;
@@ -85,18 +85,38 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
             let label = def.workflow.as_ref().map(|w| w.state_label(rec.state.as_deref().unwrap_or("")).to_string()).unwrap_or_default();
             println!("记录 {} 已办理，当前状态：{label}，版本 {}", rec.id, rec.row_version);
         }
-        RecordCmd::Delete { ledger, id, version } => {
+        RecordCmd::Void { ledger, id, reason, version } => {
             let mut tx = ctx.db.begin().await?;
             let def = ledgers::get(&mut tx, &ledger).await?;
-            records::delete(&mut tx, &def, &ctx.actor, &ctx.scope, id, version).await?;
+            let version = match version {
+                Some(v) => v,
+                None => records::get(&mut tx, &def, &ctx.scope, id).await?.row_version,
+            };
+            let rec = records::void(&mut tx, &def, &ctx.actor, &ctx.scope, id, version, &reason).await?;
             tx.commit().await?;
-            println!("已删除记录 {id}");
+            println!("已作废「{}」第 {} 号记录（原因：{}）；它不再计入列表、统计、核查和报告，管理员可恢复", def.name, rec.id, reason.trim());
         }
-        RecordCmd::List { ledger, period, state, limit, json } => {
+        RecordCmd::Restore { ledger, id, version } => {
+            let mut tx = ctx.db.begin().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let version = match version {
+                Some(v) => v,
+                None => records::get(&mut tx, &def, &ctx.scope, id).await?.row_version,
+            };
+            let rec = records::restore(&mut tx, &def, &ctx.actor, &ctx.scope, id, version).await?;
+            tx.commit().await?;
+            println!("已恢复「{}」第 {} 号记录，版本 {}", def.name, rec.id, rec.row_version);
+        }
+        RecordCmd::List { ledger, period, state, voided, limit, json } => {
             let mut tx = ctx.db.read().await?;
             let def = ledgers::get(&mut tx, &ledger).await?;
             let (period, as_of, scope) = query_scope(&mut tx, ctx, &period).await?;
-            let q = RecordQuery { period, as_of, state, limit: Some(limit), ..Default::default() };
+            let voids = match voided.as_deref() {
+                Some("include") => Voids::Include,
+                Some("only") => Voids::Only,
+                _ => Voids::Exclude,
+            };
+            let q = RecordQuery { period, as_of, state, limit: Some(limit), voids, ..Default::default() };
             let list = records::list(&mut tx, &def, &scope, &q).await?;
             if json {
                 return print_json(&list);
@@ -106,7 +126,8 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
                     .active_fields()
                     .filter_map(|f| r.values.get(&f.key).map(|v| format!("{}={}", f.label, serde_json::to_string(v).unwrap_or_default())))
                     .collect();
-                println!("{}\t{}\t{}", r.id, r.state.clone().unwrap_or_default(), vals.join(" "));
+                let void = r.voided.as_ref().map(|v| format!("\t已作废（{}，{}）", v.by, v.reason)).unwrap_or_default();
+                println!("{}\t{}\t{}{void}", r.id, r.state.clone().unwrap_or_default(), vals.join(" "));
             }
             println!("共 {} 条", list.len());
         }
@@ -144,76 +165,65 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
 }
 
 pub async fn setting(ctx: &Ctx, cmd: SettingCmd) -> anyhow::Result<()> {
+    let mut tx = ctx.db.begin().await?;
+    let defs = ledgers::all(&mut tx).await?;
+    let catalogue = taizhang_reports::settings::catalogue(&taizhang_reports::indicator::builtin()?, &defs)?;
     match cmd {
-        SettingCmd::Set { key, year, value } => {
-            let mut tx = ctx.db.begin().await?;
-            let kind = setting_kind(&mut tx, &key).await?;
-            let stored = kind.parse(&value).map_err(|e| anyhow::anyhow!("「参数值」{e}"))?;
-            settings::set(&mut tx, &ctx.actor, &key, year, stored).await?;
+        SettingCmd::Set { name, rest } => {
+            let def = taizhang_reports::settings::find(&catalogue, &name).ok_or_else(|| {
+                if name.starts_with(taizhang_reports::settings::TARGET_PREFIX) {
+                    anyhow::anyhow!("「参数名称」没有指标「{}」（taizhang indicators 列出全部指标）", &name[taizhang_reports::settings::TARGET_PREFIX.len()..])
+                } else {
+                    anyhow::anyhow!("「参数名称」没有「{name}」这个参数（taizhang setting list 列出全部参数）")
+                }
+            })?;
+            let (year, value) = match (rest.as_slice(), def.per_year) {
+                ([y, v], true) => (y.trim().trim_end_matches('年').parse::<i32>().map_err(|_| anyhow::anyhow!("「年度」「{y}」不是年份"))?, v),
+                ([_], true) => anyhow::bail!("「年度」「{}」按年度设置，请写明年度，如 setting set {} 2024 值", def.label, def.label),
+                ([v], false) => (taizhang_domain::setting::ALL_YEARS, v),
+                (_, false) => anyhow::bail!("「年度」「{}」不分年度，只写值即可", def.label),
+                _ => anyhow::bail!("应写作 setting set 名称 [年度] 值"),
+            };
+            let stored = def.parse(value).map_err(|e| anyhow::anyhow!("「{}」{e}", def.label))?;
+            settings::set_value(&mut tx, &ctx.actor, def, year, &stored).await?;
             tx.commit().await?;
-            println!("已设置 {key}（{year} 年）= {}", kind.show(stored));
+            let when = if def.per_year { format!("{year} 年") } else { "各年度".to_string() };
+            println!("已设置「{}」（{when}）= {}", def.label, def.show(&stored));
         }
-        SettingCmd::List => {
-            let mut tx = ctx.db.read().await?;
-            for ((k, y), v) in settings::all(&mut tx).await? {
-                let kind = setting_kind(&mut tx, &k).await?;
-                println!("{k}\t{y}\t{}", kind.show(v));
+        SettingCmd::List { json, targets } => {
+            let stored = settings::list(&mut tx).await?;
+            let shown: Vec<_> = catalogue
+                .iter()
+                .filter(|d| targets || !d.key.starts_with(taizhang_reports::settings::TARGET_PREFIX) || stored.iter().any(|s| s.key == d.key))
+                .collect();
+            if json {
+                let rows: Vec<_> = shown
+                    .iter()
+                    .map(|d| {
+                        let values: Vec<_> = stored
+                            .iter()
+                            .filter(|s| s.key == d.key)
+                            .map(|s| serde_json::json!({ "year": s.year, "value": s.value, "shown": d.show(&s.value) }))
+                            .collect();
+                        serde_json::json!({ "key": d.key, "label": d.label, "kind": d.kind, "unit": d.unit, "per_year": d.per_year, "group": d.group, "help": d.help, "default": d.default, "values": values })
+                    })
+                    .collect();
+                return print_json(&rows);
+            }
+            for d in shown {
+                let values: Vec<String> = stored
+                    .iter()
+                    .filter(|s| s.key == d.key)
+                    .map(|s| if s.year == taizhang_domain::setting::ALL_YEARS { d.show(&s.value) } else { format!("{} 年 {}", s.year, d.show(&s.value)) })
+                    .collect();
+                let values = if values.is_empty() {
+                    d.default.as_ref().map_or("未设置".to_string(), |v| format!("未设置（默认 {v}）"))
+                } else {
+                    values.join("；")
+                };
+                println!("{}\t{values}\t{}", d.label, d.help);
             }
         }
     }
     Ok(())
-}
-
-/// How a setting's value is written and stored: money in 分, a decimal at its scale, or a
-/// plain integer (days, counts, 1/0 switches).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum SettingKind {
-    Money,
-    Scaled(u8),
-    Integer,
-}
-
-impl SettingKind {
-    fn parse(self, text: &str) -> Result<i64, String> {
-        let t = text.trim();
-        match self {
-            SettingKind::Money => taizhang_domain::money::parse_money(t).map(|f| f.0).map_err(|e| e.to_string()),
-            SettingKind::Scaled(s) => taizhang_domain::money::parse_scaled(t, s).map_err(|e| e.to_string()),
-            SettingKind::Integer => match t {
-                "是" | "开" | "true" => Ok(1),
-                "否" | "关" | "false" => Ok(0),
-                _ => t.parse::<i64>().map_err(|_| format!("「{t}」不是整数")),
-            },
-        }
-    }
-
-    fn show(self, v: i64) -> String {
-        match self {
-            SettingKind::Money => taizhang_domain::money::format_yuan(taizhang_domain::money::Fen(v)),
-            SettingKind::Scaled(s) => taizhang_domain::money::format_scaled(v, s),
-            SettingKind::Integer => v.to_string(),
-        }
-    }
-}
-
-/// `target:<indicator>` takes the indicator's unit (元 → money, a decimal sum → its scale,
-/// anything else → an integer); `check:` and `rule:` settings are integers; the rest (such as
-/// monitoring_line, the 监测标准 in 元) are money.
-async fn setting_kind(tx: &mut Tx, key: &str) -> anyhow::Result<SettingKind> {
-    if let Some(ind_key) = key.strip_prefix("target:") {
-        let inds = taizhang_reports::indicator::builtin()?;
-        let Some(ind) = inds.iter().find(|i| i.key == ind_key) else {
-            anyhow::bail!("「参数名」没有指标「{ind_key}」（taizhang indicators 列出全部指标）");
-        };
-        if ind.unit.contains('元') {
-            return Ok(SettingKind::Money);
-        }
-        let def = ledgers::get(tx, &ind.ledger).await?;
-        let scale = ind.measure()?.scale(&def);
-        return Ok(if scale > 0 { SettingKind::Scaled(scale) } else { SettingKind::Integer });
-    }
-    if key.starts_with("check:") || key.starts_with("rule:") {
-        return Ok(SettingKind::Integer);
-    }
-    Ok(SettingKind::Money)
 }

@@ -94,7 +94,10 @@ fn print_rollup(rc: &Context, level: PlaceLevel, rows: &[taizhang_reports::rollu
 
 pub async fn check(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<()> {
     let mut tx = ctx.db.read().await?;
+    // Without flags: this year so far. A check never looks past today: the end of the period
+    // or today, whichever is earlier (with --year 2023, 2023-12-31).
     let rc = report_context(&mut tx, ctx, &period).await?;
+    let rc = Context::clamped(rc.period, Some(rc.as_of), ctx.today, rc.scope);
     let defs = ledgers::all(&mut tx).await?;
     let list = checks::builtin()?;
     let findings = checks::run_all(&mut tx, &list, &defs, &rc).await?;
