@@ -606,6 +606,22 @@ pub async fn build_with(
     }
     built.organisations = pools.orgs.values().map(Vec::len).sum();
 
+    // Settings, through the same definitions and parsing as the settings page.
+    let setting_defs = taizhang_domain::setting::builtin()?;
+    for st in &t.settings {
+        let def = setting_defs
+            .iter()
+            .find(|d| d.key == st.key)
+            .ok_or_else(|| DemoError::Spec(format!("参数「{}」不存在", st.key)))?;
+        let value = def.parse(&st.value).map_err(|e| DemoError::Spec(format!("参数「{}」{e}", def.label)))?;
+        let year = match (def.per_year, st.year) {
+            (true, Some(y)) => y,
+            (false, None) => taizhang_domain::setting::ALL_YEARS,
+            _ => return Err(DemoError::Spec(format!("参数「{}」的年度与定义不符", def.label))),
+        };
+        taizhang_storage::settings::set_value(tx, &actor, def, year, &value).await?;
+    }
+
     // Registry events: deaths and second registrations.
     for (_, f) in &spec.files {
         for d in &f.death {

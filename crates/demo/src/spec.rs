@@ -28,6 +28,21 @@ pub struct TownFile {
     pub cadres: Vec<CadreGroup>,
     #[serde(default, rename = "organisations")]
     pub organisations: Vec<OrgGroup>,
+    /// Settings the town's rules and checks read (the year's monitoring line …), as a clerk
+    /// would type them on the settings page.
+    #[serde(default, rename = "setting")]
+    pub settings: Vec<SettingSpec>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingSpec {
+    /// The setting's key in `catalogue/settings/`.
+    pub key: String,
+    /// For a setting kept per year.
+    #[serde(default)]
+    pub year: Option<i32>,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -126,6 +126,18 @@ impl Db {
     }
 
     pub async fn migrate(&self) -> Result<()> {
+        self.migrate_up_to(i64::MAX).await
+    }
+
+    /// Applies the migrations up to `version` only: what an older program left behind, for the
+    /// tests that open such a database with this one.
+    #[doc(hidden)]
+    pub async fn migrate_up_to(&self, version: i64) -> Result<()> {
+        let upto = |list: MigrationList| {
+            let mut m = migrator(list);
+            m.migrations = Cow::Owned(m.migrations.iter().filter(|x| x.version <= version).cloned().collect());
+            m
+        };
         match &self.pool {
             Pool::Sqlite(p) => {
                 // A migration that rebuilds a table (SQLite cannot alter a CHECK constraint)
@@ -134,14 +146,14 @@ impl Db {
                 let mut conn = p.acquire().await.map_err(|e| StoreError::Connect(e.to_string()))?;
                 let pragma = |on: bool| format!("PRAGMA foreign_keys = {}", if on { "ON" } else { "OFF" });
                 sqlx::query(&pragma(false)).execute(&mut *conn).await.map_err(|e| StoreError::Database(e.to_string()))?;
-                let ran = migrator(SQLITE_MIGRATIONS).run(&mut *conn).await.map_err(map_migrate);
+                let ran = upto(SQLITE_MIGRATIONS).run(&mut *conn).await.map_err(map_migrate);
                 if sqlx::query(&pragma(true)).execute(&mut *conn).await.is_err() {
                     // Never hand a connection without foreign keys back to the pool.
                     conn.detach();
                 }
                 ran
             }
-            Pool::Pg(p) => migrator(PG_MIGRATIONS).run(p).await.map_err(map_migrate),
+            Pool::Pg(p) => upto(PG_MIGRATIONS).run(p).await.map_err(map_migrate),
         }
     }
 
