@@ -555,7 +555,7 @@ pub enum SettingCmd {
         /// 参数名称，如 防返贫监测标准、监测户走访间隔上限、特困与低保可同时享受、下达指标：…
         name: String,
         /// [年度] 值
-        #[arg(required = true, num_args = 1..=2, value_names = ["年度", "值"])]
+        #[arg(required = true, num_args = 1..=2, value_names = ["年度", "值"], allow_negative_numbers = true)]
         rest: Vec<String>,
     },
     /// 列出全部参数：名称、单位、说明和已设的值

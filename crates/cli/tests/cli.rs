@@ -54,15 +54,24 @@ fn story(dir: &Path, db: &str) {
     assert!(hazards["workflow"]["transitions"].as_array().is_some_and(|t| !t.is_empty()));
 
     // Settings keep their own units: days and switches as integers, the 监测标准 in 元,
-    // a target in its indicator's unit; an unknown indicator is refused.
+    // a target in its indicator's unit; a setting is named by its key or its Chinese label,
+    // and listed by label, never by key; an unknown indicator is refused.
     ok(dir, db, &["setting", "set", "check:visit_days", "2023", "30"]);
-    ok(dir, db, &["setting", "set", "rule:allow_destitute_with_dibao", "2023", "是"]);
-    ok(dir, db, &["setting", "set", "monitoring_line", "2023", "6800"]);
+    ok(dir, db, &["setting", "set", "特困与低保可同时享受", "2023", "是"]);
+    let out = ok(dir, db, &["setting", "set", "防返贫监测标准（家庭人均纯收入）", "2023", "6800"]);
+    assert!(out.contains("6,800.00 元/人·年"), "{out}");
     ok(dir, db, &["setting", "set", "target:hazards_gas", "2023", "4"]);
     let listed = ok(dir, db, &["setting", "list"]);
-    for line in ["check:visit_days\t2023\t30", "rule:allow_destitute_with_dibao\t2023\t1", "monitoring_line\t2023\t6,800.00", "target:hazards_gas\t2023\t4"] {
+    for line in ["监测户走访间隔上限\t2023 年 30 天", "特困与低保可同时享受\t2023 年 是", "防返贫监测标准（家庭人均纯收入）\t2023 年 6,800.00 元/人·年", "2023 年 4"] {
         assert!(listed.contains(line), "{line} in {listed}");
     }
+    for key in ["check:", "rule:", "monitoring_line", "target:"] {
+        assert!(!listed.contains(key), "the key {key} shown in {listed}");
+    }
+    let o = run(dir, db, &["setting", "set", "防返贫监测标准（家庭人均纯收入）", "6800"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("年度"), "a yearly setting needs its year");
+    let o = run(dir, db, &["setting", "set", "监测户走访间隔上限", "2023", "-3"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("负数"));
     let o = run(dir, db, &["setting", "set", "target:nosuch", "2023", "1"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("没有指标"));
 }
