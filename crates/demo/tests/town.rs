@@ -1,6 +1,6 @@
 //! The demo town 北斗溪镇 against the seed document (docs/seed/beidouxi-2023-summary.txt):
 //! every figure-bearing fragment of docs/seed-coverage.md in the generated summary, every
-//! figure moved by deleting the records behind it, every data check finding exactly the planted
+//! figure moved by voiding the records behind it, every data check finding exactly the planted
 //! anomalies, and the report deterministic and identical on SQLite and PostgreSQL.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -166,7 +166,7 @@ async fn each_check_finds_exactly_the_planted_anomalies() {
 
 /// Deletes records in a transaction until the figure moves; rolls back.
 #[tokio::test]
-async fn deleting_the_records_behind_a_figure_changes_it() {
+async fn voiding_the_records_behind_a_figure_changes_it() {
     let t = sqlite().await;
     town(&t.db).await;
     let db = &t.db;
@@ -242,9 +242,9 @@ async fn deleting_the_records_behind_a_figure_changes_it() {
             None => vec![(r.id, r.row_version)],
         };
         for (id, version) in victims {
-            records::delete(&mut tx, def, &Actor::System, &Scope::all(), id, version)
+            records::void(&mut tx, def, &Actor::System, &Scope::all(), id, version, "核对指标：作废后数字应变化")
                 .await
-                .expect("delete");
+                .expect("void");
         }
         let after = eval::evaluate(&mut tx, &ind, def, &ctx)
             .await
@@ -252,7 +252,7 @@ async fn deleting_the_records_behind_a_figure_changes_it() {
             .value;
         assert_ne!(
             before, after,
-            "{}: deleting record {} (and its key's records) left the figure at {before}",
+            "{}: voiding record {} (and its key's records) left the figure at {before}",
             ind.key, r.id
         );
         drop(tx); // rolled back
