@@ -142,7 +142,10 @@ async fn each_check_finds_exactly_the_planted_anomalies() {
     let mut got: BTreeMap<String, usize> = BTreeMap::new();
     for f in &findings {
         *got.entry(f.check.clone()).or_insert(0) += 1;
-        // The finding points at what was planted for its check: a record or person id.
+        // The finding points at what was planted for its check: a record or person id. A death
+        // planted for one check has its consequences in every ledger the person is in (the
+        // 优抚对象 who died is also a monitored household's member), so a finding about a
+        // person whose death was planted for any check counts as planted too.
         let mut planted: BTreeSet<i64> = built
             .planted_records
             .get(&f.check)
@@ -151,11 +154,14 @@ async fn each_check_finds_exactly_the_planted_anomalies() {
             .map(|(_, id)| *id)
             .collect();
         planted.extend(built.planted_persons.get(&f.check).into_iter().flatten());
+        let planted_people: BTreeSet<i64> = built.planted_persons.values().flatten().copied().collect();
         let hit = f
             .record_ids
             .iter()
+            .chain(&f.other_record_ids)
             .chain(&f.person_ids)
             .any(|id| planted.contains(id))
+            || f.person_ids.iter().any(|id| planted_people.contains(id))
             || planted.iter().any(|id| {
                 f.message.contains(&format!("记录 {id}")) || f.message.contains(&id.to_string())
             });

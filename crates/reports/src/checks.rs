@@ -1,14 +1,23 @@
 //! Data checks (数据检查): data in `catalogue/checks/*.toml`, each a named SQL-backed kind with
 //! parameters, reporting the offending records with a Chinese message.
 //!
-//! Kinds: `duplicate_in_period`, `paid_after_death`, `destitute_with_dibao`, `overdue_open`,
+//! Kinds: `duplicate_in_period`, `paid_after_leaving` and `enrolled_after_leaving` (a death or
+//! a move-out, `leaving.rs`), `overlap_with_household` (`overlap.rs`), `overdue_open`,
 //! `no_recent_visit`, `duplicate_persons`.
+//!
+//! Every finding names who it is about (`subject`), the village its place lies in, and every
+//! record its message names (`record_ids` in `ledger`, `other_record_ids` in `other_ledger`).
+//! A check looks at nothing dated after the context's as-of day.
 
-use std::collections::BTreeMap;
+mod leaving;
+mod overlap;
 
-use chrono::Duration;
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
 use taizhang_domain::ledger::{FieldKind, LedgerDef, SubjectKind, TimeModel};
+use taizhang_domain::registry::PersonStatus;
 use taizhang_storage::ledgers::quote;
 use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{settings, Arg, Engine, Row, Tx};
@@ -28,11 +37,16 @@ struct CheckFile {
 pub enum CheckKind {
     /// The same subject more than once in one ledger with equal `fields` (e.g. the same month).
     DuplicateInPeriod,
-    /// Records dated after the subject's death (household ledgers: the head's death).
-    PaidAfterDeath,
-    /// A person paid 特困 (`ledger`) and their household paid 低保 (`other_ledger`) for the same
-    /// month; off when the setting named by `setting` is 1 for the year.
-    DestituteWithDibao,
+    /// Records of an event ledger dated after the subject left (`statuses`: died, moved out);
+    /// for household ledgers `household` says whose leaving counts.
+    PaidAfterLeaving,
+    /// Records of a standing ledger still open after the subject left: no end, or an end
+    /// after the month of the death or move (benefits stop from the next month).
+    EnrolledAfterLeaving,
+    /// A person in `ledger` while their household is in `other_ledger` at the same time: the
+    /// same month (event ledgers) or overlapping spans (standing ledgers); off when the
+    /// setting named by `setting` is 1 for the year.
+    OverlapWithHousehold,
     /// Records past `deadline_field` (before the as-of day) and not in `closed_states`.
     OverdueOpen,
     /// Standing records (as of the day) whose subject has no record in `other_ledger` within
@@ -40,6 +54,19 @@ pub enum CheckKind {
     NoRecentVisit,
     /// Persons with the same name and birth date but different ID numbers.
     DuplicatePersons,
+}
+
+/// Whose leaving a household's record answers for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HouseholdRule {
+    /// The head of household (户主) left and is still the head.
+    #[default]
+    Head,
+    /// A member left and is still counted in the household.
+    AnyMember,
+    /// Every member left: nobody is left to receive it.
+    AllMembers,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -70,6 +97,16 @@ pub struct CheckDef {
     pub setting: Option<String>,
     #[serde(default)]
     pub default_days: Option<i64>,
+    /// Person statuses that count as leaving (`dead`, `moved_out`; default both).
+    #[serde(default)]
+    pub statuses: Vec<String>,
+    /// Household ledgers: whose leaving counts.
+    #[serde(default)]
+    pub household: HouseholdRule,
+    /// What to do, appended to every message (never a setting's key: users see labels).
+    #[serde(default)]
+    pub advice: String,
+    /// What the check means, shown beside its name.
     #[serde(default)]
     pub help: String,
 }
@@ -83,7 +120,17 @@ pub struct Finding {
     /// Ledger of `record_ids` (empty for person checks).
     pub ledger: String,
     pub record_ids: Vec<i64>,
+    /// A second ledger whose records the message names too (the household's 低保 beside a
+    /// person's 特困), empty when none.
+    pub other_ledger: String,
+    pub other_record_ids: Vec<i64>,
     pub person_ids: Vec<i64>,
+    /// The person or household the finding is about, as the message names it.
+    pub subject: String,
+    /// The place of the (first) record or person.
+    pub place_id: Option<i64>,
+    /// The village (村) that place lies in; empty for a place above village level.
+    pub village: String,
 }
 
 pub fn parse_file(text: &str) -> Result<Vec<CheckDef>> {
@@ -120,6 +167,10 @@ fn time_field(def: &LedgerDef) -> &str {
     }
 }
 
+fn label<'a>(def: &'a LedgerDef, key: &'a str) -> &'a str {
+    def.field(key).map_or(key, |f| f.label.as_str())
+}
+
 /// Renumbers `$n` placeholders by `offset` so two where-clauses can share one statement.
 fn shift_params(sql: &str, offset: usize) -> String {
     let mut out = String::with_capacity(sql.len());
@@ -146,308 +197,418 @@ fn null_eq(engine: Engine, a: &str, b: &str) -> String {
     }
 }
 
-async fn subject_name(tx: &mut Tx, kind: SubjectKind, id: Option<i64>) -> Result<String> {
-    let Some(id) = id else { return Ok("（无对象）".into()) };
-    let row = match kind {
-        SubjectKind::Person => tx.fetch_opt("SELECT name FROM persons WHERE id = $1", &[Arg::Int(id)]).await?,
-        SubjectKind::Household => {
-            tx.fetch_opt(
-                "SELECT COALESCE(p.name, '') || '户（' || h.number || '）' FROM households h LEFT JOIN persons p ON p.id = h.head_person_id WHERE h.id = $1",
-                &[Arg::Int(id)],
-            )
-            .await?
-        }
-        _ => None,
-    };
-    Ok(row.map_or(format!("编号 {id}"), |r| r.text(0)))
+/// `YYYY-MM` of a date column, the way month fields are stored (SQLite keeps dates as text).
+fn month_of(engine: Engine, col: &str) -> String {
+    match engine {
+        Engine::Sqlite => format!("SUBSTR({col}, 1, 7)"),
+        Engine::Postgres => format!("TO_CHAR({col}, 'YYYY-MM')"),
+    }
+}
+
+/// The year of a date column as an integer, the way year fields are stored.
+fn year_of(engine: Engine, col: &str) -> String {
+    match engine {
+        Engine::Sqlite => format!("CAST(SUBSTR({col}, 1, 4) AS INTEGER)"),
+        Engine::Postgres => format!("CAST(EXTRACT(YEAR FROM {col}) AS BIGINT)"),
+    }
+}
+
+/// `{col} > {date}` where `col` is `def`'s date, month or year field `field` and `date` a date
+/// column: a month field is after a date from the next month on, a year field from the next
+/// year on (a payment for the month of a death is due).
+fn after_date(engine: Engine, def: &LedgerDef, field: &str, col: &str, date: &str) -> String {
+    match def.field(field).map(|f| f.kind) {
+        Some(FieldKind::Month) => format!("{col} > {}", month_of(engine, date)),
+        Some(FieldKind::Year) => format!("{col} > {}", year_of(engine, date)),
+        _ => format!("{col} > {date}"),
+    }
+}
+
+/// The `equals` conditions of a check on `def`, values bound by the field's type.
+fn equals_conds(c: &CheckDef, def: &LedgerDef, alias: &str, args: &mut Vec<Arg>) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for (k, v) in &c.equals {
+        let f = def
+            .field(k)
+            .ok_or_else(|| ReportError::Check(format!("检查「{}」：台账「{}」没有字段「{k}」", c.key, def.key)))?;
+        let bad = || ReportError::Check(format!("检查「{}」：字段「{}」的值「{v}」类型不符", c.key, f.label));
+        let arg = match f.kind {
+            FieldKind::Integer | FieldKind::Decimal | FieldKind::Money | FieldKind::Reference | FieldKind::Year => {
+                Arg::Int(v.trim().parse().map_err(|_| bad())?)
+            }
+            FieldKind::Boolean => Arg::Bool(v.trim().parse().map_err(|_| bad())?),
+            FieldKind::Date => Arg::Date(NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| bad())?),
+            _ => Arg::Text(v.clone()),
+        };
+        args.push(arg);
+        out.push(format!("{alias}{} = ${}", quote(k), args.len()));
+    }
+    Ok(out)
+}
+
+/// `（发放类别=补发）` for a check with `equals`, else nothing.
+fn equals_text(c: &CheckDef, def: &LedgerDef) -> String {
+    if c.equals.is_empty() {
+        return String::new();
+    }
+    let parts: Vec<String> = c.equals.iter().map(|(k, v)| format!("{}={v}", label(def, k))).collect();
+    format!("（{}）", parts.join("，"))
+}
+
+/// The person statuses a check counts as leaving (default: died, moved out).
+fn leaving_statuses(c: &CheckDef) -> Result<Vec<PersonStatus>> {
+    if c.statuses.is_empty() {
+        return Ok(vec![PersonStatus::Dead, PersonStatus::MovedOut]);
+    }
+    c.statuses
+        .iter()
+        .map(|s| match PersonStatus::parse(s) {
+            Some(PersonStatus::Alive) | None => {
+                Err(ReportError::Check(format!("检查「{}」：人员状态「{s}」不是离开（死亡、迁出、失联）", c.key)))
+            }
+            Some(p) => Ok(p),
+        })
+        .collect()
+}
+
+fn ids_text(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join("、")
 }
 
 fn cell_text(r: &Row, i: usize) -> String {
     r.opt_text(i).unwrap_or_else(|| "（空）".into())
 }
 
+/// Names of subjects and villages, looked up once per run.
+#[derive(Default)]
+struct Names {
+    /// place id → (village name or empty, the place's own name)
+    places: HashMap<i64, (String, String)>,
+    subjects: HashMap<(bool, i64), String>,
+}
+
+impl Names {
+    /// The village (村) a place lies in — itself or its village-level ancestor — and the
+    /// place's own name (what a message says where there is no village: a town-level record).
+    async fn place(&mut self, tx: &mut Tx, place_id: i64) -> Result<(String, String)> {
+        if let Some(v) = self.places.get(&place_id) {
+            return Ok(v.clone());
+        }
+        let row = tx
+            .fetch_opt(
+                "SELECT p.name, (SELECT v.name FROM places v WHERE v.level = 'village' AND p.path LIKE v.path || '%' \
+                 ORDER BY LENGTH(v.path) DESC LIMIT 1) FROM places p WHERE p.id = $1",
+                &[Arg::Int(place_id)],
+            )
+            .await?;
+        let v = row.map_or((String::new(), String::new()), |r| (r.opt_text(1).unwrap_or_default(), r.text(0)));
+        self.places.insert(place_id, v.clone());
+        Ok(v)
+    }
+
+    /// The village's name, or the place's where it lies above any village.
+    async fn where_text(&mut self, tx: &mut Tx, place_id: Option<i64>) -> Result<(String, String)> {
+        let Some(id) = place_id else { return Ok((String::new(), String::new())) };
+        let (village, own) = self.place(tx, id).await?;
+        let text = if village.is_empty() { own } else { village.clone() };
+        Ok((village, text))
+    }
+
+    /// 「张三」 for a person, 「张三户（H1）」 for a household.
+    async fn subject(&mut self, tx: &mut Tx, kind: SubjectKind, id: Option<i64>) -> Result<String> {
+        let Some(id) = id else { return Ok("（无对象）".into()) };
+        let household = kind == SubjectKind::Household;
+        if let Some(s) = self.subjects.get(&(household, id)) {
+            return Ok(s.clone());
+        }
+        let row = match kind {
+            SubjectKind::Person => tx.fetch_opt("SELECT name FROM persons WHERE id = $1", &[Arg::Int(id)]).await?,
+            SubjectKind::Household => {
+                tx.fetch_opt(
+                    "SELECT COALESCE(p.name, '') || '户（' || h.number || '）' FROM households h LEFT JOIN persons p ON p.id = h.head_person_id WHERE h.id = $1",
+                    &[Arg::Int(id)],
+                )
+                .await?
+            }
+            _ => None,
+        };
+        let s = row.map_or(format!("编号 {id}"), |r| r.text(0));
+        self.subjects.insert((household, id), s.clone());
+        Ok(s)
+    }
+}
+
+/// What one finding is made of before the check's name is put on it.
+struct Found {
+    message: String,
+    ledger: String,
+    record_ids: Vec<i64>,
+    other_ledger: String,
+    other_record_ids: Vec<i64>,
+    person_ids: Vec<i64>,
+    subject: String,
+    place_id: Option<i64>,
+    village: String,
+}
+
+impl Found {
+    fn records(ledger: &str, record_ids: Vec<i64>) -> Found {
+        Found {
+            message: String::new(),
+            ledger: ledger.to_string(),
+            record_ids,
+            other_ledger: String::new(),
+            other_record_ids: vec![],
+            person_ids: vec![],
+            subject: String::new(),
+            place_id: None,
+            village: String::new(),
+        }
+    }
+}
+
 /// Runs every check; findings in check order.
 pub async fn run_all(tx: &mut Tx, checks: &[CheckDef], ledgers: &[LedgerDef], ctx: &Context) -> Result<Vec<Finding>> {
+    let mut names = Names::default();
     let mut out = Vec::new();
     for c in checks {
-        out.extend(run(tx, c, ledgers, ctx).await?);
+        out.extend(run_named(tx, c, ledgers, ctx, &mut names).await?);
     }
     Ok(out)
 }
 
-/// Runs one check over the context's period (or as-of day) and place.
+/// Runs one check over the context's period (up to its as-of day) and place.
 pub async fn run(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context) -> Result<Vec<Finding>> {
-    let engine = tx.engine();
-    let finding = |ledger: &str, message: String, record_ids: Vec<i64>, person_ids: Vec<i64>| Finding {
-        check: c.key.clone(),
-        check_name: c.name.clone(),
-        message,
-        ledger: ledger.to_string(),
-        record_ids,
-        person_ids,
+    run_named(tx, c, ledgers, ctx, &mut Names::default()).await
+}
+
+async fn run_named(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context, names: &mut Names) -> Result<Vec<Finding>> {
+    let found = match c.kind {
+        CheckKind::DuplicateInPeriod => duplicate_in_period(tx, c, ledgers, ctx, names).await?,
+        CheckKind::PaidAfterLeaving => leaving::paid_after(tx, c, ledgers, ctx, names).await?,
+        CheckKind::EnrolledAfterLeaving => leaving::enrolled_after(tx, c, ledgers, ctx, names).await?,
+        CheckKind::OverlapWithHousehold => overlap::with_household(tx, c, ledgers, ctx, names).await?,
+        CheckKind::OverdueOpen => overdue_open(tx, c, ledgers, ctx, names).await?,
+        CheckKind::NoRecentVisit => no_recent_visit(tx, c, ledgers, ctx, names).await?,
+        CheckKind::DuplicatePersons => duplicate_persons(tx, ctx, names).await?,
     };
+    Ok(found
+        .into_iter()
+        .map(|f| Finding {
+            check: c.key.clone(),
+            check_name: c.name.clone(),
+            message: if c.advice.is_empty() { f.message } else { format!("{}；{}", f.message, c.advice) },
+            ledger: f.ledger,
+            record_ids: f.record_ids,
+            other_ledger: f.other_ledger,
+            other_record_ids: f.other_record_ids,
+            person_ids: f.person_ids,
+            subject: f.subject,
+            place_id: f.place_id,
+            village: f.village,
+        })
+        .collect())
+}
+
+async fn duplicate_in_period(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context, names: &mut Names) -> Result<Vec<Found>> {
+    let engine = tx.engine();
+    let def = ledger(c, c.ledger.as_ref(), ledgers)?;
+    for f in &c.fields {
+        if def.field(f).is_none() {
+            return Err(ReportError::Check(format!("检查「{}」：台账「{}」没有字段「{f}」", c.key, def.key)));
+        }
+    }
+    let Some(period) = ctx.period_to_as_of() else { return Ok(vec![]) };
+    let q = RecordQuery { period: Some(period), ..Default::default() };
+    let (cond, args) = records::where_clause(def, &ctx.scope, &q)?;
+    let cols: String = c.fields.iter().map(|f| format!(", a.{}", quote(f))).collect();
+    let same: String = c
+        .fields
+        .iter()
+        .map(|f| format!(" AND {}", null_eq(engine, &format!("b.{}", quote(f)), &format!("a.{}", quote(f)))))
+        .collect();
+    let sql = format!(
+        "WITH t AS (SELECT * FROM {} WHERE {cond}) SELECT a.id, a.subject_id, a.place_id{cols} FROM t a \
+         WHERE a.subject_id IS NOT NULL AND EXISTS (SELECT 1 FROM t b WHERE b.id <> a.id AND b.subject_id = a.subject_id{same}) \
+         ORDER BY a.subject_id, a.id",
+        def.table_name()
+    );
+    let rows = tx.fetch(&sql, &args).await?;
+    // (subject, values of `fields`, place of the first record, record ids)
+    let mut groups: Vec<(Option<i64>, Vec<String>, Option<i64>, Vec<i64>)> = Vec::new();
+    for r in &rows {
+        let key: Vec<String> = (0..c.fields.len()).map(|i| cell_text(r, 3 + i)).collect();
+        match groups.iter_mut().find(|g| g.0 == r.opt_int(1) && g.1 == key) {
+            Some(g) => g.3.push(r.int(0)),
+            None => groups.push((r.opt_int(1), key, r.opt_int(2), vec![r.int(0)])),
+        }
+    }
     let mut out = Vec::new();
-    match c.kind {
-        CheckKind::DuplicateInPeriod => {
-            let def = ledger(c, c.ledger.as_ref(), ledgers)?;
-            for f in &c.fields {
-                if def.field(f).is_none() {
-                    return Err(ReportError::Check(format!("检查「{}」：台账「{}」没有字段「{f}」", c.key, def.key)));
-                }
+    for (sid, key, place, ids) in groups {
+        let who = names.subject(tx, def.subject, sid).await?;
+        let (village, at) = names.where_text(tx, place).await?;
+        let what: Vec<String> = c.fields.iter().zip(&key).map(|(f, v)| format!("{}={v}", label(def, f))).collect();
+        let message = format!(
+            "{at}「{who}」在「{}」中 {} 有 {} 条记录（第 {} 号），疑似重复登记或重复发放",
+            def.name,
+            what.join("，"),
+            ids.len(),
+            ids_text(&ids)
+        );
+        let person_ids = if def.subject == SubjectKind::Person { sid.into_iter().collect() } else { vec![] };
+        out.push(Found { message, person_ids, subject: who, place_id: place, village, ..Found::records(&def.key, ids) });
+    }
+    Ok(out)
+}
+
+async fn overdue_open(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context, names: &mut Names) -> Result<Vec<Found>> {
+    let def = ledger(c, c.ledger.as_ref(), ledgers)?;
+    let dl = c
+        .deadline_field
+        .as_deref()
+        .filter(|d| def.field(d).is_some_and(|f| f.kind == FieldKind::Date))
+        .ok_or_else(|| ReportError::Check(format!("检查「{}」：deadline_field 应为台账中的日期字段", c.key)))?;
+    let (cond, mut args) = records::where_clause(def, &ctx.scope, &RecordQuery::default())?;
+    let mut conds = vec![cond];
+    args.push(Arg::Date(ctx.as_of));
+    conds.push(format!("{} < ${}", quote(dl), args.len()));
+    conds.extend(equals_conds(c, def, "", &mut args)?);
+    if let Some(cond) = state_not_in(&c.closed_states, &mut args) {
+        conds.push(cond);
+    }
+    let sql = format!(
+        "SELECT id, {}, state, place_id, subject_id FROM {} WHERE {} ORDER BY {}, id",
+        quote(dl),
+        def.table_name(),
+        conds.join(" AND "),
+        quote(dl)
+    );
+    let dl_label = label(def, dl);
+    let mut out = Vec::new();
+    for r in tx.fetch(&sql, &args).await? {
+        let deadline = r.opt_date(1);
+        let state = r.text(2);
+        let state_label = def
+            .workflow
+            .as_ref()
+            .and_then(|w| w.states.iter().find(|s| s.key == state))
+            .map_or(state.clone(), |s| s.label.clone());
+        let late = deadline.map_or(0, |d| (ctx.as_of - d).num_days());
+        let (village, at) = names.where_text(tx, r.opt_int(3)).await?;
+        let subject = match (def.subject, r.opt_int(4)) {
+            (SubjectKind::Person | SubjectKind::Household, Some(id)) => names.subject(tx, def.subject, Some(id)).await?,
+            _ => String::new(),
+        };
+        let message = format!(
+            "{at}「{}」第 {} 号记录{}：{dl_label} {}，截至 {} 已超期 {late} 天，仍为「{state_label}」，未销号",
+            def.name,
+            r.int(0),
+            equals_text(c, def),
+            deadline.map(|d| d.to_string()).unwrap_or_default(),
+            ctx.as_of
+        );
+        out.push(Found { message, subject, place_id: r.opt_int(3), village, ..Found::records(&def.key, vec![r.int(0)]) });
+    }
+    Ok(out)
+}
+
+async fn no_recent_visit(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Context, names: &mut Names) -> Result<Vec<Found>> {
+    let def = ledger(c, c.ledger.as_ref(), ledgers)?;
+    let visits = ledger(c, c.other_ledger.as_ref(), ledgers)?;
+    let days = match &c.setting {
+        Some(s) => settings::get(tx, s, ctx.report_year()).await?,
+        None => None,
+    }
+    .or(c.default_days)
+    .unwrap_or(90);
+    let q = RecordQuery { as_of: Some(ctx.as_of), ..Default::default() };
+    let (cond, mut args) = records::where_clause(def, &ctx.scope, &q)?;
+    let mut conds = vec![cond];
+    if let Some(cond) = state_not_in(&c.skip_states, &mut args) {
+        conds.push(cond);
+    }
+    let vf = quote(time_field(visits));
+    args.push(Arg::Date(ctx.as_of));
+    let d = args.len();
+    args.push(Arg::Date(ctx.as_of - Duration::days(days)));
+    let from = args.len();
+    // The visits go through storage's where-clause too, so that a voided visit does not count.
+    let (vcond, vargs) = records::where_clause(visits, &taizhang_storage::Scope::all(), &RecordQuery::default())?;
+    let vcond = shift_params(&vcond, args.len());
+    args.extend(vargs);
+    let sql = format!(
+        "WITH m AS (SELECT * FROM {} WHERE {}), v AS (SELECT * FROM {} WHERE {vcond}) SELECT m.id, m.subject_id, m.place_id, \
+         (SELECT MAX(v.{vf}) FROM v WHERE v.subject_id = m.subject_id AND v.{vf} <= ${d}) \
+         FROM m WHERE NOT EXISTS (SELECT 1 FROM v WHERE v.subject_id = m.subject_id AND v.{vf} > ${from} AND v.{vf} <= ${d}) \
+         ORDER BY m.id",
+        def.table_name(),
+        conds.join(" AND "),
+        visits.table_name()
+    );
+    let mut out = Vec::new();
+    for r in tx.fetch(&sql, &args).await? {
+        let who = names.subject(tx, def.subject, r.opt_int(1)).await?;
+        let (village, at) = names.where_text(tx, r.opt_int(2)).await?;
+        let last = r.opt_date(3).map_or("从未走访".to_string(), |d| format!("最近一次 {d}"));
+        let message = format!(
+            "{at}「{who}」：「{}」第 {} 号记录截至 {} 已超过 {days} 天没有「{}」记录（{last}）",
+            def.name,
+            r.int(0),
+            ctx.as_of,
+            visits.name
+        );
+        out.push(Found { message, subject: who, place_id: r.opt_int(2), village, ..Found::records(&def.key, vec![r.int(0)]) });
+    }
+    Ok(out)
+}
+
+async fn duplicate_persons(tx: &mut Tx, ctx: &Context, names: &mut Names) -> Result<Vec<Found>> {
+    let scope = &ctx.scope;
+    let sql = format!(
+        "SELECT a.id, a.name, a.birth_date, a.place_id FROM persons a WHERE {} AND EXISTS (SELECT 1 FROM persons b \
+         WHERE b.id <> a.id AND b.name = a.name AND b.birth_date = a.birth_date AND b.id_number <> a.id_number) ORDER BY a.id",
+        scope.condition("a.place_id", 1)
+    );
+    let rows = tx.fetch(&sql, &[scope.arg()]).await?;
+    // (name, birth date, person ids, their places)
+    let mut groups: Vec<(String, String, Vec<i64>, Vec<i64>)> = Vec::new();
+    for r in &rows {
+        let (name, birth) = (r.text(1), r.opt_date(2).map(|d| d.to_string()).unwrap_or_default());
+        match groups.iter_mut().find(|g| g.0 == name && g.1 == birth) {
+            Some(g) => {
+                g.2.push(r.int(0));
+                g.3.push(r.int(3));
             }
-            let q = RecordQuery { period: Some(ctx.period.clone()), ..Default::default() };
-            let (cond, args) = records::where_clause(def, &ctx.scope, &q)?;
-            let cols: String = c.fields.iter().map(|f| format!(", a.{}", quote(f))).collect();
-            let same: String = c
-                .fields
-                .iter()
-                .map(|f| format!(" AND {}", null_eq(engine, &format!("b.{}", quote(f)), &format!("a.{}", quote(f)))))
-                .collect();
-            let sql = format!(
-                "WITH t AS (SELECT * FROM {} WHERE {cond}) SELECT a.id, a.subject_id{cols} FROM t a \
-                 WHERE a.subject_id IS NOT NULL AND EXISTS (SELECT 1 FROM t b WHERE b.id <> a.id AND b.subject_id = a.subject_id{same}) \
-                 ORDER BY a.subject_id, a.id",
-                def.table_name()
-            );
-            let rows = tx.fetch(&sql, &args).await?;
-            let mut groups: Vec<(Option<i64>, Vec<String>, Vec<i64>)> = Vec::new();
-            for r in &rows {
-                let key: Vec<String> = (0..c.fields.len()).map(|i| cell_text(r, 2 + i)).collect();
-                match groups.iter_mut().find(|g| g.0 == r.opt_int(1) && g.1 == key) {
-                    Some(g) => g.2.push(r.int(0)),
-                    None => groups.push((r.opt_int(1), key, vec![r.int(0)])),
-                }
+            None => groups.push((name, birth, vec![r.int(0)], vec![r.int(3)])),
+        }
+    }
+    let mut out = Vec::new();
+    for (name, birth, ids, places) in groups {
+        // The villages of every registration, in order, each once.
+        let (mut villages, mut ats) = (Vec::<String>::new(), Vec::<String>::new());
+        for p in &places {
+            let (v, at) = names.where_text(tx, Some(*p)).await?;
+            if !v.is_empty() && !villages.contains(&v) {
+                villages.push(v);
             }
-            for (sid, key, ids) in groups {
-                let who = subject_name(tx, def.subject, sid).await?;
-                let what: Vec<String> = c
-                    .fields
-                    .iter()
-                    .zip(&key)
-                    .map(|(f, v)| format!("{}={v}", def.field(f).map_or(f.as_str(), |d| d.label.as_str())))
-                    .collect();
-                let msg = format!(
-                    "「{}」中「{who}」在 {} 有 {} 条记录（编号 {}），疑似重复登记或重复发放",
-                    def.name,
-                    what.join("，"),
-                    ids.len(),
-                    ids.iter().map(i64::to_string).collect::<Vec<_>>().join("、")
-                );
-                out.push(finding(&def.key, msg, ids, vec![]));
+            if !ats.contains(&at) {
+                ats.push(at);
             }
         }
-        CheckKind::PaidAfterDeath => {
-            let def = ledger(c, c.ledger.as_ref(), ledgers)?;
-            let tf = time_field(def).to_string();
-            let q = RecordQuery { period: Some(ctx.period.clone()), ..Default::default() };
-            let (cond, args) = records::where_clause(def, &ctx.scope, &q)?;
-            let join = match def.subject {
-                SubjectKind::Person => "JOIN persons p ON p.id = t.subject_id",
-                SubjectKind::Household => "JOIN households h ON h.id = t.subject_id JOIN persons p ON p.id = h.head_person_id",
-                _ => return Err(ReportError::Check(format!("检查「{}」：台账「{}」的记录对象不是人员或户", c.key, def.key))),
-            };
-            let col = format!("t.{}", quote(&tf));
-            let cmp = match (def.field(&tf).map(|f| f.kind), engine) {
-                (Some(FieldKind::Month), Engine::Sqlite) => format!("{col} > SUBSTR(p.status_date, 1, 7)"),
-                (Some(FieldKind::Month), Engine::Postgres) => format!("{col} > TO_CHAR(p.status_date, 'YYYY-MM')"),
-                _ => format!("{col} > p.status_date"),
-            };
-            let sql = format!(
-                "WITH t AS (SELECT * FROM {} WHERE {cond}) SELECT t.id, p.id, p.name, p.status_date, {col} FROM t {join} \
-                 WHERE p.status = 'dead' AND p.status_date IS NOT NULL AND {cmp} ORDER BY p.id, t.id",
-                def.table_name()
-            );
-            let who = if def.subject == SubjectKind::Household { "户主" } else { "" };
-            for r in tx.fetch(&sql, &args).await? {
-                let label = def.field(&tf).map_or(tf.as_str(), |f| f.label.as_str());
-                let msg = format!(
-                    "「{}」第 {} 号记录：{who}「{}」已于 {} 死亡，{label}却是 {}，死亡后仍有发放",
-                    def.name,
-                    r.int(0),
-                    r.text(2),
-                    r.opt_date(3).map(|d| d.to_string()).unwrap_or_default(),
-                    cell_text(&r, 4)
-                );
-                out.push(finding(&def.key, msg, vec![r.int(0)], vec![r.int(1)]));
-            }
-        }
-        CheckKind::DestituteWithDibao => {
-            if let Some(s) = &c.setting {
-                if settings::get(tx, s, ctx.report_year()).await? == Some(1) {
-                    return Ok(out);
-                }
-            }
-            let a = ledger(c, c.ledger.as_ref(), ledgers)?;
-            let b = ledger(c, c.other_ledger.as_ref(), ledgers)?;
-            if a.subject != SubjectKind::Person || b.subject != SubjectKind::Household {
-                return Err(ReportError::Check(format!("检查「{}」：ledger 应以人员为对象，other_ledger 应以户为对象", c.key)));
-            }
-            let q = RecordQuery { period: Some(ctx.period.clone()), ..Default::default() };
-            let (ca, mut args) = records::where_clause(a, &ctx.scope, &q)?;
-            let (cb, args_b) = records::where_clause(b, &ctx.scope, &q)?;
-            let cb = shift_params(&cb, args.len());
-            args.extend(args_b);
-            let (ta, tb) = (quote(time_field(a)), quote(time_field(b)));
-            let sql = format!(
-                "WITH a AS (SELECT * FROM {} WHERE {ca}), b AS (SELECT * FROM {} WHERE {cb}) \
-                 SELECT a.id, b.id, p.id, p.name, a.{ta} FROM a JOIN persons p ON p.id = a.subject_id \
-                 JOIN b ON b.subject_id = p.household_id AND b.{tb} = a.{ta} ORDER BY p.id, a.{ta}, a.id, b.id",
-                a.table_name(),
-                b.table_name()
-            );
-            let rows = tx.fetch(&sql, &args).await?;
-            // (person id, name, months, ids in `ledger`, ids in `other_ledger`)
-            type Group = (i64, String, Vec<String>, Vec<i64>, Vec<i64>);
-            let mut by_person: Vec<Group> = Vec::new();
-            for r in &rows {
-                let i = match by_person.iter().position(|g| g.0 == r.int(2)) {
-                    Some(i) => i,
-                    None => {
-                        by_person.push((r.int(2), r.text(3), vec![], vec![], vec![]));
-                        by_person.len() - 1
-                    }
-                };
-                let g = &mut by_person[i];
-                let m = cell_text(r, 4);
-                if !g.2.contains(&m) {
-                    g.2.push(m);
-                }
-                if !g.3.contains(&r.int(0)) {
-                    g.3.push(r.int(0));
-                }
-                if !g.4.contains(&r.int(1)) {
-                    g.4.push(r.int(1));
-                }
-            }
-            for (pid, name, months, ida, idb) in by_person {
-                let msg = format!(
-                    "「{name}」在 {} 同时领取「{}」（记录 {}）和所在户的「{}」（记录 {}）；如本地允许同时享受，请将参数 {} 设为 1",
-                    months.join("、"),
-                    a.name,
-                    ida.iter().map(i64::to_string).collect::<Vec<_>>().join("、"),
-                    b.name,
-                    idb.iter().map(i64::to_string).collect::<Vec<_>>().join("、"),
-                    c.setting.as_deref().unwrap_or("（无）")
-                );
-                out.push(finding(&a.key, msg, ida, vec![pid]));
-            }
-        }
-        CheckKind::OverdueOpen => {
-            let def = ledger(c, c.ledger.as_ref(), ledgers)?;
-            let dl = c
-                .deadline_field
-                .as_deref()
-                .filter(|d| def.field(d).is_some_and(|f| f.kind == FieldKind::Date))
-                .ok_or_else(|| ReportError::Check(format!("检查「{}」：deadline_field 应为台账中的日期字段", c.key)))?;
-            let (cond, mut args) = records::where_clause(def, &ctx.scope, &RecordQuery::default())?;
-            let mut conds = vec![cond];
-            args.push(Arg::Date(ctx.as_of));
-            conds.push(format!("{} < ${}", quote(dl), args.len()));
-            for (k, v) in &c.equals {
-                if def.field(k).is_none() {
-                    return Err(ReportError::Check(format!("检查「{}」：台账「{}」没有字段「{k}」", c.key, def.key)));
-                }
-                args.push(Arg::Text(v.clone()));
-                conds.push(format!("{} = ${}", quote(k), args.len()));
-            }
-            if let Some(cond) = state_not_in(&c.closed_states, &mut args) {
-                conds.push(cond);
-            }
-            let sql = format!(
-                "SELECT id, {}, state FROM {} WHERE {} ORDER BY {}, id",
-                quote(dl),
-                def.table_name(),
-                conds.join(" AND "),
-                quote(dl)
-            );
-            let dl_label = def.field(dl).map_or(dl, |f| f.label.as_str());
-            for r in tx.fetch(&sql, &args).await? {
-                let deadline = r.opt_date(1);
-                let state = r.text(2);
-                let state_label = def
-                    .workflow
-                    .as_ref()
-                    .and_then(|w| w.states.iter().find(|s| s.key == state))
-                    .map_or(state.clone(), |s| s.label.clone());
-                let late = deadline.map_or(0, |d| (ctx.as_of - d).num_days());
-                let msg = format!(
-                    "「{}」第 {} 号记录{}：{dl_label} {}，截至 {} 已超期 {late} 天，仍为「{state_label}」，未销号",
-                    def.name,
-                    r.int(0),
-                    if c.equals.is_empty() { String::new() } else { format!("（{}）", c.equals.values().cloned().collect::<Vec<_>>().join("，")) },
-                    deadline.map(|d| d.to_string()).unwrap_or_default(),
-                    ctx.as_of
-                );
-                out.push(finding(&def.key, msg, vec![r.int(0)], vec![]));
-            }
-        }
-        CheckKind::NoRecentVisit => {
-            let def = ledger(c, c.ledger.as_ref(), ledgers)?;
-            let visits = ledger(c, c.other_ledger.as_ref(), ledgers)?;
-            let days = match &c.setting {
-                Some(s) => settings::get(tx, s, ctx.report_year()).await?,
-                None => None,
-            }
-            .or(c.default_days)
-            .unwrap_or(90);
-            let q = RecordQuery { as_of: Some(ctx.as_of), ..Default::default() };
-            let (cond, mut args) = records::where_clause(def, &ctx.scope, &q)?;
-            let mut conds = vec![cond];
-            if let Some(cond) = state_not_in(&c.skip_states, &mut args) {
-                conds.push(cond);
-            }
-            let vf = quote(time_field(visits));
-            args.push(Arg::Date(ctx.as_of));
-            let d = args.len();
-            args.push(Arg::Date(ctx.as_of - Duration::days(days)));
-            let from = args.len();
-            let sql = format!(
-                "WITH m AS (SELECT * FROM {} WHERE {}) SELECT m.id, m.subject_id, \
-                 (SELECT MAX(v.{vf}) FROM {vt} v WHERE v.subject_id = m.subject_id AND v.{vf} <= ${d}) \
-                 FROM m WHERE NOT EXISTS (SELECT 1 FROM {vt} v WHERE v.subject_id = m.subject_id AND v.{vf} > ${from} AND v.{vf} <= ${d}) \
-                 ORDER BY m.id",
-                def.table_name(),
-                conds.join(" AND "),
-                vt = visits.table_name()
-            );
-            for r in tx.fetch(&sql, &args).await? {
-                let who = subject_name(tx, def.subject, r.opt_int(1)).await?;
-                let last = r.opt_date(2).map_or("从未走访".to_string(), |d| format!("最近一次 {d}"));
-                let msg = format!(
-                    "「{}」第 {} 号记录「{who}」截至 {} 已超过 {days} 天没有「{}」记录（{last}）",
-                    def.name,
-                    r.int(0),
-                    ctx.as_of,
-                    visits.name
-                );
-                out.push(finding(&def.key, msg, vec![r.int(0)], vec![]));
-            }
-        }
-        CheckKind::DuplicatePersons => {
-            let scope = &ctx.scope;
-            let sql = format!(
-                "SELECT a.id, a.name, a.birth_date FROM persons a WHERE {} AND EXISTS (SELECT 1 FROM persons b \
-                 WHERE b.id <> a.id AND b.name = a.name AND b.birth_date = a.birth_date AND b.id_number <> a.id_number) ORDER BY a.id",
-                scope.condition("a.place_id", 1)
-            );
-            let rows = tx.fetch(&sql, &[scope.arg()]).await?;
-            let mut groups: Vec<(String, String, Vec<i64>)> = Vec::new();
-            for r in &rows {
-                let (name, birth) = (r.text(1), r.opt_date(2).map(|d| d.to_string()).unwrap_or_default());
-                match groups.iter_mut().find(|g| g.0 == name && g.1 == birth) {
-                    Some(g) => g.2.push(r.int(0)),
-                    None => groups.push((name, birth, vec![r.int(0)])),
-                }
-            }
-            for (name, birth, ids) in groups {
-                let msg = format!(
-                    "「{name}」（出生日期 {birth}）登记了 {} 个不同的公民身份号码（人员编号 {}），可能是同一人重复登记，请核实",
-                    ids.len(),
-                    ids.iter().map(i64::to_string).collect::<Vec<_>>().join("、")
-                );
-                out.push(finding("", msg, vec![], ids));
-            }
-        }
+        let message = format!(
+            "{}「{name}」（出生日期 {birth}）登记了 {} 个不同的公民身份号码（人员编号 {}），可能是同一人重复登记，请核实",
+            ats.join("、"),
+            ids.len(),
+            ids_text(&ids)
+        );
+        out.push(Found {
+            message,
+            person_ids: ids,
+            subject: name,
+            place_id: places.first().copied(),
+            village: villages.join("、"),
+            ..Found::records("", vec![])
+        });
     }
     Ok(out)
 }

@@ -35,6 +35,27 @@ impl Context {
         Context { as_of: period.end, period, scope }
     }
 
+    /// A period as of `as_of` (without one: the period's end), but never after `today`: a
+    /// check or a figure "as of" a day still to come would report what nobody can know yet
+    /// (the current year's 31 December). A period wholly in the future is thus seen as of
+    /// today, before it starts, and finds nothing.
+    pub fn clamped(period: Period, as_of: Option<NaiveDate>, today: NaiveDate, scope: Scope) -> Context {
+        let as_of = as_of.unwrap_or(period.end).min(today);
+        Context { period, as_of, scope }
+    }
+
+    /// The part of the period up to the as-of day (`None` when that day is before the period
+    /// starts): checks look at no record dated after the day they are run as of.
+    pub fn period_to_as_of(&self) -> Option<Period> {
+        if self.as_of < self.period.start {
+            return None;
+        }
+        if self.as_of >= self.period.end {
+            return Some(self.period.clone());
+        }
+        Some(Period { start: self.period.start, end: self.as_of, label: format!("{} 至 {}", self.period.start, self.as_of) })
+    }
+
     /// The year the report is about (the year of the period's end).
     pub fn report_year(&self) -> i32 {
         self.period.end.year()

@@ -22,7 +22,7 @@ fn builtin_indicators_fit_the_ledgers() {
 fn builtin_checks_parse() {
     let c = checks::builtin().expect("checks");
     let keys: Vec<&str> = c.iter().map(|c| c.key.as_str()).collect();
-    for k in ["dibao_paid_twice_same_month", "destitute_paid_after_death", "destitute_and_dibao_same_month", "major_hazard_overdue", "monitoring_not_visited", "possible_duplicate_persons"] {
+    for k in ["dibao_paid_twice_same_month", "destitute_paid_after_death_or_move", "destitute_enrolled_after_death_or_move", "destitute_and_dibao_same_month", "destitute_enrolled_with_dibao", "major_hazard_overdue", "monitoring_not_visited", "possible_duplicate_persons"] {
         assert!(keys.contains(&k), "{k}");
     }
 }

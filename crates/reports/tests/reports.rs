@@ -5,7 +5,7 @@ mod common;
 use chrono::NaiveDate;
 use common::{both, id_number, person, town, Town};
 use taizhang_domain::ledger::LedgerDef;
-use taizhang_domain::registry::{Cadre, CadreKind, PersonStatus};
+use taizhang_domain::registry::{Cadre, CadreKind, StatusChange, StatusChangeInput};
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{RecordInput, Value, Values};
 use taizhang_reports::indicator::{self, IndicatorDef};
@@ -75,7 +75,8 @@ async fn seed(db: &Db) -> Data {
     households::add_member(&mut tx, &ac, &s, h2.id, c.id, "户主").await.expect("m");
     households::add_member(&mut tx, &ac, &s, h3.id, dd.id, "户主").await.expect("m");
     let dp = persons::get(&mut tx, &s, dd.id).await.expect("d");
-    persons::set_status(&mut tx, &ac, &s, dd.id, dp.row_version, PersonStatus::Dead, Some(d("2023-05-15")), entry_day()).await.expect("dead");
+    let death = StatusChangeInput { change: StatusChange::Death, date: Some(d("2023-05-15")), reason: String::new(), place_text: String::new() };
+    persons::set_status(&mut tx, &ac, &s, dd.id, dp.row_version, &death, entry_day()).await.expect("dead");
     let cadre = Cadre { id: 0, name: "刘干部".into(), kind: CadreKind::Town, post: String::new(), unit: String::new(), birth_date: None, place_id: town.town.id, person_id: None, user_id: None, phone: String::new(), ended_on: None, end_reason: String::new() };
     let cadre = orgs::create_cadre(&mut tx, &ac, &s, &cadre, entry_day()).await.expect("cadre");
     tx.commit().await.expect("commit");
@@ -84,9 +85,18 @@ async fn seed(db: &Db) -> Data {
     add(db, &defs, "dibao", Some(h1.id), None, &[("area_type", t("农村")), ("household_size", Value::Int(2)), ("approved_on", Value::Date(d("2022-05-01")))]).await;
     add(db, &defs, "dibao", Some(h2.id), None, &[("area_type", t("农村")), ("household_size", Value::Int(1)), ("approved_on", Value::Date(d("2023-03-01"))), ("exited_on", Value::Date(d("2023-08-31")))]).await;
     add(db, &defs, "dibao", Some(h3.id), None, &[("area_type", t("农村")), ("household_size", Value::Int(1)), ("approved_on", Value::Date(d("2024-01-10")))]).await;
-    // 低保金: H1 paid twice for 2023-02 (planted duplicate).
-    for m in ["2023-01", "2023-02", "2023-02"] {
-        add(db, &defs, "dibao_payments", Some(h1.id), None, &[("pay_month", t(m)), ("amount", Value::Int(30_000))]).await;
+    // 低保金: H1 paid twice for 2023-02 (planted duplicate). Records now refuse a natural key
+    // held twice, so the second is entered as a 补发 and turned into the duplicate that data
+    // kept from before that rule may still hold.
+    for (m, kind) in [("2023-01", None), ("2023-02", None), ("2023-02", Some("补发"))] {
+        let mut values = vec![("pay_month", t(m)), ("amount", Value::Int(30_000))];
+        values.extend(kind.map(|k| ("kind", t(k))));
+        let id = add(db, &defs, "dibao_payments", Some(h1.id), None, &values).await;
+        if kind.is_some() {
+            let mut tx = db.begin().await.expect("begin");
+            tx.exec("UPDATE ld_dibao_payments SET kind = NULL WHERE id = $1", &[Arg::Int(id)]).await.expect("duplicate");
+            tx.commit().await.expect("commit");
+        }
     }
     add(db, &defs, "dibao_payments", Some(h2.id), None, &[("pay_month", t("2023-04")), ("amount", Value::Int(20_000))]).await;
     add(db, &defs, "dibao_payments", Some(h1.id), None, &[("pay_month", t("2022-12")), ("amount", Value::Int(30_000))]).await;
@@ -103,7 +113,7 @@ async fn seed(db: &Db) -> Data {
     let mut hz = Vec::new();
     for (level, deadline) in [("重大", "2023-10-01"), ("一般", "2023-06-01"), ("重大", "2024-02-01"), ("重大", "2023-03-01")] {
         hz.push(
-            add(db, &defs, "hazards", None, Some(px), &[("found_on", Value::Date(d("2023-02-01"))), ("industry", t("燃气")), ("level", t(level)), ("location", t("坪溪村")), ("description", t("燃气管老化")), ("rectify_deadline", Value::Date(d(deadline)))]).await,
+            add(db, &defs, "hazards", None, Some(px), &[("found_on", Value::Date(d("2023-02-01"))), ("industry", t("燃气")), ("level", t(level)), ("location", t("坪溪村")), ("description", t(&format!("燃气管老化（{level}，限 {deadline}）"))), ("rectify_deadline", Value::Date(d(deadline)))]).await,
         );
     }
     set_state(db, "hazards", hz[3], "closed").await;
