@@ -37,7 +37,7 @@ fn demo_writes_database_reports_and_checks_and_refuses_to_overwrite() {
     }
     let md = std::fs::read_to_string(dir.join("北斗溪镇2023年工作总结.md")).expect("md");
     assert!(md.contains("脱贫户1330户4785人"), "{md}");
-    assert!(out.contains("共发现 10 处问题"), "{out}");
+    assert!(out.contains("共发现 22 处问题"), "{out}");
     assert!(out.contains("explain dibao_rural_households"), "{out}");
 
     // The roll-up by town: the demo's one town carries every indicator's total.

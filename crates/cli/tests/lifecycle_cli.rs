@@ -53,8 +53,11 @@ fn story(dir: &Path, db: &str) {
     refused(dir, db, &["person", "status", head, "--status", "死了", "--date", "2023-05-10"], "死亡、迁出");
     let out = ok(dir, db, &["person", "status", head, "--status", "死亡", "--date", "2023-05-10", "--reason", "病故"]);
     assert!(out.contains("死亡"), "{out}");
+    // One finding for the household, naming its village and each of the three payments.
     let found = findings(dir, db, "dibao_paid_after_death_or_move");
-    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["record_ids"].as_array().map(Vec::len), Some(3), "{found:?}");
+    assert_eq!(found[0]["village"], "坪溪村", "{found:?}");
     for f in &found {
         assert!(f["message"].as_str().is_some_and(|m| m.contains("舒建国") && m.contains("2023-05-10")), "{f}");
     }
@@ -70,7 +73,7 @@ fn story(dir: &Path, db: &str) {
     refused(dir, db, &["record", "void", "dibao_payments", &id, "--reason", " "], "作废原因");
     ok(dir, db, &["record", "void", "dibao_payments", &id, "--reason", "死亡后误发，已追回"]);
     assert_eq!(ok(dir, db, &["record", "count", "dibao_payments", "--year", "2023"]).trim(), "5");
-    assert_eq!(findings(dir, db, "dibao_paid_after_death_or_move").len(), 2);
+    assert_eq!(findings(dir, db, "dibao_paid_after_death_or_move")[0]["record_ids"].as_array().map(Vec::len), Some(2));
     let voided = ok(dir, db, &["record", "list", "dibao_payments", "--voided", "only"]);
     assert!(voided.contains("已作废") && voided.contains("死亡后误发"), "{voided}");
     ok(dir, db, &["record", "restore", "dibao_payments", &id]);

@@ -6,14 +6,15 @@ use std::sync::{Arc, OnceLock};
 use axum::extract::{Query, State};
 use axum::Extension;
 use axum::response::Html;
-use chrono::Datelike;
+use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use serde_json::json;
-use taizhang_domain::period::parse_period;
+use taizhang_domain::ledger::{FieldKind, LedgerDef, TimeModel};
+use taizhang_domain::period::{parse_period, Period};
 use taizhang_reports::{eval, indicator, Context, Figure, IndicatorDef};
-use taizhang_domain::ledger::LedgerDef;
+use taizhang_storage::ledgers::quote;
 use taizhang_storage::records::{self, RecordQuery};
-use taizhang_storage::Tx;
+use taizhang_storage::{Arg, Scope, Tx};
 
 use crate::auth::Me;
 use crate::guard::GuardTx;
@@ -74,10 +75,13 @@ fn card(f: &Figure) -> serde_json::Value {
 
 pub async fn dashboard(State(state): State<AppState>, me: Me, Extension(guard_tx): Extension<GuardTx>, Query(q): Query<DashQuery>) -> AppResult<Html<String>> {
     let today = state.today();
-    let year = q.year.filter(|y| (1990..=2100).contains(y)).unwrap_or(today.year());
+    // Without a year asked for: the latest year that has records (worked out with the figures
+    // and kept with them, so the cached page costs no query for it either).
+    let year = q.year.filter(|y| (1990..=2100).contains(y));
     let version = me.version;
-    // The figures depend only on the scope, the year, the chosen figure and today.
-    let key = format!("{}\u{1f}{year}\u{1f}{}\u{1f}{today}", me.scope.path, q.ind);
+    // The figures depend only on the scope, the year (or "the latest"), the chosen figure and today.
+    let year_key = year.map_or_else(|| "latest".to_string(), |y| y.to_string());
+    let key = format!("{}\u{1f}{year_key}\u{1f}{}\u{1f}{today}", me.scope.path, q.ind);
     // Both already known for this data version: no query at all.
     let (defs, d) = match (state.cache.fresh_defs(version), state.cache.dashboard(&key, version)) {
         (Some(defs), Some(d)) => (defs, d),
@@ -102,7 +106,7 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Extension(guard_tx
 
 /// The definitions and the dashboard for `key`, computing the figures when this data version has
 /// none yet (one request at a time; the others wait and take its result).
-async fn compute(state: &AppState, me: &Me, mut tx: Tx, key: &str, year: i32, ind: &str, today: chrono::NaiveDate) -> AppResult<(Arc<Vec<LedgerDef>>, Arc<Dashboard>)> {
+async fn compute(state: &AppState, me: &Me, mut tx: Tx, key: &str, year: Option<i32>, ind: &str, today: chrono::NaiveDate) -> AppResult<(Arc<Vec<LedgerDef>>, Arc<Dashboard>)> {
     let version = me.version;
     let defs = state.cache.defs(&mut tx, version).await?;
     if let Some(d) = state.cache.dashboard(key, version) {
@@ -117,8 +121,44 @@ async fn compute(state: &AppState, me: &Me, mut tx: Tx, key: &str, year: i32, in
     Ok((defs, d))
 }
 
+/// The latest year up to this one in which any ledger within `scope` has a record: an event's
+/// date, or an enrolment's start or end (a town entering last year's ledgers in January opens
+/// on last year, not on an empty page). This year when there is none.
+pub async fn latest_year(tx: &mut Tx, scope: &Scope, defs: &[LedgerDef], today: NaiveDate) -> AppResult<i32> {
+    let mut latest: Option<i32> = None;
+    for def in defs {
+        let fields: Vec<&str> = match &def.time {
+            TimeModel::Event { field } => vec![field],
+            TimeModel::Standing { start, end } => vec![start, end],
+        };
+        for f in fields {
+            let Some(kind) = def.field(f).map(|x| x.kind) else { continue };
+            // Dates kept for later (a deadline, a planned payment) do not make a year "latest".
+            let cap = match kind {
+                FieldKind::Month => Arg::Text(today.format("%Y-%m").to_string()),
+                FieldKind::Year => Arg::Int(i64::from(today.year())),
+                FieldKind::Date => Arg::Date(today),
+                _ => continue,
+            };
+            let (cond, mut args) = records::where_clause(def, scope, &RecordQuery::default())?;
+            args.push(cap);
+            let c = quote(f);
+            let sql = format!("SELECT MAX({c}) FROM {} WHERE {cond} AND {c} <= ${}", def.table_name(), args.len());
+            let row = tx.fetch_one(&sql, &args).await?;
+            // Month text, ISO date or year: the year is the first four characters of each.
+            let year = row.opt_text(0).and_then(|v| v.get(..4).and_then(|y| y.parse::<i32>().ok()));
+            latest = latest.max(year);
+        }
+    }
+    Ok(latest.unwrap_or(today.year()))
+}
+
 /// The dashboard's figures, charts, open cases and overdue items within the user's scope.
-async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: i32, ind: &str, today: chrono::NaiveDate) -> AppResult<Dashboard> {
+async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, ind: &str, today: chrono::NaiveDate) -> AppResult<Dashboard> {
+    let year = match year {
+        Some(y) => y,
+        None => latest_year(tx, &me.scope, defs, today).await?,
+    };
     let inds = indicators()?;
     // Figures with a target for the year come first, then the first figure of each section.
     let targets = taizhang_storage::settings::all(tx).await?;
@@ -128,7 +168,8 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: i32, ind: &str,
             shown.push(i);
         }
     }
-    let ctx_year = Context::year(year, me.scope.clone());
+    // As of the year's end or today, whichever is earlier.
+    let ctx_year = Context::clamped(Period::year(year), None, today, me.scope.clone());
     let mut chosen = inds.iter().find(|i| i.key == ind);
     if let Some(c) = chosen {
         if !shown.iter().any(|i| i.key == c.key) {
@@ -160,9 +201,16 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: i32, ind: &str,
         let (mut labels, mut values, mut texts) = (Vec::new(), Vec::new(), Vec::new());
         for m in 1..=12 {
             let period = parse_period(&format!("{year}-{m:02}")).map_err(|e| AppError::bad_request(e.to_string()))?;
-            let c = Context { as_of: period.end, period, scope: me.scope.clone() };
-            let f = eval::evaluate(tx, ind, def, &c).await?;
             labels.push(format!("{m}月"));
+            // A month still to come has no figure yet (an enrolment count "as of" it would be
+            // today's count shown as the future's).
+            if period.start > today {
+                values.push(0);
+                texts.push(String::new());
+                continue;
+            }
+            let c = Context::clamped(period, None, today, me.scope.clone());
+            let f = eval::evaluate(tx, ind, def, &c).await?;
             values.push(f.value);
             texts.push(figure_text(f.value, &f.unit, f.scale));
         }

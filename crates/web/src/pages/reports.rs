@@ -32,12 +32,15 @@ impl ReportQuery {
     }
 }
 
-/// The report context a query names, confined to the user's scope.
+/// The report context a query names, confined to the user's scope: the period (this year
+/// unless one is named) as of its end or today, whichever is earlier — nothing is reported
+/// "as of" a day still to come.
 pub async fn context(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<Context> {
     let mut tx = state.db.read().await?;
     let scope = super::narrowed(&mut tx, me, Some(&q.place)).await?;
-    let period = super::period_of(q.period_text(), state.today().year())?;
-    Ok(Context { as_of: period.end, period, scope })
+    let today = state.today();
+    let period = super::period_of(q.period_text(), today.year())?;
+    Ok(Context::clamped(period, None, today, scope))
 }
 
 pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
@@ -49,19 +52,8 @@ pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<Repor
     let groups: Vec<_> = list
         .iter()
         .map(|c| {
-            let mine: Vec<_> = findings
-                .iter()
-                .filter(|f| f.check == c.key)
-                .map(|f| {
-                    let link = match (f.record_ids.first(), f.person_ids.first()) {
-                        (Some(id), _) if !f.ledger.is_empty() => format!("/ledgers/{}/{id}", f.ledger),
-                        (_, Some(pid)) => format!("/persons/{pid}"),
-                        _ => String::new(),
-                    };
-                    json!({"message": f.message, "link": link})
-                })
-                .collect();
-            json!({"name": c.name, "findings": mine})
+            let mine: Vec<_> = findings.iter().filter(|f| f.check == c.key).map(|f| finding_json(f, &defs)).collect();
+            json!({"name": c.name, "help": c.help, "findings": mine})
         })
         .collect();
     let mut ctx = views::layout(&me, &defs, "数据核查", &[("数据核查", "")]);
@@ -70,7 +62,30 @@ pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<Repor
     ctx.insert("period".into(), json!(q.period_text().unwrap_or("")));
     ctx.insert("from".into(), json!(rc.period.start.to_string()));
     ctx.insert("to".into(), json!(rc.period.end.to_string()));
+    ctx.insert("as_of".into(), json!(rc.as_of.to_string()));
     views::render("checks.html", &ctx.into())
+}
+
+/// A finding as the checks page shows it: the message, where and who, and a link to every
+/// record and person it names.
+fn finding_json(f: &checks::Finding, defs: &[taizhang_domain::ledger::LedgerDef]) -> serde_json::Value {
+    let mut links: Vec<serde_json::Value> = Vec::new();
+    for (ledger, ids) in [(&f.ledger, &f.record_ids), (&f.other_ledger, &f.other_record_ids)] {
+        if ledger.is_empty() {
+            continue;
+        }
+        let name = defs.iter().find(|d| &d.key == ledger).map_or("", |d| d.name.as_str());
+        for id in ids {
+            links.push(json!({"href": format!("/ledgers/{ledger}/{id}"), "text": format!("{name}第 {id} 号")}));
+        }
+    }
+    // Persons are linked where no record is: a finding about a record links the record.
+    if links.is_empty() {
+        for id in &f.person_ids {
+            links.push(json!({"href": format!("/persons/{id}"), "text": format!("人员编号 {id}")}));
+        }
+    }
+    json!({"message": f.message, "village": f.village, "subject": f.subject, "links": links})
 }
 
 fn template_source(name: &str) -> AppResult<(&'static str, String)> {

@@ -1,0 +1,69 @@
+//! `taizhang check` and its time point: without flags this year as of today, with `--year` that
+//! year as of its end when it is past, and never as of a day still to come — a death recorded
+//! now is not reported "as of" a day before it, nor a payment after the day asked for.
+
+mod common;
+use common::{ok, on_postgres, on_sqlite};
+
+use std::path::Path;
+
+use taizhang_storage::fixtures::id_number;
+
+fn json(dir: &Path, db: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["check", "--json"];
+    all.extend_from_slice(args);
+    let v: serde_json::Value = serde_json::from_str(&ok(dir, db, &all)).expect("json");
+    v.as_array().expect("array").clone()
+}
+
+fn of(found: &[serde_json::Value], check: &str) -> Vec<serde_json::Value> {
+    found.iter().filter(|f| f["check"] == check).cloned().collect()
+}
+
+fn story(dir: &Path, db: &str) {
+    let today = chrono::Local::now().date_naive();
+    ok(dir, db, &["init", "--town", "北斗溪镇", "--code", "431224110000", "--county", "溆浦县"]);
+    ok(dir, db, &["place", "add", "--parent", "北斗溪镇", "--name", "茅坡村", "--code", "431224110202"]);
+    let id = id_number("433024", "19400303", 31);
+    ok(dir, db, &["person", "add", "--name", "陈三", "--id-number", &id, "--place", "茅坡村"]);
+    ok(dir, db, &["record", "add", "destitute", "--subject", &id, "support_mode=分散供养", "approved_on=2020-01-01"]);
+    for m in 5..=8 {
+        ok(dir, db, &["record", "add", "destitute_payments", "--subject", &id, &format!("pay_month=2023-{m:02}"), "kind=基本生活费", "support_mode=分散供养", "amount=545"]);
+    }
+
+    // Without flags: this year, as of today (not its 31 December).
+    let text = ok(dir, db, &["check"]);
+    assert!(text.contains(&format!("时点 {today}")), "{text}");
+    // A past year: as of its last day.
+    let text = ok(dir, db, &["check", "--year", "2023"]);
+    assert!(text.contains("期间 2023-01-01 至 2023-12-31，时点 2023-12-31"), "{text}");
+    // A day still to come is brought back to today.
+    let text = ok(dir, db, &["check", "--year", "2023", "--as-of", "2999-01-01"]);
+    assert!(text.contains(&format!("时点 {today}")), "{text}");
+    assert!(json(dir, db, &["--year", "2023"]).is_empty(), "a clean town");
+
+    ok(dir, db, &["person", "status", &id, "--status", "死亡", "--date", "2023-06-15"]);
+    let found = json(dir, db, &["--year", "2023"]);
+    let paid = of(&found, "destitute_paid_after_death_or_move");
+    assert_eq!(paid.len(), 1, "{found:?}");
+    assert_eq!((&paid[0]["village"], &paid[0]["subject"]), (&serde_json::json!("茅坡村"), &serde_json::json!("陈三")));
+    assert_eq!(paid[0]["record_ids"].as_array().map(Vec::len), Some(2), "July and August: {paid:?}");
+    assert_eq!(of(&found, "destitute_enrolled_after_death_or_move").len(), 1, "{found:?}");
+
+    // As of 30 June the death is known, the July and August payments are not made yet.
+    let found = json(dir, db, &["--year", "2023", "--as-of", "2023-06-30"]);
+    assert!(of(&found, "destitute_paid_after_death_or_move").is_empty(), "{found:?}");
+    assert_eq!(of(&found, "destitute_enrolled_after_death_or_move").len(), 1, "{found:?}");
+    // As of 31 May nobody has died yet.
+    assert!(json(dir, db, &["--year", "2023", "--as-of", "2023-05-31"]).is_empty());
+}
+
+#[test]
+fn check_time_points_on_sqlite() {
+    on_sqlite(story);
+}
+
+#[test]
+fn check_time_points_on_postgres() {
+    on_postgres("check_time", story);
+}
