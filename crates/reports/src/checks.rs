@@ -449,9 +449,9 @@ async fn duplicate_in_period(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], c
         let (village, at) = names.where_text(tx, place).await?;
         let what: Vec<String> = c.fields.iter().zip(&key).map(|(f, v)| format!("{}={v}", label(def, f))).collect();
         let message = format!(
-            "{at}「{who}」在「{}」中 {} 有 {} 条记录（第 {} 号），疑似重复登记或重复发放",
+            "{at}「{who}」：「{}」中{}的记录有 {} 条（第 {} 号），疑似重复登记或重复发放",
             def.name,
-            what.join("，"),
+            what.join("、"),
             ids.len(),
             ids_text(&ids)
         );
