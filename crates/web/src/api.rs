@@ -14,11 +14,12 @@ use taizhang_domain::value::RecordInput;
 use taizhang_reports::{checks, eval};
 use taizhang_storage::audit::{self, AuditQuery};
 use taizhang_storage::records::{self, RecordQuery};
-use taizhang_storage::{ledgers, persons, places, refs, settings};
+use taizhang_storage::{households, ledgers, persons, places, refs, settings};
 
 use crate::auth::Me;
 use crate::error::{AppError, AppResult};
-use crate::pages::{self, registry::person_json};
+use crate::forms::Problem;
+use crate::pages::{self, household, registry::person_json};
 use crate::{show, AppState};
 
 type ApiResult<T> = Result<T, AppError>;
@@ -116,6 +117,9 @@ pub struct RecordsQuery {
     as_of: String,
     #[serde(default)]
     state: String,
+    /// 作废记录: empty (不含, the default), `include` or `only`.
+    #[serde(default)]
+    voids: String,
     #[serde(default)]
     limit: Option<i64>,
     #[serde(default)]
@@ -129,7 +133,7 @@ pub async fn records(State(state): State<AppState>, me: Me, Path(key): Path<Stri
         let scope = pages::narrowed(&mut tx, &me, Some(&q.place)).await?;
         let period = if q.period.trim().is_empty() { None } else { Some(pages::period_of(Some(&q.period), 0)?) };
         let as_of = if q.as_of.trim().is_empty() { None } else { Some(parse_date_lenient(&q.as_of).map_err(|e| AppError::bad_request(format!("「时点」{e}")))?) };
-        let mut rq = RecordQuery { period, as_of, state: Some(q.state.clone()).filter(|s| !s.is_empty()), ..Default::default() };
+        let mut rq = RecordQuery { period, as_of, state: Some(q.state.clone()).filter(|s| !s.is_empty()), voids: pages::ledger::voids_of(&q.voids), ..Default::default() };
         let total = records::count(&mut tx, &def, &scope, &rq).await?;
         rq.limit = Some(q.limit.unwrap_or(100).clamp(1, 1000));
         rq.offset = Some(q.offset.unwrap_or(0).max(0));
@@ -283,4 +287,189 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditP
         Ok(Json(json!({ "entries": audit::list(&mut tx, &me.scope, &q).await? })))
     }
     .await)
+}
+
+/// A person's correction: the attributes to change (by key or label: 姓名, 公民身份号码, 民族,
+/// 联系电话), the reason (required for a name or ID number) and the version seen.
+#[derive(Deserialize, Default)]
+pub struct CorrectionBody {
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    fields: std::collections::BTreeMap<String, String>,
+}
+
+fn version_required(v: Option<i64>, what: &str) -> Result<i64, AppError> {
+    v.ok_or_else(|| AppError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("「version」必须填写（{what}的当前版本）")).api())
+}
+
+pub async fn correct_person(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<CorrectionBody>) -> ApiResult<Json<J>> {
+    let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
+    let p = persons::get(&mut tx, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
+    let version = version_required(b.version, "人员信息")?;
+    let changes: Vec<(String, String)> = b.fields.into_iter().collect();
+    let after = persons::correct(&mut tx, &me.user.actor(), &me.scope, p.id, version, &changes, &b.reason, state.today())
+        .await
+        .map_err(|e| Problem::from(e).into_api())?;
+    tx.commit().await.map_err(|e| AppError::from(e).api())?;
+    let mut tx = state.db.read().await.map_err(|e| AppError::from(e).api())?;
+    Ok(Json(person_json(&mut tx, &me, &after).await))
+}
+
+/// A status change: 死亡, 迁出 (place: where to), 迁入 (place: where from), 失联 or 正常.
+#[derive(Deserialize, Default)]
+pub struct StatusBody {
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    date: Option<String>,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    place: String,
+}
+
+pub async fn person_status(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<StatusBody>) -> ApiResult<Json<J>> {
+    let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
+    let p = persons::get(&mut tx, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
+    let version = version_required(b.version, "人员信息")?;
+    let date = match b.date.as_deref().map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => parse_date_lenient(d).map(Some).map_err(|e| e.to_string()),
+        None => Ok(None),
+    };
+    let input = pages::person::status_input(&b.status, date, &b.reason, &b.place).map_err(Problem::into_api)?;
+    let after = persons::set_status(&mut tx, &me.user.actor(), &me.scope, p.id, version, &input, state.today())
+        .await
+        .map_err(|e| Problem::from(e).into_api())?;
+    tx.commit().await.map_err(|e| AppError::from(e).api())?;
+    let mut tx = state.db.read().await.map_err(|e| AppError::from(e).api())?;
+    Ok(Json(person_json(&mut tx, &me, &after).await))
+}
+
+/// Runs one household change in one transaction and answers with the household as it is now
+/// (for 分户: the new household).
+async fn household_change<F>(state: &AppState, me: &Me, id: i64, change: F) -> ApiResult<Json<J>>
+where
+    F: for<'a> FnOnce(&'a mut taizhang_storage::Tx, &'a Me, &'a taizhang_domain::registry::Household) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<i64, Problem>> + Send + 'a>>,
+{
+    let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
+    let h = households::get(&mut tx, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
+    let shown = change(&mut tx, me, &h).await.map_err(Problem::into_api)?;
+    tx.commit().await.map_err(|e| AppError::from(e).api())?;
+    let mut tx = state.db.read().await.map_err(|e| AppError::from(e).api())?;
+    Ok(Json(pages::registry::household_json(&mut tx, me, shown).await.map_err(AppError::api)?))
+}
+
+pub async fn household_join(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::JoinInput>) -> ApiResult<Json<J>> {
+    let today = state.today();
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::join(tx, me, h, &b, today).await.map(|_| h.id) })).await
+}
+
+pub async fn household_leave(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::LeaveInput>) -> ApiResult<Json<J>> {
+    let today = state.today();
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::leave(tx, me, h, &b, today).await.map(|_| h.id) })).await
+}
+
+pub async fn household_head(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::HeadInput>) -> ApiResult<Json<J>> {
+    let today = state.today();
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::change_head(tx, me, h, &b, today).await.map(|_| h.id) })).await
+}
+
+pub async fn household_split(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::SplitInput>) -> ApiResult<Json<J>> {
+    let today = state.today();
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::split(tx, me, h, &b, today).await.map(|n| n.id) })).await
+}
+
+pub async fn household_move(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::MoveInput>) -> ApiResult<Json<J>> {
+    let today = state.today();
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::move_to(tx, me, h, &b, today).await.map(|_| h.id) })).await
+}
+
+/// 作废 (with a reason) and 恢复: the version seen, and for a void why.
+#[derive(Deserialize, Default)]
+pub struct VoidBody {
+    #[serde(default)]
+    version: Option<i64>,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn void_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<VoidBody>) -> ApiResult<Json<J>> {
+    let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
+    let def = ledgers::get(&mut tx, &key).await.map_err(|e| AppError::from(e).api())?;
+    records::get(&mut tx, &def, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
+    let version = version_required(b.version, "记录")?;
+    let rec = records::void(&mut tx, &def, &me.user.actor(), &me.scope, id, version, &b.reason).await.map_err(|e| Problem::from(e).into_api())?;
+    tx.commit().await.map_err(|e| AppError::from(e).api())?;
+    Ok(Json(show::record_json(&def, &rec, me.sees_id_numbers())))
+}
+
+pub async fn restore_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<VoidBody>) -> ApiResult<Json<J>> {
+    let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
+    let def = ledgers::get(&mut tx, &key).await.map_err(|e| AppError::from(e).api())?;
+    records::get(&mut tx, &def, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
+    let version = version_required(b.version, "记录")?;
+    let rec = records::restore(&mut tx, &def, &me.user.actor(), &me.scope, id, version).await.map_err(|e| Problem::from(e).into_api())?;
+    tx.commit().await.map_err(|e| AppError::from(e).api())?;
+    Ok(Json(show::record_json(&def, &rec, me.sees_id_numbers())))
+}
+
+#[derive(Deserialize, Default)]
+pub struct SettingsParams {
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// Every setting with its label, group, unit, help and the value in force for the year (this
+/// year when none is asked for).
+pub async fn settings_list(State(state): State<AppState>, _me: Me, Query(q): Query<SettingsParams>) -> ApiResult<Json<J>> {
+    api(async {
+        let mut tx = state.db.read().await?;
+        let year = q.year.unwrap_or_else(|| state.today().year());
+        let all = pages::settings::catalogue(&mut tx).await?;
+        let mut out = Vec::new();
+        for d in &all {
+            let v = taizhang_storage::settings::effective(&mut tx, d, year).await?;
+            out.push(json!({
+                "key": d.key, "label": d.label, "group": d.group, "unit": d.unit, "help": d.help, "kind": d.kind.label(),
+                "per_year": d.per_year, "year": if d.per_year { Some(year) } else { None },
+                "value": v.as_ref().map(|v| pages::settings::edit_text(d, v)), "shown": v.as_ref().map(|v| d.show(v)),
+            }));
+        }
+        Ok(Json(json!({ "year": year, "settings": out })))
+    }
+    .await)
+}
+
+/// One setting to save: named by its label (or key), the year for per-year settings, and the
+/// value as a person types it (7200, 是, 90 …).
+#[derive(Deserialize, Default)]
+pub struct SettingBody {
+    #[serde(default)]
+    setting: String,
+    #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
+    value: J,
+}
+
+pub async fn settings_update(State(state): State<AppState>, me: Me, Json(b): Json<SettingBody>) -> ApiResult<Json<J>> {
+    let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
+    let all = pages::settings::catalogue(&mut tx).await.map_err(AppError::api)?;
+    let text = match &b.value {
+        J::String(s) => s.clone(),
+        J::Bool(x) => if *x { "是" } else { "否" }.to_string(),
+        J::Null => String::new(),
+        other => other.to_string(),
+    };
+    let (def, value) = pages::settings::save(&mut tx, &me, &all, &b.setting, b.year, &text).await.map_err(Problem::into_api)?;
+    tx.commit().await.map_err(|e| AppError::from(e).api())?;
+    Ok(Json(json!({
+        "key": def.key, "label": def.label, "year": if def.per_year { b.year } else { None },
+        "value": pages::settings::edit_text(&def, &value), "shown": def.show(&value),
+    })))
 }

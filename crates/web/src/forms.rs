@@ -22,6 +22,8 @@ pub struct FormField {
     pub unit: String,
     pub placeholder: String,
     pub error: String,
+    /// The id of a list of suggestions (`cadres`, `orgs`), empty for none.
+    pub suggest: String,
 }
 
 fn placeholder(f: &FieldDef) -> String {
@@ -71,6 +73,7 @@ pub fn field(f: &FieldDef, typed: &[(String, String)], stored: &Values, errors: 
         unit: if f.kind == FieldKind::Money { "元".into() } else { f.unit.clone() },
         placeholder: placeholder(f),
         error: errors.iter().filter(|e| e.key == f.key).map(|e| e.reason.clone()).collect::<Vec<_>>().join("；"),
+        suggest: String::new(),
     }
 }
 
@@ -95,4 +98,122 @@ pub fn field_pairs(def: &LedgerDef, form: &[(String, String)]) -> Vec<(String, S
 /// The value of a form control.
 pub fn get<'a>(form: &'a [(String, String)], key: &str) -> Option<&'a str> {
     form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.trim().is_empty())
+}
+
+/// What went wrong with a submitted form: the messages beside the fields, a sentence above the
+/// form, and whether the data changed under the user (then the form shows what is stored now
+/// instead of what was typed).
+#[derive(Debug)]
+pub struct Problem {
+    pub status: axum::http::StatusCode,
+    pub fields: Vec<FieldError>,
+    pub message: String,
+    pub stale: bool,
+}
+
+impl Problem {
+    /// One field refused by the page itself (a date that does not parse, a choice not made).
+    pub fn field(key: &str, label: &str, reason: impl Into<String>) -> Problem {
+        Problem::fields(vec![FieldError::new(key, label, reason)])
+    }
+
+    pub fn fields(fields: Vec<FieldError>) -> Problem {
+        Problem { status: axum::http::StatusCode::UNPROCESSABLE_ENTITY, fields, message: "请按提示改正标红的项目".into(), stale: false }
+    }
+
+    /// The same problem as an API answer (status, Chinese message, the fields).
+    pub fn into_api(self) -> crate::error::AppError {
+        let message = if self.fields.is_empty() {
+            self.message
+        } else {
+            self.fields.iter().map(|f| format!("「{}」{}", f.label, f.reason)).collect::<Vec<_>>().join("；")
+        };
+        crate::error::AppError { status: self.status, message, fields: self.fields, flavour: crate::error::Flavour::Api }
+    }
+}
+
+impl From<taizhang_storage::StoreError> for Problem {
+    fn from(e: taizhang_storage::StoreError) -> Problem {
+        let stale = matches!(e, taizhang_storage::StoreError::Stale(_));
+        let a = crate::error::AppError::from(e);
+        let message = if a.fields.is_empty() { a.message.clone() } else { "请按提示改正标红的项目".to_string() };
+        Problem { status: a.status, fields: a.fields, message, stale }
+    }
+}
+
+impl From<taizhang_domain::DomainError> for Problem {
+    fn from(e: taizhang_domain::DomainError) -> Problem {
+        taizhang_storage::StoreError::Domain(e).into()
+    }
+}
+
+/// A submitted form as its page shows it again: which of the page's forms it was, what was
+/// typed, and the messages, each beside its field. Messages about fields the form does not
+/// show go into the sentence above it, so that nothing refused goes unsaid.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct Attempt {
+    pub form: String,
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Every value of a control sent more than once (checkboxes).
+    pub lists: std::collections::BTreeMap<String, Vec<String>>,
+    pub errors: std::collections::BTreeMap<String, String>,
+    pub message: String,
+}
+
+impl Attempt {
+    pub fn new(form: &str, typed: &[(String, String)], problem: &Problem, shown: &[&str]) -> Attempt {
+        let mut a = Attempt { form: form.to_string(), ..Default::default() };
+        if !problem.stale {
+            for (k, v) in typed {
+                if k == "csrf" {
+                    continue;
+                }
+                a.values.entry(k.clone()).or_insert_with(|| v.clone());
+                a.lists.entry(k.clone()).or_default().push(v.clone());
+            }
+        }
+        let mut unshown = Vec::new();
+        for f in &problem.fields {
+            if shown.contains(&f.key.as_str()) {
+                let e = a.errors.entry(f.key.clone()).or_default();
+                if !e.is_empty() {
+                    e.push('；');
+                }
+                e.push_str(&f.reason);
+            } else {
+                unshown.push(format!("「{}」{}", f.label, f.reason));
+            }
+        }
+        a.message = if problem.fields.is_empty() {
+            problem.message.clone()
+        } else if unshown.is_empty() {
+            "请按提示改正标红的项目".to_string()
+        } else {
+            unshown.join("；")
+        };
+        a
+    }
+}
+
+/// A date as typed in a form (2023-1-5 accepted); `None` when left blank.
+pub fn date(form: &[(String, String)], key: &str, label: &str) -> Result<Option<chrono::NaiveDate>, Problem> {
+    match get(form, key) {
+        Some(t) => taizhang_domain::period::parse_date_lenient(t).map(Some).map_err(|e| Problem::field(key, label, e.to_string())),
+        None => Ok(None),
+    }
+}
+
+/// A date that must be given.
+pub fn required_date(form: &[(String, String)], key: &str, label: &str) -> Result<chrono::NaiveDate, Problem> {
+    date(form, key, label)?.ok_or_else(|| Problem::field(key, label, "必须填写"))
+}
+
+/// The text of a control, trimmed; empty when not sent.
+pub fn text(form: &[(String, String)], key: &str) -> String {
+    form.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim().to_string()).unwrap_or_default()
+}
+
+/// The `_version` a form carries (the version of what the user saw), −1 when missing.
+pub fn version(form: &[(String, String)]) -> i64 {
+    get(form, "_version").and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
 }

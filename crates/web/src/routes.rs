@@ -59,7 +59,8 @@ const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
 const ADMIN: &[Role] = &[Role::Admin];
 const OVERSEERS: &[Role] = &[Role::Admin, Role::Leader];
-const WRITERS: &[Role] = &[Role::Admin, Role::Clerk, Role::VillageCadre];
+/// Who keeps the registry (persons, households, cadres): 管理员, 业务员, 村干部 (in their village).
+pub const WRITERS: &[Role] = &[Role::Admin, Role::Clerk, Role::VillageCadre];
 
 macro_rules! r {
     ($m:literal, $p:literal, $a:expr, $c:ident, $s:literal, $h:expr) => {
@@ -82,8 +83,20 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/search", Signed, Filtered, "按姓名或身份证号查人", get(pages::registry::search)),
     r!("GET", "/persons/new", Roles(WRITERS), NoPlaceData, "登记人员表单", get(pages::registry::new_person_form)),
     r!("POST", "/persons/new", Roles(WRITERS), Filtered, "登记人员", post(pages::registry::create_person)),
-    r!("GET", "/persons/{id}", Signed, ById, "人员详情", get(pages::registry::person)),
-    r!("GET", "/households/{id}", Signed, ById, "户详情（成员、相关记录）", get(pages::registry::household)),
+    r!("GET", "/persons/{id}", Signed, ById, "人员详情（状态、修改记录）", get(pages::person::page)),
+    r!("POST", "/persons/{id}", Roles(WRITERS), ById, "更正人员信息", post(pages::person::correct)),
+    r!("POST", "/persons/{id}/status", Roles(WRITERS), ById, "人员状态变更", post(pages::person::change_status)),
+    r!("GET", "/households/{id}", Signed, ById, "户详情（成员、变动历史、相关记录）", get(pages::household::page)),
+    r!("POST", "/households/{id}/join", Roles(WRITERS), ById, "成员加入", post(pages::household::join_form)),
+    r!("POST", "/households/{id}/leave", Roles(WRITERS), ById, "成员迁出", post(pages::household::leave_form)),
+    r!("POST", "/households/{id}/head", Roles(WRITERS), ById, "户主变更", post(pages::household::head_form)),
+    r!("POST", "/households/{id}/split", Roles(WRITERS), ById, "分户", post(pages::household::split_form)),
+    r!("POST", "/households/{id}/move", Roles(WRITERS), ById, "整户迁移", post(pages::household::move_form)),
+    r!("GET", "/cadres", Signed, Filtered, "干部名册", get(pages::cadres::cadres)),
+    r!("POST", "/cadres/{id}/edit", Roles(WRITERS), ById, "修改干部信息", post(pages::cadres::edit_cadre)),
+    r!("POST", "/cadres/{id}/end", Roles(WRITERS), ById, "干部离任", post(pages::cadres::end_cadre)),
+    r!("GET", "/orgs", Signed, Filtered, "单位名录", get(pages::cadres::organisations)),
+    r!("POST", "/orgs/{id}/end", Roles(WRITERS), ById, "单位注销", post(pages::cadres::end_org)),
     r!("GET", "/ledgers", Signed, NoPlaceData, "全部台账", get(pages::ledger::index)),
     r!("GET", "/ledgers/{key}", Signed, Filtered, "台账列表", get(pages::ledger::list)),
     r!("GET", "/ledgers/{key}/new", Editor, NoPlaceData, "新增记录表单", get(pages::record::new_form)),
@@ -93,6 +106,8 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/ledgers/{key}/{id}", Signed, ById, "查看、编辑记录", get(pages::record::show)),
     r!("POST", "/ledgers/{key}/{id}", Editor, ById, "保存记录", post(pages::record::update)),
     r!("POST", "/ledgers/{key}/{id}/transition", Worker, ById, "办理流程环节", post(pages::record::transition)),
+    r!("POST", "/ledgers/{key}/{id}/void", Editor, ById, "作废记录（须说明原因）", post(pages::record::void)),
+    r!("POST", "/ledgers/{key}/{id}/restore", Roles(ADMIN), ById, "恢复作废的记录", post(pages::record::restore)),
     r!("GET", "/import", Roles(WRITERS), NoPlaceData, "导入页", get(pages::import::form)),
     r!("POST", "/import", Roles(WRITERS), Filtered, "上传并试导入", post(pages::import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT))),
     r!("POST", "/import/confirm", Roles(WRITERS), Filtered, "确认导入", post(pages::import::confirm)),
@@ -108,22 +123,35 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/admin/users/{id}/password", Roles(ADMIN), NoPlaceData, "重置用户密码", post(pages::admin::reset_password)),
     r!("GET", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "台账定义", get(pages::admin::ledgers)),
     r!("POST", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "新增或修改台账定义", post(pages::admin::define_ledger)),
+    r!("GET", "/admin/settings", Roles(ADMIN), NoPlaceData, "参数设置（监测标准、下达指标、本地规则）", get(pages::settings::page)),
+    r!("POST", "/admin/settings", Roles(ADMIN), NoPlaceData, "保存一项参数", post(pages::settings::update)),
     // JSON API.
     r!("GET", "/api/v1/openapi.json", Anyone, NoPlaceData, "本接口的 OpenAPI 3 描述", get(api::openapi)),
     r!("GET", "/api/v1/me", Signed, NoPlaceData, "当前用户", get(api::me)),
     r!("GET", "/api/v1/persons", Signed, Filtered, "查人（q=姓名或身份证号）", get(api::persons)),
     r!("POST", "/api/v1/persons", Roles(WRITERS), Filtered, "登记人员", post(api::create_person)),
     r!("GET", "/api/v1/persons/{id}", Signed, ById, "人员详情", get(api::person)),
+    r!("PUT", "/api/v1/persons/{id}", Roles(WRITERS), ById, "更正人员信息（须带 version；改姓名、身份号码须说明原因）", put(api::correct_person)),
+    r!("POST", "/api/v1/persons/{id}/status", Roles(WRITERS), ById, "人员状态变更（死亡、迁出、迁入、失联、正常）", post(api::person_status)),
     r!("GET", "/api/v1/households/{id}", Signed, ById, "户详情及成员", get(api::household)),
+    r!("POST", "/api/v1/households/{id}/join", Roles(WRITERS), ById, "成员加入", post(api::household_join)),
+    r!("POST", "/api/v1/households/{id}/leave", Roles(WRITERS), ById, "成员迁出", post(api::household_leave)),
+    r!("POST", "/api/v1/households/{id}/head", Roles(WRITERS), ById, "户主变更", post(api::household_head)),
+    r!("POST", "/api/v1/households/{id}/split", Roles(WRITERS), ById, "分户（返回新户）", post(api::household_split)),
+    r!("POST", "/api/v1/households/{id}/move", Roles(WRITERS), ById, "整户迁移", post(api::household_move)),
     r!("GET", "/api/v1/ledgers", Signed, NoPlaceData, "全部台账定义", get(api::ledgers)),
     r!("GET", "/api/v1/ledgers/{key}/records", Signed, Filtered, "台账记录列表", get(api::records)),
     r!("POST", "/api/v1/ledgers/{key}/records", Editor, Filtered, "新增记录", post(api::create_record)),
     r!("GET", "/api/v1/ledgers/{key}/records/{id}", Signed, ById, "一条记录", get(api::record)),
     r!("PUT", "/api/v1/ledgers/{key}/records/{id}", Editor, ById, "修改记录（须带 version）", put(api::update_record)),
     r!("POST", "/api/v1/ledgers/{key}/records/{id}/transitions/{transition}", Worker, ById, "办理流程环节", post(api::transition_record)),
+    r!("POST", "/api/v1/ledgers/{key}/records/{id}/void", Editor, ById, "作废记录（须带 version 和 reason）", post(api::void_record)),
+    r!("POST", "/api/v1/ledgers/{key}/records/{id}/restore", Roles(ADMIN), ById, "恢复作废的记录（须带 version）", post(api::restore_record)),
     r!("GET", "/api/v1/indicators", Signed, ById, "年度指标", get(api::indicators)),
     r!("GET", "/api/v1/checks", Signed, ById, "数据核查结果", get(api::checks)),
     r!("GET", "/api/v1/audit", Roles(OVERSEERS), Filtered, "操作日志", get(api::audit)),
+    r!("GET", "/api/v1/settings", Signed, NoPlaceData, "全部参数及某年度的取值（year=年度）", get(api::settings_list)),
+    r!("PUT", "/api/v1/settings", Roles(ADMIN), NoPlaceData, "设置一项参数", put(api::settings_update)),
 ];
 
 /// Builds the router from [`ROUTES`], each route behind the guard that enforces its access.

@@ -75,6 +75,7 @@ pub fn record_json(def: &LedgerDef, r: &Record, sees_ids: bool) -> serde_json::V
         "updated_by": r.updated_by,
         "created_at": r.created_at,
         "updated_at": r.updated_at,
+        "voided": r.voided.as_ref().map(|v| serde_json::json!({"at": v.at, "by": v.by, "reason": v.reason})),
     })
 }
 

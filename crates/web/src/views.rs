@@ -31,6 +31,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("explain.html", include_str!("../templates/explain.html")),
     ("audit.html", include_str!("../templates/audit.html")),
     ("users.html", include_str!("../templates/users.html")),
+    ("settings.html", include_str!("../templates/settings.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
+    ("cadres.html", include_str!("../templates/cadres.html")),
+    ("orgs.html", include_str!("../templates/orgs.html")),
     ("defs.html", include_str!("../templates/defs.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];

@@ -31,7 +31,10 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
     let hb = w.hazard_b;
     let get = |target: String| Some(Case { target, content_type: "", body: String::new(), ok: &[200] });
     let write = |target: String, content_type: &'static str, body: String, ok: &'static [u16]| Some(Case { target, content_type, body, ok });
-    let new_hazard = format!("_place={VILLAGE_B}&found_on=2023-03-01&industry=%E7%87%83%E6%B0%94&level=%E4%B8%80%E8%88%AC&location=x&description=y");
+    // Each new hazard its own place: the same natural key twice is refused (409) by design.
+    static SEQ: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let new_hazard = format!("_place={VILLAGE_B}&found_on=2023-03-01&industry=%E7%87%83%E6%B0%94&level=%E4%B8%80%E8%88%AC&location=x{n}&description=y");
     match (spec.method, spec.path) {
         ("GET", "/login") => Some(Case { target: "/login".into(), content_type: "", body: String::new(), ok: &[200, 303] }),
         ("POST", "/login") => write("/login".into(), FORM, "username=nobody&password=wrong".into(), &[401]),
@@ -44,7 +47,21 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/persons/new") => get("/persons/new".into()),
         ("POST", "/persons/new") => write("/persons/new".into(), FORM, format!("name=x&id_number={}&place={VILLAGE_B}", common::id_number(77)), &[303, 409]),
         ("GET", "/persons/{id}") => get(format!("/persons/{}", w.person_b)),
+        // Writes to 金竹村's person, household, cadre and organisation that an admitted user
+        // gets refused for a stale version or a missing field: nothing changes, whoever asks.
+        ("POST", "/persons/{id}") => write(format!("/persons/{}", w.person_b), FORM, "_version=999&name=x&reason=y".into(), &[409]),
+        ("POST", "/persons/{id}/status") => write(format!("/persons/{}/status", w.person_b), FORM, "_version=999&change=death&date=2020-01-01".into(), &[409]),
         ("GET", "/households/{id}") => get(format!("/households/{}", w.household_b)),
+        ("POST", "/households/{id}/join") => write(format!("/households/{}/join", w.household_b), FORM, "id_number=&relation=x".into(), &[422]),
+        ("POST", "/households/{id}/leave") => write(format!("/households/{}/leave", w.household_b), FORM, "person=&reason=x".into(), &[422]),
+        ("POST", "/households/{id}/head") => write(format!("/households/{}/head", w.household_b), FORM, "head=".into(), &[422]),
+        ("POST", "/households/{id}/split") => write(format!("/households/{}/split", w.household_b), FORM, "number=".into(), &[422]),
+        ("POST", "/households/{id}/move") => write(format!("/households/{}/move", w.household_b), FORM, "place=".into(), &[422]),
+        ("GET", "/cadres") => get("/cadres".into()),
+        ("POST", "/cadres/{id}/edit") => write(format!("/cadres/{}/edit", w.cadre_b), FORM, "name=&kind=".into(), &[422]),
+        ("POST", "/cadres/{id}/end") => write(format!("/cadres/{}/end", w.cadre_b), FORM, "ended_on=".into(), &[422]),
+        ("GET", "/orgs") => get("/orgs".into()),
+        ("POST", "/orgs/{id}/end") => write(format!("/orgs/{}/end", w.org_b), FORM, "ended_on=".into(), &[422]),
         ("GET", "/ledgers") => get("/ledgers".into()),
         ("GET", "/ledgers/{key}") => get("/ledgers/hazards?size=100".into()),
         ("GET", "/ledgers/{key}/new") => get("/ledgers/hazards/new".into()),
@@ -53,6 +70,8 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/ledgers/{key}/template") => get("/ledgers/hazards/template".into()),
         ("GET", "/ledgers/{key}/{id}") => get(format!("/ledgers/hazards/{hb}")),
         ("POST", "/ledgers/{key}/{id}") => write(format!("/ledgers/hazards/{hb}"), FORM, "_version=999&description=z".into(), &[409]),
+        ("POST", "/ledgers/{key}/{id}/void") => write(format!("/ledgers/hazards/{hb}/void"), FORM, "_version=999&reason=x".into(), &[409]),
+        ("POST", "/ledgers/{key}/{id}/restore") => write(format!("/ledgers/hazards/{hb}/restore"), FORM, "_version=999".into(), &[409]),
         ("POST", "/ledgers/{key}/{id}/transition") => write(format!("/ledgers/hazards/{hb}/transition"), FORM, "_version=999&_transition=fix_on_spot".into(), &[409, 422]),
         ("GET", "/import") => get("/import".into()),
         ("POST", "/import") => write("/import".into(), FORM, "ledger=hazards".into(), &[400]),
@@ -68,19 +87,28 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("POST", "/admin/users") => write("/admin/users".into(), FORM, "username=x&role=nothing".into(), &[422]),
         ("POST", "/admin/users/{id}/password") => write(format!("/admin/users/{}/password", w.users["cadre"]), FORM, "password=short".into(), &[422]),
         ("GET", "/admin/ledgers") => get("/admin/ledgers".into()),
+        ("GET", "/admin/settings") => get("/admin/settings".into()),
+        ("POST", "/admin/settings") => write("/admin/settings".into(), FORM, "setting=x&value=1".into(), &[422]),
         ("POST", "/admin/ledgers") => write("/admin/ledgers".into(), FORM, "definition=not+toml".into(), &[422]),
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json".into()),
         ("GET", "/api/v1/me") => get("/api/v1/me".into()),
         ("GET", "/api/v1/persons") => get("/api/v1/persons".into()),
         ("POST", "/api/v1/persons") => write("/api/v1/persons".into(), JSON, serde_json::json!({"name": "x", "id_number": common::id_number(78), "place": VILLAGE_B}).to_string(), &[201, 409]),
         ("GET", "/api/v1/persons/{id}") => get(format!("/api/v1/persons/{}", w.person_b)),
+        ("PUT", "/api/v1/persons/{id}") => write(format!("/api/v1/persons/{}", w.person_b), JSON, r#"{"version": 999, "reason": "y", "fields": {"name": "x"}}"#.into(), &[409]),
+        ("POST", "/api/v1/persons/{id}/status") => write(format!("/api/v1/persons/{}/status", w.person_b), JSON, r#"{"version": 999, "status": "死亡", "date": "2020-01-01"}"#.into(), &[409]),
         ("GET", "/api/v1/households/{id}") => get(format!("/api/v1/households/{}", w.household_b)),
+        ("POST", "/api/v1/households/{id}/join") => write(format!("/api/v1/households/{}/join", w.household_b), JSON, "{}".into(), &[422]),
+        ("POST", "/api/v1/households/{id}/leave") => write(format!("/api/v1/households/{}/leave", w.household_b), JSON, "{}".into(), &[422]),
+        ("POST", "/api/v1/households/{id}/head") => write(format!("/api/v1/households/{}/head", w.household_b), JSON, "{}".into(), &[422]),
+        ("POST", "/api/v1/households/{id}/split") => write(format!("/api/v1/households/{}/split", w.household_b), JSON, "{}".into(), &[422]),
+        ("POST", "/api/v1/households/{id}/move") => write(format!("/api/v1/households/{}/move", w.household_b), JSON, "{}".into(), &[422]),
         ("GET", "/api/v1/ledgers") => get("/api/v1/ledgers".into()),
         ("GET", "/api/v1/ledgers/{key}/records") => get("/api/v1/ledgers/hazards/records".into()),
         ("POST", "/api/v1/ledgers/{key}/records") => write(
             "/api/v1/ledgers/hazards/records".into(),
             JSON,
-            serde_json::json!({"place": VILLAGE_B, "values": {"found_on": "2023-03-02", "industry": "燃气", "level": "一般", "location": "x", "description": "y"}}).to_string(),
+            serde_json::json!({"place": VILLAGE_B, "values": {"found_on": "2023-03-02", "industry": "燃气", "level": "一般", "location": format!("x{n}"), "description": "y"}}).to_string(),
             &[201],
         ),
         ("GET", "/api/v1/ledgers/{key}/records/{id}") => get(format!("/api/v1/ledgers/hazards/records/{hb}")),
@@ -88,6 +116,10 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("POST", "/api/v1/ledgers/{key}/records/{id}/transitions/{transition}") => {
             write(format!("/api/v1/ledgers/hazards/records/{hb}/transitions/fix_on_spot"), JSON, r#"{"version": 999}"#.into(), &[409, 422])
         }
+        ("POST", "/api/v1/ledgers/{key}/records/{id}/void") => write(format!("/api/v1/ledgers/hazards/records/{hb}/void"), JSON, r#"{"version": 999, "reason": "x"}"#.into(), &[409]),
+        ("POST", "/api/v1/ledgers/{key}/records/{id}/restore") => write(format!("/api/v1/ledgers/hazards/records/{hb}/restore"), JSON, r#"{"version": 999}"#.into(), &[409]),
+        ("GET", "/api/v1/settings") => get("/api/v1/settings".into()),
+        ("PUT", "/api/v1/settings") => write("/api/v1/settings".into(), JSON, r#"{"setting": "x", "value": "1"}"#.into(), &[422]),
         ("GET", "/api/v1/indicators") => get(format!("/api/v1/indicators?place={VILLAGE_B}")),
         ("GET", "/api/v1/checks") => get(format!("/api/v1/checks?place={VILLAGE_B}")),
         ("GET", "/api/v1/audit") => get("/api/v1/audit".into()),

@@ -42,6 +42,9 @@ pub struct ListQuery {
     pub sort: String,
     #[serde(default)]
     pub desc: String,
+    /// 作废记录: empty (不含), `include` (含) or `only` (仅作废).
+    #[serde(default)]
+    pub voids: String,
     #[serde(default)]
     pub page: Option<i64>,
     #[serde(default)]
@@ -117,7 +120,7 @@ pub async fn list(
     let period = if q.period.trim().is_empty() { None } else { Some(super::period_of(Some(&q.period), 0)?) };
     let size = q.size.filter(|s| [10, 20, 50, 100].contains(s)).unwrap_or(20);
     let desc = q.desc == "1";
-    let mut rq = RecordQuery { period, state: Some(q.state.clone()).filter(|s| !s.is_empty()), ..Default::default() };
+    let mut rq = RecordQuery { period, state: Some(q.state.clone()).filter(|s| !s.is_empty()), voids: voids_of(&q.voids), ..Default::default() };
     rq.order_by = Some(if def.field(&q.sort).is_some() { (q.sort.clone(), desc) } else { ("id".to_string(), true) });
     let columns = list_columns(def);
     // Keyword: matched on the shown text of the listed columns, after the scope filter.
@@ -181,15 +184,17 @@ pub async fn list(
             "cells": cells,
             "state": state_label,
             "tone": show::tone(def, r.state.as_deref()),
+            "voided": r.voided.is_some(),
         }));
     }
     let states: Vec<_> = def.workflow.iter().flat_map(|w| w.states.iter()).map(|s| json!({"key": s.key, "label": s.label})).collect();
     let filter_query = format!(
-        "place={}&period={}&state={}&kw={}",
+        "place={}&period={}&state={}&kw={}&voids={}",
         crate::guard::encode(&q.place),
         crate::guard::encode(&q.period),
         crate::guard::encode(&q.state),
-        crate::guard::encode(&q.kw)
+        crate::guard::encode(&q.kw),
+        crate::guard::encode(&q.voids)
     );
     let mut ctx = views::layout(&me, &defs, &def.name, &[(def.group.as_str(), ""), (def.name.as_str(), "")]);
     ctx.insert("def".into(), json!({"key": def.key, "name": def.name}));
@@ -197,7 +202,7 @@ pub async fn list(
     ctx.insert("current".into(), json!(def.key));
     ctx.insert("places".into(), json!(super::village_options(&places, &me)));
     ctx.insert("states".into(), json!(states));
-    ctx.insert("q".into(), json!({"place": q.place, "period": q.period, "state": q.state, "kw": q.kw, "sort": q.sort, "desc": desc, "desc_n": if desc {"1"} else {"0"}}));
+    ctx.insert("q".into(), json!({"place": q.place, "period": q.period, "state": q.state, "kw": q.kw, "voids": q.voids, "sort": q.sort, "desc": desc, "desc_n": if desc {"1"} else {"0"}}));
     ctx.insert("columns".into(), json!(columns.iter().map(|f| json!({"key": f.key, "label": f.label})).collect::<Vec<_>>()));
     ctx.insert("subject".into(), json!(if def.subject == taizhang_domain::ledger::SubjectKind::None { "" } else { def.subject.label() }));
     ctx.insert("rows".into(), json!(rows));
@@ -208,4 +213,13 @@ pub async fn list(
     ctx.insert("filter_query".into(), json!(filter_query));
     ctx.insert("can_edit".into(), json!(me.can_edit(&def.key)));
     views::render("list.html", &ctx.into())
+}
+
+/// The 作废记录 filter as a query: voided records only when asked for.
+pub fn voids_of(text: &str) -> records::Voids {
+    match text.trim() {
+        "include" | "含" => records::Voids::Include,
+        "only" | "仅作废" => records::Voids::Only,
+        _ => records::Voids::Exclude,
+    }
 }

@@ -3,13 +3,17 @@
 
 pub mod account;
 pub mod admin;
+pub mod cadres;
 pub mod dashboard;
 pub mod exchange;
+pub mod household;
 pub mod import;
 pub mod ledger;
+pub mod person;
 pub mod record;
 pub mod registry;
 pub mod reports;
+pub mod settings;
 
 use axum::http::header;
 use axum::response::IntoResponse;

@@ -14,26 +14,11 @@ use taizhang_storage::audit::{self, AuditQuery, Change};
 use taizhang_storage::{places, records, refs, settings, StoreError, Tx};
 
 use crate::auth::Me;
-use crate::error::{AppError, AppResult};
-use crate::forms::{self, FormField};
+use crate::error::AppResult;
+use crate::forms::{self, Attempt, FormField, Problem};
 use crate::{show, views, AppState};
 
 type Pairs = Vec<(String, String)>;
-
-/// What went wrong with a submitted form: inline field errors and a message above the form.
-struct Problem {
-    status: StatusCode,
-    fields: Vec<FieldError>,
-    message: String,
-}
-
-impl From<StoreError> for Problem {
-    fn from(e: StoreError) -> Problem {
-        let a = AppError::from(e);
-        let message = if a.fields.is_empty() { a.message.clone() } else { "请按提示改正标红的项目后再保存".to_string() };
-        Problem { status: a.status, fields: a.fields, message }
-    }
-}
 
 fn version_of(form: &Pairs) -> i64 {
     forms::get(form, "_version").and_then(|v| v.parse().ok()).unwrap_or(-1)
@@ -70,11 +55,16 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppR
                 "transition" => "办理",
                 "read" => "查看",
                 "delete" => "删除",
+                "void" => "作废",
+                "restore" => "恢复",
+                "status" => "状态变更",
                 other => other,
             };
             let step = def.workflow.as_ref().and_then(|w| w.transitions.iter().find(|t| t.key == e.note)).map_or(e.note.as_str(), |t| t.label.as_str());
             let changes = match e.action.as_str() {
                 "read" => e.note.clone(),
+                "void" => format!("作废原因：{}", e.note),
+                "restore" => "恢复为有效记录".to_string(),
                 "transition" => format!("{step}：{}", changed.join("、")),
                 _ if e.last_entity_id.is_some() => format!("{}（{}）", changed.join("、"), e.note),
                 _ => changed.join("、"),
@@ -95,6 +85,7 @@ async fn page(
     typed: &Pairs,
     problem: Option<&Problem>,
     notice: &str,
+    void_attempt: &Attempt,
 ) -> AppResult<Response> {
     let errors: Vec<FieldError> = problem.map(|p| p.fields.clone()).unwrap_or_default();
     let stored = record.map(|r| r.values.clone()).unwrap_or_default();
@@ -108,10 +99,25 @@ async fn page(
     ctx.insert("group".into(), json!(def.group));
     ctx.insert("current".into(), json!(def.key));
     ctx.insert("today".into(), json!(state.today().to_string()));
-    ctx.insert("can_edit".into(), json!(me.can_edit(&def.key)));
-    ctx.insert("fields".into(), json!(forms::fields(def, if record.is_some() && problem.is_some_and(|p| p.status == StatusCode::CONFLICT) { &[] } else { typed }, &stored, &errors)));
+    // A voided record is shown, never edited or moved on: only an administrator's 恢复 brings it back.
+    let voided = record.is_some_and(|r| r.voided.is_some());
+    ctx.insert("can_edit".into(), json!(me.can_edit(&def.key) && !voided));
+    ctx.insert("may_void".into(), json!(me.can_edit(&def.key) && record.is_some() && !voided));
+    ctx.insert("may_restore".into(), json!(me.user.role == taizhang_domain::role::Role::Admin && voided));
+    ctx.insert("void_attempt".into(), json!(void_attempt));
+    // What the user typed stays in the form, unless someone else saved first: then the form
+    // shows what is stored now.
+    let keep_typed = !problem.is_some_and(|p| p.stale);
+    ctx.insert("fields".into(), json!(with_suggestions(forms::fields(def, if keep_typed { typed } else { &[] }, &stored, &errors), def)));
     ctx.insert("subject_label".into(), json!(if def.subject == SubjectKind::None { "" } else { def.subject.label() }));
-    ctx.insert("form_error".into(), json!(problem.map(|p| p.message.clone()).unwrap_or_default()));
+    // A refused workflow step says so beside its own button, the form left open.
+    let step = forms::get(typed, "_transition").filter(|_| problem.is_some()).unwrap_or("");
+    ctx.insert("open_transition".into(), json!(step));
+    ctx.insert("transition_error".into(), json!(if step.is_empty() { String::new() } else { problem.map(|p| p.message.clone()).unwrap_or_default() }));
+    ctx.insert("form_error".into(), json!(if step.is_empty() { problem.map(|p| p.message.clone()).unwrap_or_default() } else { String::new() }));
+    if me.can_edit(&def.key) && !voided {
+        ctx.insert("suggestions".into(), json!(suggestions(tx, me, def, state.today()).await?));
+    }
     ctx.insert("notice".into(), json!(notice));
     let key_err = |k: &str| errors.iter().filter(|e| e.key == k).map(|e| e.reason.clone()).collect::<Vec<_>>().join("；");
     let subject_help = match def.subject {
@@ -146,11 +152,12 @@ async fn page(
                 "subject": super::ledger::subject_text(tx, me, def, r.subject_id).await,
                 "place": super::place_name(tx, r.place_id).await,
                 "shown": shown,
+                "voided": r.voided.as_ref().map(|v| json!({"at": v.at.get(..19).unwrap_or(&v.at).replace('T', " "), "by": v.by, "reason": v.reason})),
             }),
         );
         let mut transitions = Vec::new();
         if let (Some(wf), Some(state_key)) = (&def.workflow, r.state.as_deref()) {
-            if me.can_transition(&def.key) {
+            if me.can_transition(&def.key) && !voided {
                 for t in wf.transitions.iter().filter(|t| t.from.iter().any(|f| f == state_key) && t.roles.contains(&me.user.role)) {
                     let tf: Vec<FormField> = t.requires.iter().filter_map(|k| def.field(k)).map(|f| forms::field(f, &[], &stored, &errors)).collect();
                     transitions.push(json!({"key": t.key, "label": t.label, "fields": tf}));
@@ -168,7 +175,7 @@ pub async fn new_form(State(state): State<AppState>, me: Me, Path(key): Path<Str
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let def = super::find_def(&defs, &key)?;
-    page(&mut tx, &state, &me, def, &defs, None, &Vec::new(), None, "").await
+    page(&mut tx, &state, &me, def, &defs, None, &Vec::new(), None, "", &Attempt::default()).await
 }
 
 async fn try_create(tx: &mut Tx, state: &AppState, me: &Me, def: &LedgerDef, form: &Pairs) -> Result<Record, Problem> {
@@ -176,7 +183,7 @@ async fn try_create(tx: &mut Tx, state: &AppState, me: &Me, def: &LedgerDef, for
     let subject_id = match (RefTarget::of_subject(def.subject), forms::get(form, "_subject")) {
         (Some(t), Some(s)) => match refs::resolve(tx, &me.scope, &t, s).await {
             Ok(id) => Some(id),
-            Err(StoreError::NotFound(m)) => return Err(Problem { status: StatusCode::NOT_FOUND, fields: vec![FieldError::new("_subject", def.subject.label(), m.clone())], message: m }),
+            Err(StoreError::NotFound(m)) => return Err(Problem { status: StatusCode::NOT_FOUND, fields: vec![FieldError::new("_subject", def.subject.label(), m.clone())], message: m, stale: false }),
             Err(e) => return Err(e.into()),
         },
         (Some(_), None) => {
@@ -188,7 +195,7 @@ async fn try_create(tx: &mut Tx, state: &AppState, me: &Me, def: &LedgerDef, for
     let place_id = match forms::get(form, "_place") {
         Some(p) => match places::resolve(tx, &me.scope, p).await {
             Ok(p) => Some(p.id),
-            Err(StoreError::NotFound(m)) => return Err(Problem { status: StatusCode::NOT_FOUND, fields: vec![FieldError::new("_place", "所属地点", m.clone())], message: m }),
+            Err(StoreError::NotFound(m)) => return Err(Problem { status: StatusCode::NOT_FOUND, fields: vec![FieldError::new("_place", "所属地点", m.clone())], message: m, stale: false }),
             Err(e) => return Err(e.into()),
         },
         None if def.subject == SubjectKind::None => {
@@ -224,7 +231,7 @@ pub async fn create(State(state): State<AppState>, me: Me, Path(key): Path<Strin
         Err(p) => {
             drop(tx);
             let mut tx = state.db.read().await?;
-            page(&mut tx, &state, &me, def, &defs, None, &form, Some(&p), "").await
+            page(&mut tx, &state, &me, def, &defs, None, &form, Some(&p), "", &Attempt::default()).await
         }
     }
 }
@@ -261,7 +268,13 @@ pub async fn show(State(state): State<AppState>, me: Me, Path((key, id)): Path<(
     drop(tx);
     let rec = open_record(&state, &me, def, id, "网页").await?;
     let mut tx = state.db.read().await?;
-    page(&mut tx, &state, &me, def, &defs, Some(&rec), &Vec::new(), None, if q.saved.is_some() { "已保存" } else { "" }).await
+    let notice = match q.saved.as_deref() {
+        Some("void") => "已作废：这条记录不再计入列表、指标、核查和报表",
+        Some("restore") => "已恢复：这条记录重新计入列表、指标、核查和报表",
+        Some(_) => "已保存",
+        None => "",
+    };
+    page(&mut tx, &state, &me, def, &defs, Some(&rec), &Vec::new(), None, notice, &Attempt::default()).await
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -275,7 +288,7 @@ async fn after_write(state: &AppState, me: &Me, key: &str, id: i64, defs: &[Ledg
             drop(tx);
             let mut tx = state.db.read().await?;
             let rec = records::get(&mut tx, def, &me.scope, id).await?;
-            page(&mut tx, state, me, def, defs, Some(&rec), form, Some(&p), "").await
+            page(&mut tx, state, me, def, defs, Some(&rec), form, Some(&p), "", &Attempt::default()).await
         }
     }
 }
@@ -319,4 +332,93 @@ pub async fn transition(State(state): State<AppState>, me: Me, Path((key, id)): 
     .await
     .map_err(Problem::from);
     after_write(&state, &me, &key, id, &defs, def, &form, result, tx).await
+}
+
+/// The reference fields a clerk picks a cadre or an organisation for get suggestions: only
+/// those still in post or open (an ended one cannot be chosen for a new value).
+fn with_suggestions(mut fields: Vec<FormField>, def: &LedgerDef) -> Vec<FormField> {
+    for f in &mut fields {
+        f.suggest = match def.field(&f.key).and_then(|d| d.target.as_ref()) {
+            Some(RefTarget::Cadre) => "cadres".into(),
+            Some(RefTarget::Organisation) => "orgs".into(),
+            _ => String::new(),
+        };
+    }
+    fields
+}
+
+/// The cadres in post and the organisations still open within the user's scope, as the form's
+/// suggestions (value as the form accepts it: the name, or `#编号` where two share a name).
+async fn suggestions(tx: &mut Tx, me: &Me, def: &LedgerDef, today: chrono::NaiveDate) -> AppResult<serde_json::Value> {
+    let wants = |t: RefTarget| def.active_fields().any(|f| f.target.as_ref() == Some(&t));
+    let mut cadres = Vec::new();
+    if wants(RefTarget::Cadre) {
+        let all = taizhang_storage::orgs::list_cadres(tx, &me.scope).await?;
+        for c in all.iter().filter(|c| c.ended_on.is_none_or(|d| d >= today)) {
+            let twins = all.iter().filter(|o| o.name == c.name).count() > 1;
+            let value = if twins { format!("#{}", c.id) } else { c.name.clone() };
+            cadres.push(json!({"value": value, "label": format!("{} {} {}", c.name, c.kind.label(), c.post).trim().to_string()}));
+        }
+    }
+    let mut orgs = Vec::new();
+    if wants(RefTarget::Organisation) {
+        let all = taizhang_storage::orgs::list_orgs(tx, &me.scope).await?;
+        for o in all.iter().filter(|o| o.ended_on.is_none_or(|d| d >= today)) {
+            let twins = all.iter().filter(|x| x.name == o.name).count() > 1;
+            let value = if twins { o.uscc.clone().unwrap_or_else(|| format!("#{}", o.id)) } else { o.name.clone() };
+            orgs.push(json!({"value": value, "label": format!("{} {}", o.name, o.kind)}));
+        }
+    }
+    Ok(json!({"cadres": cadres, "orgs": orgs}))
+}
+
+/// 作废: the record leaves lists, indicators, checks and reports, kept with who, when and why.
+pub async fn void(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    records::get(&mut tx, def, &me.scope, id).await?;
+    let reason = forms::text(&form, "reason");
+    match records::void(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form), &reason).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/ledgers/{key}/{id}?saved=void")).into_response())
+        }
+        Err(e) => {
+            drop(tx);
+            let p = Problem::from(e);
+            let attempt = Attempt::new("void", &form, &p, &["reason"]);
+            let mut tx = state.db.read().await?;
+            let rec = records::get(&mut tx, def, &me.scope, id).await?;
+            let status = p.status;
+            let mut r = page(&mut tx, &state, &me, def, &defs, Some(&rec), &Vec::new(), None, "", &attempt).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
+}
+
+/// 恢复 (administrators): a voided record counts again, unless another record now holds its key.
+pub async fn restore(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let def = super::find_def(&defs, &key)?;
+    records::get(&mut tx, def, &me.scope, id).await?;
+    match records::restore(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form)).await {
+        Ok(_) => {
+            tx.commit().await?;
+            Ok(Redirect::to(&format!("/ledgers/{key}/{id}?saved=restore")).into_response())
+        }
+        Err(e) => {
+            drop(tx);
+            let p = Problem::from(e);
+            let attempt = Attempt::new("restore", &form, &p, &[]);
+            let mut tx = state.db.read().await?;
+            let rec = records::get(&mut tx, def, &me.scope, id).await?;
+            let status = p.status;
+            let mut r = page(&mut tx, &state, &me, def, &defs, Some(&rec), &Vec::new(), None, "", &attempt).await?;
+            *r.status_mut() = status;
+            Ok(r)
+        }
+    }
 }

@@ -33,6 +33,9 @@ pub struct World {
     pub hazard_a: i64,
     pub hazard_b: i64,
     pub keypop_a: i64,
+    /// A cadre and an organisation of 金竹村 (named so that a list showing them is caught).
+    pub cadre_b: i64,
+    pub org_b: i64,
     pub users: BTreeMap<String, i64>,
 }
 
@@ -99,6 +102,16 @@ async fn seed(db: &Db) -> World {
     let kpa = records::create(&mut tx, &kp, &sys, &all, RecordInput { place_id: None, subject_id: Some(pa.id), concerns_year: None, values }, today)
         .await
         .expect("key population record");
+    let cadre = taizhang_domain::registry::Cadre {
+        id: 0, name: FOREIGN_NAME.into(), kind: taizhang_domain::registry::CadreKind::Village, post: "村委委员".into(), unit: "金竹村村委会".into(),
+        birth_date: None, place_id: b.id, person_id: None, user_id: None, phone: String::new(), ended_on: None, end_reason: String::new(),
+    };
+    let cadre_b = taizhang_storage::orgs::create_cadre(&mut tx, &sys, &all, &cadre, today).await.expect("cadre");
+    let org = taizhang_domain::registry::Organisation {
+        id: 0, name: format!("{FOREIGN_MARK}茶叶合作社"), uscc: None, kind: "农民专业合作社".into(), address: String::new(),
+        place_id: b.id, contact: String::new(), phone: String::new(), ended_on: None,
+    };
+    let org_b = taizhang_storage::orgs::create_org(&mut tx, &sys, &all, &org).await.expect("organisation");
     let hash = taizhang_web::auth::hash_password(PASSWORD).expect("hash");
     let mut ids = BTreeMap::new();
     for (name, role, place, ledgers, must) in [
@@ -112,7 +125,7 @@ async fn seed(db: &Db) -> World {
         ids.insert(name.to_string(), u.id);
     }
     tx.commit().await.expect("commit");
-    World { village_a: a.id, village_b: b.id, person_a: pa.id, person_b: pb.id, person_b_number: pb.id_number, household_b: hb_house.id, hazard_a: ha.id, hazard_b: hb.id, keypop_a: kpa.id, users: ids }
+    World { village_a: a.id, village_b: b.id, person_a: pa.id, person_b: pb.id, person_b_number: pb.id_number, household_b: hb_house.id, hazard_a: ha.id, hazard_b: hb.id, keypop_a: kpa.id, cadre_b: cadre_b.id, org_b: org_b.id, users: ids }
 }
 
 /// Starts a server over a fresh seeded database; `None` when PostgreSQL is not configured
@@ -159,6 +172,11 @@ impl Server {
             "SELECT CAST(COUNT(*) + COALESCE(SUM(row_version), 0) AS BIGINT) FROM persons",
             "SELECT COUNT(*) FROM users",
             "SELECT COUNT(*) FROM ledger_defs",
+            "SELECT CAST(COUNT(*) + COALESCE(SUM(row_version), 0) AS BIGINT) FROM households",
+            "SELECT COUNT(*) FROM household_events",
+            "SELECT CAST(COUNT(*) + COALESCE(SUM(row_version), 0) AS BIGINT) FROM cadres",
+            "SELECT CAST(COUNT(*) + COALESCE(SUM(row_version), 0) AS BIGINT) FROM organisations",
+            "SELECT CAST(COUNT(*) + COALESCE(SUM(value), 0) AS BIGINT) FROM settings",
         ]
         .iter()
         .map(|q| self.scalar(q))
@@ -280,6 +298,10 @@ impl Client {
 
     pub fn post_json(&mut self, path: &str, body: &serde_json::Value) -> Reply {
         self.send("POST", path, "application/json", &body.to_string(), true)
+    }
+
+    pub fn put_json(&mut self, path: &str, body: &serde_json::Value) -> Reply {
+        self.send("PUT", path, "application/json", &body.to_string(), true)
     }
 }
 
