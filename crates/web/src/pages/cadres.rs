@@ -22,10 +22,17 @@ type Pairs = Vec<(String, String)>;
 
 const KINDS: [CadreKind; 4] = [CadreKind::Town, CadreKind::Village, CadreKind::Resident, CadreKind::Other];
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, serde::Serialize, Clone)]
 pub struct Done {
     #[serde(default)]
     done: String,
+    /// The list's filters (干部名册): a place (`#编号`), 在任/已离任, part of a name.
+    #[serde(default)]
+    place: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    kw: String,
 }
 
 /// The places a cadre can belong to (the town, its villages and groups), as (`#编号`, name).
@@ -56,13 +63,27 @@ pub async fn cadres(State(state): State<AppState>, me: Me, Query(q): Query<Done>
         "end" => "已登记离任：此后不能再被选为新记录的干部",
         _ => "",
     };
-    render_cadres(&state, &me, Attempt::default(), StatusCode::OK, notice).await
+    render_cadres(&state, &me, &q, Attempt::default(), StatusCode::OK, notice).await
 }
 
-async fn render_cadres(state: &AppState, me: &Me, attempt: Attempt, status: StatusCode, notice: &str) -> AppResult<Response> {
+async fn render_cadres(state: &AppState, me: &Me, q: &Done, attempt: Attempt, status: StatusCode, notice: &str) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let mut list = orgs::list_cadres(&mut tx, &me.scope).await?;
+    // A place chosen takes the cadres of that place and of the places under it.
+    if let Some(pid) = q.place.strip_prefix('#').and_then(|p| p.parse::<i64>().ok()) {
+        let paths: std::collections::HashMap<i64, String> = places::subtree(&mut tx, &me.scope).await?.into_iter().map(|p| (p.id, p.path)).collect();
+        let under = paths.get(&pid).cloned().unwrap_or_else(|| "\u{0}".into());
+        list.retain(|c| paths.get(&c.place_id).is_some_and(|p| p.starts_with(&under)));
+    }
+    match q.status.as_str() {
+        "serving" => list.retain(|c| c.ended_on.is_none()),
+        "ended" => list.retain(|c| c.ended_on.is_some()),
+        _ => {}
+    }
+    if !q.kw.trim().is_empty() {
+        list.retain(|c| c.name.contains(q.kw.trim()));
+    }
     // Those in post first, then those who have left, each in the order they were registered.
     list.sort_by_key(|c| (c.ended_on.is_some(), c.id));
     let mut rows: Vec<J> = Vec::new();
@@ -77,6 +98,7 @@ async fn render_cadres(state: &AppState, me: &Me, attempt: Attempt, status: Stat
     let mut ctx = views::layout(me, &defs, "干部名册", &[("基础信息", ""), ("干部名册", "")]);
     ctx.insert("group".into(), json!("基础信息"));
     ctx.insert("cadres".into(), json!(rows));
+    ctx.insert("q".into(), json!(q));
     ctx.insert("in_post".into(), json!(list.iter().filter(|c| c.ended_on.is_none()).count()));
     ctx.insert("kinds".into(), json!(KINDS.iter().map(|k| (k.key(), k.label())).collect::<Vec<_>>()));
     ctx.insert("places".into(), json!(place_options(&mut tx, me).await?));
@@ -126,7 +148,7 @@ async fn finish(state: AppState, me: Me, tx: Tx, result: Result<(), Problem>, fo
         }
         Err(p) => {
             drop(tx);
-            render_cadres(&state, &me, Attempt::new(form_id, form, &p, shown), p.status, "").await
+            render_cadres(&state, &me, &Done::default(), Attempt::new(form_id, form, &p, shown), p.status, "").await
         }
     }
 }

@@ -96,7 +96,9 @@ async fn render(state: &AppState, me: &Me, year: Option<i32>, saved: Option<usiz
     let all = catalogue(&mut tx).await?;
     let stored = settings::list(&mut tx).await?;
     let mut groups: Vec<(String, Vec<J>)> = Vec::new();
-    let mut targets = Vec::new();
+    // Targets by the summary's sections (一、…, 二、…), as the indicators list them.
+    let mut targets: Vec<(String, Vec<J>)> = Vec::new();
+    let indicators = super::dashboard::indicators()?;
     let mut targets_set = 0;
     let mut targets_open = false;
     for (i, def) in all.iter().enumerate() {
@@ -113,14 +115,22 @@ async fn render(state: &AppState, me: &Me, year: Option<i32>, saved: Option<usiz
             "per_year": def.per_year,
             "shown": value.as_ref().map(|v| def.show(v)).unwrap_or_default(),
             "source": from,
-            "edit": value.as_ref().filter(|_| from != "默认" && from != "未设置").map(|v| edit_text(def, v)).unwrap_or_default(),
+            "edit": value.as_ref().map(|v| edit_text(def, v)).unwrap_or_default(),
+            "target": is_target,
             "typed": if here { attempt.values.get("value").cloned() } else { None },
             "error": if here { attempt.errors.get("value").cloned().unwrap_or_else(|| attempt.message.clone()) } else { String::new() },
         });
         if is_target {
             targets_set += usize::from(from == "本年度" || from == "各年通用");
             targets_open |= here || saved == Some(i);
-            targets.push(row);
+            let ind = indicators.iter().find(|ind| def.key.strip_prefix(TARGET_PREFIX) == Some(ind.key.as_str()));
+            let section = ind.map_or_else(String::new, |ind| ind.section.clone());
+            let mut row = row;
+            row["name"] = json!(ind.map_or_else(|| def.label.clone(), |ind| ind.name.clone()));
+            match targets.iter_mut().find(|(s, _)| *s == section) {
+                Some((_, rows)) => rows.push(row),
+                None => targets.push((section, vec![row])),
+            }
         } else {
             let group = if def.group.is_empty() { "其他".to_string() } else { def.group.clone() };
             match groups.iter_mut().find(|(g, _)| *g == group) {
@@ -139,7 +149,9 @@ async fn render(state: &AppState, me: &Me, year: Option<i32>, saved: Option<usiz
     ctx.insert("year".into(), json!(year));
     ctx.insert("years".into(), json!((first..=last).rev().collect::<Vec<_>>()));
     ctx.insert("groups".into(), json!(groups.into_iter().map(|(name, rows)| json!({"name": name, "rows": rows})).collect::<Vec<_>>()));
-    ctx.insert("targets".into(), json!(targets));
+    let count: usize = targets.iter().map(|(_, rows)| rows.len()).sum();
+    ctx.insert("targets".into(), json!(targets.into_iter().map(|(name, rows)| json!({"name": name, "rows": rows})).collect::<Vec<_>>()));
+    ctx.insert("targets_count".into(), json!(count));
     ctx.insert("targets_set".into(), json!(targets_set));
     ctx.insert("targets_open".into(), json!(targets_open));
     ctx.insert("notice".into(), json!(notice.unwrap_or_default()));
