@@ -245,6 +245,16 @@ fn household_changes(d: &Driver, town: &Demo, shots: Option<&std::path::Path>) {
             d.go(&format!("{base}/admin/settings"));
             d.script("document.querySelector('#targets').open = true;", json!([]));
             d.screenshot(&extra.join("settings-full.png"));
+            // A record voided with its reason, as the administrator sees it (恢复 offered).
+            d.go(&format!("{base}/ledgers/hazards/1"));
+            d.click("#void summary");
+            d.screenshot(&extra.join("void-form.png"));
+            set_input(d, "#void input[name=reason]", "重复录入");
+            d.click("#void button[type=submit]");
+            d.wait_for_url("saved=void");
+            d.screenshot(&extra.join("voided-record.png"));
+            d.go(&format!("{base}/ledgers/hazards?voids=include"));
+            d.screenshot(&extra.join("list-with-voided.png"));
             d.size(1366, 768);
         }
     }
