@@ -3,7 +3,7 @@
 
 use crate::error::ReadError;
 use crate::header::{Detected, GridRow};
-use crate::model::{Cell, RawRow, RowSink, SheetLayout};
+use crate::model::{Cell, RawRow, RowSink, SheetLayout, LEADING_TEXT_CHARS, SKIPPED_ROWS_NOTED};
 
 pub(crate) struct Body<'f, E> {
     col_map: Vec<Option<usize>>,
@@ -14,6 +14,11 @@ pub(crate) struct Body<'f, E> {
     next_row: u32,
     current: Option<u32>,
     cells: Vec<Cell>,
+    /// A bound cell holding something was seen in the current row.
+    bound_seen: bool,
+    /// The current row's leftmost text in a column feeding no spec, if left of any bound value.
+    lead: Option<String>,
+    skipped_text_rows: Vec<(u32, String)>,
     rows_read: u64,
     empty_rows: u64,
     layout: SheetLayout,
@@ -34,6 +39,9 @@ impl<'f, E> Body<'f, E> {
             next_row: detected.first_data_row,
             current: None,
             cells: Vec::new(),
+            bound_seen: false,
+            lead: None,
+            skipped_text_rows: Vec::new(),
             rows_read: 0,
             empty_rows: 0,
             layout: detected.layout,
@@ -61,6 +69,8 @@ impl<'f, E> Body<'f, E> {
         self.next_row = self.next_row.max(row.saturating_add(1));
         self.current = Some(row);
         self.cells = vec![Cell::Empty; self.n_specs];
+        self.bound_seen = false;
+        self.lead = None;
         Ok(())
     }
 
@@ -68,9 +78,47 @@ impl<'f, E> Body<'f, E> {
     #[inline]
     pub(crate) fn set(&mut self, spec: usize, cell: Cell) {
         if self.current.is_some() {
+            if !self.bound_seen && !cell.is_blank() {
+                self.bound_seen = true;
+            }
             if let Some(slot) = self.cells.get_mut(spec) {
                 *slot = cell;
             }
+        }
+    }
+
+    /// Notes a cell of the current row in a column that feeds no spec: only the row's
+    /// leftmost text is kept, and only while no bound cell to its left held anything.
+    #[inline]
+    pub(crate) fn other(&mut self, cell: &Cell) {
+        if !self.wants_other() {
+            return;
+        }
+        if let Cell::Text(t) = cell {
+            self.lead = leading_text(t);
+        }
+    }
+
+    /// `other` for a text not yet made a `Cell` (a CSV field).
+    #[inline]
+    pub(crate) fn other_text(&mut self, t: &str) {
+        if self.wants_other() {
+            self.lead = leading_text(t);
+        }
+    }
+
+    /// Whether `other` would still look at a cell of the current row.
+    #[inline]
+    pub(crate) fn wants_other(&self) -> bool {
+        self.current.is_some() && !self.bound_seen && self.lead.is_none()
+    }
+
+    /// Routes a cell of column `col` to `set` or `other`.
+    #[inline]
+    pub(crate) fn put(&mut self, col: u32, cell: Cell) {
+        match self.spec_of(col) {
+            Some(spec) => self.set(spec, cell),
+            None => self.other(&cell),
         }
     }
 
@@ -82,9 +130,7 @@ impl<'f, E> Body<'f, E> {
             }
             self.start_row(r.row)?;
             for (col, cell) in r.cells {
-                if let Some(spec) = self.spec_of(col) {
-                    self.set(spec, cell);
-                }
+                self.put(col, cell);
             }
         }
         Ok(())
@@ -95,14 +141,19 @@ impl<'f, E> Body<'f, E> {
             return Ok(());
         };
         let cells = std::mem::take(&mut self.cells);
+        let lead = self.lead.take();
         if cells.iter().all(Cell::is_blank) {
             self.empty_rows += 1;
+            if let (Some(text), true) = (lead, self.skipped_text_rows.len() < SKIPPED_ROWS_NOTED) {
+                self.skipped_text_rows.push((row.saturating_add(1), text));
+            }
             return Ok(());
         }
         self.rows_read += 1;
         self.on_row.row(RawRow {
             excel_row: row.saturating_add(1),
             cells,
+            leading_text: lead,
         })
         .map_err(ReadError::Callback)
     }
@@ -112,6 +163,17 @@ impl<'f, E> Body<'f, E> {
         let mut layout = self.layout;
         layout.rows_read = self.rows_read;
         layout.empty_rows_skipped = self.empty_rows;
+        layout.skipped_text_rows = self.skipped_text_rows;
         Ok(layout)
     }
+}
+
+/// The text worth keeping from a cell outside the bound columns: not blank, not a plain
+/// number (every row's 序号 would otherwise be kept), cut to `LEADING_TEXT_CHARS`.
+fn leading_text(t: &str) -> Option<String> {
+    let t = t.trim();
+    if t.is_empty() || t.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        return None;
+    }
+    Some(t.chars().take(LEADING_TEXT_CHARS).collect())
 }

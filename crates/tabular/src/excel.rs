@@ -2,10 +2,10 @@
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use calamine::{
-    Data, DataRef, Dimensions, ExcelDateTime, ExcelDateTimeType, Reader, Xls, XlsError, Xlsx,
+    Data, DataRef, Dimensions, ExcelDateTime, ExcelDateTimeType, Reader, SheetVisible, Xls, XlsError, Xlsx,
     XlsxError,
 };
 
@@ -13,8 +13,10 @@ use crate::body::Body;
 use crate::error::{ReadError, TabularError};
 use crate::guard::no_panic;
 use crate::header::{detect, merges_could_help, GridRow, Merges, Region, BUFFER_ROWS};
+use crate::limits::Limits;
+use crate::meter::{Ctx, RowMeter};
 use crate::model::{Cell, ColumnSpec, RowSink, SheetLayout};
-use crate::xlsx_read::Workbook;
+use crate::xlsx_read::{vet_for_calamine, Workbook};
 
 pub(crate) type XlsxBook = Xlsx<BufReader<File>>;
 pub(crate) type XlsBook = Xls<BufReader<File>>;
@@ -22,31 +24,89 @@ pub(crate) type XlsBook = Xls<BufReader<File>>;
 /// Days between the 1900 and 1904 date systems' day zero.
 const DAYS_1900_TO_1904: f64 = 1462.0;
 
+/// An opened .xlsx: our own reader when it can read the workbook, calamine (opened only
+/// when needed, and only after `vet_for_calamine`) for what it declines.
+pub(crate) struct XlsxSource {
+    path: PathBuf,
+    ours: Option<Workbook<BufReader<File>>>,
+    calamine: Option<Box<XlsxBook>>,
+}
+
+impl XlsxSource {
+    pub(crate) fn open(path: &Path, file: &str, limits: Limits) -> Result<Self, TabularError> {
+        if let Some(wb) = Workbook::open_path(path, file, limits)? {
+            return Ok(XlsxSource { path: path.to_path_buf(), ours: Some(wb), calamine: None });
+        }
+        let book = open_calamine(path, file, &limits)?;
+        Ok(XlsxSource { path: path.to_path_buf(), ours: None, calamine: Some(book) })
+    }
+
+    /// Sheets in workbook order, with whether each is hidden.
+    pub(crate) fn sheets(&self) -> Vec<(String, bool)> {
+        match (&self.ours, &self.calamine) {
+            (Some(wb), _) => wb.sheets(),
+            (None, Some(book)) => book
+                .sheets_metadata()
+                .iter()
+                .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
+                .collect(),
+            (None, None) => Vec::new(),
+        }
+    }
+
+    fn calamine(&mut self, ctx: &Ctx) -> Result<&mut XlsxBook, TabularError> {
+        if self.calamine.is_none() {
+            self.calamine = Some(open_calamine(&self.path, &ctx.file, &ctx.limits)?);
+        }
+        self.calamine
+            .as_deref_mut()
+            .ok_or_else(|| TabularError::Corrupt("工作簿未能打开".to_string()))
+    }
+}
+
+/// calamine reads the shared strings and metadata whole as it opens, so the workbook is
+/// vetted against the limits first.
+fn open_calamine(path: &Path, file: &str, limits: &Limits) -> Result<Box<XlsxBook>, TabularError> {
+    vet_for_calamine(path, file, limits)?;
+    let f = File::open(path).map_err(TabularError::Io)?;
+    match no_panic(|| Xlsx::new(BufReader::new(f)))? {
+        Ok(book) => Ok(Box::new(book)),
+        Err(_) => Err(TabularError::Open {
+            file: file.to_string(),
+            reason: "不是有效的 xlsx 文件，可能已损坏，或是 WPS/ODS 等其他格式，请用 Excel 或 WPS 另存为 .xlsx 后再试".to_string(),
+        }),
+    }
+}
+
 pub(crate) fn read_xlsx<E>(
-    book: &mut XlsxBook,
-    path: &Path,
-    sheet: &str,
+    src: &mut XlsxSource,
+    ctx: &Ctx,
     specs: &[ColumnSpec],
     on_row: &mut dyn RowSink<E>,
 ) -> Result<SheetLayout, ReadError<E>> {
-    // Our own sheet parser when it can read the workbook, calamine's otherwise.
-    if let Some(mut wb) = no_panic(|| Workbook::open_path(path))? {
-        if let Some(layout) = read_xlsx_fast(&mut wb, book, sheet, specs, on_row)? {
+    if let Some(wb) = src.ours.as_mut() {
+        if !wb.has_sheet(&ctx.sheet) {
+            return Err(TabularError::UnknownSheet(ctx.sheet.clone()).into());
+        }
+        if let Some(layout) = read_xlsx_fast(wb, ctx, specs, on_row)? {
             return Ok(layout);
         }
     }
-    read_xlsx_calamine(book, sheet, specs, on_row)
+    // A sheet our reader does not take (not a worksheet): calamine reads it, or words why not.
+    let book = src.calamine(ctx)?;
+    read_xlsx_calamine(book, ctx, specs, on_row)
 }
 
 /// The same steps as `read_xlsx_calamine` with `xlsx_read`'s cells; `None` when that reader
 /// does not find the sheet (calamine then looks, and words the error).
 fn read_xlsx_fast<E, R: Read + Seek>(
     wb: &mut Workbook<R>,
-    book: &mut XlsxBook,
-    sheet: &str,
+    ctx: &Ctx,
     specs: &[ColumnSpec],
     on_row: &mut dyn RowSink<E>,
 ) -> Result<Option<SheetLayout>, ReadError<E>> {
+    let sheet = ctx.sheet.as_str();
+    let mut meter = RowMeter::default();
     let mut grid: Vec<GridRow> = Vec::new();
     {
         let Some(mut cells) = wb.cells(sheet)? else { return Ok(None) };
@@ -54,6 +114,7 @@ fn read_xlsx_fast<E, R: Read + Seek>(
             if row >= BUFFER_ROWS {
                 break;
             }
+            meter.cell(ctx, row, col, &value)?;
             if grid.last().is_none_or(|last| last.row != row) {
                 grid.push(GridRow { row, cells: Vec::new() });
             }
@@ -63,8 +124,8 @@ fn read_xlsx_fast<E, R: Read + Seek>(
         }
     }
     tidy(&mut grid);
-    let regions = merges(book, sheet, &grid, specs)?;
-    let mut detected = detect(&grid, specs, Merges::Known(&regions))?;
+    let regions = if merges_could_help(&grid, specs) { wb.merges(sheet)? } else { Vec::new() };
+    let mut detected = detect(&grid, specs, Merges::Known(&regions), ctx)?;
     let Some(mut cells) = wb.cells(sheet)? else { return Ok(None) };
     let last_row = cells.last_row();
     detected.layout.rows_hint = Some(u64::from(last_row.saturating_add(1).saturating_sub(detected.first_data_row))).filter(|n| *n > 0);
@@ -74,17 +135,16 @@ fn read_xlsx_fast<E, R: Read + Seek>(
         if row < BUFFER_ROWS {
             continue;
         }
+        meter.cell(ctx, row, col, &value)?;
         body.start_row(row)?;
-        if let Some(spec) = body.spec_of(col) {
-            body.set(spec, value);
-        }
+        body.put(col, value);
     }
     body.finish().map(Some)
 }
 
 /// mergeCells sits after sheetData, so reading merges parses the whole sheet a second time;
 /// skipped unless it can change the header found.
-fn merges(book: &mut XlsxBook, sheet: &str, grid: &[GridRow], specs: &[ColumnSpec]) -> Result<Vec<Region>, TabularError> {
+fn calamine_merges(book: &mut XlsxBook, sheet: &str, grid: &[GridRow], specs: &[ColumnSpec]) -> Result<Vec<Region>, TabularError> {
     if !merges_could_help(grid, specs) {
         return Ok(Vec::new());
     }
@@ -98,13 +158,15 @@ fn merges(book: &mut XlsxBook, sheet: &str, grid: &[GridRow], specs: &[ColumnSpe
 /// calamine's streaming cell reader under the same steps: for workbooks `xlsx_read` declines.
 pub(crate) fn read_xlsx_calamine<E>(
     book: &mut XlsxBook,
-    sheet: &str,
+    ctx: &Ctx,
     specs: &[ColumnSpec],
     on_row: &mut dyn RowSink<E>,
 ) -> Result<SheetLayout, ReadError<E>> {
-    let grid = xlsx_top_rows(book, sheet)?;
-    let regions = merges(book, sheet, &grid, specs)?;
-    let mut detected = detect(&grid, specs, Merges::Known(&regions))?;
+    let sheet = ctx.sheet.as_str();
+    let mut meter = RowMeter::default();
+    let grid = xlsx_top_rows(book, ctx, &mut meter)?;
+    let regions = calamine_merges(book, sheet, &grid, specs)?;
+    let mut detected = detect(&grid, specs, Merges::Known(&regions), ctx)?;
     let mut cells = no_panic(|| book.worksheet_cells_reader(sheet))?.map_err(xlsx_error)?;
     let last_row = cells.dimensions().end.0;
     detected.layout.rows_hint = Some(u64::from(last_row.saturating_add(1).saturating_sub(detected.first_data_row))).filter(|n| *n > 0);
@@ -116,22 +178,24 @@ pub(crate) fn read_xlsx_calamine<E>(
         if row < BUFFER_ROWS {
             continue;
         }
+        let value = from_data_ref(cell.get_value());
+        meter.cell(ctx, row, col, &value)?;
         body.start_row(row)?;
-        if let Some(spec) = body.spec_of(col) {
-            body.set(spec, from_data_ref(cell.get_value()));
-        }
+        body.put(col, value);
     }
     body.finish()
 }
 
-fn xlsx_top_rows(book: &mut XlsxBook, sheet: &str) -> Result<Vec<GridRow>, TabularError> {
+fn xlsx_top_rows(book: &mut XlsxBook, ctx: &Ctx, meter: &mut RowMeter) -> Result<Vec<GridRow>, TabularError> {
     let mut grid: Vec<GridRow> = Vec::new();
-    let mut cells = no_panic(|| book.worksheet_cells_reader(sheet))?.map_err(xlsx_error)?;
+    let mut cells = no_panic(|| book.worksheet_cells_reader(&ctx.sheet))?.map_err(xlsx_error)?;
     while let Some(cell) = no_panic(|| cells.next_cell())?.map_err(xlsx_error)? {
         let (row, col) = cell.get_position();
         if row >= BUFFER_ROWS {
             break;
         }
+        let value = from_data_ref(cell.get_value());
+        meter.cell(ctx, row, col, &value)?;
         // Rows of blanks are kept so the empty-row count below the header
         // comes out the same as for rows read later.
         if grid.last().is_none_or(|last| last.row != row) {
@@ -140,7 +204,6 @@ fn xlsx_top_rows(book: &mut XlsxBook, sheet: &str) -> Result<Vec<GridRow>, Tabul
                 cells: Vec::new(),
             });
         }
-        let value = from_data_ref(cell.get_value());
         if let (false, Some(last)) = (value.is_blank(), grid.last_mut()) {
             last.cells.push((col, value));
         }
@@ -151,10 +214,12 @@ fn xlsx_top_rows(book: &mut XlsxBook, sheet: &str) -> Result<Vec<GridRow>, Tabul
 
 pub(crate) fn read_xls<E>(
     book: &mut XlsBook,
-    sheet: &str,
+    ctx: &Ctx,
     specs: &[ColumnSpec],
     on_row: &mut dyn RowSink<E>,
 ) -> Result<SheetLayout, ReadError<E>> {
+    let sheet = ctx.sheet.as_str();
+    let mut meter = RowMeter::default();
     // An .xls sheet holds at most 65,536 rows, so loading it whole is bounded.
     let range = no_panic(|| book.worksheet_range(sheet))?.map_err(xls_error)?;
     let regions: Vec<Region> = no_panic(|| book.worksheet_merge_cells(sheet))?
@@ -169,15 +234,18 @@ pub(crate) fn read_xls<E>(
         if row >= BUFFER_ROWS {
             break;
         }
-        let cells: Vec<(u32, Cell)> = (col0..)
-            .zip(cells)
-            .map(|(col, d)| (col, from_data(d)))
-            .filter(|(_, c)| !c.is_blank())
-            .collect();
-        grid.push(GridRow { row, cells });
+        let mut kept = Vec::new();
+        for (col, d) in (col0..).zip(cells) {
+            let cell = from_data(d);
+            meter.cell(ctx, row, col, &cell)?;
+            if !cell.is_blank() {
+                kept.push((col, cell));
+            }
+        }
+        grid.push(GridRow { row, cells: kept });
     }
     tidy(&mut grid);
-    let detected = detect(&grid, specs, Merges::Known(&regions))?;
+    let detected = detect(&grid, specs, Merges::Known(&regions), ctx)?;
     let mut body = Body::new(detected, specs.len(), on_row)?;
     body.feed_grid(grid)?;
     for (row, cells) in (row0..).zip(range.rows()) {
@@ -186,9 +254,12 @@ pub(crate) fn read_xls<E>(
         }
         body.start_row(row)?;
         for (col, d) in (col0..).zip(cells) {
-            if let Some(spec) = body.spec_of(col) {
-                body.set(spec, from_data(d));
+            if matches!(d, Data::Empty) {
+                continue;
             }
+            let cell = from_data(d);
+            meter.cell(ctx, row, col, &cell)?;
+            body.put(col, cell);
         }
     }
     body.finish()
@@ -261,16 +332,24 @@ fn serial_1900(dt: &ExcelDateTime) -> f64 {
     }
 }
 
+/// calamine's messages are English; the clerk learns what broke, a developer the variant.
 pub(crate) fn xlsx_error(e: XlsxError) -> TabularError {
     match e {
         XlsxError::WorksheetNotFound(name) => TabularError::UnknownSheet(name),
-        other => TabularError::Corrupt(other.to_string()),
+        XlsxError::Io(io) => TabularError::Io(io),
+        other => TabularError::Corrupt(format!("工作表的内部数据有误（{}）", variant_name(&other))),
     }
 }
 
 pub(crate) fn xls_error(e: XlsError) -> TabularError {
     match e {
         XlsError::WorksheetNotFound(name) => TabularError::UnknownSheet(name),
-        other => TabularError::Corrupt(other.to_string()),
+        XlsError::Io(io) => TabularError::Io(io),
+        other => TabularError::Corrupt(format!("工作表的内部数据有误（{}）", variant_name(&other))),
     }
+}
+
+/// The name of an error's variant ("Xml", "Zip"), for a developer, without its English text.
+pub(crate) fn variant_name(e: &impl std::fmt::Debug) -> String {
+    format!("{e:?}").chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }

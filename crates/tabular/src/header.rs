@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::error::TabularError;
+use crate::error::{SheetLooks, TabularError};
+use crate::meter::Ctx;
 use crate::model::{Cell, ColumnBinding, ColumnSpec, SheetLayout};
 use crate::text::{
     column_letter, display_header, is_note_text, is_sequence_header, normalize_header,
@@ -280,10 +281,11 @@ pub(crate) fn detect(
     rows: &[GridRow],
     specs: &[ColumnSpec],
     merges: Merges<'_>,
+    ctx: &Ctx,
 ) -> Result<Detected, TabularError> {
     let grid = Grid::new(rows);
     let matcher = Matcher::new(specs);
-    let choice = choose(&grid, &matcher, merges).ok_or_else(|| not_found(specs))?;
+    let choice = choose(&grid, &matcher, merges).ok_or_else(|| not_found(specs, rows, ctx))?;
 
     let mut col_map = vec![None; grid.width as usize];
     let mut bound: Vec<Option<u32>> = vec![None; specs.len()];
@@ -355,7 +357,44 @@ fn is_notes_row(row: &GridRow) -> bool {
     any
 }
 
-fn not_found(specs: &[ColumnSpec]) -> TabularError {
+/// Words in the name of a sheet that holds instructions rather than data.
+const INSTRUCTION_SHEET_WORDS: [&str; 6] =
+    ["说明", "填表", "须知", "注意事项", "填报要求", "指标解释"];
+/// A cell this long in a sheet of one or two columns is prose, not a table.
+const PROSE_CHARS: usize = 30;
+
+/// What a sheet without a matching header looks like, from the rows searched: nothing; a
+/// few texts in one or two columns (numbered points and their prose) or a name like
+/// 填表说明; or a table with other headers.
+fn looks(rows: &[GridRow], sheet: &str) -> SheetLooks {
+    let cells: Vec<(u32, &Cell)> = rows
+        .iter()
+        .filter(|r| r.row < HEADER_SCAN_ROWS)
+        .flat_map(|r| r.cells.iter().map(|(c, cell)| (*c, cell)))
+        .filter(|(_, c)| !c.is_blank())
+        .collect();
+    if cells.is_empty() {
+        return SheetLooks::Empty;
+    }
+    let name = normalize_header(sheet);
+    if INSTRUCTION_SHEET_WORDS.iter().any(|w| name.contains(w)) {
+        return SheetLooks::Instructions;
+    }
+    let mut columns: Vec<u32> = cells.iter().map(|(c, _)| *c).collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let all_text = cells.iter().all(|(_, c)| matches!(c, Cell::Text(_)));
+    let prose = cells.iter().any(|(_, c)| {
+        matches!(c, Cell::Text(t) if is_note_text(t) || t.contains("说明") || t.chars().count() >= PROSE_CHARS)
+    });
+    if all_text && columns.len() <= 2 && prose {
+        SheetLooks::Instructions
+    } else {
+        SheetLooks::Table
+    }
+}
+
+fn not_found(specs: &[ColumnSpec], rows: &[GridRow], ctx: &Ctx) -> TabularError {
     let expected = if specs.is_empty() {
         "任何指定的列".to_string()
     } else {
@@ -365,8 +404,11 @@ fn not_found(specs: &[ColumnSpec]) -> TabularError {
             .collect::<Vec<_>>()
             .join("")
     };
-    TabularError::HeaderNotFound {
+    TabularError::NoHeader {
+        file: ctx.file.clone(),
+        sheet: ctx.sheet.clone(),
         rows: HEADER_SCAN_ROWS,
         expected,
+        looks: looks(rows, &ctx.sheet),
     }
 }

@@ -15,6 +15,8 @@ mod error;
 mod excel;
 mod guard;
 mod header;
+mod limits;
+mod meter;
 mod model;
 mod out;
 mod source;
@@ -22,14 +24,23 @@ mod style;
 mod template;
 mod text;
 mod xlsx_out;
+mod xls_guard;
 mod xlsx_read;
 
 pub use csv_out::CsvOut;
-pub use error::{ReadError, TabularError};
+pub use error::{ReadError, SheetLooks, TabularError};
 pub use header::HEADER_SCAN_ROWS;
-pub use model::{Cell, ColumnBinding, ColumnSpec, FileFormat, RawRow, RowSink, SheetLayout};
+pub use limits::{
+    Limits, MAX_CELL_CHARS, MAX_ENTRY_BYTES, MAX_ENTRY_RATIO, MAX_PART_BYTES, MAX_ROW_BYTES,
+    MAX_ROW_CELLS, MAX_SHARED_STRINGS_BYTES, MAX_SHARED_STRING_CHARS, MAX_XLS_BYTES,
+    RATIO_GRACE_BYTES,
+};
+pub use model::{
+    Cell, ColumnBinding, ColumnSpec, FileFormat, RawRow, RowSink, SheetInfo, SheetLayout,
+    LEADING_TEXT_CHARS, SKIPPED_ROWS_NOTED,
+};
 pub use out::{money_text, scaled_text, OutCell, OutColumn, OutKind};
-pub use source::{open, Source};
+pub use source::{open, open_with, Source};
 pub use template::{write_template, LIST_SHEET, TEMPLATE_LAST_ROW};
 pub use text::{column_letter, normalize_header};
 pub use xlsx_out::XlsxOut;

@@ -102,7 +102,17 @@ pub struct SheetLayout {
     /// Data rows the file says it has (an xlsx sheet's dimension), known before reading
     /// them: for a progress bar's ETA, never for counting.
     pub rows_hint: Option<u64>,
+    /// Rows skipped as empty (and counted in `empty_rows_skipped`) although a column that
+    /// feeds no spec held text: a 制表人/审核人 line or 填表说明 in column A, a 合计 under
+    /// 序号 with nothing else. Excel row and that text (cut to `LEADING_TEXT_CHARS`), the
+    /// first `SKIPPED_ROWS_NOTED`, so a caller can name them in its summary.
+    pub skipped_text_rows: Vec<(u32, String)>,
 }
+
+/// Characters kept of the text that marks a row (`RawRow::leading_text`, `skipped_text_rows`).
+pub const LEADING_TEXT_CHARS: usize = 64;
+/// Skipped rows listed in `SheetLayout::skipped_text_rows`; the rest are only counted.
+pub const SKIPPED_ROWS_NOTED: usize = 100;
 
 /// One data row, its cells in spec order.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,6 +121,35 @@ pub struct RawRow {
     pub excel_row: u32,
     /// Indexed by spec index; `Cell::Empty` where the spec has no column.
     pub cells: Vec<Cell>,
+    /// The row's leftmost text when it sits in a column that feeds no spec and left of
+    /// every bound cell holding anything: "合计" under 序号, "制表人：…" in an unheaded
+    /// column A. Plain numbers (a 序号) are not kept. Cut to `LEADING_TEXT_CHARS`
+    /// characters. The reader does not interpret it; a caller recognising 合计/小计 or
+    /// signature rows looks here as well as in the cells.
+    pub leading_text: Option<String>,
+}
+
+impl RawRow {
+    /// Bytes of text the row holds, for callers that bound what they buffer by size.
+    pub fn text_bytes(&self) -> usize {
+        let cells: usize = self
+            .cells
+            .iter()
+            .map(|c| match c {
+                Cell::Text(s) | Cell::Error(s) => s.len(),
+                _ => 0,
+            })
+            .sum();
+        cells + self.leading_text.as_ref().map_or(0, String::len)
+    }
+}
+
+/// A sheet as the workbook lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetInfo {
+    pub name: String,
+    /// Hidden in Excel (a lookup list or an old copy, usually not for import).
+    pub hidden: bool,
 }
 
 /// The container actually found in the file, whatever its extension says.

@@ -1,9 +1,12 @@
 //! Cell formats and value writing shared by the export writer and the
 //! template writer.
 
+use std::borrow::Cow;
+
 use chrono::Datelike;
 use rust_xlsxwriter::{ExcelDateTime, Format, FormatAlign, FormatBorder, Worksheet, XlsxError};
 
+use crate::limits::MAX_CELL_CHARS;
 use crate::out::{OutCell, OutKind};
 use crate::text::display_width;
 
@@ -97,10 +100,10 @@ pub(crate) fn write_cell(
             }
         }
         OutCell::Text(s) if kind.is_textual() => {
-            ws.write_string_with_format(row, col, s, &st.text)?;
+            ws.write_string_with_format(row, col, fit_cell(s), &st.text)?;
         }
         OutCell::Text(s) => {
-            ws.write_string(row, col, s)?;
+            ws.write_string(row, col, fit_cell(s))?;
         }
         // An integer in a text column is an identifier: as a number Excel
         // would round it past 15 digits.
@@ -136,6 +139,24 @@ pub(crate) fn write_cell(
         }
     }
     Ok(())
+}
+
+/// Text cut to what an Excel cell holds, saying so at its end: an error list that quotes a
+/// rejected value of 100,000 characters must still be written, not fail on it.
+pub(crate) fn fit_cell(s: &str) -> Cow<'_, str> {
+    // A character takes at least a byte: only a long text needs counting.
+    if s.len() <= MAX_CELL_CHARS {
+        return Cow::Borrowed(s);
+    }
+    let total = s.chars().count();
+    if total <= MAX_CELL_CHARS {
+        return Cow::Borrowed(s);
+    }
+    let mark = format!("……（共 {total} 个字符，超过 Excel 单元格上限，已截断）");
+    let keep = MAX_CELL_CHARS.saturating_sub(mark.chars().count());
+    let mut out: String = s.chars().take(keep).collect();
+    out.push_str(&mark);
+    Cow::Owned(out)
 }
 
 fn excel_date(d: chrono::NaiveDate) -> Option<ExcelDateTime> {

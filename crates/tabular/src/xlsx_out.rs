@@ -7,7 +7,7 @@ use rust_xlsxwriter::{Workbook, Worksheet};
 
 use crate::error::TabularError;
 use crate::out::{shown_text, OutCell, OutColumn};
-use crate::style::{column_width, sheet_name, text_width, write_cell, Styles};
+use crate::style::{column_width, fit_cell, sheet_name, text_width, write_cell, Styles};
 
 /// Rows looked at to size columns; later rows rarely change the picture and
 /// measuring all of them would cost time for nothing.
@@ -51,16 +51,16 @@ impl XlsxOut {
         let mut row = 0;
         if let Some(title) = title {
             if last_col > 0 {
-                ws.merge_range(0, 0, 0, last_col, title, &styles.title)?;
+                ws.merge_range(0, 0, 0, last_col, &fit_cell(title), &styles.title)?;
             } else {
-                ws.write_string_with_format(0, 0, title, &styles.title)?;
+                ws.write_string_with_format(0, 0, fit_cell(title), &styles.title)?;
             }
             ws.set_row_height(0, 28)?;
             row = 1;
         }
         let mut widths = Vec::with_capacity(columns.len());
         for (col, c) in (0u16..).zip(&columns) {
-            ws.write_string_with_format(row, col, &c.header, &styles.header)?;
+            ws.write_string_with_format(row, col, fit_cell(&c.header), &styles.header)?;
             widths.push(text_width(&c.header));
         }
         ws.set_freeze_panes(row + 1, 0)?;

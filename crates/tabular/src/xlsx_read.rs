@@ -4,8 +4,12 @@
 //! It yields exactly the cells calamine's `worksheet_cells_reader` yields, decoded the same
 //! way (a test compares the two cell by cell), at a fraction of the cost per cell: one pass
 //! over each `<c>`'s attributes, no event per attribute lookup, values decoded straight into
-//! `Cell`. calamine stays for .xls, merged cells and any workbook this reader declines
-//! (`Workbook::open` returns `None`).
+//! `Cell`. calamine stays for .xls and any workbook this reader declines (`Workbook::open`
+//! returns `None`).
+//!
+//! Every part is read through `Guarded`, so a hostile file meets the `Limits` on what it
+//! actually decompresses to, whatever its zip headers claim: one XML event, one string, the
+//! shared-string table, one part and its compression ratio are all bounded.
 
 use std::collections::HashMap;
 use std::fs::File;
@@ -18,12 +22,21 @@ use zip::read::ZipFile;
 use zip::ZipArchive;
 
 use crate::error::TabularError;
+use crate::header::{Region, BUFFER_ROWS};
+use crate::limits::{bytes_text, declared, Guarded, Hit, Limits};
 use crate::model::Cell;
+use crate::text::column_letter;
 
 /// Days between the 1900 and 1904 date systems' day zero.
 const DAYS_1900_TO_1904: f64 = 1462.0;
 /// Decompressed bytes buffered between the zip entry and the XML parser.
 const XML_BUFFER: usize = 256 * 1024;
+/// Merged areas kept from a sheet: only those reaching into the rows searched for the
+/// header matter, and a real header has a handful.
+const MAX_MERGES: usize = 10_000;
+/// Shared-string text is kept in blocks of this size, so the table never doubles (and
+/// copies) a buffer as large as itself.
+const STRING_BLOCK: usize = 1 << 20;
 
 /// What a cell's number format makes of a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,18 +76,65 @@ impl Kind {
     }
 }
 
-/// An opened .xlsx: the sheets' paths, the date system, the shared strings and formats.
-pub(crate) struct Workbook<R: Read + Seek> {
-    zip: ZipArchive<R>,
-    /// (name, path inside the zip) in workbook order.
-    sheets: Vec<(String, String)>,
-    is_1904: bool,
-    strings: Vec<String>,
-    formats: Vec<Format>,
+/// Why reading a part stopped: a limit (the file is refused) or damage (the caller words it,
+/// or leaves the workbook to calamine). Details are Chinese: they may reach a clerk.
+#[derive(Debug)]
+pub(crate) enum Fault {
+    Limit(Hit),
+    Bad(String),
 }
 
-fn corrupt(e: impl std::fmt::Display) -> TabularError {
-    TabularError::Corrupt(e.to_string())
+type Res<T> = Result<T, Fault>;
+
+fn bad(what: impl Into<String>) -> Fault {
+    Fault::Bad(what.into())
+}
+
+impl From<quick_xml::Error> for Fault {
+    fn from(e: quick_xml::Error) -> Self {
+        match e {
+            quick_xml::Error::Io(io) => match Hit::of_io(&io) {
+                Some(hit) => Fault::Limit(hit),
+                None => bad("读取压缩包内容出错（文件可能不完整）"),
+            },
+            _ => bad("XML 格式有误"),
+        }
+    }
+}
+
+impl From<quick_xml::events::attributes::AttrError> for Fault {
+    fn from(_: quick_xml::events::attributes::AttrError) -> Self {
+        bad("XML 属性格式有误")
+    }
+}
+
+impl From<quick_xml::encoding::EncodingError> for Fault {
+    fn from(_: quick_xml::encoding::EncodingError) -> Self {
+        bad("XML 文本编码有误")
+    }
+}
+
+impl From<quick_xml::escape::EscapeError> for Fault {
+    fn from(_: quick_xml::escape::EscapeError) -> Self {
+        bad("XML 转义字符有误")
+    }
+}
+
+/// Why opening stopped: the file is refused, or this reader leaves it to calamine.
+pub(crate) enum Stop {
+    Refused(TabularError),
+    Declined,
+}
+
+/// Marks where one XML event starts, for `Guarded`'s bound on an event's size.
+pub(crate) trait EventStart {
+    fn start_event(&mut self);
+}
+
+impl<R: Read> EventStart for Guarded<R> {
+    fn start_event(&mut self) {
+        Guarded::start_event(self);
+    }
 }
 
 type Xml<B> = Reader<B>;
@@ -89,194 +149,328 @@ fn xml_of<B: BufRead>(b: B) -> Xml<B> {
     r
 }
 
+/// The next event, its size bounded.
+#[inline]
+fn next_ev<'b, B: BufRead + EventStart>(xml: &mut Xml<B>, buf: &'b mut Vec<u8>) -> Res<Event<'b>> {
+    buf.clear();
+    xml.get_mut().start_event();
+    Ok(xml.read_event_into(buf)?)
+}
+
+/// The shared-string table, its text in fixed blocks: (block << 20 | offset, length) a string.
+#[derive(Default)]
+pub(crate) struct SharedStrings {
+    blocks: Vec<String>,
+    index: Vec<(u32, u32)>,
+    bytes: usize,
+}
+
+impl SharedStrings {
+    fn push(&mut self, s: &str) -> bool {
+        let fits = self.blocks.last().is_some_and(|b| b.capacity() - b.len() >= s.len());
+        if !fits {
+            if self.blocks.len() >= 4096 {
+                return false;
+            }
+            self.blocks.push(String::with_capacity(STRING_BLOCK.max(s.len())));
+        }
+        let block = self.blocks.len() - 1;
+        let Some(b) = self.blocks.last_mut() else { return false };
+        let (Ok(off), Ok(len)) = (u32::try_from(b.len()), u32::try_from(s.len())) else { return false };
+        b.push_str(s);
+        self.index.push(((block as u32) << 20 | off, len));
+        self.bytes += s.len() + 8;
+        true
+    }
+
+    fn get(&self, i: usize) -> Option<&str> {
+        let (at, len) = *self.index.get(i)?;
+        let block = self.blocks.get((at >> 20) as usize)?;
+        let start = (at & 0xF_FFFF) as usize;
+        block.get(start..start + len as usize)
+    }
+
+    fn len(&self) -> usize {
+        self.index.len()
+    }
+}
+
+/// One sheet as the workbook lists it.
+struct SheetEntry {
+    name: String,
+    /// Path inside the zip.
+    path: String,
+    hidden: bool,
+}
+
+/// An opened .xlsx: the sheets' paths, the date system, the shared strings and formats.
+pub(crate) struct Workbook<R: Read + Seek> {
+    zip: ZipArchive<R>,
+    file: String,
+    limits: Limits,
+    sheets: Vec<SheetEntry>,
+    is_1904: bool,
+    strings: SharedStrings,
+    formats: Vec<Format>,
+}
+
 impl Workbook<BufReader<File>> {
-    /// Opens the file, or `None` when it is not a workbook this reader knows how to read
-    /// (the caller then uses calamine, which words the error if there is one).
-    pub(crate) fn open_path(path: &Path) -> Option<Self> {
-        let file = File::open(path).ok()?;
-        Workbook::open(BufReader::new(file)).ok()
+    /// Opens the file: `Ok(None)` when it is not a workbook this reader knows how to read
+    /// (the caller then uses calamine, which words the error if there is one), an error when
+    /// it breaks a limit.
+    pub(crate) fn open_path(path: &Path, file: &str, limits: Limits) -> Result<Option<Self>, TabularError> {
+        let Ok(f) = File::open(path) else { return Ok(None) };
+        Workbook::open(BufReader::new(f), file, limits)
+    }
+}
+
+/// What to call a part of the workbook in a message.
+fn part_name(path: &str, sheets: &[SheetEntry]) -> String {
+    if let Some(s) = sheets.iter().find(|s| s.path.eq_ignore_ascii_case(path)) {
+        return format!("工作表「{}」", s.name);
+    }
+    let lower = path.to_ascii_lowercase();
+    if lower.ends_with("sharedstrings.xml") {
+        "共享文本表".to_string()
+    } else if lower.contains("worksheets/") {
+        format!("工作表（{path}）")
+    } else {
+        format!("部件 {path}")
+    }
+}
+
+/// A limit met while reading a part outside any sheet's cells.
+fn part_refusal(file: &str, part: &str, hit: Hit, limits: &Limits) -> TabularError {
+    match hit {
+        Hit::EntryBytes(limit) => TabularError::EntryTooLarge { file: file.to_string(), part: part.to_string(), limit },
+        Hit::Ratio(limit) => TabularError::CompressionRatio { file: file.to_string(), part: part.to_string(), limit },
+        Hit::XmlEvent | Hit::Chars(_) | Hit::Table(_) | Hit::RowBytes(_) | Hit::Encoding(_) => TabularError::Corrupt(format!(
+            "文件「{file}」中的{part}有一段内容超过 {}，文件可能已损坏或被人为构造，未读取",
+            bytes_text(limits.xml_event_bytes())
+        )),
     }
 }
 
 impl<R: Read + Seek> Workbook<R> {
-    pub(crate) fn open(reader: R) -> Result<Self, TabularError> {
-        let zip = ZipArchive::new(reader).map_err(corrupt)?;
-        let mut wb = Workbook { zip, sheets: Vec::new(), is_1904: false, strings: Vec::new(), formats: Vec::new() };
-        let rels = wb.relationships()?;
-        wb.workbook(&rels)?;
-        wb.shared_strings()?;
-        wb.styles()?;
-        Ok(wb)
-    }
-
-    /// The entry named `path`, matched as calamine matches it (case aside, `\` for `/`).
-    fn entry_name(&self, path: &str) -> Option<String> {
-        self.zip.file_names().find(|n| path.eq_ignore_ascii_case(&n.replace('\\', "/"))).map(str::to_string)
-    }
-
-    fn entry(&mut self, path: &str) -> Result<Option<Xml<BufReader<ZipFile<'_, R>>>>, TabularError> {
-        let Some(name) = self.entry_name(path) else { return Ok(None) };
-        let f = self.zip.by_name(&name).map_err(corrupt)?;
-        Ok(Some(xml_of(BufReader::with_capacity(XML_BUFFER, f))))
-    }
-
-    fn relationships(&mut self) -> Result<HashMap<Vec<u8>, String>, TabularError> {
-        let mut xml = self.entry("xl/_rels/workbook.xml.rels")?.ok_or_else(|| corrupt("xl/_rels/workbook.xml.rels 不存在"))?;
-        let mut out = HashMap::new();
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match xml.read_event_into(&mut buf).map_err(corrupt)? {
-                Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == b"Relationship" => {
-                    let (mut id, mut target) = (Vec::new(), String::new());
-                    for a in e.attributes() {
-                        let a = a.map_err(corrupt)?;
-                        match a.key.as_ref() {
-                            b"Id" => id = a.value.to_vec(),
-                            b"Target" => target = String::from_utf8(a.value.to_vec()).map_err(corrupt)?,
-                            _ => {}
-                        }
-                    }
-                    out.insert(id, target);
-                }
-                Event::Eof => break,
-                _ => {}
-            }
+    pub(crate) fn open(reader: R, file: &str, limits: Limits) -> Result<Option<Self>, TabularError> {
+        let Ok(zip) = ZipArchive::new(reader) else { return Ok(None) };
+        let mut wb = Workbook {
+            zip,
+            file: file.to_string(),
+            limits,
+            sheets: Vec::new(),
+            is_1904: false,
+            strings: SharedStrings::default(),
+            formats: Vec::new(),
+        };
+        match wb.load() {
+            Ok(()) => Ok(Some(wb)),
+            Err(Stop::Declined) => Ok(None),
+            Err(Stop::Refused(e)) => Err(e),
         }
-        Ok(out)
     }
 
-    fn workbook(&mut self, rels: &HashMap<Vec<u8>, String>) -> Result<(), TabularError> {
-        let mut xml = self.entry("xl/workbook.xml")?.ok_or_else(|| corrupt("xl/workbook.xml 不存在"))?;
-        let mut buf = Vec::new();
-        let (mut sheets, mut is_1904) = (Vec::new(), false);
-        loop {
-            buf.clear();
-            match xml.read_event_into(&mut buf).map_err(corrupt)? {
-                Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == b"sheet" => {
-                    let (mut name, mut path) = (None, None);
-                    for a in e.attributes() {
-                        let a = a.map_err(corrupt)?;
-                        match a.key.as_ref() {
-                            b"name" => name = Some(a.decode_and_unescape_value(xml.decoder()).map_err(corrupt)?.into_owned()),
-                            b"r:id" | b"relationships:id" => {
-                                let r = rels.get(a.value.as_ref()).ok_or_else(|| corrupt("工作表的关系不存在"))?;
-                                path = Some(if let Some(p) = r.strip_prefix('/') {
-                                    p.to_string()
-                                } else if r.starts_with("xl/") {
-                                    r.clone()
-                                } else {
-                                    format!("xl/{r}")
-                                });
+    fn load(&mut self) -> Result<(), Stop> {
+        let rels = self.relationships()?;
+        self.workbook(&rels)?;
+        self.strings = read_shared_strings(&mut self.zip, &self.file, &self.limits)?.unwrap_or_default();
+        self.styles()?;
+        Ok(())
+    }
+
+    /// Sheet names in workbook order, with whether each is hidden.
+    pub(crate) fn sheets(&self) -> Vec<(String, bool)> {
+        self.sheets.iter().map(|s| (s.name.clone(), s.hidden)).collect()
+    }
+
+    fn stop(&self, path: &str, f: Fault) -> Stop {
+        match f {
+            Fault::Limit(hit) => Stop::Refused(part_refusal(&self.file, &part_name(path, &self.sheets), hit, &self.limits)),
+            Fault::Bad(_) => Stop::Declined,
+        }
+    }
+
+    fn relationships(&mut self) -> Result<HashMap<Vec<u8>, String>, Stop> {
+        const PATH: &str = "xl/_rels/workbook.xml.rels";
+        let max = self.limits.part_bytes;
+        let mut read = || -> Res<Option<HashMap<Vec<u8>, String>>> {
+            let Some(mut xml) = open_entry(&mut self.zip, PATH, max, &self.limits)? else { return Ok(None) };
+            let mut out = HashMap::new();
+            let mut buf = Vec::new();
+            loop {
+                match next_ev(&mut xml, &mut buf)? {
+                    Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == b"Relationship" => {
+                        let (mut id, mut target) = (Vec::new(), String::new());
+                        for a in e.attributes() {
+                            let a = a?;
+                            match a.key.as_ref() {
+                                b"Id" => id = a.value.to_vec(),
+                                b"Target" => target = String::from_utf8(a.value.to_vec()).map_err(|_| bad("关系文件的路径不是 UTF-8"))?,
+                                _ => {}
                             }
-                            _ => {}
                         }
+                        out.insert(id, target);
                     }
-                    sheets.push((name.unwrap_or_default(), path.unwrap_or_default()));
+                    Event::Eof => break,
+                    _ => {}
                 }
-                Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"workbookPr" => {
-                    if let Some(a) = e.try_get_attribute("date1904").map_err(corrupt)? {
-                        is_1904 = matches!(a.value.as_ref(), b"1" | b"true");
-                    }
-                }
-                Event::Eof => break,
-                _ => {}
             }
+            Ok(Some(out))
+        };
+        match read() {
+            Ok(Some(rels)) => Ok(rels),
+            Ok(None) => Err(Stop::Declined),
+            Err(f) => Err(self.stop(PATH, f)),
         }
-        drop(xml);
-        self.sheets = sheets;
-        self.is_1904 = is_1904;
-        Ok(())
     }
 
-    fn shared_strings(&mut self) -> Result<(), TabularError> {
-        let Some(mut xml) = self.entry("xl/sharedStrings.xml")? else { return Ok(()) };
-        let mut strings = Vec::new();
-        let mut buf = Vec::new();
-        loop {
-            buf.clear();
-            match xml.read_event_into(&mut buf).map_err(corrupt)? {
-                Event::Start(ref e) if e.local_name().as_ref() == b"si" => {
-                    let name = e.name().as_ref().to_vec();
-                    if let Some(s) = read_string(&mut xml, &name)? {
-                        strings.push(s);
+    fn workbook(&mut self, rels: &HashMap<Vec<u8>, String>) -> Result<(), Stop> {
+        const PATH: &str = "xl/workbook.xml";
+        let max = self.limits.part_bytes;
+        let mut read = || -> Res<Option<(Vec<SheetEntry>, bool)>> {
+            let Some(mut xml) = open_entry(&mut self.zip, PATH, max, &self.limits)? else { return Ok(None) };
+            let mut buf = Vec::new();
+            let (mut sheets, mut is_1904) = (Vec::new(), false);
+            loop {
+                match next_ev(&mut xml, &mut buf)? {
+                    Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == b"sheet" => {
+                        let (mut name, mut path, mut hidden) = (None, None, false);
+                        for a in e.attributes() {
+                            let a = a?;
+                            match a.key.as_ref() {
+                                b"name" => name = Some(a.decode_and_unescape_value(xml.decoder())?.into_owned()),
+                                b"state" => hidden = matches!(a.value.as_ref(), b"hidden" | b"veryHidden"),
+                                b"r:id" | b"relationships:id" => {
+                                    let r = rels.get(a.value.as_ref()).ok_or_else(|| bad("工作表的关系不存在"))?;
+                                    path = Some(if let Some(p) = r.strip_prefix('/') {
+                                        p.to_string()
+                                    } else if r.starts_with("xl/") {
+                                        r.clone()
+                                    } else {
+                                        format!("xl/{r}")
+                                    });
+                                }
+                                _ => {}
+                            }
+                        }
+                        sheets.push(SheetEntry { name: name.unwrap_or_default(), path: path.unwrap_or_default(), hidden });
                     }
-                }
-                Event::Eof => break,
-                _ => {}
-            }
-        }
-        drop(xml);
-        self.strings = strings;
-        Ok(())
-    }
-
-    fn styles(&mut self) -> Result<(), TabularError> {
-        let Some(mut xml) = self.entry("xl/styles.xml")? else { return Ok(()) };
-        let mut custom: HashMap<Vec<u8>, String> = HashMap::new();
-        let mut formats = Vec::new();
-        let mut buf = Vec::new();
-        let (mut in_num_fmts, mut in_cell_xfs) = (false, false);
-        loop {
-            buf.clear();
-            match xml.read_event_into(&mut buf).map_err(corrupt)? {
-                Event::Start(ref e) if e.local_name().as_ref() == b"numFmts" => in_num_fmts = true,
-                Event::End(ref e) if e.local_name().as_ref() == b"numFmts" => in_num_fmts = false,
-                Event::Start(ref e) if e.local_name().as_ref() == b"cellXfs" => in_cell_xfs = true,
-                Event::End(ref e) if e.local_name().as_ref() == b"cellXfs" => in_cell_xfs = false,
-                Event::Start(ref e) | Event::Empty(ref e) if in_num_fmts && e.local_name().as_ref() == b"numFmt" => {
-                    let (mut id, mut code) = (Vec::new(), String::new());
-                    for a in e.attributes() {
-                        let a = a.map_err(corrupt)?;
-                        match a.key.as_ref() {
-                            b"numFmtId" => id = a.value.to_vec(),
-                            // calamine decodes without unescaping; so do we.
-                            b"formatCode" => code = String::from_utf8_lossy(&a.value).into_owned(),
-                            _ => {}
+                    Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"workbookPr" => {
+                        if let Some(a) = e.try_get_attribute("date1904")? {
+                            is_1904 = matches!(a.value.as_ref(), b"1" | b"true");
                         }
                     }
-                    if !code.is_empty() {
-                        custom.insert(id, code);
-                    }
+                    Event::Eof => break,
+                    _ => {}
                 }
-                Event::Start(ref e) | Event::Empty(ref e) if in_cell_xfs && e.local_name().as_ref() == b"xf" => {
-                    let f = e
-                        .attributes()
-                        .filter_map(Result::ok)
-                        .find(|a| a.key.as_ref() == b"numFmtId")
-                        .map_or(Format::Other, |a| match custom.get(a.value.as_ref()) {
-                            Some(code) => custom_format(code),
-                            None => builtin_format(&a.value),
-                        });
-                    formats.push(f);
-                }
-                Event::Eof => break,
-                _ => {}
             }
+            Ok(Some((sheets, is_1904)))
+        };
+        match read() {
+            Ok(Some((sheets, is_1904))) => {
+                self.sheets = sheets;
+                self.is_1904 = is_1904;
+                Ok(())
+            }
+            Ok(None) => Err(Stop::Declined),
+            Err(f) => Err(self.stop(PATH, f)),
         }
-        drop(xml);
-        self.formats = formats;
-        Ok(())
+    }
+
+    fn styles(&mut self) -> Result<(), Stop> {
+        const PATH: &str = "xl/styles.xml";
+        let max = self.limits.part_bytes;
+        let mut read = || -> Res<Vec<Format>> {
+            let Some(mut xml) = open_entry(&mut self.zip, PATH, max, &self.limits)? else { return Ok(Vec::new()) };
+            let mut custom: HashMap<Vec<u8>, String> = HashMap::new();
+            let mut formats = Vec::new();
+            let mut buf = Vec::new();
+            let (mut in_num_fmts, mut in_cell_xfs) = (false, false);
+            loop {
+                match next_ev(&mut xml, &mut buf)? {
+                    Event::Start(ref e) if e.local_name().as_ref() == b"numFmts" => in_num_fmts = true,
+                    Event::End(ref e) if e.local_name().as_ref() == b"numFmts" => in_num_fmts = false,
+                    Event::Start(ref e) if e.local_name().as_ref() == b"cellXfs" => in_cell_xfs = true,
+                    Event::End(ref e) if e.local_name().as_ref() == b"cellXfs" => in_cell_xfs = false,
+                    Event::Start(ref e) | Event::Empty(ref e) if in_num_fmts && e.local_name().as_ref() == b"numFmt" => {
+                        let (mut id, mut code) = (Vec::new(), String::new());
+                        for a in e.attributes() {
+                            let a = a?;
+                            match a.key.as_ref() {
+                                b"numFmtId" => id = a.value.to_vec(),
+                                // calamine decodes without unescaping; so do we.
+                                b"formatCode" => code = String::from_utf8_lossy(&a.value).into_owned(),
+                                _ => {}
+                            }
+                        }
+                        if !code.is_empty() {
+                            custom.insert(id, code);
+                        }
+                    }
+                    Event::Start(ref e) | Event::Empty(ref e) if in_cell_xfs && e.local_name().as_ref() == b"xf" => {
+                        let f = e
+                            .attributes()
+                            .filter_map(Result::ok)
+                            .find(|a| a.key.as_ref() == b"numFmtId")
+                            .map_or(Format::Other, |a| match custom.get(a.value.as_ref()) {
+                                Some(code) => custom_format(code),
+                                None => builtin_format(&a.value),
+                            });
+                        formats.push(f);
+                    }
+                    Event::Eof => break,
+                    _ => {}
+                }
+            }
+            Ok(formats)
+        };
+        match read() {
+            Ok(formats) => {
+                self.formats = formats;
+                Ok(())
+            }
+            Err(f) => Err(self.stop(PATH, f)),
+        }
+    }
+
+    /// Whether the workbook lists a sheet of that name (worksheet or not).
+    pub(crate) fn has_sheet(&self, sheet: &str) -> bool {
+        self.sheets.iter().any(|s| s.name == sheet)
+    }
+
+    /// The worksheet's path, or `None` when there is no such sheet or it is not a worksheet.
+    fn worksheet_path(&self, sheet: &str) -> Option<String> {
+        let path = self.sheets.iter().find(|s| s.name == sheet).map(|s| s.path.clone())?;
+        if path.split('/').nth(1) != Some("worksheets") {
+            return None;
+        }
+        Some(path)
     }
 
     /// The cells of `sheet`, or `None` when the workbook has no such worksheet.
     pub(crate) fn cells(&mut self, sheet: &str) -> Result<Option<SheetCells<'_, R>>, TabularError> {
-        let Some(path) = self.sheets.iter().find(|(n, _)| n == sheet).map(|(_, p)| p.clone()) else { return Ok(None) };
-        if path.split('/').nth(1) != Some("worksheets") {
-            return Ok(None);
-        }
-        let Some(name) = self.entry_name(&path) else { return Ok(None) };
-        let Workbook { zip, strings, formats, is_1904, .. } = self;
-        let f = zip.by_name(&name).map_err(corrupt)?;
-        let xml = xml_of(BufReader::with_capacity(XML_BUFFER, f));
+        let Some(path) = self.worksheet_path(sheet) else { return Ok(None) };
+        let part = part_name(&path, &self.sheets);
+        let Workbook { zip, strings, formats, is_1904, file, limits, .. } = self;
+        let xml = match open_entry(zip, &path, limits.entry_bytes, limits) {
+            Ok(Some(xml)) => xml,
+            Ok(None) => return Ok(None),
+            Err(Fault::Limit(hit)) => return Err(part_refusal(file, &part, hit, limits)),
+            Err(Fault::Bad(why)) => return Err(TabularError::Corrupt(format!("{part}：{why}"))),
+        };
         let mut cells = SheetCells {
             xml,
             strings,
             formats,
             is_1904: *is_1904,
+            file,
+            sheet: sheet.to_string(),
+            part,
+            limits,
             last_row: 0,
             row: 0,
             col: 0,
+            in_cell: None,
             buf: Vec::with_capacity(1024),
             inner: Vec::with_capacity(256),
             text: String::new(),
@@ -284,17 +478,161 @@ impl<R: Read + Seek> Workbook<R> {
         cells.skip_to_sheet_data()?;
         Ok(Some(cells))
     }
+
+    /// The merged areas of `sheet` that reach into the rows searched for the header.
+    /// mergeCells sits after sheetData, so this reads the whole sheet once more.
+    pub(crate) fn merges(&mut self, sheet: &str) -> Result<Vec<Region>, TabularError> {
+        let Some(path) = self.worksheet_path(sheet) else { return Ok(Vec::new()) };
+        let part = part_name(&path, &self.sheets);
+        let limits = self.limits;
+        let mut read = || -> Res<Vec<Region>> {
+            let Some(mut xml) = open_entry(&mut self.zip, &path, limits.entry_bytes, &limits)? else { return Ok(Vec::new()) };
+            let mut out = Vec::new();
+            let mut buf = Vec::new();
+            loop {
+                match next_ev(&mut xml, &mut buf)? {
+                    Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == b"mergeCell" => {
+                        let Some(a) = e.try_get_attribute("ref")? else { continue };
+                        let r = merge_region(&a.value)?;
+                        if r.first_row < BUFFER_ROWS && out.len() < MAX_MERGES {
+                            out.push(r);
+                        }
+                    }
+                    Event::Eof => return Ok(out),
+                    _ => {}
+                }
+            }
+        };
+        match read() {
+            Ok(regions) => Ok(regions),
+            Err(Fault::Limit(hit)) => Err(part_refusal(&self.file, &part, hit, &self.limits)),
+            Err(Fault::Bad(why)) => Err(TabularError::Corrupt(format!("{part}：{why}"))),
+        }
+    }
+}
+
+/// "A1:C2" (or "B3" alone) as a zero-based inclusive area.
+fn merge_region(v: &[u8]) -> Res<Region> {
+    let mut parts = v.split(|b| *b == b':');
+    let first = parts.next().unwrap_or_default();
+    let last = parts.next().unwrap_or(first);
+    let (r0, c0) = cell_ref(first)?;
+    let (r1, c1) = cell_ref(last)?;
+    let (c0, c1) = (c0.unwrap_or(0), c1.unwrap_or(0));
+    Ok(Region { first_row: r0.min(r1), first_col: c0.min(c1), last_row: r0.max(r1), last_col: c0.max(c1) })
+}
+
+/// The entry named `path` (matched as calamine matches it: case aside, `\` for `/`), its
+/// header checked and its bytes guarded.
+fn open_entry<'z, R: Read + Seek>(
+    zip: &'z mut ZipArchive<R>,
+    path: &str,
+    max_total: u64,
+    limits: &Limits,
+) -> Res<Option<Xml<Guarded<ZipFile<'z, R>>>>> {
+    let Some(name) = zip.file_names().find(|n| path.eq_ignore_ascii_case(&n.replace('\\', "/"))).map(str::to_string) else {
+        return Ok(None);
+    };
+    let f = zip.by_name(&name).map_err(|_| bad("压缩包中的部件无法读取"))?;
+    let compressed = f.compressed_size();
+    declared(f.size(), compressed, max_total, limits).map_err(Fault::Limit)?;
+    Ok(Some(xml_of(Guarded::new(f, XML_BUFFER, compressed, max_total, limits))))
+}
+
+/// The shared-string table, `None` when the workbook has none. Each string and the whole
+/// table are held to their limits as they are read.
+fn read_shared_strings<R: Read + Seek>(zip: &mut ZipArchive<R>, file: &str, limits: &Limits) -> Result<Option<SharedStrings>, Stop> {
+    const PATH: &str = "xl/sharedStrings.xml";
+    let max_bytes = limits.shared_strings_bytes.min(u32::MAX as usize);
+    let mut strings = SharedStrings::default();
+    let result = (|| -> Res<bool> {
+        let Some(mut xml) = open_entry(zip, PATH, limits.entry_bytes, limits)? else { return Ok(false) };
+        let mut buf = Vec::new();
+        loop {
+            match next_ev(&mut xml, &mut buf)? {
+                Event::Start(ref e) if e.local_name().as_ref() == b"si" => {
+                    let name = e.name().as_ref().to_vec();
+                    if let Some(s) = read_string(&mut xml, &name, limits.shared_string_chars)? {
+                        if !strings.push(&s) || strings.bytes > max_bytes {
+                            return Err(Fault::Limit(Hit::Table(max_bytes)));
+                        }
+                    }
+                }
+                Event::Eof => return Ok(true),
+                _ => {}
+            }
+        }
+    })();
+    let too_long = |limit| TabularError::SharedStringTooLarge { file: file.to_string(), index: strings.len() + 1, limit };
+    match result {
+        Ok(true) => Ok(Some(strings)),
+        Ok(false) => Ok(None),
+        Err(Fault::Limit(Hit::Table(limit))) => Err(Stop::Refused(TabularError::SharedStringsTooLarge { file: file.to_string(), limit })),
+        Err(Fault::Limit(Hit::Chars(limit))) => Err(Stop::Refused(too_long(limit))),
+        Err(Fault::Limit(Hit::XmlEvent)) => Err(Stop::Refused(too_long(limits.shared_string_chars))),
+        Err(Fault::Limit(hit)) => Err(Stop::Refused(part_refusal(file, "共享文本表", hit, limits))),
+        Err(Fault::Bad(_)) => Err(Stop::Declined),
+    }
+}
+
+/// Makes sure calamine can open a workbook this reader declined without meeting anything a
+/// limit forbids: calamine reads the shared strings and metadata whole at open and streams
+/// sheets through quick-xml, so every XML part is read here first, through the same guards
+/// (the shared strings with the same per-string and table limits). Damage is left for
+/// calamine to find and word; only limits are errors here.
+pub(crate) fn vet_for_calamine(path: &Path, file: &str, limits: &Limits) -> Result<(), TabularError> {
+    let Ok(f) = File::open(path) else { return Ok(()) };
+    let Ok(mut zip) = ZipArchive::new(BufReader::new(f)) else { return Ok(()) };
+    match read_shared_strings(&mut zip, file, limits) {
+        Err(Stop::Refused(e)) => return Err(e),
+        Ok(_) | Err(Stop::Declined) => {}
+    }
+    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    for name in names {
+        let lower = name.to_ascii_lowercase();
+        if !(lower.ends_with(".xml") || lower.ends_with(".rels")) {
+            continue;
+        }
+        let normal = name.replace('\\', "/");
+        let sheetlike = lower.contains("worksheets") || lower.ends_with("sharedstrings.xml");
+        let max = if sheetlike { limits.entry_bytes } else { limits.part_bytes };
+        let scan = (|| -> Res<()> {
+            let Some(mut xml) = open_entry(&mut zip, &normal, max, limits)? else { return Ok(()) };
+            let mut buf = Vec::new();
+            while !matches!(next_ev(&mut xml, &mut buf)?, Event::Eof) {}
+            Ok(())
+        })();
+        match scan {
+            Ok(()) | Err(Fault::Bad(_)) => {}
+            // calamine reports no row, so the message names the part.
+            Err(Fault::Limit(Hit::XmlEvent)) if sheetlike => {
+                return Err(TabularError::Corrupt(format!(
+                    "文件「{file}」中的{}有单元格超过 {} 个字符（Excel 一个单元格最多 32767 个字符），文件可能已损坏或被人为构造，未读取",
+                    part_name(&normal, &[]),
+                    limits.cell_chars
+                )));
+            }
+            Err(Fault::Limit(hit)) => return Err(part_refusal(file, &part_name(&normal, &[]), hit, limits)),
+        }
+    }
+    Ok(())
 }
 
 /// The cells of one worksheet in file order, as (zero-based row, zero-based column, value).
 pub(crate) struct SheetCells<'a, R: Read + Seek> {
-    xml: Xml<BufReader<ZipFile<'a, R>>>,
-    strings: &'a [String],
+    xml: Xml<Guarded<ZipFile<'a, R>>>,
+    strings: &'a SharedStrings,
     formats: &'a [Format],
     is_1904: bool,
+    file: &'a str,
+    sheet: String,
+    part: String,
+    limits: &'a Limits,
     last_row: u32,
     row: u32,
     col: u32,
+    /// The cell whose value is being read, for messages.
+    in_cell: Option<(u32, u32)>,
     buf: Vec<u8>,
     inner: Vec<u8>,
     text: String,
@@ -306,12 +644,37 @@ impl<R: Read + Seek> SheetCells<'_, R> {
         self.last_row
     }
 
+    /// A fault met while reading this sheet, as the clerk will read it.
+    fn refusal(&self, f: Fault) -> TabularError {
+        let (row, col) = match self.in_cell {
+            Some((r, c)) => (r, Some(c)),
+            None => (self.row, None),
+        };
+        let row1 = row.saturating_add(1);
+        let sheet = Some(self.sheet.clone());
+        match f {
+            Fault::Limit(Hit::Chars(limit)) => TabularError::CellTooLarge { file: self.file.to_string(), sheet, row: row1, column: col.map(column_letter), limit },
+            Fault::Limit(Hit::XmlEvent) => TabularError::CellTooLarge {
+                file: self.file.to_string(),
+                sheet,
+                row: row1,
+                column: col.map(column_letter),
+                limit: self.limits.cell_chars,
+            },
+            Fault::Limit(hit) => part_refusal(self.file, &self.part, hit, self.limits),
+            Fault::Bad(why) => TabularError::Corrupt(format!("{}第 {row1} 行附近：{why}", self.part)),
+        }
+    }
+
     fn skip_to_sheet_data(&mut self) -> Result<(), TabularError> {
+        self.skip().map_err(|f| self.refusal(f))
+    }
+
+    fn skip(&mut self) -> Res<()> {
         loop {
-            self.buf.clear();
-            match self.xml.read_event_into(&mut self.buf).map_err(corrupt)? {
+            match next_ev(&mut self.xml, &mut self.buf)? {
                 Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == b"dimension" => {
-                    let r = e.try_get_attribute("ref").map_err(corrupt)?.ok_or_else(|| corrupt("dimension 缺少 ref"))?;
+                    let r = e.try_get_attribute("ref")?.ok_or_else(|| bad("dimension 缺少 ref"))?;
                     let last = r.value.split(|b| *b == b':').next_back().unwrap_or_default();
                     self.last_row = cell_ref(last)?.0;
                 }
@@ -321,25 +684,29 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                     self.row = u32::MAX;
                     return Ok(());
                 }
-                Event::Eof => return Err(corrupt("工作表中没有 sheetData")),
+                Event::Eof => return Err(bad("工作表中没有 sheetData")),
                 _ => {}
             }
         }
     }
 
     pub(crate) fn next_cell(&mut self) -> Result<Option<(u32, u32, Cell)>, TabularError> {
+        self.in_cell = None;
+        self.next().map_err(|f| self.refusal(f))
+    }
+
+    fn next(&mut self) -> Res<Option<(u32, u32, Cell)>> {
         if self.row == u32::MAX {
             return Ok(None);
         }
         loop {
-            self.buf.clear();
-            let ev = self.xml.read_event_into(&mut self.buf).map_err(corrupt)?;
+            let ev = next_ev(&mut self.xml, &mut self.buf)?;
             match ev {
                 Event::Start(ref e) | Event::Empty(ref e) if e.local_name().as_ref() == b"c" => {
                     let empty = matches!(ev, Event::Empty(_));
                     let (mut pos, mut kind, mut style) = (None, Kind::Untyped, None);
                     for a in e.attributes().with_checks(false) {
-                        let a = a.map_err(corrupt)?;
+                        let a = a?;
                         match a.key.as_ref() {
                             b"r" => pos = Some(cell_ref(&a.value)?),
                             b"t" => kind = Kind::of(&a.value),
@@ -350,18 +717,19 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                     }
                     let pos = match pos {
                         Some((row, col)) => {
-                            let col = col.ok_or_else(|| corrupt("单元格位置缺少列"))?;
+                            let col = col.ok_or_else(|| bad("单元格位置缺少列"))?;
                             self.col = col;
                             (row, col)
                         }
                         None => (self.row, self.col),
                     };
+                    self.in_cell = Some(pos);
                     let value = if empty { Cell::Empty } else { self.cell_value(&kind, style)? };
                     self.col = self.col.saturating_add(1);
                     return Ok(Some((pos.0, pos.1, value)));
                 }
                 Event::Start(ref e) if e.local_name().as_ref() == b"row" => {
-                    if let Some(a) = e.try_get_attribute("r").map_err(corrupt)? {
+                    if let Some(a) = e.try_get_attribute("r")? {
                         self.row = cell_ref(&a.value)?.0;
                     }
                 }
@@ -371,7 +739,7 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                 }
                 Event::Empty(ref e) if e.local_name().as_ref() == b"row" => {
                     // calamine sees <row/> as a start and an end: the row counter moves on.
-                    if let Some(a) = e.try_get_attribute("r").map_err(corrupt)? {
+                    if let Some(a) = e.try_get_attribute("r")? {
                         self.row = cell_ref(&a.value)?.0;
                     }
                     self.row = self.row.saturating_add(1);
@@ -381,35 +749,35 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                     self.row = u32::MAX;
                     return Ok(None);
                 }
-                Event::Eof => return Err(corrupt("工作表意外结束（sheetData）")),
+                Event::Eof => return Err(bad("工作表意外结束（sheetData）")),
                 _ => {}
             }
         }
     }
 
     /// The children of a `<c>` up to its end; the last `<v>`, `<is>` or `<f>` decides.
-    fn cell_value(&mut self, kind: &Kind, style: Option<usize>) -> Result<Cell, TabularError> {
+    fn cell_value(&mut self, kind: &Kind, style: Option<usize>) -> Res<Cell> {
         let mut value = Cell::Empty;
+        let max = self.limits.cell_chars;
         loop {
-            self.inner.clear();
-            match self.xml.read_event_into(&mut self.inner).map_err(corrupt)? {
+            match next_ev(&mut self.xml, &mut self.inner)? {
                 Event::Start(ref e) => match e.local_name().as_ref() {
                     b"v" => {
                         let name = e.name().as_ref().to_vec();
                         self.text.clear();
-                        read_text(&mut self.xml, &name, &mut self.text)?;
+                        read_text(&mut self.xml, &name, &mut self.text, max)?;
                         value = self.decode_v(kind, style)?;
                     }
                     b"is" => {
                         let name = e.name().as_ref().to_vec();
-                        value = read_string(&mut self.xml, &name)?.map_or(Cell::Empty, text_cell);
+                        value = read_string(&mut self.xml, &name, max)?.map_or(Cell::Empty, text_cell);
                     }
                     b"f" => {
                         let name = e.name().as_ref().to_vec();
                         skip_to(&mut self.xml, &name)?;
                         value = Cell::Empty;
                     }
-                    _ => return Err(corrupt("单元格中有意外的元素（应为 v、f 或 is）")),
+                    _ => return Err(bad("单元格中有意外的元素（应为 v、f 或 is）")),
                 },
                 Event::Empty(ref e) => match e.local_name().as_ref() {
                     b"v" => {
@@ -417,17 +785,17 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                         value = self.decode_v(kind, style)?;
                     }
                     b"is" | b"f" => value = Cell::Empty,
-                    _ => return Err(corrupt("单元格中有意外的元素（应为 v、f 或 is）")),
+                    _ => return Err(bad("单元格中有意外的元素（应为 v、f 或 is）")),
                 },
                 Event::End(ref e) if e.local_name().as_ref() == b"c" => return Ok(value),
-                Event::Eof => return Err(corrupt("工作表意外结束（c）")),
+                Event::Eof => return Err(bad("工作表意外结束（c）")),
                 _ => {}
             }
         }
     }
 
     /// A `<v>`'s text by the cell's type and format, as calamine decodes it.
-    fn decode_v(&self, kind: &Kind, style: Option<usize>) -> Result<Cell, TabularError> {
+    fn decode_v(&self, kind: &Kind, style: Option<usize>) -> Res<Cell> {
         let v = self.text.as_str();
         let format = match style {
             Some(i) => self.formats.get(i).copied(),
@@ -436,20 +804,20 @@ impl<R: Read + Seek> SheetCells<'_, R> {
         Ok(match kind {
             Kind::Shared => {
                 let i = parse_usize(v.as_bytes()).unwrap_or(0);
-                let s = self.strings.get(i).ok_or_else(|| corrupt(format!("共享字符串 {i} 不存在")))?;
+                let s = self.strings.get(i).ok_or_else(|| bad(format!("共享文本第 {} 条不存在", i + 1)))?;
                 text_cell_ref(s)
             }
             Kind::Bool => Cell::Bool(v != "0"),
             Kind::Error => match v {
                 "#DIV/0!" | "#N/A" | "#NAME?" | "#NULL!" | "#NUM!" | "#REF!" | "#VALUE!" => Cell::Error(v.to_string()),
-                _ => return Err(corrupt(format!("未知的错误值 {v}"))),
+                _ => return Err(bad("未知的错误值")),
             },
             Kind::Text => text_cell_ref(v),
             Kind::Number => {
                 if v.is_empty() {
                     Cell::Empty
                 } else {
-                    let n: f64 = v.parse().map_err(corrupt)?;
+                    let n: f64 = v.parse().map_err(|_| bad("数值格式有误"))?;
                     self.number(n, format)
                 }
             }
@@ -457,8 +825,8 @@ impl<R: Read + Seek> SheetCells<'_, R> {
                 Ok(n) => self.number(n, format),
                 Err(_) => text_cell_ref(v),
             },
-            Kind::Inline => return Err(corrupt("inlineStr 单元格没有 is 元素")),
-            Kind::Unknown => return Err(corrupt("未知的单元格类型")),
+            Kind::Inline => return Err(bad("inlineStr 单元格没有 is 元素")),
+            Kind::Unknown => return Err(bad("未知的单元格类型")),
         })
     }
 
@@ -496,57 +864,81 @@ fn parse_usize(b: &[u8]) -> Option<usize> {
         if !c.is_ascii_digit() {
             return None;
         }
-        n = n * 10 + usize::from(c - b'0');
+        n = n.checked_mul(10)?.checked_add(usize::from(c - b'0'))?;
     }
     Some(n)
 }
 
 /// "C107" → (106, Some(2)); "107" → (106, None). Zero-based, as calamine reads them.
-fn cell_ref(range: &[u8]) -> Result<(u32, Option<u32>), TabularError> {
-    let bad = || corrupt(format!("单元格位置「{}」无效", String::from_utf8_lossy(range)));
+fn cell_ref(range: &[u8]) -> Res<(u32, Option<u32>)> {
+    let bad_ref = || bad(format!("单元格位置「{}」无效", String::from_utf8_lossy(range.get(..range.len().min(20)).unwrap_or_default())));
     let split = range.iter().position(u8::is_ascii_digit).unwrap_or(range.len());
     let (letters, digits) = range.split_at(split);
     if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) || digits.len() > 9 {
-        return Err(bad());
+        return Err(bad_ref());
     }
     let mut row = 0u32;
     for d in digits {
         row = row * 10 + u32::from(d - b'0');
     }
-    let row = row.checked_sub(1).ok_or_else(bad)?;
+    let row = row.checked_sub(1).ok_or_else(bad_ref)?;
     if letters.is_empty() {
         return Ok((row, None));
     }
     if letters.len() > 4 {
-        return Err(bad());
+        return Err(bad_ref());
     }
     let mut col = 0u32;
     for c in letters {
         if !c.is_ascii_alphabetic() {
-            return Err(bad());
+            return Err(bad_ref());
         }
         col = col * 26 + u32::from(c.to_ascii_uppercase() - b'A') + 1;
     }
     Ok((row, Some(col - 1)))
 }
 
+/// Appends `piece`, refusing past `max` characters. Characters are only counted once the
+/// text has more bytes than `max` (before that it cannot have more characters), and then
+/// kept in `chars` piece by piece.
+#[inline]
+fn push_capped(out: &mut String, chars: &mut Option<usize>, piece: &str, max: usize) -> Res<()> {
+    out.push_str(piece);
+    if out.len() <= max {
+        return Ok(());
+    }
+    let n = match *chars {
+        Some(c) => c + piece.chars().count(),
+        None => out.chars().count(),
+    };
+    *chars = Some(n);
+    if n > max {
+        return Err(Fault::Limit(Hit::Chars(max)));
+    }
+    Ok(())
+}
+
 /// Text and entities up to the element's end, as calamine reads a `<v>`.
-fn read_text<B: BufRead>(xml: &mut Xml<B>, end: &[u8], out: &mut String) -> Result<(), TabularError> {
+fn read_text<B: BufRead + EventStart>(xml: &mut Xml<B>, end: &[u8], out: &mut String, max: usize) -> Res<()> {
     let mut buf = Vec::new();
+    let mut chars = None;
     loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf).map_err(corrupt)? {
-            Event::Text(t) => out.push_str(&t.xml10_content().map_err(corrupt)?),
-            Event::GeneralRef(e) => entity(&e, out)?,
+        match next_ev(xml, &mut buf)? {
+            Event::Text(t) => push_capped(out, &mut chars, &t.xml10_content()?, max)?,
+            Event::GeneralRef(e) => {
+                let mut c = String::new();
+                entity(&e, &mut c)?;
+                push_capped(out, &mut chars, &c, max)?;
+            }
             Event::End(e) if e.name().as_ref() == end => return Ok(()),
-            Event::Eof => return Err(corrupt("工作表意外结束（v）")),
+            Event::Eof => return Err(bad("工作表意外结束（v）")),
             _ => {}
         }
     }
 }
 
-fn entity(e: &BytesRef<'_>, out: &mut String) -> Result<(), TabularError> {
-    let name = e.decode().map_err(corrupt)?;
+fn entity(e: &BytesRef<'_>, out: &mut String) -> Res<()> {
+    let name = e.decode()?;
     let known = match name.as_ref() {
         "lt" => Some('<'),
         "gt" => Some('>'),
@@ -557,23 +949,24 @@ fn entity(e: &BytesRef<'_>, out: &mut String) -> Result<(), TabularError> {
     };
     match known {
         Some(c) => out.push(c),
-        None => match e.resolve_char_ref().map_err(corrupt)? {
+        None => match e.resolve_char_ref().map_err(|_| bad("无法识别的字符引用"))? {
             Some(c) => out.push(c),
-            None => return Err(corrupt(format!("无法识别的实体 &{name};"))),
+            None => return Err(bad("无法识别的实体")),
         },
     }
     Ok(())
 }
 
 /// A shared or inline string: plain `<t>`, or rich text runs `<r><t>` joined, phonetic runs
-/// (`<rPh>`) left out; `_x000D_`-style escapes undone. As calamine's `read_string`.
-fn read_string<B: BufRead>(xml: &mut Xml<B>, closing: &[u8]) -> Result<Option<String>, TabularError> {
+/// (`<rPh>`) left out; `_x000D_`-style escapes undone. As calamine's `read_string`. At most
+/// `max` characters, the runs of rich text together.
+fn read_string<B: BufRead + EventStart>(xml: &mut Xml<B>, closing: &[u8], max: usize) -> Res<Option<String>> {
     let mut buf = Vec::new();
     let mut rich: Option<String> = None;
+    let mut rich_chars = None;
     let mut phonetic = false;
     loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf).map_err(corrupt)? {
+        match next_ev(xml, &mut buf)? {
             Event::Start(ref e) if e.local_name().as_ref() == b"r" => {
                 rich.get_or_insert_with(String::new);
             }
@@ -582,9 +975,9 @@ fn read_string<B: BufRead>(xml: &mut Xml<B>, closing: &[u8]) -> Result<Option<St
             Event::End(ref e) if e.local_name().as_ref() == b"rPh" => phonetic = false,
             Event::Start(ref e) if e.local_name().as_ref() == b"t" && !phonetic => {
                 let name = e.name().as_ref().to_vec();
-                let value = read_t(xml, &name)?;
+                let value = read_t(xml, &name, max)?;
                 match rich.as_mut() {
-                    Some(s) => s.push_str(&value),
+                    Some(s) => push_capped(s, &mut rich_chars, &value, max)?,
                     None => {
                         skip_to(xml, closing)?;
                         return Ok(Some(value));
@@ -599,34 +992,37 @@ fn read_string<B: BufRead>(xml: &mut Xml<B>, closing: &[u8]) -> Result<Option<St
                 skip_to(xml, closing)?;
                 return Ok(Some(String::new()));
             }
-            Event::Eof => return Err(corrupt("工作表意外结束（字符串）")),
+            Event::Eof => return Err(bad("工作表意外结束（字符串）")),
             _ => {}
         }
     }
 }
 
-fn read_t<B: BufRead>(xml: &mut Xml<B>, end: &[u8]) -> Result<String, TabularError> {
+fn read_t<B: BufRead + EventStart>(xml: &mut Xml<B>, end: &[u8], max: usize) -> Res<String> {
     let mut buf = Vec::new();
     let mut value = String::new();
+    let mut chars = None;
     loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf).map_err(corrupt)? {
-            Event::Text(t) => value.push_str(&unescape_excel(&t.xml10_content().map_err(corrupt)?)),
-            Event::GeneralRef(e) => entity(&e, &mut value)?,
+        match next_ev(xml, &mut buf)? {
+            Event::Text(t) => push_capped(&mut value, &mut chars, &unescape_excel(&t.xml10_content()?), max)?,
+            Event::GeneralRef(e) => {
+                let mut c = String::new();
+                entity(&e, &mut c)?;
+                push_capped(&mut value, &mut chars, &c, max)?;
+            }
             Event::End(e) if e.name().as_ref() == end => return Ok(value),
-            Event::Eof => return Err(corrupt("工作表意外结束（t）")),
+            Event::Eof => return Err(bad("工作表意外结束（t）")),
             _ => {}
         }
     }
 }
 
 /// Consumes events up to the end of `closing` (names not checked, as calamine does not).
-fn skip_to<B: BufRead>(xml: &mut Xml<B>, closing: &[u8]) -> Result<(), TabularError> {
+fn skip_to<B: BufRead + EventStart>(xml: &mut Xml<B>, closing: &[u8]) -> Res<()> {
     let mut buf = Vec::new();
     let mut depth = 0usize;
     loop {
-        buf.clear();
-        match xml.read_event_into(&mut buf).map_err(corrupt)? {
+        match next_ev(xml, &mut buf)? {
             Event::Start(ref e) if e.name().as_ref() == closing => depth += 1,
             Event::End(ref e) if e.name().as_ref() == closing => {
                 if depth == 0 {
@@ -634,7 +1030,7 @@ fn skip_to<B: BufRead>(xml: &mut Xml<B>, closing: &[u8]) -> Result<(), TabularEr
                 }
                 depth -= 1;
             }
-            Event::Eof => return Err(corrupt("工作表意外结束")),
+            Event::Eof => return Err(bad("工作表意外结束")),
             _ => {}
         }
     }
@@ -709,6 +1105,7 @@ fn custom_format(format: &str) -> Format {
     Format::Other
 }
 
+
 #[cfg(test)]
 mod tests {
     use std::io::{Cursor, Write};
@@ -735,7 +1132,7 @@ mod tests {
     }
 
     fn our_cells(bytes: &[u8], sheet: &str) -> (u32, Cells) {
-        let mut wb = Workbook::open(Cursor::new(bytes.to_vec())).expect("ours opens");
+        let mut wb = Workbook::open(Cursor::new(bytes.to_vec()), "a.xlsx", Limits::default()).expect("ours opens").expect("ours reads it");
         let mut cells = wb.cells(sheet).expect("ours sheet").expect("sheet found");
         let last = cells.last_row();
         let mut out = Vec::new();
@@ -827,7 +1224,7 @@ mod tests {
     #[test]
     fn unknown_sheet_is_none() {
         let bytes = hand_made("<sheetData/>", "", false);
-        let mut wb = Workbook::open(Cursor::new(bytes)).expect("opens");
+        let mut wb = Workbook::open(Cursor::new(bytes), "a.xlsx", Limits::default()).expect("opens").expect("ours reads it");
         assert!(wb.cells("没有").expect("no error").is_none());
     }
 
@@ -884,7 +1281,8 @@ mod tests {
     /// rows counted) comes out the same through this reader as through calamine's.
     #[test]
     fn read_sheet_is_the_same_through_either_reader() {
-        use crate::excel::{read_xlsx, read_xlsx_calamine};
+        use crate::excel::{read_xlsx, read_xlsx_calamine, XlsxSource};
+        use crate::meter::Ctx;
         use crate::model::{ColumnSpec, RawRow};
         use rust_xlsxwriter::{ExcelDateTime, Format, Workbook as W};
         let dir = tempfile::tempdir().expect("dir");
@@ -918,14 +1316,20 @@ mod tests {
             ColumnSpec::new("amount", &["发放金额"]),
             ColumnSpec::new("paid_on", &["发放日期"]),
         ];
+        let ctx = Ctx { file: "a.xlsx".to_string(), sheet: "花名册".to_string(), is_csv: false, limits: Limits::default() };
         let read = |fast: bool| {
-            let mut book: crate::excel::XlsxBook = calamine::open_workbook(&path).expect("open");
             let mut rows: Vec<RawRow> = Vec::new();
             let mut sink = |r: RawRow| -> Result<(), std::convert::Infallible> {
                 rows.push(r);
                 Ok(())
             };
-            let layout = if fast { read_xlsx(&mut book, &path, "花名册", &specs, &mut sink) } else { read_xlsx_calamine(&mut book, "花名册", &specs, &mut sink) };
+            let layout = if fast {
+                let mut src = XlsxSource::open(&path, "a.xlsx", Limits::default()).expect("open");
+                read_xlsx(&mut src, &ctx, &specs, &mut sink)
+            } else {
+                let mut book: crate::excel::XlsxBook = calamine::open_workbook(&path).expect("open");
+                read_xlsx_calamine(&mut book, &ctx, &specs, &mut sink)
+            };
             (layout.map_err(|e| format!("{e:?}")).expect("read"), rows)
         };
         let (ours, theirs) = (read(true), read(false));

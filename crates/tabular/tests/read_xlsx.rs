@@ -265,7 +265,7 @@ fn header_not_found() {
     let err = read_err(&path, &specs());
     assert_eq!(
         err,
-        "找不到表头行：前 20 行中没有一列能对应到 「姓名」「身份证号」「村」「保障金额(元)」"
+        "文件「h.xlsx」的工作表「花名册」找不到表头行：前 20 行中没有一列能对应到 「姓名」「身份证号」「村」「保障金额(元)」"
     );
 }
 
@@ -275,7 +275,10 @@ fn header_below_row_20_is_not_searched() {
     let path = xlsx(dir.path(), "late.xlsx", |ws| {
         put(ws, 20, &["姓名", "身份证号"]);
     });
-    assert!(read_err(&path, &specs()).starts_with("找不到表头行"));
+    assert_eq!(
+        read_err(&path, &specs()),
+        "文件「late.xlsx」的工作表「花名册」找不到表头行：前 20 行是空的"
+    );
 }
 
 #[test]

@@ -329,3 +329,22 @@ fn readers_and_writers_can_move_to_a_worker_thread() {
     send::<CsvOut>();
     send::<taizhang_tabular::TabularError>();
 }
+
+#[test]
+fn a_value_longer_than_a_cell_holds_is_cut_not_an_error() {
+    let dir = tmp();
+    let path = dir.path().join("错误清单.xlsx");
+    let cols = vec![OutColumn::new("行号", OutKind::Int), OutColumn::new("值", OutKind::Text), OutColumn::new("原因", OutKind::Text)];
+    let mut out = XlsxOut::create(&path, "错误清单", cols.clone(), None).expect("create");
+    let long = "身".repeat(100_000);
+    out.write_row(&[OutCell::Int(7), OutCell::Text(long), OutCell::Text("超过字段长度".into())]).expect("a long value is written");
+    out.write_row(&[OutCell::Int(8), OutCell::Text("短".into()), OutCell::Empty]).expect("row");
+    out.finish().expect("finish");
+    let (_, rows) = read_all(&path, &specs_for(&cols));
+    assert_eq!(rows.len(), 2);
+    let Cell::Text(cut) = &rows[0].cells[1] else { panic!("{:?}", rows[0].cells[1]) };
+    assert_eq!(cut.chars().count(), taizhang_tabular::MAX_CELL_CHARS);
+    assert!(cut.starts_with("身身身"));
+    assert!(cut.ends_with("……（共 100000 个字符，超过 Excel 单元格上限，已截断）"), "{}", &cut[cut.len() - 120..]);
+    assert_eq!(rows[1].cells[1], text("短"));
+}

@@ -5,7 +5,9 @@ use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{Workbook, Worksheet};
-use taizhang_tabular::{open, Cell, ColumnSpec, RawRow, SheetLayout};
+use taizhang_tabular::{
+    open, open_with, Cell, ColumnSpec, Limits, RawRow, ReadError, SheetLayout, TabularError,
+};
 
 pub fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
@@ -68,4 +70,70 @@ pub fn read_err(path: &Path, specs: &[ColumnSpec]) -> String {
 
 pub fn text(s: &str) -> Cell {
     Cell::Text(s.to_string())
+}
+
+pub fn read_all_with(
+    path: &Path,
+    specs: &[ColumnSpec],
+    limits: Limits,
+) -> (SheetLayout, Vec<RawRow>) {
+    let mut src = open_with(path, limits).unwrap_or_else(|e| panic!("open: {e}"));
+    let sheet = src.sheet_names().into_iter().next().expect("a sheet");
+    let mut rows = Vec::new();
+    let layout = src
+        .read_sheet(&sheet, specs, &mut |r: RawRow| -> Result<(), Infallible> {
+            rows.push(r);
+            Ok(())
+        })
+        .unwrap_or_else(|e| panic!("read: {e}"));
+    (layout, rows)
+}
+
+/// The error opening or reading the first sheet under `limits` stops at, and the rows
+/// handed out before it.
+pub fn fail_with(path: &Path, specs: &[ColumnSpec], limits: Limits) -> (TabularError, Vec<RawRow>) {
+    let mut src = match open_with(path, limits) {
+        Ok(s) => s,
+        Err(e) => return (e, Vec::new()),
+    };
+    let sheet = src.sheet_names().into_iter().next().unwrap_or_default();
+    let mut rows = Vec::new();
+    match src.read_sheet(&sheet, specs, &mut |r: RawRow| -> Result<(), Infallible> {
+        rows.push(r);
+        Ok(())
+    }) {
+        Ok(l) => panic!("expected an error, got {l:?}"),
+        Err(ReadError::Tabular(e)) => (e, rows),
+        Err(ReadError::Callback(never)) => match never {},
+    }
+}
+
+/// A message a clerk reads: Chinese, with no English from a library. What may stay is the
+/// file's name, column letters and the names of formats and encodings.
+pub fn assert_chinese(msg: &str, file: &str) {
+    let mut rest = msg.replace(file, "");
+    for allowed in [
+        ".xlsx", ".xls", "UTF-8", "UTF-16", "GB18030", "GBK", "Excel", "WPS", "CSV", "XML", "KB",
+        "MB", "GB",
+    ] {
+        rest = rest.replace(allowed, "");
+    }
+    let mut word = String::new();
+    for c in rest.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphabetic() {
+            word.push(c);
+            continue;
+        }
+        let english = word.chars().any(|c| c.is_ascii_lowercase()) || word.len() > 3;
+        assert!(!english, "English「{word}」in: {msg}");
+        word.clear();
+    }
+    assert!(
+        msg.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+        "not Chinese: {msg}"
+    );
+    assert!(
+        !msg.contains("panicked") && !msg.contains("backtrace"),
+        "{msg}"
+    );
 }
