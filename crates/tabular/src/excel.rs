@@ -332,12 +332,13 @@ fn serial_1900(dt: &ExcelDateTime) -> f64 {
     }
 }
 
-/// calamine's messages are English; the clerk learns what broke, a developer the variant.
+/// calamine's messages are English and a damaged file is the clerk's doing, so the clerk
+/// learns only what broke; a developer reproduces it with the file.
 pub(crate) fn xlsx_error(e: XlsxError) -> TabularError {
     match e {
         XlsxError::WorksheetNotFound(name) => TabularError::UnknownSheet(name),
         XlsxError::Io(io) => TabularError::Io(io),
-        other => TabularError::Corrupt(format!("工作表的内部数据有误（{}）", variant_name(&other))),
+        _ => TabularError::Corrupt("工作表的内部数据有误".to_string()),
     }
 }
 
@@ -345,11 +346,6 @@ pub(crate) fn xls_error(e: XlsError) -> TabularError {
     match e {
         XlsError::WorksheetNotFound(name) => TabularError::UnknownSheet(name),
         XlsError::Io(io) => TabularError::Io(io),
-        other => TabularError::Corrupt(format!("工作表的内部数据有误（{}）", variant_name(&other))),
+        _ => TabularError::Corrupt("工作表的内部数据有误".to_string()),
     }
-}
-
-/// The name of an error's variant ("Xml", "Zip"), for a developer, without its English text.
-pub(crate) fn variant_name(e: &impl std::fmt::Debug) -> String {
-    format!("{e:?}").chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect()
 }
