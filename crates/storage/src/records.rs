@@ -107,21 +107,22 @@ async fn subject_place(tx: &mut Tx, scope: &Scope, kind: SubjectKind, id: i64) -
         .ok_or_else(|| StoreError::NotFound(format!("{what}（编号 {id}）不存在或不在您的管辖范围内")))
 }
 
-/// Every reference must point at something that exists; people and households in scope. With
-/// `chosen_now`, a cadre who has left the post or an organisation that has closed is refused:
-/// they cannot be chosen for new records.
+/// Every reference must point at something that exists; people and households in scope. A
+/// reference chosen now (every one of a new record, a changed one of an edited record: `before`
+/// holds the values it had) may not name a cadre who has left the post or an organisation that
+/// has closed; old records keep naming them.
 async fn check_references(
     tx: &mut Tx,
     def: &LedgerDef,
     scope: &Scope,
     values: &Values,
-    chosen_now: bool,
+    before: Option<&Values>,
     today: NaiveDate,
 ) -> Result<()> {
     let mut errors = Vec::new();
     for f in def.fields.iter().filter(|f| f.kind == FieldKind::Reference) {
         let Some(id) = values.get(&f.key).and_then(Value::as_int) else { continue };
-        if chosen_now {
+        if before.is_none_or(|b| b.get(&f.key).and_then(Value::as_int) != Some(id)) {
             if let Some(reason) = ended(tx, f.target.as_ref(), id, today).await? {
                 errors.push(FieldError::new(&f.key, &f.label, reason));
                 continue;
@@ -245,7 +246,7 @@ pub async fn create(
     }
     let values: Values = input.values.into_iter().filter(|(_, v)| !v.is_null()).collect();
     validate_record(def, &values, today)?;
-    check_references(tx, def, scope, &values, true, today).await?;
+    check_references(tx, def, scope, &values, None, today).await?;
     refuse_taken_key(tx, def, scope, input.subject_id, &values, None).await?;
     let state = def.workflow.as_ref().map(|w| w.initial.clone());
     let now = crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
@@ -383,15 +384,11 @@ async fn write(
         }
     }
     validate_record(def, &values, today)?;
-    let changed_refs: Values = values
-        .iter()
-        .filter(|(k, v)| before.values.get(*k) != Some(*v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
-    // Only references chosen now must be current (a cadre who has since left stays on old records).
-    check_references(tx, def, scope, &values, false, today).await?;
-    check_references(tx, def, scope, &changed_refs, true, today).await?;
-    refuse_taken_key(tx, def, scope, before.subject_id, &values, Some(id)).await?;
+    check_references(tx, def, scope, &values, Some(&before.values), today).await?;
+    let key_changed = def.natural_key.iter().any(|k| values.get(k) != before.values.get(k));
+    if key_changed {
+        refuse_taken_key(tx, def, scope, before.subject_id, &values, Some(id)).await?;
+    }
     let mut new_state = before.state.clone();
     if let Some(key) = transition_key {
         let state = before.state.clone().unwrap_or_default();
