@@ -251,12 +251,12 @@ mod tests {
         assert_eq!(normalize("父母", Some(Sex::Female)), Ok("母亲"));
         assert_eq!(normalize("孙子女", Some(Sex::Female)), Ok("孙女"));
         assert_eq!(normalize("50", Some(Sex::Male)), Ok("父亲"));
-        assert!(normalize("子女", None).unwrap_err().contains("按性别"));
+        assert!(normalize("子女", None).expect_err("sex needed").contains("按性别"));
     }
 
     #[test]
     fn unknown_words_are_refused_with_the_rule() {
-        let e = normalize("邻居家的", None).unwrap_err();
+        let e = normalize("邻居家的", None).expect_err("unknown");
         assert!(e.contains("GB/T 4761"), "{e}");
         assert!(normalize("", None).is_err());
     }

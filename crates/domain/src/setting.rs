@@ -216,7 +216,7 @@ mod tests {
         assert!(d(SettingKind::Integer).parse("-3").is_err());
         assert!(d(SettingKind::Money).parse("-5").is_err());
         assert_eq!(d(SettingKind::Switch).parse("是"), Ok(SettingValue::Number(1)));
-        assert!(d(SettingKind::Switch).parse("也许").unwrap_err().contains("是"));
+        assert!(d(SettingKind::Switch).parse("也许").expect_err("not a switch").contains("是"));
         assert_eq!(d(SettingKind::Decimal).parse("2.5"), Ok(SettingValue::Number(25)));
         assert_eq!(d(SettingKind::Text).parse(" 北斗溪营地 "), Ok(SettingValue::Text("北斗溪营地".into())));
         assert_eq!(d(SettingKind::Integer).show(&SettingValue::Number(90)), "90 天");

@@ -254,6 +254,7 @@ impl<'a> BatchImporter<'a> {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn decide(
         &mut self,
         tx: &mut Tx,

@@ -313,7 +313,7 @@ async fn import_in(
         Target::Persons => {
             report.target = PERSONS_TARGET.into();
             report.target_name = "人员库".into();
-            crate::registry::import_persons(tx, actor, scope, source, &sheet, &mut report, opts.progress, today).await?;
+            crate::registry::import_persons(tx, actor, scope, source, &sheet, &mut report, opts.source_name.as_deref(), opts.progress, today).await?;
         }
     }
     assert!(report.balanced(), "每一行都应有且只有一个结论：{}", report.summary());

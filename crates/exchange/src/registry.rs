@@ -123,11 +123,14 @@ pub(crate) async fn import_persons(
     source: Source,
     sheet: &str,
     report: &mut ImportReport,
+    source_name: Option<&str>,
     progress: bool,
     today: NaiveDate,
 ) -> Result<()> {
     let mut stream = stream_rows(source, sheet.to_string(), specs(), progress);
-    let origin = source_reason(&report.file, sheet);
+    // An upload is kept under a temporary name: the reason names the file the clerk chose.
+    let file = source_name.map_or_else(|| report.file.clone(), std::path::PathBuf::from);
+    let origin = source_reason(&file, sheet);
     let imported = person_rows(tx, actor, scope, sheet, &origin, &mut stream, report, today).await;
     // The importer's own failure explains more than the reader's "stopped".
     let layout = stream.finish().await;

@@ -435,7 +435,8 @@ async fn duplicate_in_period(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], c
     );
     let rows = tx.fetch(&sql, &args).await?;
     // (subject, values of `fields`, place of the first record, record ids)
-    let mut groups: Vec<(Option<i64>, Vec<String>, Option<i64>, Vec<i64>)> = Vec::new();
+    type Group = (Option<i64>, Vec<String>, Option<i64>, Vec<i64>);
+    let mut groups: Vec<Group> = Vec::new();
     for r in &rows {
         let key: Vec<String> = (0..c.fields.len()).map(|i| cell_text(r, 3 + i)).collect();
         match groups.iter_mut().find(|g| g.0 == r.opt_int(1) && g.1 == key) {

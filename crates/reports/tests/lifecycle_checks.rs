@@ -431,13 +431,16 @@ both!(a_run_as_of_a_day_inside_the_year_reports_nothing_after_it, |db: Db| async
     assert_eq!(one(&found, "special_care_enrolled_after_death_or_move").record_ids, vec![data.special_care_liu]);
 });
 
+/// A ledger and the ids of its records a finding names.
+type LedgerIds<'a> = (&'a str, Vec<i64>);
+
 /// The records a finding names, by ledger.
 trait Named {
-    fn found_ledgers(&self) -> ((&str, Vec<i64>), (&str, Vec<i64>));
+    fn found_ledgers(&self) -> (LedgerIds<'_>, LedgerIds<'_>);
 }
 
 impl Named for checks::Finding {
-    fn found_ledgers(&self) -> ((&str, Vec<i64>), (&str, Vec<i64>)) {
+    fn found_ledgers(&self) -> (LedgerIds<'_>, LedgerIds<'_>) {
         ((self.ledger.as_str(), self.record_ids.clone()), (self.other_ledger.as_str(), self.other_record_ids.clone()))
     }
 }

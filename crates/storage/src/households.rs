@@ -206,6 +206,7 @@ pub async fn leave(
 
 /// 户主变更: `new_head` (a member) becomes head; the others take the relations given (each
 /// relation to the new head), and keep theirs where none is given — the page says to check them.
+#[allow(clippy::too_many_arguments)]
 pub async fn change_head(
     tx: &mut Tx,
     actor: &Actor,

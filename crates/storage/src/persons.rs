@@ -211,6 +211,7 @@ fn stale_check(current: &Person, expected_version: i64) -> Result<()> {
 /// Corrects a person's attributes (姓名, 公民身份号码, 民族, 联系电话). A new ID number must not
 /// belong to someone else; sex and birth date follow it. Audited with before and after and the
 /// reason, which a change of name or ID number must give.
+#[allow(clippy::too_many_arguments)]
 pub async fn correct(
     tx: &mut Tx,
     actor: &Actor,

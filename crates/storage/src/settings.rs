@@ -44,7 +44,12 @@ async fn write(tx: &mut Tx, actor: &Actor, key: &str, label: &str, year: i32, va
             action: if before.is_some() { "update" } else { "create" },
             entity: "settings",
             entity_id: None,
-            place_id: None,
+            // Settings hold for the whole database; the entry lies at the place of the user who
+            // changed them, so the administrators of that place see it on their audit page.
+            place_id: match actor {
+                Actor::User { place_id, .. } => Some(*place_id),
+                Actor::System | Actor::Demo => None,
+            },
             before: before.as_ref().map(entry),
             after: Some(entry(value)),
             note: label,

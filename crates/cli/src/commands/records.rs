@@ -171,8 +171,8 @@ pub async fn setting(ctx: &Ctx, cmd: SettingCmd) -> anyhow::Result<()> {
     match cmd {
         SettingCmd::Set { name, rest } => {
             let def = taizhang_reports::settings::find(&catalogue, &name).ok_or_else(|| {
-                if name.starts_with(taizhang_reports::settings::TARGET_PREFIX) {
-                    anyhow::anyhow!("「参数名称」没有指标「{}」（taizhang indicators 列出全部指标）", &name[taizhang_reports::settings::TARGET_PREFIX.len()..])
+                if let Some(ind) = name.strip_prefix(taizhang_reports::settings::TARGET_PREFIX) {
+                    anyhow::anyhow!("「参数名称」没有指标「{ind}」（taizhang indicators 列出全部指标）")
                 } else {
                     anyhow::anyhow!("「参数名称」没有「{name}」这个参数（taizhang setting list 列出全部参数）")
                 }
