@@ -41,6 +41,11 @@ fn story(dir: &Path, db: &str) {
     let text = ok(dir, db, &["check", "--year", "2023", "--as-of", "2999-01-01"]);
     assert!(text.contains(&format!("时点 {today}")), "{text}");
     assert!(json(dir, db, &["--year", "2023"]).is_empty(), "a clean town");
+    // Figures likewise: this year as of today, a past year as of its end.
+    let text = ok(dir, db, &["indicators"]);
+    assert!(text.contains(&format!("时点 {today}")), "{text}");
+    let text = ok(dir, db, &["indicators", "--year", "2023"]);
+    assert!(text.contains("时点 2023-12-31"), "{text}");
 
     ok(dir, db, &["person", "status", &id, "--status", "死亡", "--date", "2023-06-15"]);
     let found = json(dir, db, &["--year", "2023"]);

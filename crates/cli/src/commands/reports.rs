@@ -16,7 +16,8 @@ use crate::args::PeriodArgs;
 use crate::context::Ctx;
 
 /// The report context the common flags name. Without a period: the calendar year of `--as-of`,
-/// else the current year; without `--as-of`: the end of the period.
+/// else the current year; without `--as-of`: the end of the period or today, whichever is
+/// earlier (nothing is counted or checked as of a day still to come).
 async fn report_context(tx: &mut Tx, ctx: &Ctx, p: &PeriodArgs) -> anyhow::Result<Context> {
     let (period, as_of, scope) = query_scope(tx, ctx, p).await?;
     let period = match (period, as_of) {
@@ -24,8 +25,7 @@ async fn report_context(tx: &mut Tx, ctx: &Ctx, p: &PeriodArgs) -> anyhow::Resul
         (None, Some(d)) => Period::year(d.year()),
         (None, None) => Period::year(ctx.today.year()),
     };
-    let as_of = as_of.unwrap_or(period.end);
-    Ok(Context { period, as_of, scope })
+    Ok(Context::clamped(period, as_of, ctx.today, scope))
 }
 
 fn money_unit(unit: &str) -> bool {
@@ -97,7 +97,6 @@ pub async fn check(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<
     // Without flags: this year so far. A check never looks past today: the end of the period
     // or today, whichever is earlier (with --year 2023, 2023-12-31).
     let rc = report_context(&mut tx, ctx, &period).await?;
-    let rc = Context::clamped(rc.period, Some(rc.as_of), ctx.today, rc.scope);
     let defs = ledgers::all(&mut tx).await?;
     let list = checks::builtin()?;
     let findings = checks::run_all(&mut tx, &list, &defs, &rc).await?;
