@@ -3,7 +3,8 @@
 //! natural key in memory, new records inserted with multi-row statements. The rules are the
 //! per-row path's (`import::ledger_row`): rows that need anything unusual go through it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use taizhang_domain::ledger::{LedgerDef, SubjectKind};
@@ -15,7 +16,7 @@ use taizhang_tabular::{Cell, RawRow};
 
 use crate::columns::{FIELD_PREFIX, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
 use crate::convert::{cell_for_field, lookup_text, Parsed};
-use crate::import::{ledger_row, savepoint, year_of, Columns, ImportReport, Rejection, RowErrors, Verdict};
+use crate::import::{ledger_row, savepoint, year_of, Columns, ImportReport, KeysSeen, Rejection, RowErrors, Verdict};
 use crate::Result;
 
 /// Whether a ledger's rows can take the batch path: its subjects are persons or households
@@ -30,7 +31,8 @@ pub(crate) struct BatchImporter<'a> {
     pub(crate) def: &'a LedgerDef,
     pub(crate) actor: &'a Actor,
     pub(crate) scope: &'a Scope,
-    pub(crate) sheet: &'a str,
+    /// The sheet being read (an import reads each matching sheet in turn).
+    pub(crate) sheet: Arc<str>,
     pub(crate) today: NaiveDate,
     /// What the audit entries of the batch's new records say they came from.
     note: String,
@@ -40,8 +42,6 @@ pub(crate) struct BatchImporter<'a> {
     lookups: HashMap<(String, String), std::result::Result<i64, String>>,
     /// The ledger's next id before the import's first batch: smaller ids are records it found.
     start_id: Option<i64>,
-    /// Natural keys (hashed) of the records this import's batches wrote.
-    written: HashSet<u64>,
     /// Whether the per-row path wrote a record, whose key `written` does not hold.
     wrote_row_by_row: bool,
 }
@@ -63,27 +63,32 @@ enum Outcome {
 }
 
 impl<'a> BatchImporter<'a> {
-    pub(crate) fn new(def: &'a LedgerDef, actor: &'a Actor, scope: &'a Scope, sheet: &'a str, today: NaiveDate, note: String) -> Self {
+    pub(crate) fn new(def: &'a LedgerDef, actor: &'a Actor, scope: &'a Scope, today: NaiveDate) -> Self {
         BatchImporter {
             def,
             actor,
             scope,
-            sheet,
+            sheet: Arc::from(""),
             today,
-            note,
+            note: String::new(),
             subjects: HashMap::new(),
             lookups: HashMap::new(),
             start_id: None,
-            written: HashSet::new(),
             wrote_row_by_row: false,
         }
     }
 
+    /// The sheet the next batches come from, and what their audit entries say.
+    pub(crate) fn set_sheet(&mut self, sheet: &str, note: String) {
+        self.sheet = Arc::from(sheet);
+        self.note = note;
+    }
+
     /// Decides every row of the batch and writes what is to be written. Verdicts go into
     /// `report` in file order.
-    pub(crate) async fn run(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, report: &mut ImportReport) -> Result<()> {
+    pub(crate) async fn run(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, report: &mut ImportReport, seen: &mut KeysSeen) -> Result<()> {
         tx.exec_script("SAVEPOINT taizhang_batch").await?;
-        match self.try_batch(tx, rows, cols).await {
+        match self.try_batch(tx, rows, cols, seen).await {
             Ok(outcomes) => {
                 tx.exec_script("RELEASE SAVEPOINT taizhang_batch").await?;
                 for (raw, (v, errs)) in rows.iter().zip(outcomes) {
@@ -98,7 +103,8 @@ impl<'a> BatchImporter<'a> {
             Err(BatchFailed::Store) => {
                 tx.exec_script("ROLLBACK TO SAVEPOINT taizhang_batch; RELEASE SAVEPOINT taizhang_batch").await?;
                 for raw in rows {
-                    let (v, errs) = ledger_row(tx, self.def, self.actor, self.scope, self.sheet, raw, cols, self.today).await?;
+                    let sheet = self.sheet.clone();
+                    let (v, errs) = ledger_row(tx, self.def, self.actor, self.scope, &sheet, raw, cols, self.today, seen).await?;
                     self.wrote_row_by_row |= v == Verdict::New;
                     report.read += 1;
                     report.record(raw.excel_row, v);
@@ -110,7 +116,7 @@ impl<'a> BatchImporter<'a> {
         }
     }
 
-    async fn try_batch(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns) -> std::result::Result<Vec<(Verdict, Vec<Rejection>)>, BatchFailed> {
+    async fn try_batch(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, seen: &mut KeysSeen) -> std::result::Result<Vec<(Verdict, Vec<Rejection>)>, BatchFailed> {
         if self.start_id.is_none() && !self.def.natural_key.is_empty() {
             self.start_id = Some(batch::next_id(tx, self.def).await?);
         }
@@ -124,14 +130,12 @@ impl<'a> BatchImporter<'a> {
             .filter_map(|r| r.subject_text.as_ref().and_then(|t| self.subjects.get(t).copied().flatten()).map(|s| s.id))
             .collect();
         let mut existing: HashMap<i64, Vec<Record>> = HashMap::new();
-        // Whether `existing` holds every record a row could match; if not, only records this
-        // import wrote can match, and `written` names their keys.
-        let mut fetched = true;
+        // When no record the import found can match (`only_new_records`), `existing` stays
+        // empty: only records this import wrote could, and a row with one of their keys
+        // repeats an earlier row of the file (`KeysSeen`), refused before any matching.
         if !self.def.natural_key.is_empty() {
             let narrow = narrowing(self.def, &parsed);
-            if self.only_new_records(tx, &narrow).await? {
-                fetched = false;
-            } else {
+            if !self.only_new_records(tx, &narrow).await? {
                 for rec in batch::records_of_subjects(tx, self.def, self.scope, &subject_ids, &narrow).await? {
                     if let Some(s) = rec.subject_id {
                         existing.entry(s).or_default().push(rec);
@@ -140,16 +144,12 @@ impl<'a> BatchImporter<'a> {
             }
         }
         let mut pending: Vec<Prepared> = Vec::new();
-        let mut pending_keys: HashSet<u64> = HashSet::new();
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(parsed.len());
         for row in parsed {
-            let o = self.decide(tx, row, cols, &existing, fetched, &mut pending, &mut pending_keys).await?;
+            let o = self.decide(tx, row, cols, &existing, &mut pending, seen).await?;
             outcomes.push(o);
         }
         batch::insert(tx, self.def, self.actor, pending, self.today, &self.note).await?;
-        // Keys of rows that updated a record are here too: a later row with one of them takes
-        // the per-row path, which finds that record.
-        self.written.extend(pending_keys);
         let mut out = Vec::with_capacity(outcomes.len());
         for (raw, o) in rows.iter().zip(outcomes) {
             out.push(match o {
@@ -157,7 +157,8 @@ impl<'a> BatchImporter<'a> {
                 Outcome::Pending => (Verdict::New, Vec::new()),
                 // After the batch's inserts, so it sees rows of the same key written above.
                 Outcome::Slow => {
-                    let (v, e) = ledger_row(tx, self.def, self.actor, self.scope, self.sheet, raw, cols, self.today).await?;
+                    let sheet = self.sheet.clone();
+                    let (v, e) = ledger_row(tx, self.def, self.actor, self.scope, &sheet, raw, cols, self.today, seen).await?;
                     self.wrote_row_by_row |= v == Verdict::New;
                     (v, e)
                 }
@@ -178,7 +179,8 @@ impl<'a> BatchImporter<'a> {
 
     /// Cells to values; references other than the subject resolved (cached).
     async fn parse<'r>(&mut self, tx: &mut Tx, raw: &'r RawRow, cols: &Columns) -> Result<Row<'r>> {
-        let mut errs = RowErrors { sheet: self.sheet, row: raw, cols, list: Vec::new() };
+        let sheet = self.sheet.clone();
+        let mut errs = RowErrors { sheet: &sheet, row: raw, cols, list: Vec::new() };
         let mut row = Row { raw, errors: Vec::new(), subject_text: None, concerns_year: None, values: Values::new() };
         for (i, spec) in cols.specs.iter().enumerate() {
             let cell = raw.cells.get(i).unwrap_or(&Cell::Empty);
@@ -261,9 +263,8 @@ impl<'a> BatchImporter<'a> {
         row: Row<'_>,
         cols: &Columns,
         existing: &HashMap<i64, Vec<Record>>,
-        fetched: bool,
         pending: &mut Vec<Prepared>,
-        pending_keys: &mut HashSet<u64>,
+        seen: &mut KeysSeen,
     ) -> std::result::Result<Outcome, BatchFailed> {
         if !row.errors.is_empty() {
             return Ok(Outcome::Done(Verdict::Rejected, row.errors));
@@ -271,13 +272,14 @@ impl<'a> BatchImporter<'a> {
         let Some(text) = row.subject_text.clone() else { return Ok(Outcome::Slow) };
         // `#id` and unknown texts take the per-row path, which words the refusal.
         let Some(Some(subject)) = self.subjects.get(&text).copied() else { return Ok(Outcome::Slow) };
-        let mut errs = RowErrors { sheet: self.sheet, row: row.raw, cols, list: Vec::new() };
+        let sheet = self.sheet.clone();
+        let mut errs = RowErrors { sheet: &sheet, row: row.raw, cols, list: Vec::new() };
         if !self.def.natural_key.is_empty() {
-            let key = natural_key_hash(self.def, subject.id, &row.values);
-            if !pending_keys.insert(key) || (!fetched && self.written.contains(&key)) {
-                // The same key twice in one batch, or a key an earlier batch wrote when its
-                // records were not fetched: decide it after the first is written, row by row.
-                return Ok(Outcome::Slow);
+            // The same key as an earlier row of the file (this batch, an earlier one, an
+            // earlier sheet): refused, naming that row, rather than the later row winning.
+            if let Some(reason) = seen.repeat(self.def, cols, &sheet, row.raw.excel_row, Some(subject.id), &row.values) {
+                errs.at(None, reason);
+                return Ok(Outcome::Done(Verdict::Rejected, errs.list));
             }
             let candidates = existing.get(&subject.id).map(Vec::as_slice).unwrap_or(&[]);
             let matches: Vec<&Record> = candidates.iter().filter(|r| key_matches(self.def, r, &row.values)).collect();
@@ -347,28 +349,6 @@ fn narrowing(def: &LedgerDef, rows: &[Row<'_>]) -> Vec<Narrowing> {
         }
     }
     out
-}
-
-/// A hash of a row's natural key, for spotting the same key twice in one batch. Two keys
-/// that collide only send the second row down the per-row path, which decides it exactly.
-fn natural_key_hash(def: &LedgerDef, subject_id: i64, values: &Values) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    for k in &def.natural_key {
-        if k == "subject" {
-            subject_id.hash(&mut h);
-            continue;
-        }
-        match values.get(k) {
-            None | Some(Value::Null) => 0u8.hash(&mut h),
-            Some(Value::Bool(b)) => (1u8, b).hash(&mut h),
-            Some(Value::Int(i)) => (2u8, i).hash(&mut h),
-            Some(Value::Date(d)) => (3u8, d).hash(&mut h),
-            Some(Value::Text(t)) => (4u8, t).hash(&mut h),
-            Some(Value::List(l)) => (5u8, l).hash(&mut h),
-        }
-    }
-    h.finish()
 }
 
 /// Whether a stored record has the row's natural key. A blank key part in the sheet matches

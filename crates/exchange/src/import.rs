@@ -1,5 +1,7 @@
 //! Importing one file into a ledger or into the registry, in one transaction.
 
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -8,7 +10,7 @@ use taizhang_domain::role::Actor;
 use taizhang_domain::value::{RecordInput, Value, Values};
 use taizhang_domain::DomainError;
 use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
-use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, Source, XlsxOut, LIST_SHEET};
+use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, SheetLooks, Source, TabularError, XlsxOut, LIST_SHEET};
 
 use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
 use crate::convert::{cell_for_field, lookup_text, shown, Parsed};
@@ -78,15 +80,43 @@ pub struct ImportReport {
     pub committed: bool,
     pub dry_run: bool,
     pub error_workbook: Option<PathBuf>,
+    /// Each sheet of a ledger import, in workbook order: rows read, or why it was skipped.
+    /// Empty for the registry's import, which reads one sheet.
+    pub sheets: Vec<SheetSummary>,
+}
+
+/// What became of one sheet of the file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SheetSummary {
+    pub name: String,
+    /// Data rows read (each has a verdict).
+    pub read: usize,
+    /// Why the sheet was not read: 填表说明, empty, no matching header, hidden.
+    pub skipped: Option<String>,
 }
 
 impl ImportReport {
     /// "读取 N 行：新增 a，更新 b，未变 c，拒绝 d"
+    /// With more than one sheet, or a sheet skipped, each sheet's outcome follows:
+    /// "；工作表「一村」读取 3 行，工作表「填表说明」未读取（填表说明）".
     pub fn summary(&self) -> String {
-        format!(
+        let mut s = format!(
             "读取 {} 行：新增 {}，更新 {}，未变 {}，拒绝 {}",
             self.read, self.new, self.updated, self.unchanged, self.rejected
-        )
+        );
+        if self.sheets.len() > 1 || self.sheets.iter().any(|x| x.skipped.is_some()) {
+            let parts: Vec<String> = self
+                .sheets
+                .iter()
+                .map(|x| match &x.skipped {
+                    Some(why) => format!("工作表「{}」未读取（{why}）", x.name),
+                    None => format!("工作表「{}」读取 {} 行", x.name, x.read),
+                })
+                .collect();
+            s.push('；');
+            s.push_str(&parts.join("，"));
+        }
+        s
     }
 
     /// Every row has exactly one verdict.
@@ -211,6 +241,20 @@ fn is_persons(s: &str) -> bool {
     PERSONS_SHEET_NAMES.contains(&s.trim())
 }
 
+/// Picks what the file goes into, and the sheets to read for it: for a ledger named by
+/// `--ledger`, every sheet (each is read if its header matches); for one recognised by a
+/// sheet's name, the sheets of that name (a workbook may hold several ledgers).
+async fn choose_sheets(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(Vec<(String, bool)>, Target)> {
+    let all: Vec<(String, bool)> = source.sheets().into_iter().filter(|s| s.name != LIST_SHEET).map(|s| (s.name, s.hidden)).collect();
+    let (sheet, target) = choose(tx, source, ledger).await?;
+    let sheets = match &target {
+        Target::Persons => vec![(sheet, false)],
+        Target::Ledger(_) if ledger.is_some() => all,
+        Target::Ledger(def) => all.into_iter().filter(|(s, _)| s.trim() == def.name || s.trim() == def.key).collect(),
+    };
+    Ok((sheets, target))
+}
+
 /// Picks the sheet and what it goes into.
 async fn choose(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(String, Target)> {
     let sheets: Vec<String> = source.sheet_names().into_iter().filter(|s| s != LIST_SHEET).collect();
@@ -289,28 +333,17 @@ async fn import_in(
     opts: &ImportOptions,
     today: NaiveDate,
 ) -> Result<ImportReport> {
-    let (sheet, target) = choose(tx, &source, opts.ledger.as_deref()).await?;
-    let mut report = ImportReport { file: path.to_path_buf(), sheet: sheet.clone(), dry_run: opts.dry_run, ..Default::default() };
+    let (sheets, target) = choose_sheets(tx, &source, opts.ledger.as_deref()).await?;
+    let first = sheets.first().map(|s| s.0.clone()).unwrap_or_default();
+    let mut report = ImportReport { file: path.to_path_buf(), sheet: first.clone(), dry_run: opts.dry_run, ..Default::default() };
     match target {
         Target::Ledger(def) => {
             report.target = def.key.clone();
             report.target_name = def.name.clone();
-            let specs = ledger_specs(&def);
-            let mut stream = stream_rows(source, sheet.clone(), specs.clone(), opts.progress);
-            let note = import_note(opts.source_name.as_deref(), path, &sheet);
-            let imported = import_ledger_rows(tx, &def, actor, scope, &sheet, &note, specs, &mut stream, &mut report, today).await;
-            // The importer's own failure explains more than the reader's "stopped".
-            let layout = stream.finish().await;
-            imported?;
-            let layout = layout?;
-            note_layout(&mut report, &layout);
-            let specs = ledger_specs(&def);
-            let cols = Columns::new(specs, &layout);
-            if let Some(r) = def.fields.iter().find(|f| f.retired && cols.index(&format!("{FIELD_PREFIX}{}", f.key)).is_some_and(|i| layout.columns.iter().any(|b| b.spec == i))) {
-                report.warnings.push(format!("「{}」已停用，该列的值不导入", r.label));
-            }
+            import_ledger_sheets(tx, &def, actor, scope, path, source, &sheets, opts, &mut report, today).await?;
         }
         Target::Persons => {
+            let sheet = first;
             report.target = PERSONS_TARGET.into();
             report.target_name = "人员库".into();
             crate::registry::import_persons(tx, actor, scope, source, &sheet, &mut report, opts.source_name.as_deref(), opts.progress, today).await?;
@@ -320,7 +353,196 @@ async fn import_in(
     Ok(report)
 }
 
-/// Feeds the streamed rows to the batch path when the ledger allows it, else row by row.
+/// Why a sheet without a matching header was skipped, in the clerk's words.
+fn skipped_because(looks: SheetLooks) -> &'static str {
+    match looks {
+        SheetLooks::Empty => "空表",
+        SheetLooks::Instructions => "填表说明",
+        SheetLooks::Table => "表头对应不到台账的字段",
+    }
+}
+
+/// Reads every sheet in `sheets` whose header matches the ledger, one after another in the
+/// one transaction; a sheet whose header does not match is noted as skipped. When no sheet
+/// matches, the file is refused with the reader's own explanation (of a sheet that looks like
+/// a table, if any).
+#[allow(clippy::too_many_arguments)]
+async fn import_ledger_sheets(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    path: &Path,
+    source: Source,
+    sheets: &[(String, bool)],
+    opts: &ImportOptions,
+    report: &mut ImportReport,
+    today: NaiveDate,
+) -> Result<()> {
+    let specs = ledger_specs(def);
+    let mut seen = KeysSeen::default();
+    let mut batcher = batchable(def).then(|| BatchImporter::new(def, actor, scope, today));
+    let mut source = Some(source);
+    let mut refusal: Option<(SheetLooks, ExchangeError)> = None;
+    let mut read_sheets: Vec<String> = Vec::new();
+    for (name, hidden) in sheets {
+        if *hidden {
+            report.sheets.push(SheetSummary { name: name.clone(), read: 0, skipped: Some("隐藏的工作表".into()) });
+            continue;
+        }
+        let Some(src) = source.take() else { break };
+        let before = report.read;
+        let note = import_note(opts.source_name.as_deref(), path, name);
+        if let Some(b) = batcher.as_mut() {
+            b.set_sheet(name, note);
+        }
+        let mut stream = stream_rows(src, name.clone(), specs.clone(), opts.progress);
+        let imported = import_ledger_rows(tx, def, actor, scope, name, &specs, &mut stream, report, today, batcher.as_mut(), &mut seen).await;
+        // The importer's own failure explains more than the reader's "stopped".
+        let (back, layout) = stream.finish_with_source().await;
+        source = back;
+        imported?;
+        match layout {
+            Ok(layout) => {
+                note_sheet_layout(report, &layout, name, sheets.len() > 1);
+                let cols = Columns::new(specs.clone(), &layout);
+                if let Some(r) = def.fields.iter().find(|f| f.retired && cols.index(&format!("{FIELD_PREFIX}{}", f.key)).is_some_and(|i| layout.columns.iter().any(|b| b.spec == i))) {
+                    let w = format!("「{}」已停用，该列的值不导入", r.label);
+                    if !report.warnings.contains(&w) {
+                        report.warnings.push(w);
+                    }
+                }
+                report.sheets.push(SheetSummary { name: name.clone(), read: report.read - before, skipped: None });
+                read_sheets.push(name.clone());
+            }
+            Err(ExchangeError::Tabular(TabularError::NoHeader { file, sheet, rows, expected, looks })) => {
+                report.sheets.push(SheetSummary { name: name.clone(), read: 0, skipped: Some(skipped_because(looks).into()) });
+                let e = ExchangeError::Tabular(TabularError::NoHeader { file, sheet, rows, expected, looks });
+                match &refusal {
+                    Some((SheetLooks::Table, _)) => {}
+                    Some(_) if looks != SheetLooks::Table => {}
+                    _ => refusal = Some((looks, e)),
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if read_sheets.is_empty() {
+        return Err(match refusal {
+            Some((_, e)) => e,
+            None => ExchangeError::Usage("文件中没有可以导入的工作表（隐藏的工作表不导入）".into()),
+        });
+    }
+    report.sheet = read_sheets.join("、");
+    Ok(())
+}
+
+/// Unknown columns of one sheet; with several sheets, the warning names the sheet.
+fn note_sheet_layout(report: &mut ImportReport, layout: &SheetLayout, sheet: &str, several: bool) {
+    report.unknown_columns.extend(layout.unknown_columns.iter().cloned());
+    for (letter, header) in &layout.unknown_columns {
+        let at = if several { format!("工作表「{sheet}」") } else { String::new() };
+        report.warnings.push(format!("{at}第 {letter} 列「{header}」对应不到任何字段，未导入"));
+    }
+}
+
+/// The natural keys of the rows an import has decided so far (hashed), each with the first
+/// row that gave it, so the same key again in the file is refused naming that row.
+#[derive(Default)]
+pub(crate) struct KeysSeen {
+    /// Key hash → (index into `sheets`, Excel row).
+    first: HashMap<u64, (u32, u32)>,
+    sheets: Vec<String>,
+}
+
+impl KeysSeen {
+    /// The refusal for a row whose natural key an earlier row of the file already gave, or
+    /// `None` (the key is noted as this row's). Asking again for the same row is `None`:
+    /// a batch redone row by row passes its rows through here twice.
+    pub(crate) fn repeat(&mut self, def: &LedgerDef, cols: &Columns, sheet: &str, row: u32, subject_id: Option<i64>, values: &Values) -> Option<String> {
+        if def.natural_key.is_empty() {
+            return None;
+        }
+        let with_subject = def.natural_key.iter().any(|k| k == "subject");
+        if with_subject && subject_id.is_none() {
+            return None;
+        }
+        let any_value = def.natural_key.iter().any(|k| k != "subject" && values.get(k).is_some_and(|v| !v.is_null()));
+        if !with_subject && !any_value {
+            return None;
+        }
+        let sheet_index = match self.sheets.iter().rposition(|s| s == sheet) {
+            Some(i) => i,
+            None => {
+                self.sheets.push(sheet.to_string());
+                self.sheets.len() - 1
+            }
+        } as u32;
+        let key = natural_key_hash(def, subject_id.unwrap_or(0), values);
+        match self.first.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert((sheet_index, row));
+                None
+            }
+            Entry::Occupied(o) => {
+                let (s, r) = *o.get();
+                if s == sheet_index && r == row {
+                    return None;
+                }
+                let at = if s == sheet_index { format!("第 {r} 行") } else { format!("工作表「{}」第 {r} 行", self.sheets[s as usize]) };
+                Some(format!(
+                    "与{at}的识别字段相同（{}）；同一条记录在一个文件中只能出现一次，请删除或合并其中一行",
+                    key_labels(def, cols).join("、")
+                ))
+            }
+        }
+    }
+}
+
+/// The natural key's fields as the file heads them: the subject column's header, then the
+/// fields' labels.
+fn key_labels(def: &LedgerDef, cols: &Columns) -> Vec<String> {
+    def.natural_key
+        .iter()
+        .map(|k| {
+            if k == "subject" {
+                match cols.index(SUBJECT_KEY) {
+                    Some(i) => {
+                        let name = cols.name(i);
+                        name.split_once(' ').map_or(name.clone(), |(_, h)| h.to_string())
+                    }
+                    None => def.subject.label().to_string(),
+                }
+            } else {
+                def.field(k).map_or_else(|| k.clone(), |f| f.label.clone())
+            }
+        })
+        .collect()
+}
+
+/// A hash of a row's natural key, for spotting the same key twice in one file.
+fn natural_key_hash(def: &LedgerDef, subject_id: i64, values: &Values) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for k in &def.natural_key {
+        if k == "subject" {
+            subject_id.hash(&mut h);
+            continue;
+        }
+        match values.get(k) {
+            None | Some(Value::Null) => 0u8.hash(&mut h),
+            Some(Value::Bool(b)) => (1u8, b).hash(&mut h),
+            Some(Value::Int(i)) => (2u8, i).hash(&mut h),
+            Some(Value::Date(d)) => (3u8, d).hash(&mut h),
+            Some(Value::Text(t)) => (4u8, t).hash(&mut h),
+            Some(Value::List(l)) => (5u8, l).hash(&mut h),
+        }
+    }
+    h.finish()
+}
+
+/// Feeds the streamed rows of one sheet to the batch path when the ledger allows it, else
+/// row by row.
 #[allow(clippy::too_many_arguments)]
 async fn import_ledger_rows(
     tx: &mut Tx,
@@ -328,24 +550,24 @@ async fn import_ledger_rows(
     actor: &Actor,
     scope: &Scope,
     sheet: &str,
-    note: &str,
-    specs: Vec<ColumnSpec>,
+    specs: &[ColumnSpec],
     stream: &mut RowStream,
     report: &mut ImportReport,
     today: NaiveDate,
+    mut batcher: Option<&mut BatchImporter<'_>>,
+    seen: &mut KeysSeen,
 ) -> Result<()> {
     let mut cols: Option<Columns> = None;
-    let mut batcher = batchable(def).then(|| BatchImporter::new(def, actor, scope, sheet, today, note.to_string()));
     while let Some(chunk) = stream.rx.recv().await {
         match chunk {
-            Chunk::Layout(layout) => cols = Some(Columns::new(specs.clone(), &layout)),
+            Chunk::Layout(layout) => cols = Some(Columns::new(specs.to_vec(), &layout)),
             Chunk::Rows(rows) => {
                 let cols = cols.as_ref().ok_or_else(|| ExchangeError::Usage("读取文件时未先得到表头".into()))?;
                 match batcher.as_mut() {
-                    Some(b) => b.run(tx, &rows, cols, report).await?,
+                    Some(b) => b.run(tx, &rows, cols, report, seen).await?,
                     None => {
                         for row in &rows {
-                            let (v, errs) = ledger_row(tx, def, actor, scope, sheet, row, cols, today).await?;
+                            let (v, errs) = ledger_row(tx, def, actor, scope, sheet, row, cols, today, seen).await?;
                             report.read += 1;
                             report.record(row.excel_row, v);
                             report.rejections.extend(errs);
@@ -426,6 +648,7 @@ pub(crate) async fn ledger_row(
     row: &RawRow,
     cols: &Columns,
     today: NaiveDate,
+    seen: &mut KeysSeen,
 ) -> Result<(Verdict, Vec<Rejection>)> {
     let mut errs = RowErrors { sheet, row, cols, list: Vec::new() };
     let mut values = Values::new();
@@ -490,6 +713,10 @@ pub(crate) async fn ledger_row(
         errs.by_key(PLACE_KEY, "必须填写所属村");
     }
     if !errs.list.is_empty() {
+        return Ok((Verdict::Rejected, errs.list));
+    }
+    if let Some(reason) = seen.repeat(def, cols, sheet, row.excel_row, subject_id, &values) {
+        errs.at(None, reason);
         return Ok((Verdict::Rejected, errs.list));
     }
     let existing = match records::find_by_natural_key(tx, def, scope, subject_id, &values).await {

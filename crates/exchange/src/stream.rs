@@ -22,16 +22,23 @@ pub(crate) enum Chunk {
 /// The receiving end; the reader's own result arrives when it has finished.
 pub(crate) struct RowStream {
     pub(crate) rx: mpsc::Receiver<Chunk>,
-    reader: JoinHandle<Result<SheetLayout>>,
+    reader: JoinHandle<(Source, Result<SheetLayout>)>,
 }
 
 impl RowStream {
     /// Waits for the reader: the final layout (with counts), or the error that stopped it.
     pub(crate) async fn finish(self) -> Result<SheetLayout> {
+        self.finish_with_source().await.1
+    }
+
+    /// As `finish`, and the source back, to read its next sheet (`None` if the reader's
+    /// thread died).
+    pub(crate) async fn finish_with_source(self) -> (Option<Source>, Result<SheetLayout>) {
         drop(self.rx);
-        self.reader
-            .await
-            .map_err(|e| ExchangeError::Usage(format!("读取文件的线程意外终止：{e}")))?
+        match self.reader.await {
+            Ok((source, r)) => (Some(source), r),
+            Err(e) => (None, Err(ExchangeError::Usage(format!("读取文件的线程意外终止：{e}")))),
+        }
     }
 }
 
@@ -77,18 +84,21 @@ pub(crate) fn stream_rows(mut source: Source, sheet: String, specs: Vec<ColumnSp
     let reader = tokio::task::spawn_blocking(move || {
         let mut sink = ChannelSink { tx, batch: Vec::with_capacity(BATCH_ROWS), progress: Progress::new(None, "导入", progress), read: 0 };
         let result = source.read_sheet(&sheet, &specs, &mut sink);
-        let layout = match result {
-            Ok(l) => l,
-            Err(ReadError::Tabular(t)) => return Err(ExchangeError::Tabular(t)),
-            // The importer has gone (it failed and will report why); nothing more to say here.
-            Err(ReadError::Callback(Closed)) => return Err(ExchangeError::Usage("导入已中止".into())),
-        };
-        let rest = std::mem::take(&mut sink.batch);
-        if !rest.is_empty() && sink.send(Chunk::Rows(rest)).is_err() {
-            return Err(ExchangeError::Usage("导入已中止".into()));
-        }
-        sink.progress.finish();
-        Ok(layout)
+        let read = (|| {
+            let layout = match result {
+                Ok(l) => l,
+                Err(ReadError::Tabular(t)) => return Err(ExchangeError::Tabular(t)),
+                // The importer has gone (it failed and will report why); nothing more to say here.
+                Err(ReadError::Callback(Closed)) => return Err(ExchangeError::Usage("导入已中止".into())),
+            };
+            let rest = std::mem::take(&mut sink.batch);
+            if !rest.is_empty() && sink.send(Chunk::Rows(rest)).is_err() {
+                return Err(ExchangeError::Usage("导入已中止".into()));
+            }
+            sink.progress.finish();
+            Ok(layout)
+        })();
+        (source, read)
     });
     RowStream { rx, reader }
 }

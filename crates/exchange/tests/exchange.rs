@@ -517,24 +517,29 @@ both!(rows_match_records_written_by_earlier_batches_and_records_from_before, |db
             }
         }
     }
-    // Row 10's key again in a later batch, with another amount; and last year's record.
+    // Row 11's key (the 10th data row) again in a later batch, with another amount: refused,
+    // naming row 11 (issue 15, item 5; with --partial the rest is written); and last year's
+    // record, found and updated.
     text.push_str(&format!("{},2020-01,正常发放,777\n", numbers[9]));
     text.push_str(&format!("{},2019-12,正常发放,888\n", numbers[0]));
     let path = dir.path().join("低保.csv");
     std::fs::write(&path, &text).expect("write");
-    let r = run(&db, &path, &opts(Some("低保金发放台账"))).await;
-    assert_eq!((r.read, r.new, r.updated, r.rejected), (rows + 2, rows, 2, 0), "{:?}", r.rejections);
+    let partial = ImportOptions { partial: true, ..opts(Some("低保金发放台账")) };
+    let r = run(&db, &path, &partial).await;
+    assert_eq!((r.read, r.new, r.updated, r.rejected), (rows + 2, rows, 1, 1), "{:?}", r.rejections);
+    assert_eq!(r.rejections[0].row, u32::try_from(rows).expect("rows") + 2);
+    assert!(r.rejections[0].reason.contains("与第 11 行的识别字段相同"), "{}", r.rejections[0].reason);
 
     let mut tx = db.read().await.expect("read");
     let sql = "SELECT d.amount FROM ld_dibao_payments d JOIN households h ON h.id = d.subject_id WHERE h.number = $1 AND d.pay_month = $2 AND d.kind = '正常发放'";
     let later = tx.fetch(sql, &[numbers[9].clone().into(), "2020-01".into()]).await.expect("amount");
-    assert_eq!(later.iter().map(|r| r.int(0)).collect::<Vec<_>>(), vec![77_700], "the later row updated the record the earlier batch wrote");
+    assert_eq!(later.iter().map(|r| r.int(0)).collect::<Vec<_>>(), vec![1_000], "the earlier row's record stands; the repeat wrote nothing");
     let old = tx.fetch(sql, &[numbers[0].clone().into(), "2019-12".into()]).await.expect("amount");
     assert_eq!(old.iter().map(|r| r.int(0)).collect::<Vec<_>>(), vec![88_800], "last year's record was found and updated");
     assert_eq!(tx.fetch_one("SELECT COUNT(*) FROM ld_dibao_payments", &[]).await.expect("count").int(0), i64::try_from(rows).expect("rows") + 1);
     drop(tx);
 
-    // The same file again writes nothing new; the key it gives twice flips back and forth.
-    let r = run(&db, &path, &opts(Some("低保金发放台账"))).await;
-    assert_eq!((r.new, r.updated, r.unchanged), (0, 2, rows));
+    // The same file again writes nothing: every row 未变 but the repeat, refused again.
+    let r = run(&db, &path, &partial).await;
+    assert_eq!((r.new, r.updated, r.unchanged, r.rejected), (0, 0, rows + 1, 1));
 });
