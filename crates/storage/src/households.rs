@@ -127,7 +127,7 @@ pub async fn join(
     set_membership(tx, person_id, Some(household_id), Some(relation)).await?;
     let after = persons::get(tx, scope, person_id).await?;
     let note = join_words(&["加入户", &h.number, relation, reason]);
-    audit_person(tx, actor, &before, &after, &note).await?;
+    persons::audit_change(tx, actor, "update", &before, &after, &note).await?;
     if on.is_some() || !reason.is_empty() {
         event(tx, actor, household_id, on, "join", Some(person_id), None, &note).await?;
     }
@@ -200,7 +200,7 @@ pub async fn leave(
     set_membership(tx, person_id, None, None).await?;
     let after = persons::get(tx, scope, person_id).await?;
     let text = join_words(&["迁出户", &h.number, reason.label(), note]);
-    audit_person(tx, actor, &before, &after, &text).await?;
+    persons::audit_change(tx, actor, "update", &before, &after, &text).await?;
     event(tx, actor, household_id, Some(on), "leave", Some(person_id), None, &text).await
 }
 
@@ -250,7 +250,7 @@ pub async fn change_head(
         if let Some(r) = wanted.filter(|r| p.relation.as_deref() != Some(*r)) {
             set_membership(tx, p.id, Some(household_id), Some(r)).await?;
             let after = persons::get(tx, scope, p.id).await?;
-            audit_person(tx, actor, p, &after, &join_words(&["户主变更", &h.number, r])).await?;
+            persons::audit_change(tx, actor, "update", p, &after, &join_words(&["户主变更", &h.number, r])).await?;
         }
     }
     let text = join_words(&["户主变更为", &head.name, reason]);
@@ -305,7 +305,7 @@ pub async fn split(
             move_person(tx, *pid, place_id).await?;
         }
         let after = persons::get(tx, scope, *pid).await?;
-        audit_person(tx, actor, p, &after, &join_words(&["分户：从户", &h.number, "分出到户", &new.number, r])).await?;
+        persons::audit_change(tx, actor, "update", p, &after, &join_words(&["分户：从户", &h.number, "分出到户", &new.number, r])).await?;
     }
     let names: Vec<&str> =
         moving.iter().filter_map(|(pid, _)| all.iter().find(|p| p.id == *pid).map(|p| p.name.as_str())).collect();
@@ -342,7 +342,7 @@ pub async fn move_to(
     for p in members(tx, scope, household_id).await? {
         move_person(tx, p.id, place_id).await?;
         let after = persons::get_unscoped(tx, p.id).await?;
-        audit_person(tx, actor, &p, &after, &format!("随户 {} 从「{from}」迁到「{to}」", before.number)).await?;
+        persons::audit_change(tx, actor, "update", &p, &after, &format!("随户 {} 从「{from}」迁到「{to}」", before.number)).await?;
     }
     let after = get_unscoped(tx, household_id).await?;
     let text = join_words(&[&format!("从「{from}」迁到「{to}」"), reason]);
@@ -388,7 +388,7 @@ pub async fn set_relation(
     set_membership(tx, person_id, Some(hid), Some(r)).await?;
     let after = persons::get(tx, scope, person_id).await?;
     let text = format!("与户主关系：{} → {r}", p.relation.clone().unwrap_or_default());
-    audit_person(tx, actor, &p, &after, &text).await?;
+    persons::audit_change(tx, actor, "update", &p, &after, &text).await?;
     event(tx, actor, hid, Some(on), "relation", Some(person_id), None, &text).await
 }
 
@@ -495,23 +495,6 @@ async fn move_person(tx: &mut Tx, person_id: i64, place_id: i64) -> Result<()> {
     )
     .await?;
     Ok(())
-}
-
-async fn audit_person(tx: &mut Tx, actor: &Actor, before: &Person, after: &Person, note: &str) -> Result<()> {
-    audit::append(
-        tx,
-        actor,
-        Change {
-            action: "update",
-            entity: "persons",
-            entity_id: Some(after.id),
-            place_id: Some(after.place_id),
-            before: Some(json!(before)),
-            after: Some(json!(after)),
-            note,
-        },
-    )
-    .await
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -180,21 +180,26 @@ pub async fn set_status(
     if !change.reason.trim().is_empty() {
         note.push_str(&format!("，原因：{}", change.reason.trim()));
     }
+    audit_change(tx, actor, "status", &before, &after, &note).await?;
+    Ok(after)
+}
+
+/// The audit entry of a change to a person: before and after, and what happened in words.
+pub(crate) async fn audit_change(tx: &mut Tx, actor: &Actor, action: &str, before: &Person, after: &Person, note: &str) -> Result<()> {
     audit::append(
         tx,
         actor,
         Change {
-            action: "status",
+            action,
             entity: "persons",
-            entity_id: Some(id),
+            entity_id: Some(after.id),
             place_id: Some(after.place_id),
             before: Some(json!(before)),
             after: Some(json!(after)),
-            note: &note,
+            note,
         },
     )
-    .await?;
-    Ok(after)
+    .await
 }
 
 fn stale_check(current: &Person, expected_version: i64) -> Result<()> {
@@ -261,19 +266,6 @@ pub async fn correct(
     for w in &p.warnings {
         note.push_str(&format!("；{w}"));
     }
-    audit::append(
-        tx,
-        actor,
-        Change {
-            action: "update",
-            entity: "persons",
-            entity_id: Some(id),
-            place_id: Some(after.place_id),
-            before: Some(json!(before)),
-            after: Some(json!(after)),
-            note: &note,
-        },
-    )
-    .await?;
+    audit_change(tx, actor, "update", &before, &after, &note).await?;
     Ok(after)
 }
