@@ -226,6 +226,15 @@ pub fn date_from_excel_serial(serial: f64) -> Option<NaiveDate> {
 
 /// Reads a month: "2023-07", "2023-7", "2023/07", "2023.7", "2023年7月", "202307".
 pub fn parse_month(s: &str) -> Result<(i32, u32), PeriodError> {
+    match parse_month_only(s) {
+        Ok(ym) => Ok(ym),
+        // A whole date ("2024-02-01", "2024/2/1", "2024年2月1日") names its month: a sheet
+        // exported from a system often writes the first of the month.
+        Err(e) => parse_date_lenient(s).map(|d| (d.year(), d.month())).map_err(|_| e),
+    }
+}
+
+fn parse_month_only(s: &str) -> Result<(i32, u32), PeriodError> {
     let text = normalise(s);
     let bad = || PeriodError::BadMonth(text.clone());
     let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -261,6 +270,16 @@ mod tests {
         assert_eq!(parse_date_lenient("2023-01-05 00:00:00").ok(), d);
         assert_eq!(parse_date_lenient("2023/1/5 8:30").ok(), d);
         assert!(parse_date_lenient("2023-01-05 foo").is_err());
+    }
+
+    #[test]
+    fn months_in_every_form() {
+        for t in ["2024-02", "2024/2", "2024年2月", "2024年02月", "202402", "2024.2", "2024-02-01", "2024/2/1", "2024年2月1日", "2024-02-01 00:00:00", " 2024 年 2 月 "] {
+            assert_eq!(parse_month(t).ok(), Some((2024, 2)), "{t}");
+        }
+        for t in ["2024-13", "2024-02-30", "24-02", "二月", "2024"] {
+            assert!(parse_month(t).is_err(), "{t}");
+        }
     }
 
     #[test]

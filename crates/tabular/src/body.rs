@@ -2,8 +2,23 @@
 //! so memory stays flat however long the sheet is.
 
 use crate::error::ReadError;
-use crate::header::{Detected, GridRow};
-use crate::model::{Cell, RawRow, RowSink, SheetLayout, LEADING_TEXT_CHARS, SKIPPED_ROWS_NOTED};
+use crate::header::{Detected, GridRow, Region};
+use crate::text::column_letter;
+use crate::model::{Cell, FilledDown, RawRow, RowSink, SheetLayout, LEADING_TEXT_CHARS, SKIPPED_ROWS_NOTED};
+
+/// A merged area in one bound column below the header: the value of its first row is given
+/// to the rows below it that hold something else but leave this cell blank.
+struct Fill {
+    spec: usize,
+    col: u32,
+    first_row: u32,
+    last_row: u32,
+    value: Option<Cell>,
+    used: bool,
+}
+
+/// Merged areas listed in `SheetLayout::filled_down`; the rest are filled all the same.
+const FILLS_NOTED: usize = 100;
 
 pub(crate) struct Body<'f, E> {
     col_map: Vec<Option<usize>>,
@@ -22,6 +37,11 @@ pub(crate) struct Body<'f, E> {
     rows_read: u64,
     empty_rows: u64,
     layout: SheetLayout,
+    /// Merged areas not yet reached, the nearest last.
+    pending_fills: Vec<Fill>,
+    /// Merged areas covering the current row.
+    active_fills: Vec<Fill>,
+    filled_down: Vec<FilledDown>,
     on_row: &'f mut dyn RowSink<E>,
 }
 
@@ -45,8 +65,72 @@ impl<'f, E> Body<'f, E> {
             rows_read: 0,
             empty_rows: 0,
             layout: detected.layout,
+            pending_fills: Vec::new(),
+            active_fills: Vec::new(),
+            filled_down: Vec::new(),
             on_row,
         })
+    }
+
+    /// Merged areas of the sheet: those below the header spanning rows in a bound column are
+    /// filled down. Called before the first row.
+    pub(crate) fn fill_merged(&mut self, regions: &[Region]) {
+        let mut fills: Vec<Fill> = regions
+            .iter()
+            .filter(|r| r.first_row >= self.first_data_row && r.last_row > r.first_row)
+            .filter_map(|r| {
+                let spec = self.spec_of(r.first_col)?;
+                Some(Fill { spec, col: r.first_col, first_row: r.first_row, last_row: r.last_row, value: None, used: false })
+            })
+            .collect();
+        fills.sort_by(|a, b| b.first_row.cmp(&a.first_row));
+        self.pending_fills = fills;
+    }
+
+    /// Brings the merged areas covering `row` into play and retires those above it.
+    fn track_fills(&mut self, row: u32) {
+        while self.pending_fills.last().is_some_and(|f| f.first_row <= row) {
+            if let Some(f) = self.pending_fills.pop() {
+                self.active_fills.push(f);
+            }
+        }
+        if self.active_fills.iter().any(|f| f.last_row < row) {
+            let (done, live): (Vec<Fill>, Vec<Fill>) = std::mem::take(&mut self.active_fills).into_iter().partition(|f| f.last_row < row);
+            self.active_fills = live;
+            for f in done {
+                self.note_fill(f);
+            }
+        }
+    }
+
+    fn note_fill(&mut self, f: Fill) {
+        if !f.used || self.filled_down.len() >= FILLS_NOTED {
+            return;
+        }
+        let header = self.layout.columns.iter().find(|b| b.spec == f.spec).map(|b| b.header.clone()).unwrap_or_default();
+        self.filled_down.push(FilledDown {
+            letter: column_letter(f.col),
+            header,
+            first_row: f.first_row.saturating_add(1),
+            last_row: f.last_row.saturating_add(1),
+        });
+    }
+
+    /// Gives the current row the merged values it lacks; the first row of an area gives
+    /// its value.
+    fn apply_fills(&mut self, row: u32) {
+        for f in &mut self.active_fills {
+            if row == f.first_row {
+                f.value = self.cells.get(f.spec).filter(|c| !c.is_blank()).cloned();
+            } else if row > f.first_row && row <= f.last_row {
+                if let (Some(v), Some(slot)) = (f.value.as_ref(), self.cells.get_mut(f.spec)) {
+                    if slot.is_blank() {
+                        *slot = v.clone();
+                        f.used = true;
+                    }
+                }
+            }
+        }
     }
 
     /// Spec index fed by a zero-based column, if any.
@@ -67,6 +151,9 @@ impl<'f, E> Body<'f, E> {
         }
         self.empty_rows += u64::from(row.saturating_sub(self.next_row));
         self.next_row = self.next_row.max(row.saturating_add(1));
+        if !self.pending_fills.is_empty() || !self.active_fills.is_empty() {
+            self.track_fills(row);
+        }
         self.current = Some(row);
         self.cells = vec![Cell::Empty; self.n_specs];
         self.bound_seen = false;
@@ -142,7 +229,14 @@ impl<'f, E> Body<'f, E> {
         };
         let cells = std::mem::take(&mut self.cells);
         let lead = self.lead.take();
-        if cells.iter().all(Cell::is_blank) {
+        let blank = cells.iter().all(Cell::is_blank);
+        self.cells = cells;
+        // A row holding nothing but what a merge would give it stays empty.
+        if !self.active_fills.is_empty() && (!blank || self.active_fills.iter().any(|f| f.first_row == row)) {
+            self.apply_fills(row);
+        }
+        let cells = std::mem::take(&mut self.cells);
+        if blank {
             self.empty_rows += 1;
             if let (Some(text), true) = (lead, self.skipped_text_rows.len() < SKIPPED_ROWS_NOTED) {
                 self.skipped_text_rows.push((row.saturating_add(1), text));
@@ -160,7 +254,11 @@ impl<'f, E> Body<'f, E> {
 
     pub(crate) fn finish(mut self) -> Result<SheetLayout, ReadError<E>> {
         self.flush()?;
+        for f in std::mem::take(&mut self.active_fills) {
+            self.note_fill(f);
+        }
         let mut layout = self.layout;
+        layout.filled_down = self.filled_down;
         layout.rows_read = self.rows_read;
         layout.empty_rows_skipped = self.empty_rows;
         layout.skipped_text_rows = self.skipped_text_rows;

@@ -126,10 +126,12 @@ fn read_xlsx_fast<E, R: Read + Seek>(
     tidy(&mut grid);
     let regions = if merges_could_help(&grid, specs) { wb.merges(sheet)? } else { Vec::new() };
     let mut detected = detect(&grid, specs, Merges::Known(&regions), ctx)?;
+    let fills = wb.data_merges(sheet, detected.first_data_row)?;
     let Some(mut cells) = wb.cells(sheet)? else { return Ok(None) };
     let last_row = cells.last_row();
     detected.layout.rows_hint = Some(u64::from(last_row.saturating_add(1).saturating_sub(detected.first_data_row))).filter(|n| *n > 0);
     let mut body = Body::new(detected, specs.len(), on_row)?;
+    body.fill_merged(&fills);
     body.feed_grid(grid)?;
     while let Some((row, col, value)) = cells.next_cell()? {
         if row < BUFFER_ROWS {
@@ -142,19 +144,6 @@ fn read_xlsx_fast<E, R: Read + Seek>(
     body.finish().map(Some)
 }
 
-/// mergeCells sits after sheetData, so reading merges parses the whole sheet a second time;
-/// skipped unless it can change the header found.
-fn calamine_merges(book: &mut XlsxBook, sheet: &str, grid: &[GridRow], specs: &[ColumnSpec]) -> Result<Vec<Region>, TabularError> {
-    if !merges_could_help(grid, specs) {
-        return Ok(Vec::new());
-    }
-    match no_panic(|| book.worksheet_merge_cells(sheet))? {
-        Some(Ok(dims)) => Ok(dims.iter().map(region).collect()),
-        Some(Err(e)) => Err(xlsx_error(e)),
-        None => Ok(Vec::new()),
-    }
-}
-
 /// calamine's streaming cell reader under the same steps: for workbooks `xlsx_read` declines.
 pub(crate) fn read_xlsx_calamine<E>(
     book: &mut XlsxBook,
@@ -165,12 +154,18 @@ pub(crate) fn read_xlsx_calamine<E>(
     let sheet = ctx.sheet.as_str();
     let mut meter = RowMeter::default();
     let grid = xlsx_top_rows(book, ctx, &mut meter)?;
-    let regions = calamine_merges(book, sheet, &grid, specs)?;
+    // Needed below the header too (values merged down a column), so always read here.
+    let regions: Vec<Region> = match no_panic(|| book.worksheet_merge_cells(sheet))? {
+        Some(Ok(dims)) => dims.iter().map(region).collect(),
+        Some(Err(e)) => return Err(xlsx_error(e).into()),
+        None => Vec::new(),
+    };
     let mut detected = detect(&grid, specs, Merges::Known(&regions), ctx)?;
     let mut cells = no_panic(|| book.worksheet_cells_reader(sheet))?.map_err(xlsx_error)?;
     let last_row = cells.dimensions().end.0;
     detected.layout.rows_hint = Some(u64::from(last_row.saturating_add(1).saturating_sub(detected.first_data_row))).filter(|n| *n > 0);
     let mut body = Body::new(detected, specs.len(), on_row)?;
+    body.fill_merged(&regions);
     body.feed_grid(grid)?;
 
     while let Some(cell) = no_panic(|| cells.next_cell())?.map_err(xlsx_error)? {
@@ -247,6 +242,7 @@ pub(crate) fn read_xls<E>(
     tidy(&mut grid);
     let detected = detect(&grid, specs, Merges::Known(&regions), ctx)?;
     let mut body = Body::new(detected, specs.len(), on_row)?;
+    body.fill_merged(&regions);
     body.feed_grid(grid)?;
     for (row, cells) in (row0..).zip(range.rows()) {
         if row < BUFFER_ROWS {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use crate::error::{SheetLooks, TabularError};
 use crate::meter::Ctx;
-use crate::model::{Cell, ColumnBinding, ColumnSpec, SheetLayout};
+use crate::model::{Cell, ColumnBinding, ColumnSpec, SheetLayout, LEADING_TEXT_CHARS, TITLE_TEXTS};
 use crate::text::{
     column_letter, display_header, is_note_text, is_sequence_header, normalize_header,
 };
@@ -331,6 +331,17 @@ pub(crate) fn detect(
         .zip(&bound)
         .filter(|(_, b)| b.is_none())
         .map(|(s, _)| s.key.clone())
+        .collect();
+
+    layout.title = rows
+        .iter()
+        .filter(|r| r.row < choice.row && r.cells.len() <= 2)
+        .flat_map(|r| r.cells.iter())
+        .filter_map(|(_, c)| match c {
+            Cell::Text(t) if !t.trim().is_empty() => Some(t.trim().chars().take(LEADING_TEXT_CHARS).collect()),
+            _ => None,
+        })
+        .take(TITLE_TEXTS)
         .collect();
 
     let mut first_data_row = choice.row + 1;

@@ -36,8 +36,8 @@ pub use limits::{
     RATIO_GRACE_BYTES,
 };
 pub use model::{
-    Cell, ColumnBinding, ColumnSpec, FileFormat, RawRow, RowSink, SheetInfo, SheetLayout,
-    LEADING_TEXT_CHARS, SKIPPED_ROWS_NOTED,
+    Cell, ColumnBinding, ColumnSpec, FileFormat, FilledDown, RawRow, RowSink, SheetInfo,
+    SheetLayout, LEADING_TEXT_CHARS, SKIPPED_ROWS_NOTED, TITLE_TEXTS,
 };
 pub use out::{money_text, scaled_text, OutCell, OutColumn, OutKind};
 pub use source::{open, open_with, Source};

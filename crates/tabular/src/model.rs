@@ -107,6 +107,27 @@ pub struct SheetLayout {
     /// 序号 with nothing else. Excel row and that text (cut to `LEADING_TEXT_CHARS`), the
     /// first `SKIPPED_ROWS_NOTED`, so a caller can name them in its summary.
     pub skipped_text_rows: Vec<(u32, String)>,
+    /// Values merged down a column below the header and filled into each row of the merged
+    /// area (a month or a village written once for a block of rows).
+    pub filled_down: Vec<FilledDown>,
+    /// Texts above the header (a title such as "2024年2月低保金发放表", a 填报单位 line), at
+    /// most `TITLE_TEXTS`, each cut to `LEADING_TEXT_CHARS`: a caller may find there what the
+    /// rows leave out.
+    pub title: Vec<String>,
+}
+
+/// Title texts kept in `SheetLayout::title`.
+pub const TITLE_TEXTS: usize = 4;
+
+/// A merged area whose value was filled into the rows below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilledDown {
+    /// Column letter and header as found in the file.
+    pub letter: String,
+    pub header: String,
+    /// Excel rows (1-based) of the merged area, the value's row first.
+    pub first_row: u32,
+    pub last_row: u32,
 }
 
 /// Characters kept of the text that marks a row (`RawRow::leading_text`, `skipped_text_rows`).

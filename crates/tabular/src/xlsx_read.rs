@@ -511,6 +511,108 @@ impl<R: Read + Seek> Workbook<R> {
     }
 }
 
+impl<R: Read + Seek> Workbook<R> {
+/// Merged areas below the header that span rows, for filling a merged value down
+/// (`Body::fill_merged`). `<mergeCells>` follows `<sheetData>`, so the part is inflated once
+/// more, but its bytes are only searched, not parsed, up to that element.
+pub(crate) fn data_merges(&mut self, sheet: &str, from_row: u32) -> Result<Vec<Region>, TabularError> {
+    let Some(path) = self.worksheet_path(sheet) else { return Ok(Vec::new()) };
+    let part = part_name(&path, &self.sheets);
+    let limits = self.limits;
+    let mut read = || -> Res<Vec<Region>> {
+        let Some(mut xml) = open_entry(&mut self.zip, &path, limits.entry_bytes, &limits)? else { return Ok(Vec::new()) };
+        let Some(tail) = merge_cells_tail(xml.get_mut())? else { return Ok(Vec::new()) };
+        let mut reader = xml_of(&tail[..]);
+        let mut out = Vec::new();
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_event_into(&mut buf) {
+                Ok(Event::Start(ref e) | Event::Empty(ref e)) if e.local_name().as_ref() == b"mergeCell" => {
+                    let Some(a) = e.try_get_attribute("ref")? else { continue };
+                    let r = merge_region(&a.value)?;
+                    if r.first_row >= from_row && r.last_row > r.first_row && out.len() < MAX_DATA_MERGES {
+                        out.push(r);
+                    }
+                }
+                Ok(Event::End(ref e)) if e.local_name().as_ref() == b"mergeCells" => return Ok(out),
+                Ok(Event::Eof) => return Ok(out),
+                // The tail was cut at its bound: what was read whole is kept.
+                Err(_) if tail.len() >= MERGE_TAIL_BYTES => return Ok(out),
+                Err(e) => return Err(e.into()),
+                Ok(_) => {}
+            }
+        }
+    };
+    match read() {
+        Ok(regions) => Ok(regions),
+        Err(Fault::Limit(hit)) => Err(part_refusal(&self.file, &part, hit, &self.limits)),
+        Err(Fault::Bad(why)) => Err(TabularError::Corrupt(format!("{part}：{why}"))),
+    }
+}
+}
+
+/// Vertical merges below the header that are filled down; more are left as they are.
+const MAX_DATA_MERGES: usize = 200_000;
+/// Bytes of `<mergeCells>` read at most (200,000 areas of ~30 bytes).
+const MERGE_TAIL_BYTES: usize = 8 << 20;
+
+/// The part from its `<mergeCells` element on (the element's own prefix dropped), or `None`
+/// if it has none. Every byte passes through `Guarded`, so the part's limits hold.
+fn merge_cells_tail<R: Read>(g: &mut Guarded<R>) -> Res<Option<Vec<u8>>> {
+    const NEEDLE: &[u8] = b"mergeCells";
+    let io = |e: std::io::Error| match Hit::of_io(&e) {
+        Some(hit) => Fault::Limit(hit),
+        None => bad("读取压缩包内容出错（文件可能不完整）"),
+    };
+    // The end of the previous block, so a needle split across two blocks is found.
+    let mut carry: Vec<u8> = Vec::with_capacity(2 * NEEDLE.len());
+    let mut tail: Option<Vec<u8>> = None;
+    loop {
+        g.start_event();
+        let block = g.fill_buf().map_err(io)?;
+        if block.is_empty() {
+            return Ok(tail);
+        }
+        let n = block.len();
+        match tail.as_mut() {
+            Some(t) => {
+                let room = MERGE_TAIL_BYTES.saturating_sub(t.len());
+                t.extend_from_slice(&block[..n.min(room)]);
+                if t.len() >= MERGE_TAIL_BYTES {
+                    return Ok(tail);
+                }
+            }
+            None => {
+                carry.extend_from_slice(&block[..n.min(NEEDLE.len())]);
+                let found = match find(&carry, NEEDLE) {
+                    Some(i) => Some((i, true)),
+                    None => find(block, NEEDLE).map(|i| (i, false)),
+                };
+                if let Some((i, in_carry)) = found {
+                    let mut t = b"<".to_vec();
+                    if in_carry {
+                        let start_in_block = (i + NEEDLE.len()).saturating_sub(carry.len() - n.min(NEEDLE.len()));
+                        t.extend_from_slice(NEEDLE);
+                        t.extend_from_slice(&block[start_in_block.min(n)..]);
+                    } else {
+                        t.extend_from_slice(&block[i..]);
+                    }
+                    tail = Some(t);
+                } else {
+                    carry.clear();
+                    carry.extend_from_slice(&block[n.saturating_sub(NEEDLE.len())..]);
+                }
+            }
+        }
+        g.consume(n);
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(hay, needle)
+}
+
 /// "A1:C2" (or "B3" alone) as a zero-based inclusive area.
 fn merge_region(v: &[u8]) -> Res<Region> {
     let mut parts = v.split(|b| *b == b':');
