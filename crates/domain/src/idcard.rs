@@ -1,8 +1,8 @@
 //! 公民身份号码 (GB 11643-1999): parsing, the check character, masking and age.
 //!
 //! Numbers arrive from spreadsheets typed by people, so the parser forgives what is
-//! unambiguous (surrounding spaces, full-width digits, a lower-case x, the old 15-digit
-//! form) and refuses, with a precise Chinese reason, whatever could hide a wrong digit.
+//! unambiguous (spaces around and inside, full-width digits, Excel's leading apostrophe, a
+//! lower-case x, the old 15-digit form: `ident::clean` does the folding) and refuses, with a precise Chinese reason, whatever could hide a wrong digit.
 
 use chrono::{Datelike, NaiveDate};
 
@@ -47,7 +47,7 @@ pub struct ParsedId {
 pub enum IdError {
     #[error("身份证号为空")]
     Empty,
-    #[error("身份证号被 Excel 存成了数字（{0}），后几位已丢失；请把该列设为文本格式后重新填写")]
+    #[error("{}", crate::ident::excel_number_reason(crate::ident::IdentKind::IdNumber, .0))]
     ExcelNumber(String),
     #[error("身份证号应为 18 位（老证 15 位），这里是 {0} 位")]
     BadLength(usize),
@@ -115,10 +115,9 @@ pub fn check_character(first17: &str) -> Option<char> {
 /// Parses and checks a 公民身份号码. `today` bounds the birth date; the module never reads
 /// the clock so that results are reproducible.
 pub fn parse_id_number(input: &str, today: NaiveDate) -> Result<ParsedId, IdError> {
-    let folded = halfwidth(input);
-    let trimmed = folded.trim();
-    // Excel's text prefix: a leading apostrophe is how people force a cell to text.
-    let trimmed = trimmed.strip_prefix('\'').unwrap_or(trimmed).trim();
+    // Full-width digits, spaces inside and around, Excel's text prefix: the one normaliser.
+    let cleaned = crate::ident::clean(input);
+    let trimmed = cleaned.as_str();
     if trimmed.is_empty() {
         return Err(IdError::Empty);
     }

@@ -127,7 +127,9 @@ pub struct FieldDef {
     /// Target of a `reference` field.
     #[serde(default, rename = "ref")]
     pub target: Option<RefTarget>,
-    /// Extra validation of a text field.
+    /// Extra validation of a text field. Any format makes the field an identifier: its values
+    /// go through the one normaliser (`ident`) and a number Excel made of them is refused.
+    /// `code` declares an identifier with no further check (bank and card accounts …).
     #[serde(default)]
     pub format: Option<TextFormat>,
     #[serde(default)]
@@ -185,6 +187,12 @@ pub enum TextFormat {
     Uscc,
     /// 11-digit mobile or a landline with area code.
     Phone,
+    /// Any other number kept as text — 银行账号, 一卡通/社保卡号, 优待证号, 票据号, 户编号-like
+    /// codes (`format = "code"`): an identifier, not a quantity. Normalised like every
+    /// identifier (`ident::clean`: full-width, spaces, a leading apostrophe) and refused when
+    /// Excel stored it as a number (a number cell, "6.21700E+18", "1234.0"), whose digits or
+    /// leading zeros are gone. Not otherwise checked.
+    Code,
 }
 
 /// Why a field's values are sensitive; drives masking and audited reads.

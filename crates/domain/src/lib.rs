@@ -6,6 +6,7 @@
 
 pub mod error;
 pub mod idcard;
+pub mod ident;
 pub mod uscc;
 pub mod money;
 pub mod period;

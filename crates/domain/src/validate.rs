@@ -4,12 +4,10 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::error::{DomainError, FieldError};
-use crate::idcard::parse_id_number;
-use crate::ledger::{FieldDef, FieldKind, LedgerDef, TextFormat, TimeModel};
+use crate::ident::{normalise, IdentKind};
+use crate::ledger::{FieldDef, FieldKind, LedgerDef, TimeModel};
 use crate::money::{parse_money, parse_scaled};
 use crate::period::{format_month, parse_date_lenient, parse_month};
-use crate::registry::check_phone;
-use crate::uscc::validate_uscc;
 use crate::value::{Value, Values};
 
 fn err(f: &FieldDef, reason: impl Into<String>) -> FieldError {
@@ -72,11 +70,12 @@ fn check_year(f: &FieldDef, y: i32) -> Result<(), FieldError> {
     if (1949..=2100).contains(&y) { Ok(()) } else { Err(err(f, format!("年份 {y} 不在 1949 到 2100 之间"))) }
 }
 
-fn check_text(f: &FieldDef, s: &str, today: NaiveDate) -> Result<String, FieldError> {
+/// A text field's value: an identifier (a field with a `format`) normalised by `ident` —
+/// full-width digits, spaces inside, a leading apostrophe, a lower-case x, 15-digit ID numbers
+/// — and refused when Excel stored it as a number; other text as typed.
+pub fn check_text(f: &FieldDef, s: &str, today: NaiveDate) -> Result<String, FieldError> {
     match f.format {
-        Some(TextFormat::IdNumber) => parse_id_number(s, today).map(|p| p.number).map_err(|e| err(f, e.to_string())),
-        Some(TextFormat::Uscc) => validate_uscc(s).map_err(|e| err(f, e.to_string())),
-        Some(TextFormat::Phone) => check_phone(s).map(|_| s.to_string()).map_err(|r| err(f, r)),
+        Some(format) => normalise(IdentKind::of_format(format), s, today).map(|n| n.text).map_err(|r| err(f, r)),
         None if s.chars().count() > 2000 => Err(err(f, "不能超过 2000 个字")),
         None => Ok(s.to_string()),
     }
@@ -185,4 +184,52 @@ pub fn validate_record(def: &LedgerDef, values: &Values, today: NaiveDate) -> Re
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(DomainError::Fields(errors)) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ledger::TextFormat;
+
+    fn field(format: TextFormat) -> FieldDef {
+        FieldDef {
+            key: "x".into(),
+            label: "某号码".into(),
+            kind: FieldKind::Text,
+            required: false,
+            aliases: vec![],
+            sensitivity: None,
+            scale: 0,
+            unit: String::new(),
+            options: vec![],
+            target: None,
+            format: Some(format),
+            help: String::new(),
+            retired: false,
+            negative: false,
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2025, 6, 30).expect("date")
+    }
+
+    /// A form, the CLI and the API store the normalised identifier, whatever was typed.
+    #[test]
+    fn forms_store_identifiers_normalised() {
+        let id = field(TextFormat::IdNumber);
+        for typed in ["１１０１０５１９４９１２３１００２ｘ", " 1101 0519 4912 3100 2x", "'11010519491231002X", "110105491231002"] {
+            assert_eq!(parse_field(&id, typed, today()), Ok(Value::Text("11010519491231002X".into())), "{typed}");
+        }
+        let account = field(TextFormat::Code);
+        assert_eq!(parse_field(&account, " 6217 0029 2000 1234 567", today()), Ok(Value::Text("6217002920001234567".into())));
+        let e = parse_field(&account, "6.21700292E+18", today()).expect_err("excel");
+        assert_eq!(e.label, "某号码");
+        assert!(e.reason.contains("被 Excel 存成了数字") && e.reason.contains("文本格式"), "{}", e.reason);
+        let phone = field(TextFormat::Phone);
+        assert_eq!(parse_field(&phone, "138 0013 8000", today()), Ok(Value::Text("13800138000".into())));
+        // A stored value is checked the same way.
+        assert!(check_value(&id, &Value::Text("11010519491231002X".into()), today()).is_ok());
+        assert!(check_value(&id, &Value::Text("4.33024E+17".into()), today()).is_err());
+    }
 }

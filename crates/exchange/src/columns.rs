@@ -138,6 +138,7 @@ pub(crate) fn field_note(f: &FieldDef) -> String {
             Some(TextFormat::IdNumber) => "18 位身份证号，末位可为 X".to_string(),
             Some(TextFormat::Uscc) => "18 位统一社会信用代码".to_string(),
             Some(TextFormat::Phone) => "手机号或带区号的固话".to_string(),
+            Some(TextFormat::Code) => "号码，请设为文本格式（不要让 Excel 存成数字）".to_string(),
             None => String::new(),
         },
     };
