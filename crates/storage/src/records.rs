@@ -8,7 +8,7 @@ use taizhang_domain::period::Period;
 use taizhang_domain::role::Actor;
 use taizhang_domain::validate::validate_record;
 use taizhang_domain::value::{Record, RecordInput, Value, Values, Voided};
-use taizhang_domain::workflow::{check_transition, overdue as overdue_reason, Settings};
+use taizhang_domain::workflow::{check_arrival, check_transition, overdue as overdue_reason, Settings};
 use taizhang_domain::{DomainError, FieldError};
 
 use crate::audit::{self, Change};
@@ -225,6 +225,54 @@ pub async fn create(
     input: RecordInput,
     today: NaiveDate,
 ) -> Result<Record> {
+    insert(tx, def, actor, scope, input, None, today).await
+}
+
+/// A workflow ledger's record registered straight into `state` (an import of historic cases),
+/// in it since `since`: refused unless its values carry what stepping there from the initial
+/// state would need (`workflow::check_arrival`: the fields every transition on the way
+/// requires, its guards on `since`, the actor's roles). The audit entry says it was imported
+/// in that state.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_in_state(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    input: RecordInput,
+    state: &str,
+    since: NaiveDate,
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Record> {
+    insert(tx, def, actor, scope, input, Some(Arrival { state, since, settings }), today).await
+}
+
+/// Where a record arrives in its workflow other than by one transition, and since when.
+struct Arrival<'a> {
+    state: &'a str,
+    since: NaiveDate,
+    settings: &'a Settings,
+}
+
+/// A state's date may not lie ahead: a case is not in a state it enters next month.
+fn refuse_future_since(def: &LedgerDef, state: &str, since: NaiveDate, today: NaiveDate) -> Result<()> {
+    if since > today {
+        let label = def.workflow.as_ref().map_or(state, |w| w.state_label(state));
+        return Err(DomainError::field("state_since", "状态日期", format!("{since} 晚于今天，记录不能自那天起处于「{label}」")).into());
+    }
+    Ok(())
+}
+
+async fn insert(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    input: RecordInput,
+    arrival: Option<Arrival<'_>>,
+    today: NaiveDate,
+) -> Result<Record> {
     let place_id = match (def.subject, input.subject_id) {
         (SubjectKind::None, Some(_)) => {
             return Err(DomainError::Rule(format!("「{}」的记录没有记录对象", def.name)).into())
@@ -248,7 +296,18 @@ pub async fn create(
     validate_record(def, &values, today)?;
     check_references(tx, def, scope, &values, None, today).await?;
     refuse_taken_key(tx, def, scope, input.subject_id, &values, None).await?;
-    let state = def.workflow.as_ref().map(|w| w.initial.clone());
+    let mut state = def.workflow.as_ref().map(|w| w.initial.clone());
+    let mut since = today;
+    let mut note = String::new();
+    if let (Some(a), Some(wf)) = (&arrival, &def.workflow) {
+        refuse_future_since(def, a.state, a.since, today)?;
+        check_arrival(def, &wf.initial, a.state, actor, &values, a.since, a.settings)?;
+        state = Some(a.state.to_string());
+        since = a.since;
+        note = format!("导入（状态：{}）", wf.state_label(a.state));
+    } else if arrival.is_some() {
+        return Err(DomainError::Rule(format!("「{}」没有办理流程", def.name)).into());
+    }
     let now = crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let mut cols = vec!["place_id", "subject_id", "state", "state_since", "concerns_year", "created_at", "updated_at", "created_by", "updated_by"]
         .into_iter()
@@ -258,7 +317,7 @@ pub async fn create(
         Arg::Int(place_id),
         input.subject_id.into(),
         state.clone().into(),
-        if state.is_some() { Arg::Date(today) } else { Arg::NullDate },
+        if state.is_some() { Arg::Date(since) } else { Arg::NullDate },
         input.concerns_year.map(i64::from).into(),
         Arg::Text(now.clone()),
         Arg::Text(now),
@@ -290,7 +349,7 @@ pub async fn create(
             place_id: Some(rec.place_id),
             before: None,
             after: Some(record_json(&rec)),
-            note: "",
+            note: &note,
         },
     )
     .await?;
@@ -335,7 +394,7 @@ pub async fn update(
     changes: Values,
     today: NaiveDate,
 ) -> Result<Record> {
-    write(tx, def, actor, scope, id, expected_version, changes, None, today, &Settings::new()).await
+    write(tx, def, actor, scope, id, expected_version, changes, Step::Edit, today).await
 }
 
 /// Makes a workflow transition, together with the field values it needs (e.g. 复查日期).
@@ -352,7 +411,38 @@ pub async fn transition(
     on: NaiveDate,
     settings: &Settings,
 ) -> Result<Record> {
-    write(tx, def, actor, scope, id, expected_version, changes, Some(transition_key), on, settings).await
+    write(tx, def, actor, scope, id, expected_version, changes, Step::Transition(transition_key, settings), on).await
+}
+
+/// Moves a record on to a later `state` of its workflow, in it since `since`, together with
+/// the values the row brings (an import of a case that has moved on since it was first
+/// registered): validated like stepping through the transitions on the way
+/// (`workflow::check_arrival` from its current state, guards on `since`); a state before the
+/// current one is refused. Audited as one transition whose note names both states.
+#[allow(clippy::too_many_arguments)]
+pub async fn advance_to(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    scope: &Scope,
+    id: i64,
+    expected_version: i64,
+    changes: Values,
+    state: &str,
+    since: NaiveDate,
+    today: NaiveDate,
+    settings: &Settings,
+) -> Result<Record> {
+    let arrival = Arrival { state, since, settings };
+    write(tx, def, actor, scope, id, expected_version, changes, Step::Arrive(arrival), today).await
+}
+
+/// What a write does besides changing values.
+enum Step<'a> {
+    Edit,
+    /// A transition by its key, on the day passed as `today`.
+    Transition(&'a str, &'a Settings),
+    Arrive(Arrival<'a>),
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -364,9 +454,8 @@ async fn write(
     id: i64,
     expected_version: i64,
     changes: Values,
-    transition_key: Option<&str>,
+    step: Step<'_>,
     today: NaiveDate,
-    settings: &Settings,
 ) -> Result<Record> {
     let before = get(tx, def, scope, id).await?;
     if before.row_version != expected_version {
@@ -390,10 +479,25 @@ async fn write(
         refuse_taken_key(tx, def, scope, before.subject_id, &values, Some(id)).await?;
     }
     let mut new_state = before.state.clone();
-    if let Some(key) = transition_key {
-        let state = before.state.clone().unwrap_or_default();
-        let t = check_transition(def, &state, key, actor, &values, today, settings)?;
-        new_state = Some(t.to.clone());
+    let mut since = today;
+    let mut note = String::new();
+    match &step {
+        Step::Edit => {}
+        Step::Transition(key, settings) => {
+            let state = before.state.clone().unwrap_or_default();
+            let t = check_transition(def, &state, key, actor, &values, today, settings)?;
+            new_state = Some(t.to.clone());
+            note = key.to_string();
+        }
+        Step::Arrive(a) => {
+            let wf = def.workflow.as_ref().ok_or_else(|| DomainError::Rule(format!("「{}」没有办理流程", def.name)))?;
+            let from = before.state.clone().unwrap_or_else(|| wf.initial.clone());
+            refuse_future_since(def, a.state, a.since, today)?;
+            check_arrival(def, &from, a.state, actor, &values, a.since, a.settings)?;
+            new_state = Some(a.state.to_string());
+            since = a.since;
+            note = format!("导入（状态：{} → {}）", wf.state_label(&from), wf.state_label(a.state));
+        }
     }
     let mut sets = vec!["row_version = row_version + 1".to_string(), "updated_at = $1".into(), "updated_by = $2".into()];
     let mut args = vec![
@@ -403,7 +507,7 @@ async fn write(
     if new_state != before.state {
         args.push(new_state.clone().into());
         sets.push(format!("state = ${}", args.len()));
-        args.push(Arg::Date(today));
+        args.push(Arg::Date(since));
         sets.push(format!("state_since = ${}", args.len()));
     }
     for f in &def.fields {
@@ -431,13 +535,13 @@ async fn write(
         tx,
         actor,
         Change {
-            action: if transition_key.is_some() { "transition" } else { "update" },
+            action: if matches!(step, Step::Edit) { "update" } else { "transition" },
             entity: &def.table_name(),
             entity_id: Some(id),
             place_id: Some(after.place_id),
             before: Some(record_json(&before)),
             after: Some(record_json(&after)),
-            note: transition_key.unwrap_or(""),
+            note: &note,
         },
     )
     .await?;
