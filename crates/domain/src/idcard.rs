@@ -47,7 +47,7 @@ pub struct ParsedId {
 pub enum IdError {
     #[error("身份证号为空")]
     Empty,
-    #[error("{}", crate::ident::excel_number_reason(crate::ident::IdentKind::IdNumber, .0))]
+    #[error("{}", crate::ident::excel_number_reason(crate::ident::IdentKind::IdNumber.noun(), .0))]
     ExcelNumber(String),
     #[error("身份证号应为 18 位（老证 15 位），这里是 {0} 位")]
     BadLength(usize),

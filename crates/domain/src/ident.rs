@@ -87,12 +87,12 @@ pub fn clean(s: &str) -> String {
 }
 
 /// The explanation for an identifier Excel stored as a number: what happened and how to fix
-/// the column. `shown` is the value as the cell shows it.
-pub fn excel_number_reason(kind: IdentKind, shown: &str) -> String {
+/// the column. `noun` names the value (身份证号, 户编号, `IdentKind::noun`); `shown` is the
+/// value as the cell shows it.
+pub fn excel_number_reason(noun: &str, shown: &str) -> String {
     let shown = shown.trim();
     let digits = shown.split(['.', 'e', 'E']).next().unwrap_or("").len();
     let lost = digits > 15 || shown.contains(['e', 'E']);
-    let noun = kind.noun();
     if lost {
         format!("{noun}被 Excel 存成了数字（{shown}），后几位已丢失；请把该列设为文本格式后重新填写")
     } else {
@@ -116,7 +116,7 @@ pub fn normalise(kind: IdentKind, s: &str, today: NaiveDate) -> Result<Normalise
         return Err(format!("{}为空", kind.noun()));
     }
     if is_excel_number_form(&text) {
-        return Err(excel_number_reason(kind, &text));
+        return Err(excel_number_reason(kind.noun(), &text));
     }
     match kind {
         IdentKind::Uscc => validate_uscc(&text).map(plain).map_err(|e| e.to_string()),
@@ -126,11 +126,11 @@ pub fn normalise(kind: IdentKind, s: &str, today: NaiveDate) -> Result<Normalise
     }
 }
 
-/// What to look a typed identifier up by: its normalised form, or, when it does not pass its
-/// checks (the lookup will then find nothing and say so), the cleaned text, upper-cased for
-/// ID numbers and codes of letters and digits alike.
-pub fn lookup_key(kind: IdentKind, s: &str, today: NaiveDate) -> String {
-    match normalise(kind, s, today) {
+/// What to look a typed identifier up by: its normalised form (a 15-digit ID number as its 18
+/// digits), or, when it does not pass its checks (the lookup will then find nothing), the
+/// cleaned text, upper-cased for ID numbers and USCCs. No birth date is too late for a lookup.
+pub fn lookup_key(kind: IdentKind, s: &str) -> String {
+    match normalise(kind, s, NaiveDate::MAX) {
         Ok(n) => n.text,
         Err(_) if matches!(kind, IdentKind::IdNumber | IdentKind::Uscc) => clean(s).to_uppercase(),
         Err(_) => clean(s),
@@ -166,7 +166,7 @@ mod tests {
             assert_eq!(n.text, ID, "{input:?}");
             assert!(!n.converted_from_15);
             assert_eq!(n.warning(input), None);
-            assert_eq!(lookup_key(IdentKind::IdNumber, input, today()), ID);
+            assert_eq!(lookup_key(IdentKind::IdNumber, input), ID);
         }
     }
 
@@ -195,11 +195,11 @@ mod tests {
             assert!(e.starts_with(kind.noun()), "{e}");
         }
         assert_eq!(
-            excel_number_reason(IdentKind::IdNumber, "4.31224E+17"),
+            excel_number_reason(IdentKind::IdNumber.noun(), "4.31224E+17"),
             "身份证号被 Excel 存成了数字（4.31224E+17），后几位已丢失；请把该列设为文本格式后重新填写"
         );
-        assert!(excel_number_reason(IdentKind::Code, "4312241102010000").contains("后几位已丢失"));
-        let short = excel_number_reason(IdentKind::Phone, "13800138000");
+        assert!(excel_number_reason("户编号", "4312241102010000").contains("后几位已丢失"));
+        let short = excel_number_reason(IdentKind::Phone.noun(), "13800138000");
         assert!(short.contains("开头的 0 会丢失") && !short.contains("已丢失"), "{short}");
     }
 
@@ -227,7 +227,8 @@ mod tests {
     #[test]
     fn lookups_use_the_cleaned_text_when_the_check_fails() {
         // A wrong check character: nothing will be found, the text is still folded.
-        assert_eq!(lookup_key(IdentKind::IdNumber, " 1101 0519 4912 3100 21", today()), "110105194912310021");
-        assert_eq!(lookup_key(IdentKind::Code, "＇4312 2411", today()), "43122411");
+        assert_eq!(lookup_key(IdentKind::IdNumber, " 1101 0519 4912 3100 21"), "110105194912310021");
+        assert_eq!(lookup_key(IdentKind::IdNumber, "110105491231002"), ID);
+        assert_eq!(lookup_key(IdentKind::Code, "＇4312 2411"), "43122411");
     }
 }

@@ -1,7 +1,12 @@
 //! Turning what a person writes for a reference (an ID number, a household number, a cadre's
 //! name, a place code) into the id it names, within the caller's scope. Forms, the CLI and
-//! imports share this, so they accept the same things.
+//! imports share this, so they accept the same things. ID numbers, 户编号 and USCCs are looked
+//! up by what the one normaliser (`domain::ident`) makes of them: full-width digits, spaces
+//! inside, a leading apostrophe, a lower-case x and 15-digit ID numbers find the same record.
 
+use chrono::NaiveDate;
+use taizhang_domain::idcard::is_excel_number_form;
+use taizhang_domain::ident::{self, IdentKind};
 use taizhang_domain::ledger::RefTarget;
 
 use crate::backend::Tx;
@@ -17,18 +22,36 @@ pub async fn resolve(tx: &mut Tx, scope: &Scope, target: &RefTarget, text: &str)
     }
     match target {
         RefTarget::Person => {
-            let number = t.to_uppercase();
+            // Typed as it may be (full-width, spaces inside, 15 digits, a lower-case x): the
+            // one normaliser makes it the number stored. One that fails its checks cannot be
+            // anyone's, and the reason helps more than "not found".
+            let number = match ident::normalise(IdentKind::IdNumber, t, NaiveDate::MAX) {
+                Ok(n) => n.text,
+                Err(reason) if is_excel_number_form(&ident::clean(t)) => return Err(StoreError::NotFound(reason)),
+                Err(reason) => return Err(StoreError::NotFound(format!("{reason}（所填为「{t}」）"))),
+            };
             persons::by_id_number(tx, scope, &number)
                 .await?
                 .map(|p| p.id)
-                .ok_or_else(|| StoreError::NotFound(format!("身份证号 {t} 的人员未在人员库登记，或不在您的管辖范围内")))
+                .ok_or_else(|| StoreError::NotFound(format!("身份证号 {number} 的人员未在人员库登记，或不在您的管辖范围内")))
         }
         RefTarget::Household => {
-            if let Some(h) = households::by_number(tx, scope, t).await? {
+            let code = ident::clean(t);
+            if is_excel_number_form(&code) {
+                return Err(StoreError::NotFound(ident::excel_number_reason("户编号", &code)));
+            }
+            if let Some(h) = households::by_number(tx, scope, &code).await? {
                 return Ok(h.id);
             }
+            // A number stored before it was normalised (spaces inside) is still found.
+            if code != t {
+                if let Some(h) = households::by_number(tx, scope, t).await? {
+                    return Ok(h.id);
+                }
+            }
             // A household may also be named by its head's ID number.
-            let p = persons::by_id_number(tx, scope, &t.to_uppercase()).await?;
+            let number = ident::lookup_key(IdentKind::IdNumber, t);
+            let p = persons::by_id_number(tx, scope, &number).await?;
             p.and_then(|p| p.household_id)
                 .ok_or_else(|| StoreError::NotFound(format!("户「{t}」不存在（可填户编号或户主身份证号），或不在您的管辖范围内")))
         }
@@ -41,7 +64,12 @@ pub async fn resolve(tx: &mut Tx, scope: &Scope, target: &RefTarget, text: &str)
             }
         }
         RefTarget::Organisation => {
-            let found = orgs::org_by_name_or_code(tx, t).await?;
+            let mut found = orgs::org_by_name_or_code(tx, t).await?;
+            // A 统一社会信用代码 typed with spaces or in full-width characters.
+            let code = ident::lookup_key(IdentKind::Uscc, t);
+            if found.is_empty() && code != t {
+                found = orgs::org_by_name_or_code(tx, &code).await?;
+            }
             match found.len() {
                 1 => Ok(found[0].id),
                 0 => Err(StoreError::NotFound(format!("单位「{t}」未登记"))),
