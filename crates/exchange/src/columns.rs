@@ -9,6 +9,12 @@ pub(crate) const SEQ_KEY: &str = "@seq";
 pub(crate) const YEAR_KEY: &str = "@concerns_year";
 pub(crate) const YEAR_LABELS: &[&str] = &["所属年度", "所缴年度"];
 pub(crate) const FIELD_PREFIX: &str = "f:";
+/// A workflow ledger's 状态 column (a state's label or key) and 状态日期 (the day the case
+/// entered it), for importing cases in their states (`states.rs`).
+pub(crate) const STATE_KEY: &str = "@state";
+pub(crate) const STATE_SINCE_KEY: &str = "@state_since";
+pub(crate) const STATE_LABELS: &[&str] = &["状态", "当前状态", "办理状态", "流程状态"];
+pub(crate) const STATE_SINCE_LABELS: &[&str] = &["状态日期", "进入状态日期", "状态起始日期"];
 
 /// Header texts that name the record's subject, the first being what exports write.
 pub(crate) fn subject_labels(kind: SubjectKind) -> &'static [&'static str] {
@@ -73,6 +79,14 @@ pub(crate) fn ledger_specs(def: &LedgerDef) -> Vec<ColumnSpec> {
         let labels = free(YEAR_LABELS);
         if !labels.is_empty() {
             specs.push(ColumnSpec { key: YEAR_KEY.into(), labels });
+        }
+    }
+    if def.workflow.is_some() {
+        for (key, all) in [(STATE_KEY, STATE_LABELS), (STATE_SINCE_KEY, STATE_SINCE_LABELS)] {
+            let labels = free(all);
+            if !labels.is_empty() {
+                specs.push(ColumnSpec { key: key.into(), labels });
+            }
         }
     }
     let seq = free(SEQ_LABELS);

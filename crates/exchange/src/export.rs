@@ -11,7 +11,7 @@ use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{ledgers, Arg, Db, Scope, Tx};
 use taizhang_tabular::{write_template, CsvOut, OutCell, OutColumn, OutKind, XlsxOut};
 
-use crate::columns::{field_note, has_place_column, out_kind, subject_labels, subject_note, PLACE_LABELS, YEAR_LABELS};
+use crate::columns::{field_note, has_place_column, out_kind, subject_labels, subject_note, PLACE_LABELS, STATE_LABELS, STATE_SINCE_LABELS, YEAR_LABELS};
 use crate::progress::Progress;
 use crate::{ExchangeError, Result};
 
@@ -24,7 +24,8 @@ pub struct ExportQuery {
 
 const PAGE: i64 = 5_000;
 
-/// The columns of an export: subject (or place), then every field, retired ones too.
+/// The columns of an export: subject (or place), 所属年度, a workflow ledger's 状态 and
+/// 状态日期 (a dropdown of the states in a template), then every field, retired ones too.
 pub fn ledger_columns(def: &LedgerDef, for_template: bool) -> Vec<OutColumn> {
     let mut cols = Vec::new();
     if let Some(label) = subject_labels(def.subject).first() {
@@ -36,6 +37,15 @@ pub fn ledger_columns(def: &LedgerDef, for_template: bool) -> Vec<OutColumn> {
     }
     if def.concerns_year {
         cols.push(OutColumn::new(YEAR_LABELS[0], OutKind::Int).with_note("选填；记录所涉年度与发生年度不同时填写，如 2024"));
+    }
+    if let Some(wf) = &def.workflow {
+        let states: Vec<String> = wf.states.iter().map(|s| s.label.clone()).collect();
+        let note = format!(
+            "选填；记录目前所处的状态，不填为「{}」。填其他状态时，须填齐办到该状态所需的字段，并符合办理条件",
+            wf.state_label(&wf.initial)
+        );
+        cols.push(OutColumn::new(STATE_LABELS[0], OutKind::Enum(states)).with_note(&note));
+        cols.push(OutColumn::new(STATE_SINCE_LABELS[0], OutKind::Date).with_note("选填；进入该状态的日期，如 2023-06-30；不填取该状态的办结日期（如风险消除日期），再不填为导入当天"));
     }
     for f in &def.fields {
         if for_template && f.retired {
@@ -162,6 +172,10 @@ async fn row_cells(tx: &mut Tx, names: &mut Names, def: &LedgerDef, r: &Record) 
     }
     if def.concerns_year {
         cells.push(r.concerns_year.map_or(OutCell::Empty, |y| OutCell::Int(i64::from(y))));
+    }
+    if let Some(wf) = &def.workflow {
+        cells.push(r.state.as_deref().map_or(OutCell::Empty, |s| OutCell::Text(wf.state_label(s).to_string())));
+        cells.push(r.state_since.map_or(OutCell::Empty, OutCell::Date));
     }
     for f in &def.fields {
         cells.push(field_cell(tx, names, f, r.values.get(&f.key)).await?);

@@ -655,9 +655,13 @@ pub(crate) async fn ledger_row(
     let mut subject_id = None;
     let mut place_id = None;
     let mut concerns_year = None;
+    let mut states = crate::states::StateCells::default();
     for (i, spec) in cols.specs.iter().enumerate() {
         let cell = row.cells.get(i).unwrap_or(&Cell::Empty);
         if spec.key == SEQ_KEY {
+            continue;
+        }
+        if states.take(def, &spec.key, i, cell, &mut errs, today) {
             continue;
         }
         if spec.key == YEAR_KEY {
@@ -726,6 +730,11 @@ pub(crate) async fn ledger_row(
             return Ok((Verdict::Rejected, errs.list));
         }
     };
+    // A row giving a 状态 lands in that state (`states.rs`).
+    if states.given() {
+        let input = RecordInput { place_id, subject_id, concerns_year, values };
+        return crate::states::import_row(tx, def, actor, scope, existing, input, &states, today, errs).await;
+    }
     let outcome = match existing {
         Some(rec) => {
             if concerns_year.is_some_and(|y| rec.concerns_year != Some(y)) {

@@ -11,6 +11,7 @@ mod export;
 mod import;
 mod progress;
 mod registry;
+mod states;
 mod stream;
 
 pub use export::{export_ledger, ledger_columns, write_ledger_template, ExportQuery};
