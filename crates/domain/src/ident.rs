@@ -15,7 +15,7 @@
 use chrono::NaiveDate;
 
 use crate::idcard::{is_excel_number_form, parse_id_number};
-use crate::ledger::TextFormat;
+use crate::ledger::{FieldDef, FieldKind, Sensitivity, TextFormat};
 use crate::money::halfwidth;
 use crate::registry::check_phone;
 use crate::uscc::validate_uscc;
@@ -52,6 +52,19 @@ impl IdentKind {
             IdentKind::Phone => "电话号码",
             IdentKind::Code => "号码",
         }
+    }
+}
+
+/// Whether a ledger field holds an identifier, and which: a text field with a `format`, or one
+/// masked as an ID number (银行账号 and the like, `sensitivity = "id_number"`) without one.
+pub fn of_field(f: &FieldDef) -> Option<IdentKind> {
+    if f.kind != FieldKind::Text {
+        return None;
+    }
+    match f.format {
+        Some(format) => Some(IdentKind::of_format(format)),
+        None if f.sensitivity == Some(Sensitivity::IdNumber) => Some(IdentKind::Code),
+        None => None,
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use crate::error::{DomainError, FieldError};
-use crate::ident::{normalise, IdentKind};
+use crate::ident::{normalise, of_field};
 use crate::ledger::{FieldDef, FieldKind, LedgerDef, TimeModel};
 use crate::money::{parse_money, parse_scaled};
 use crate::period::{format_month, parse_date_lenient, parse_month};
@@ -70,12 +70,13 @@ fn check_year(f: &FieldDef, y: i32) -> Result<(), FieldError> {
     if (1949..=2100).contains(&y) { Ok(()) } else { Err(err(f, format!("年份 {y} 不在 1949 到 2100 之间"))) }
 }
 
-/// A text field's value: an identifier (a field with a `format`) normalised by `ident` —
-/// full-width digits, spaces inside, a leading apostrophe, a lower-case x, 15-digit ID numbers
-/// — and refused when Excel stored it as a number; other text as typed.
+/// A text field's value: an identifier (`ident::of_field`: a field with a `format`, or masked
+/// as an ID number) normalised by `ident` — full-width digits, spaces inside, a leading
+/// apostrophe, a lower-case x, 15-digit ID numbers — and refused when Excel stored it as a
+/// number; other text as typed.
 pub fn check_text(f: &FieldDef, s: &str, today: NaiveDate) -> Result<String, FieldError> {
-    match f.format {
-        Some(format) => normalise(IdentKind::of_format(format), s, today).map(|n| n.text).map_err(|r| err(f, r)),
+    match of_field(f) {
+        Some(kind) => normalise(kind, s, today).map(|n| n.text).map_err(|r| err(f, r)),
         None if s.chars().count() > 2000 => Err(err(f, "不能超过 2000 个字")),
         None => Ok(s.to_string()),
     }
@@ -226,6 +227,12 @@ mod tests {
         let e = parse_field(&account, "6.21700292E+18", today()).expect_err("excel");
         assert_eq!(e.label, "某号码");
         assert!(e.reason.contains("被 Excel 存成了数字") && e.reason.contains("文本格式"), "{}", e.reason);
+        // A field masked as an ID number without a format is an identifier too.
+        let mut masked = field(TextFormat::Code);
+        masked.format = None;
+        masked.sensitivity = Some(crate::ledger::Sensitivity::IdNumber);
+        assert_eq!(parse_field(&masked, "＇6217 0029", today()), Ok(Value::Text("62170029".into())));
+        assert!(parse_field(&masked, "6.21700292E+18", today()).is_err());
         let phone = field(TextFormat::Phone);
         assert_eq!(parse_field(&phone, "138 0013 8000", today()), Ok(Value::Text("13800138000".into())));
         // A stored value is checked the same way.

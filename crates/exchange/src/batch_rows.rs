@@ -7,15 +7,15 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use taizhang_domain::ledger::{LedgerDef, SubjectKind};
+use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{Record, Value, Values};
 use taizhang_storage::batch::{self, Narrowing, Prepared, SubjectRef};
 use taizhang_storage::{records, refs, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, RawRow};
 
-use crate::columns::{FIELD_PREFIX, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
-use crate::convert::{cell_for_field, lookup_text, Parsed};
+use crate::columns::{subject_disagrees, FIELD_PREFIX, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
+use crate::convert::{cell_for_field, ref_text_noted, Parsed};
 use crate::import::{ledger_row, savepoint, year_of, Columns, ImportReport, KeysSeen, Rejection, RowErrors, Verdict};
 use crate::Result;
 
@@ -48,13 +48,25 @@ pub(crate) struct BatchImporter<'a> {
     start_id: Option<i64>,
     /// Whether the per-row path wrote a record, whose key `written` does not hold.
     wrote_row_by_row: bool,
+    /// Notes on subjects read differently from how they were written (15-digit ID numbers),
+    /// for the report: the first `MAX_NOTES`, then one line counting the rest.
+    notes: Vec<String>,
+    notes_given: usize,
+    notes_more: usize,
+    notes_more_at: Option<usize>,
 }
+
+/// How many subject notes the report lists one by one.
+const MAX_NOTES: usize = 20;
 
 /// A row parsed, before anything is written.
 struct Row<'r> {
     raw: &'r RawRow,
     errors: Vec<Rejection>,
     subject_text: Option<String>,
+    /// Further subject columns the row fills (户主身份证号码 beside 户编号): (column, text),
+    /// each to name the same subject.
+    also: Vec<(usize, String)>,
     concerns_year: Option<i32>,
     values: Values,
 }
@@ -79,6 +91,10 @@ impl<'a> BatchImporter<'a> {
             lookups: HashMap::new(),
             start_id: None,
             wrote_row_by_row: false,
+            notes: Vec::new(),
+            notes_given: 0,
+            notes_more: 0,
+            notes_more_at: None,
         }
     }
 
@@ -91,6 +107,34 @@ impl<'a> BatchImporter<'a> {
     /// Decides every row of the batch and writes what is to be written. Verdicts go into
     /// `report` in file order.
     pub(crate) async fn run(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, report: &mut ImportReport, seen: &mut KeysSeen) -> Result<()> {
+        let r = self.run_batch(tx, rows, cols, report, seen).await;
+        self.flush_notes(report);
+        r
+    }
+
+    /// Moves the notes taken while parsing into the report's warnings.
+    fn flush_notes(&mut self, report: &mut ImportReport) {
+        for n in self.notes.drain(..) {
+            if self.notes_given < MAX_NOTES {
+                report.warnings.push(n);
+                self.notes_given += 1;
+            } else {
+                self.notes_more += 1;
+            }
+        }
+        if self.notes_more > 0 {
+            let line = format!("另有 {} 行的 15 位旧身份证号已转换为 18 位", self.notes_more);
+            match self.notes_more_at.and_then(|i| report.warnings.get_mut(i)) {
+                Some(w) => *w = line,
+                None => {
+                    self.notes_more_at = Some(report.warnings.len());
+                    report.warnings.push(line);
+                }
+            }
+        }
+    }
+
+    async fn run_batch(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, report: &mut ImportReport, seen: &mut KeysSeen) -> Result<()> {
         tx.exec_script("SAVEPOINT taizhang_batch").await?;
         match self.try_batch(tx, rows, cols, seen).await {
             Ok(outcomes) => {
@@ -185,7 +229,7 @@ impl<'a> BatchImporter<'a> {
     async fn parse<'r>(&mut self, tx: &mut Tx, raw: &'r RawRow, cols: &Columns) -> Result<Row<'r>> {
         let sheet = self.sheet.clone();
         let mut errs = RowErrors { sheet: &sheet, row: raw, cols, list: Vec::new() };
-        let mut row = Row { raw, errors: Vec::new(), subject_text: None, concerns_year: None, values: Values::new() };
+        let mut row = Row { raw, errors: Vec::new(), subject_text: None, also: Vec::new(), concerns_year: None, values: Values::new() };
         for (i, spec) in cols.specs.iter().enumerate() {
             let cell = raw.cells.get(i).unwrap_or(&Cell::Empty);
             if spec.key == SEQ_KEY {
@@ -199,8 +243,19 @@ impl<'a> BatchImporter<'a> {
                 continue;
             }
             if spec.key == SUBJECT_KEY {
-                match lookup_text(cell, self.def.subject == SubjectKind::Person) {
-                    Ok(t) => row.subject_text = t,
+                let Some(target) = RefTarget::of_subject(self.def.subject) else { continue };
+                match ref_text_noted(cell, &target) {
+                    Ok(Some(r)) => {
+                        if let Some(w) = r.warning {
+                            self.notes.push(format!("工作表「{sheet}」第 {} 行：{w}", raw.excel_row));
+                        }
+                        // The first filled subject column names the subject; others must agree.
+                        match row.subject_text {
+                            None => row.subject_text = Some(r.text),
+                            Some(_) => row.also.push((i, r.text)),
+                        }
+                    }
+                    Ok(None) => {}
                     Err(reason) => errs.at(Some(i), reason),
                 }
                 continue;
@@ -247,7 +302,7 @@ impl<'a> BatchImporter<'a> {
         let mut wanted: Vec<String> = rows
             .iter()
             .filter(|r| r.errors.is_empty())
-            .filter_map(|r| r.subject_text.clone())
+            .flat_map(|r| r.subject_text.iter().chain(r.also.iter().map(|(_, t)| t)).cloned())
             .filter(|t| !t.starts_with('#') && !self.subjects.contains_key(t))
             .collect();
         wanted.sort_unstable();
@@ -278,6 +333,16 @@ impl<'a> BatchImporter<'a> {
         let Some(Some(subject)) = self.subjects.get(&text).copied() else { return Ok(Outcome::Slow) };
         let sheet = self.sheet.clone();
         let mut errs = RowErrors { sheet: &sheet, row: row.raw, cols, list: Vec::new() };
+        for (i, t) in &row.also {
+            match self.subjects.get(t).copied() {
+                Some(Some(other)) if other.id == subject.id => {}
+                Some(Some(_)) => errs.at(Some(*i), subject_disagrees(self.def.subject)),
+                _ => return Ok(Outcome::Slow),
+            }
+        }
+        if !errs.list.is_empty() {
+            return Ok(Outcome::Done(Verdict::Rejected, errs.list));
+        }
         if !self.def.natural_key.is_empty() {
             // The same key as an earlier row of the file (this batch, an earlier one, an
             // earlier sheet): refused, naming that row, rather than the later row winning.

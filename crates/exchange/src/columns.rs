@@ -1,6 +1,7 @@
 //! Which columns a ledger's sheet has, for reading and for writing.
 
-use taizhang_domain::ledger::{FieldDef, FieldKind, LedgerDef, Sensitivity, SubjectKind, TextFormat};
+use taizhang_domain::ident;
+use taizhang_domain::ledger::{FieldDef, FieldKind, LedgerDef, SubjectKind, TextFormat};
 use taizhang_tabular::{ColumnSpec, OutKind};
 
 pub(crate) const SUBJECT_KEY: &str = "@subject";
@@ -16,19 +17,47 @@ pub(crate) const STATE_SINCE_KEY: &str = "@state_since";
 pub(crate) const STATE_LABELS: &[&str] = &["状态", "当前状态", "办理状态", "流程状态"];
 pub(crate) const STATE_SINCE_LABELS: &[&str] = &["状态日期", "进入状态日期", "状态起始日期"];
 
-/// Header texts that name the record's subject, the first being what exports write.
-pub(crate) fn subject_labels(kind: SubjectKind) -> &'static [&'static str] {
+/// Header texts that name the record's subject, in groups: each group is a column of its own,
+/// so a sheet may carry both 户编号 and 户主身份证号码 as the national and provincial systems'
+/// exports do. When several are filled in a row they must name the same subject (a row whose
+/// 户编号 and 户主身份证号码 name two households is refused). A household is also named by a
+/// member's ID number (the household they belong to). The first label of the first group is
+/// what exports write.
+pub(crate) fn subject_label_groups(kind: SubjectKind) -> &'static [&'static [&'static str]] {
     match kind {
-        SubjectKind::Person => &["公民身份号码", "身份证号", "证件号码", "身份证号码"],
-        SubjectKind::Household => &["户编号", "户主身份证号"],
-        SubjectKind::Cadre => &["干部姓名", "姓名"],
-        SubjectKind::Organisation => &["单位名称", "统一社会信用代码"],
-        SubjectKind::Place => &["村", "所属村"],
+        SubjectKind::Person => &[&[
+            "公民身份号码",
+            "身份证号",
+            "身份证号码",
+            "证件号码",
+            "身份证件号码",
+            "公民身份证号码",
+            "公民身份证号",
+            "证件号",
+        ]],
+        SubjectKind::Household => &[
+            &["户编号", "户编码", "户号", "家庭编号", "家庭户号"],
+            &["户主身份证号", "户主身份证号码", "户主公民身份号码", "户主证件号码", "户主身份证件号码", "户主公民身份证号码"],
+            &["公民身份号码", "身份证号码", "身份证号", "证件号码", "身份证件号码"],
+        ],
+        SubjectKind::Cadre => &[&["干部姓名", "姓名"]],
+        SubjectKind::Organisation => &[&["单位名称", "企业名称"], &["统一社会信用代码", "社会信用代码"]],
+        SubjectKind::Place => &[&["村", "所属村", "行政村", "村（社区）", "村名"]],
         SubjectKind::None => &[],
     }
 }
 
-pub(crate) const PLACE_LABELS: &[&str] = &["所属村", "村", "村名"];
+/// The subject's first group, whose first label is what exports write.
+pub(crate) fn subject_labels(kind: SubjectKind) -> &'static [&'static str] {
+    subject_label_groups(kind).first().copied().unwrap_or(&[])
+}
+
+/// Why a row is refused whose subject columns name two different subjects.
+pub(crate) fn subject_disagrees(kind: SubjectKind) -> String {
+    format!("与本行另一列所指的{}不是同一个（如户编号与户主身份证号码不是同一户），请核对哪一列填错了", kind.label())
+}
+
+pub(crate) const PLACE_LABELS: &[&str] = &["所属村", "村", "村名", "行政村", "村（社区）", "所在村"];
 pub(crate) const SEQ_LABELS: &[&str] = &["序号", "序"];
 
 /// Whether the ledger has its own place column (ledgers without a subject).
@@ -63,8 +92,9 @@ pub(crate) fn ledger_specs(def: &LedgerDef) -> Vec<ColumnSpec> {
     let free = |labels: &[&str]| -> Vec<String> {
         labels.iter().filter(|l| !taken.iter().any(|t| t == *l)).map(|l| l.to_string()).collect()
     };
-    if def.subject != SubjectKind::None {
-        let labels = free(subject_labels(def.subject));
+    // Each group of subject headers is a column of its own, all with the subject's key.
+    for group in subject_label_groups(def.subject) {
+        let labels = free(group);
         if !labels.is_empty() {
             specs.push(ColumnSpec { key: SUBJECT_KEY.into(), labels });
         }
@@ -96,17 +126,9 @@ pub(crate) fn ledger_specs(def: &LedgerDef) -> Vec<ColumnSpec> {
     specs
 }
 
-/// Digits that must stay text in a sheet.
+/// Digits that must stay text in a sheet: the identifiers (`ident::of_field`).
 pub(crate) fn is_id_text(f: &FieldDef) -> bool {
-    f.kind == FieldKind::Text
-        && (f.format == Some(TextFormat::IdNumber)
-            || f.format == Some(TextFormat::Phone)
-            || f.sensitivity == Some(Sensitivity::IdNumber))
-}
-
-/// Whether a number in this field's column means Excel ate the digits of an ID number.
-pub(crate) fn is_id_number_field(f: &FieldDef) -> bool {
-    f.kind == FieldKind::Text && (f.format == Some(TextFormat::IdNumber) || f.sensitivity == Some(Sensitivity::IdNumber))
+    ident::of_field(f).is_some()
 }
 
 pub(crate) fn out_kind(f: &FieldDef) -> OutKind {

@@ -1,15 +1,14 @@
 //! One tabular cell to one field value, by what the file stored and what the field wants.
 
 use chrono::{Datelike, NaiveDate};
-use taizhang_domain::idcard::IdError;
-use taizhang_domain::ledger::{FieldDef, FieldKind};
+use taizhang_domain::idcard::{is_excel_number_form, IdError};
+use taizhang_domain::ident::{self, excel_number_reason, IdentKind};
+use taizhang_domain::ledger::{FieldDef, FieldKind, RefTarget};
 use taizhang_domain::money::{fen_from_f64, scaled_from_f64};
 use taizhang_domain::period::{date_from_excel_serial, format_month};
 use taizhang_domain::validate::{check_value, parse_field};
 use taizhang_domain::value::Value;
 use taizhang_tabular::Cell;
-
-use crate::columns::is_id_number_field;
 
 /// What a cell means for a field.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,8 +45,8 @@ fn excel_number_refusal(cell: &Cell) -> String {
     IdError::ExcelNumber(shown(cell)).to_string()
 }
 
-/// Text for a column naming something by ID number or name (subject, place, references).
-/// An ID number that Excel turned into a number is refused: its last digits are gone.
+/// Text for a column naming something by name or code (place, 所属年度). With `id_number`,
+/// an ID number that Excel turned into a number is refused: its last digits are gone.
 pub(crate) fn lookup_text(cell: &Cell, id_number: bool) -> Result<Option<String>, String> {
     match cell {
         c if c.is_blank() => Ok(None),
@@ -56,6 +55,64 @@ pub(crate) fn lookup_text(cell: &Cell, id_number: bool) -> Result<Option<String>
         Cell::Error(e) => Err(format!("单元格是错误值 {e}")),
         other => Ok(Some(shown(other))),
     }
+}
+
+/// An identifier's cell (`noun`: 身份证号, 户编号, a field's label …), folded by the one
+/// normaliser (`ident::clean`). A number cell, or text Excel wrote for a number
+/// ("4.33024E+17", "4312241102010001.0"), is refused with what Excel did and how to fix the
+/// column: its last digits or leading zeros are gone and no repair is possible.
+pub(crate) fn ident_cell(cell: &Cell, noun: &str) -> Result<Option<String>, String> {
+    match cell {
+        c if c.is_blank() => Ok(None),
+        Cell::Int(_) | Cell::Float(_) => Err(excel_number_reason(noun, &shown(cell))),
+        Cell::Text(s) => {
+            let t = ident::clean(s);
+            if t.is_empty() {
+                Ok(None)
+            } else if is_excel_number_form(&t) {
+                Err(excel_number_reason(noun, &t))
+            } else {
+                Ok(Some(t))
+            }
+        }
+        Cell::Error(e) => Err(format!("单元格是错误值 {e}")),
+        other => Ok(Some(shown(other))),
+    }
+}
+
+/// What names the subject or a reference: its text, and the note to give when it was
+/// changed on the way (a 15-digit ID number read as its 18 digits).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RefText {
+    pub(crate) text: String,
+    pub(crate) warning: Option<String>,
+}
+
+/// Text for a column naming a record's subject or a reference's target. Persons and
+/// households are named by identifiers (ID number, 户编号, a head's ID number): they must be
+/// text (`ident_cell`), and an ID number is looked up as the one normaliser makes it. Other
+/// targets (cadres, organisations, places, records) are named by name or code.
+pub(crate) fn ref_text_noted(cell: &Cell, target: &RefTarget) -> Result<Option<RefText>, String> {
+    let plain = |text: String| RefText { text, warning: None };
+    match target {
+        RefTarget::Person => Ok(ident_cell(cell, IdentKind::IdNumber.noun())?.map(|t| {
+            if t.starts_with('#') {
+                return plain(t);
+            }
+            match ident::normalise(IdentKind::IdNumber, &t, NaiveDate::MAX) {
+                Ok(n) => RefText { warning: n.warning(&t), text: n.text },
+                // Refused by the lookup, with the reason.
+                Err(_) => plain(t),
+            }
+        })),
+        RefTarget::Household => Ok(ident_cell(cell, "户编号（户主身份证号）")?.map(plain)),
+        _ => Ok(lookup_text(cell, false)?.map(plain)),
+    }
+}
+
+/// `ref_text_noted` without the note.
+pub(crate) fn ref_text(cell: &Cell, target: &RefTarget) -> Result<Option<String>, String> {
+    Ok(ref_text_noted(cell, target)?.map(|r| r.text))
 }
 
 fn serial_date(serial: f64) -> Result<NaiveDate, String> {
@@ -71,11 +128,17 @@ pub(crate) fn cell_for_field(f: &FieldDef, cell: &Cell, today: NaiveDate) -> Res
         return Err(format!("单元格是错误值 {e}"));
     }
     if f.kind == FieldKind::Reference {
-        let id_number = matches!(f.target, Some(taizhang_domain::ledger::RefTarget::Person));
-        return Ok(match lookup_text(cell, id_number)? {
+        let Some(target) = f.target.as_ref() else { return Ok(Parsed::Blank) };
+        return Ok(match ref_text(cell, target)? {
             Some(t) => Parsed::Lookup(t),
             None => Parsed::Blank,
         });
+    }
+    // An identifier (ID number, 户编号, account, USCC, phone) is never read from a number.
+    if ident::of_field(f).is_some() {
+        if let Cell::Int(_) | Cell::Float(_) = cell {
+            return Err(excel_number_reason(&f.label, &shown(cell)));
+        }
     }
     let from_text = |s: &str| -> Result<Parsed, String> {
         match parse_field(f, s, today) {
@@ -90,7 +153,6 @@ pub(crate) fn cell_for_field(f: &FieldDef, cell: &Cell, today: NaiveDate) -> Res
             FieldKind::Decimal => scaled_from_f64(v, f.scale).map(Value::Int).map_err(|e| e.to_string()),
             FieldKind::Money => fen_from_f64(v).map(|fen| Value::Int(fen.0)).map_err(|e| e.to_string()),
             FieldKind::Date => serial_date(v).map(Value::Date),
-            FieldKind::Text if is_id_number_field(f) => Err(excel_number_refusal(cell)),
             _ => return from_text(&float_text(v)),
         }?;
         check_value(f, &r, today).map_err(|e| e.reason)?;
@@ -99,7 +161,6 @@ pub(crate) fn cell_for_field(f: &FieldDef, cell: &Cell, today: NaiveDate) -> Res
     match cell {
         Cell::Text(s) => from_text(s),
         Cell::Int(i) => match f.kind {
-            FieldKind::Text if is_id_number_field(f) => Err(excel_number_refusal(cell)),
             FieldKind::Integer | FieldKind::Year => from_text(&i.to_string()),
             FieldKind::Decimal | FieldKind::Money | FieldKind::Date => number(*i as f64),
             _ => from_text(&i.to_string()),

@@ -103,7 +103,7 @@ fn change_of(text: &str) -> Option<StatusChange> {
 }
 
 /// A date cell: an Excel date, a serial number, or text in any of the usual forms.
-fn date_in(sheet: &Sheet<'_>, row: &RawRow, key: &str, errs: &mut RowErrors<'_>) -> Option<NaiveDate> {
+pub(super) fn date_in(sheet: &Sheet<'_>, row: &RawRow, key: &str, errs: &mut RowErrors<'_>) -> Option<NaiveDate> {
     let parsed = match sheet.cell(row, key) {
         c if c.is_blank() => return None,
         Cell::DateTime(serial) | Cell::Float(serial) => {
