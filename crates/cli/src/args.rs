@@ -146,9 +146,9 @@ pub enum Command {
         #[arg(short, long)]
         output: String,
     },
-    /// 生成台账的空白导入模板（.xlsx）
+    /// 生成台账或人员、户、干部、单位的空白导入模板（.xlsx）
     Template {
-        /// 台账键
+        /// 台账键或名称；persons（人员/花名册）、households（户）、cadres（干部）、organisations（单位）
         ledger: String,
         /// 输出文件
         #[arg(short, long)]

@@ -12,9 +12,10 @@ use taizhang_domain::DomainError;
 use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, SheetLooks, Source, TabularError, XlsxOut, LIST_SHEET};
 
-use crate::columns::{ledger_specs, subject_disagrees, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
-use crate::convert::{cell_for_field, lookup_text, ref_text, shown, Parsed};
+use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
+use crate::convert::{cell_for_field, lookup_text, shown, Parsed};
 use crate::batch_rows::{batchable, BatchImporter};
+use crate::registry::templates::RegistryTarget;
 use crate::stream::{stream_rows, Chunk, RowStream};
 use crate::{ExchangeError, Result};
 
@@ -235,6 +236,8 @@ pub(crate) async fn savepoint<T>(tx: &mut Tx, r: std::result::Result<T, StoreErr
 enum Target {
     Ledger(Box<LedgerDef>),
     Persons,
+    /// Households, cadres or organisations.
+    Registry(RegistryTarget),
 }
 
 fn is_persons(s: &str) -> bool {
@@ -248,7 +251,7 @@ async fn choose_sheets(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Re
     let all: Vec<(String, bool)> = source.sheets().into_iter().filter(|s| s.name != LIST_SHEET).map(|s| (s.name, s.hidden)).collect();
     let (sheet, target) = choose(tx, source, ledger).await?;
     let sheets = match &target {
-        Target::Persons => vec![(sheet, false)],
+        Target::Persons | Target::Registry(_) => vec![(sheet, false)],
         Target::Ledger(_) if ledger.is_some() => all,
         Target::Ledger(def) => all.into_iter().filter(|(s, _)| s.trim() == def.name || s.trim() == def.key).collect(),
     };
@@ -264,6 +267,11 @@ async fn choose(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(S
             let sheet = sheets.iter().find(|s| is_persons(s)).cloned().unwrap_or(first);
             Ok((sheet, Target::Persons))
         }
+        Some(l) if RegistryTarget::parse(l).is_some() => {
+            let t = RegistryTarget::parse(l);
+            let sheet = sheets.iter().find(|s| RegistryTarget::parse(s) == t).cloned().unwrap_or(first);
+            Ok((sheet, t.map_or(Target::Persons, Target::Registry)))
+        }
         Some(l) => {
             let def = crate::export::ledger_by_key_or_name(tx, l).await?;
             let sheet = sheets.iter().find(|s| s.trim() == def.name || s.trim() == def.key).cloned().unwrap_or(first);
@@ -275,12 +283,15 @@ async fn choose(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(S
                 if is_persons(s) {
                     return Ok((s.clone(), Target::Persons));
                 }
+                if let Some(t) = RegistryTarget::parse(s) {
+                    return Ok((s.clone(), Target::Registry(t)));
+                }
                 if let Some(d) = all.iter().find(|d| d.name == s.trim() || d.key == s.trim()) {
                     return Ok((s.clone(), Target::Ledger(Box::new(d.clone()))));
                 }
             }
             Err(ExchangeError::Usage(format!(
-                "无法从工作表名（{}）认出要导入哪个台账，请用 --ledger 指定台账键或名称（人员库为 persons）",
+                "无法从工作表名（{}）认出要导入哪个台账，请用 --ledger 指定台账键或名称（人员库为 persons，户、干部、单位为 households、cadres、organisations）",
                 sheets.join("、")
             )))
         }
@@ -347,6 +358,11 @@ async fn import_in(
             report.target = PERSONS_TARGET.into();
             report.target_name = "人员库".into();
             crate::registry::import_persons(tx, actor, scope, source, &sheet, &mut report, opts.source_name.as_deref(), opts.progress, today).await?;
+        }
+        Target::Registry(t) => {
+            report.target = t.key().into();
+            report.target_name = t.label().into();
+            crate::registry::rows::import_registry(t, tx, actor, scope, source, &first, &mut report, opts.source_name.as_deref(), opts.progress, today).await?;
         }
     }
     assert!(report.balanced(), "每一行都应有且只有一个结论：{}", report.summary());
@@ -674,7 +690,7 @@ pub(crate) async fn ledger_row(
         if spec.key == SUBJECT_KEY || spec.key == PLACE_KEY {
             let target = if spec.key == SUBJECT_KEY { RefTarget::of_subject(def.subject) } else { Some(RefTarget::Place) };
             let Some(target) = target else { continue };
-            let text = match ref_text(cell, &target) {
+            let text = match lookup_text(cell, target == RefTarget::Person) {
                 Ok(Some(t)) => t,
                 Ok(None) => continue,
                 Err(reason) => {
@@ -683,11 +699,7 @@ pub(crate) async fn ledger_row(
                 }
             };
             match refs::resolve(tx, scope, &target, &text).await {
-                // Several subject columns (户编号, 户主身份证号码 …) must name the same one.
-                Ok(id) if spec.key == SUBJECT_KEY => match subject_id {
-                    Some(first) if first != id => errs.at(Some(i), subject_disagrees(def.subject)),
-                    _ => subject_id = Some(id),
-                },
+                Ok(id) if spec.key == SUBJECT_KEY => subject_id = Some(id),
                 Ok(id) => place_id = Some(id),
                 Err(e) => errs.store_at(e, i)?,
             }

@@ -15,6 +15,7 @@ mod states;
 mod stream;
 
 pub use export::{export_ledger, ledger_columns, write_ledger_template, ExportQuery};
+pub use registry::templates::{write_registry_template, RegistryTarget};
 pub use import::{import_file, ImportOptions, ImportReport, Rejection, Verdict, PERSONS_TARGET};
 
 use taizhang_storage::StoreError;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use taizhang_exchange::{export_ledger, import_file, write_ledger_template, ExportQuery, ImportOptions};
+use taizhang_exchange::{export_ledger, import_file, write_ledger_template, write_registry_template, ExportQuery, ImportOptions, RegistryTarget};
 
 use crate::args::PeriodArgs;
 use crate::context::Ctx;
@@ -55,9 +55,13 @@ pub async fn export(ctx: &Ctx, ledger: String, period: PeriodArgs, output: Strin
     Ok(())
 }
 
-/// Writes a blank import template for a ledger.
+/// Writes a blank import template for a ledger, or for the registry (persons, households,
+/// cadres, organisations, or their Chinese names).
 pub async fn template(ctx: &Ctx, ledger: String, output: String) -> anyhow::Result<()> {
-    write_ledger_template(&ctx.db, &ledger, Path::new(&output)).await?;
+    match RegistryTarget::parse(&ledger) {
+        Some(t) => write_registry_template(t, Path::new(&output))?,
+        None => write_ledger_template(&ctx.db, &ledger, Path::new(&output)).await?,
+    }
     println!("已生成导入模板 {output}");
     Ok(())
 }

@@ -10,7 +10,7 @@ use axum::response::Html;
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
-use taizhang_exchange::{import_file, ImportOptions, ImportReport, Verdict};
+use taizhang_exchange::{import_file, write_registry_template, ImportOptions, ImportReport, RegistryTarget, Verdict};
 
 use crate::auth::{self, Me};
 use crate::error::{AppError, AppResult};
@@ -40,6 +40,8 @@ async fn render(state: &AppState, me: &Me, ledger: &str, report: Option<(&Import
     let mut ctx = views::layout(me, &defs, "导入", &[("导入 Excel", "")]);
     let editable: Vec<_> = defs.iter().filter(|d| me.can_edit(&d.key)).map(|d| (d.key.clone(), d.name.clone())).collect();
     ctx.insert("defs".into(), json!(editable));
+    let registry: Vec<_> = RegistryTarget::ALL.iter().map(|t| (t.key(), t.label())).collect();
+    ctx.insert("registry".into(), json!(registry));
     ctx.insert("ledger".into(), json!(ledger));
     if let Some((r, file_name)) = report {
         let mut j = serde_json::to_value(r).unwrap_or_default();
@@ -77,7 +79,8 @@ pub async fn run_import(state: &AppState, me: &Me, path: std::path::PathBuf, opt
 }
 
 fn may_import(me: &Me, target: &str) -> bool {
-    if target == taizhang_exchange::PERSONS_TARGET {
+    // The registry (persons, households, cadres, organisations) is kept by every writer.
+    if RegistryTarget::parse(target).is_some() {
         me.user.role != taizhang_domain::role::Role::Leader
     } else {
         me.can_edit(target)
@@ -142,4 +145,18 @@ pub async fn confirm(State(state): State<AppState>, me: Me, Form(f): Form<Confir
     let report = run_import(&state, &me, u.path.clone(), opts).await?;
     drop(u.dir);
     render(&state, &me, u.ledger.as_deref().unwrap_or(""), Some((&report, &u.file_name)), "").await
+}
+
+/// The blank import template of the registry: persons (花名册), households, cadres or
+/// organisations.
+pub async fn template(_me: Me, axum::extract::Path(target): axum::extract::Path<String>) -> AppResult<axum::response::Response> {
+    let Some(t) = RegistryTarget::parse(&target) else {
+        return Err(AppError::not_found(format!("没有「{target}」的导入模板（可下载：人员、户、干部、单位）")));
+    };
+    let failed = |e: std::io::Error| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法生成导入模板：{e}"));
+    let dir = tempfile::tempdir().map_err(failed)?;
+    let path = dir.path().join("template.xlsx");
+    write_registry_template(t, &path)?;
+    let bytes = std::fs::read(&path).map_err(failed)?;
+    Ok(super::exchange::download(bytes, &t.template_file_name(), super::exchange::XLSX))
 }
