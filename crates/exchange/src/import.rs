@@ -12,8 +12,8 @@ use taizhang_domain::DomainError;
 use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, SheetLooks, Source, TabularError, XlsxOut, LIST_SHEET};
 
-use crate::columns::{ledger_specs, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
-use crate::convert::{cell_for_field, lookup_text, shown, Parsed};
+use crate::columns::{ledger_specs, subject_disagrees, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
+use crate::convert::{cell_for_field, lookup_text, ref_text, shown, Parsed};
 use crate::batch_rows::{batchable, BatchImporter};
 use crate::registry::templates::RegistryTarget;
 use crate::stream::{stream_rows, Chunk, RowStream};
@@ -690,7 +690,7 @@ pub(crate) async fn ledger_row(
         if spec.key == SUBJECT_KEY || spec.key == PLACE_KEY {
             let target = if spec.key == SUBJECT_KEY { RefTarget::of_subject(def.subject) } else { Some(RefTarget::Place) };
             let Some(target) = target else { continue };
-            let text = match lookup_text(cell, target == RefTarget::Person) {
+            let text = match ref_text(cell, &target) {
                 Ok(Some(t)) => t,
                 Ok(None) => continue,
                 Err(reason) => {
@@ -699,7 +699,11 @@ pub(crate) async fn ledger_row(
                 }
             };
             match refs::resolve(tx, scope, &target, &text).await {
-                Ok(id) if spec.key == SUBJECT_KEY => subject_id = Some(id),
+                // Several subject columns (户编号, 户主身份证号码 …) must name the same one.
+                Ok(id) if spec.key == SUBJECT_KEY => match subject_id {
+                    Some(first) if first != id => errs.at(Some(i), subject_disagrees(def.subject)),
+                    _ => subject_id = Some(id),
+                },
                 Ok(id) => place_id = Some(id),
                 Err(e) => errs.store_at(e, i)?,
             }

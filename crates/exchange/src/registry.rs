@@ -26,6 +26,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use taizhang_domain::idcard::{parse_id_number, Sex};
+use taizhang_domain::ident::IdentKind;
 use taizhang_domain::place::{Place, PlaceLevel};
 use taizhang_domain::registry::{validate_person, Household, NewPerson, Person, PersonInput};
 use taizhang_domain::relation::HEAD;
@@ -34,7 +35,7 @@ use taizhang_domain::DomainError;
 use taizhang_storage::{households, persons, places, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, RawRow, SheetLayout, Source};
 
-use crate::convert::lookup_text;
+use crate::convert::ident_cell;
 use crate::import::{note_layout, Columns, ImportReport, RowErrors, Verdict};
 use crate::stream::{stream_rows, Chunk, RowStream};
 use crate::Result;
@@ -43,6 +44,11 @@ const NAME: &str = "name";
 const ID: &str = "id_number";
 /// The head's ID number on a member's row: names the household, never the person.
 const HEAD_ID: &str = "head_id_number";
+/// The head's name: read for information only (the household is named by 户编号 or the head's
+/// ID number), so a roster carrying it is not told of an unknown column.
+const HEAD_NAME: &str = "head_name";
+/// 出生日期: must be the birth date the ID number carries.
+const BIRTH_DATE: &str = "birth_date";
 const SEX: &str = "sex";
 const VILLAGE: &str = "village";
 const GROUP: &str = "group";
@@ -66,18 +72,34 @@ const SEQ: &str = "seq";
 /// and folding full-width characters, so 户主身份证号码 never reads as the person's number.
 fn specs() -> Vec<ColumnSpec> {
     vec![
-        ColumnSpec::new(NAME, &["姓名", "成员姓名", "人员姓名"]),
+        ColumnSpec::new(NAME, &["姓名", "成员姓名", "人员姓名", "家庭成员姓名"]),
         ColumnSpec::new(
             ID,
-            &["公民身份号码", "身份证号", "证件号码", "身份证号码", "身份证件号码", "成员身份证号码", "证件号"],
+            &[
+                "公民身份号码",
+                "身份证号",
+                "证件号码",
+                "身份证号码",
+                "身份证件号码",
+                "成员身份证号码",
+                "证件号",
+                "公民身份证号码",
+                "公民身份证号",
+                "成员证件号码",
+            ],
         ),
-        ColumnSpec::new(HEAD_ID, &["户主身份证号码", "户主身份证号", "户主公民身份号码", "户主证件号码"]),
+        ColumnSpec::new(
+            HEAD_ID,
+            &["户主身份证号码", "户主身份证号", "户主公民身份号码", "户主证件号码", "户主身份证件号码", "户主公民身份证号码"],
+        ),
+        ColumnSpec::new(HEAD_NAME, &["户主姓名", "户主"]),
+        ColumnSpec::new(BIRTH_DATE, &["出生日期", "出生年月日"]),
         ColumnSpec::new(SEX, &["性别"]),
         ColumnSpec::new(VILLAGE, &["所属村", "村", "村名", "行政村", "村（社区）", "所在村", "村社区"]),
         ColumnSpec::new(GROUP, &["组", "村民小组", "所属组", "组别", "小组"]),
         ColumnSpec::new(ETHNICITY, &["民族"]),
-        ColumnSpec::new(PHONE, &["联系电话", "电话", "手机号码", "手机号", "联系方式"]),
-        ColumnSpec::new(HOUSEHOLD, &["户编号", "户号", "家庭户号", "家庭编号"]),
+        ColumnSpec::new(PHONE, &["联系电话", "电话", "手机号码", "手机号", "联系方式", "手机"]),
+        ColumnSpec::new(HOUSEHOLD, &["户编号", "户号", "家庭户号", "家庭编号", "户编码"]),
         ColumnSpec::new(RELATION, &["与户主关系", "家庭关系", "与户主的关系", "关系"]),
         ColumnSpec::new(STATUS, &["人员状态", "状态", "人口状态", "成员状态", "户籍状态"]),
         ColumnSpec::new(DEATH_DATE, &["死亡日期", "死亡时间", "去世日期"]),
@@ -183,6 +205,8 @@ async fn person_rows(
 ) -> Result<usize> {
     let mut sheet: Option<Sheet<'_>> = None;
     let mut households_created = 0;
+    // Rows whose ID number was read differently from how it was written (15 digits).
+    let mut noted = 0usize;
     while let Some(chunk) = stream.rx.recv().await {
         match chunk {
             Chunk::Layout(layout) => {
@@ -193,7 +217,16 @@ async fn person_rows(
             Chunk::Rows(rows) => {
                 let sheet = sheet.as_ref().ok_or_else(|| crate::ExchangeError::Usage("读取文件时未先得到表头".into()))?;
                 for row in &rows {
-                    let (v, errs, new_household) = person_row(tx, actor, scope, sheet, row, today).await?;
+                    let mut notes = Vec::new();
+                    let (v, errs, new_household) = person_row(tx, actor, scope, sheet, row, &mut notes, today).await?;
+                    if v != Verdict::Rejected {
+                        for n in notes {
+                            noted += 1;
+                            if noted <= MAX_NOTES {
+                                report.warnings.push(format!("第 {} 行：{n}", row.excel_row));
+                            }
+                        }
+                    }
                     households_created += usize::from(new_household);
                     report.read += 1;
                     report.record(row.excel_row, v);
@@ -202,8 +235,14 @@ async fn person_rows(
             }
         }
     }
+    if noted > MAX_NOTES {
+        report.warnings.push(format!("另有 {} 行的 15 位旧身份证号已转换为 18 位", noted - MAX_NOTES));
+    }
     Ok(households_created)
 }
+
+/// How many notes on converted ID numbers the report lists one by one.
+const MAX_NOTES: usize = 20;
 
 /// Why a row's write was refused: reasons by column key ("" for the row as a whole), or a
 /// storage error that stops the whole import (database gone) or names no column.
@@ -257,18 +296,21 @@ struct PersonRow {
     wanted: Option<status::Wanted>,
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn person_row(
     tx: &mut Tx,
     actor: &Actor,
     scope: &Scope,
     sheet: &Sheet<'_>,
     row: &RawRow,
+    notes: &mut Vec<String>,
     today: NaiveDate,
 ) -> Result<(Verdict, Vec<crate::Rejection>, bool)> {
     let mut errs = RowErrors { sheet: sheet.name, row, cols: &sheet.cols, list: Vec::new() };
     let Some(input) = read_row(tx, scope, sheet, row, &mut errs, today).await? else {
         return Ok((Verdict::Rejected, errs.list, false));
     };
+    notes.extend(input.person.warnings.iter().cloned());
     let existing = persons::by_id_number(tx, scope, &input.person.id_number).await?;
     if existing.is_none() && input.place.is_none() {
         errs.by_key(VILLAGE, "新登记的人员必须填写所属村");
@@ -310,7 +352,9 @@ async fn read_row(
     today: NaiveDate,
 ) -> Result<Option<PersonRow>> {
     let mut id_failed = false;
-    let id_number = match lookup_text(sheet.cell(row, ID), true) {
+    // The one normaliser (full-width, spaces, apostrophe, lower-case x, 15 digits) runs in
+    // `validate_person`; a number cell or Excel's float text is refused here.
+    let id_number = match ident_cell(sheet.cell(row, ID), IdentKind::IdNumber.noun()) {
         Ok(t) => t.unwrap_or_default(),
         Err(reason) => {
             errs.by_key(ID, reason);
@@ -338,9 +382,22 @@ async fn read_row(
             Err(other) => return Err(other.into()),
         }
     }
-    let household = sheet.text(row, HOUSEHOLD);
+    let household = match ident_cell(sheet.cell(row, HOUSEHOLD), "户编号") {
+        Ok(t) => t.unwrap_or_default(),
+        Err(reason) => {
+            errs.by_key(HOUSEHOLD, reason);
+            String::new()
+        }
+    };
+    let phone = match ident_cell(sheet.cell(row, PHONE), "联系电话") {
+        Ok(t) => t.unwrap_or_default(),
+        Err(reason) => {
+            errs.by_key(PHONE, reason);
+            String::new()
+        }
+    };
     let relation = sheet.text(row, RELATION);
-    let head_id = match lookup_text(sheet.cell(row, HEAD_ID), true) {
+    let head_id = match ident_cell(sheet.cell(row, HEAD_ID), IdentKind::IdNumber.noun()) {
         Ok(Some(t)) => match parse_id_number(&t, today) {
             Ok(p) => Some(p.number),
             Err(e) => {
@@ -376,7 +433,7 @@ async fn read_row(
         name: sheet.text(row, NAME),
         id_number,
         ethnicity: sheet.text(row, ETHNICITY),
-        phone: sheet.text(row, PHONE),
+        phone,
         place_id: place.as_ref().map_or(0, |p| p.id),
         ..Default::default()
     };
@@ -408,6 +465,15 @@ async fn read_row(
     if let (Some(p), Some(s)) = (&person, sex) {
         if p.sex != s {
             errs.by_key(SEX, format!("与公民身份号码所示的性别「{}」不同，请核对身份证号码", p.sex.label()));
+        }
+    }
+    // So does the birth date: a 出生日期 column that disagrees names both.
+    if let (Some(p), Some(b)) = (&person, status::date_in(sheet, row, BIRTH_DATE, errs)) {
+        if p.birth_date != b {
+            errs.by_key(
+                BIRTH_DATE,
+                format!("出生日期 {b} 与公民身份号码 {} 所示的出生日期 {} 不同，请核对哪一个填错了", p.id_number, p.birth_date),
+            );
         }
     }
     let Some(person) = person.filter(|_| errs.list.is_empty()) else {
