@@ -132,9 +132,15 @@ pub enum Command {
         /// 只校验，不写入
         #[arg(long)]
         dry_run: bool,
-        /// 写入正确的行，报告错误的行
+        /// 写入正确的行，报告错误的行（多个文件时，也写入能读的文件）
         #[arg(long)]
         partial: bool,
+        /// 只读这张工作表：表名，或从 1 数起的第几张
+        #[arg(long, value_name = "表名或序号")]
+        sheet: Option<String>,
+        /// 整个文件统一填写一列的值，如 --set 发放月份=2024-02（该列为空的行填入，不同的行拒绝）；可多次使用
+        #[arg(long = "set", value_name = "列名=值")]
+        set: Vec<String>,
     },
     /// 导出台账为 .xlsx 或 .csv
     Export {

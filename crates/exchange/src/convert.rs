@@ -153,6 +153,11 @@ pub(crate) fn cell_for_field(f: &FieldDef, cell: &Cell, today: NaiveDate) -> Res
             FieldKind::Decimal => scaled_from_f64(v, f.scale).map(Value::Int).map_err(|e| e.to_string()),
             FieldKind::Money => fen_from_f64(v).map(|fen| Value::Int(fen.0)).map_err(|e| e.to_string()),
             FieldKind::Date => serial_date(v).map(Value::Date),
+            // 2024.10 typed as a number is stored as 2024.1: October and January look alike.
+            FieldKind::Month if v.fract() != 0.0 => Err(format!(
+                "月份「{}」被 Excel 存成了小数，2024.10 与 2024.1 无法区分；请把该列设为文本格式，写作 2024-10",
+                float_text(v)
+            )),
             _ => return from_text(&float_text(v)),
         }?;
         check_value(f, &r, today).map_err(|e| e.reason)?;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
+use taizhang_domain::ledger::{FieldKind, LedgerDef, RefTarget, SubjectKind};
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{RecordInput, Value, Values};
 use taizhang_domain::DomainError;
@@ -13,6 +13,8 @@ use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, SheetLooks, Source, TabularError, XlsxOut, LIST_SHEET};
 
 use crate::columns::{ledger_specs, subject_disagrees, FIELD_PREFIX, PLACE_KEY, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
+use crate::fixed::{self, FixedValues};
+use crate::nondata::{classify, marker, NonData, Totals};
 use crate::convert::{cell_for_field, lookup_text, ref_text, shown, Parsed};
 use crate::batch_rows::{batchable, BatchImporter};
 use crate::registry::templates::RegistryTarget;
@@ -36,6 +38,22 @@ pub struct ImportOptions {
     /// The file's name as the user knows it (an upload is stored under another), for the
     /// audit entries; `None`: the name of the path imported.
     pub source_name: Option<String>,
+    /// Read only this sheet: its name, or its place in the workbook counting from 1
+    /// (`--sheet 一村`, `--sheet 2`). `None`: every sheet whose header matches.
+    pub sheet: Option<String>,
+    /// Values for the whole file, (column, value): a row leaving the column blank gets the
+    /// value, a row holding another value is refused (`--set 发放月份=2024-02`).
+    pub set: Vec<(String, String)>,
+}
+
+/// A row of the file that is not a record (合计, 小计, 制表人, 填表说明), skipped.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedRow {
+    pub sheet: String,
+    pub row: u32,
+    /// 合计行, 小计行, 签字行, 说明行.
+    pub kind: String,
+    pub text: String,
 }
 
 /// Why one cell (or row) was refused.
@@ -84,6 +102,10 @@ pub struct ImportReport {
     /// Each sheet of a ledger import, in workbook order: rows read, or why it was skipped.
     /// Empty for the registry's import, which reads one sheet.
     pub sheets: Vec<SheetSummary>,
+    /// Rows that are not records, skipped and not counted in `read` (the first
+    /// `SKIPPED_ROWS_NOTED` of each sheet; `skipped_rows_total` counts them all).
+    pub skipped_rows: Vec<SkippedRow>,
+    pub skipped_rows_total: usize,
 }
 
 /// What became of one sheet of the file.
@@ -117,7 +139,34 @@ impl ImportReport {
             s.push('；');
             s.push_str(&parts.join("，"));
         }
+        if self.skipped_rows_total > 0 {
+            let shown: Vec<String> = self.skipped_rows.iter().take(3).map(|r| format!("第 {} 行「{}」", r.row, r.text)).collect();
+            let more = if self.skipped_rows_total > shown.len() { " 等" } else { "" };
+            s.push_str(&format!("；跳过非数据行 {} 行（{}{more}）", self.skipped_rows_total, shown.join("，")));
+        }
         s
+    }
+
+    /// What was written, in words: for `--partial` and for several files.
+    pub fn written(&self) -> String {
+        if self.dry_run {
+            return "试导入，未写入".into();
+        }
+        if !self.committed {
+            return "未写入任何数据".into();
+        }
+        let mut s = format!("已写入：新增 {}，更新 {}", self.new, self.updated);
+        if self.rejected > 0 {
+            s.push_str(&format!("；被拒绝的 {} 行未写入", self.rejected));
+        }
+        s
+    }
+
+    pub(crate) fn skip_row(&mut self, sheet: &str, row: u32, kind: &str, text: &str) {
+        self.skipped_rows_total += 1;
+        if self.skipped_rows.iter().filter(|r| r.sheet == sheet).count() < taizhang_tabular::SKIPPED_ROWS_NOTED {
+            self.skipped_rows.push(SkippedRow { sheet: sheet.to_string(), row, kind: kind.to_string(), text: text.to_string() });
+        }
     }
 
     /// Every row has exactly one verdict.
@@ -247,8 +296,25 @@ fn is_persons(s: &str) -> bool {
 /// Picks what the file goes into, and the sheets to read for it: for a ledger named by
 /// `--ledger`, every sheet (each is read if its header matches); for one recognised by a
 /// sheet's name, the sheets of that name (a workbook may hold several ledgers).
-async fn choose_sheets(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Result<(Vec<(String, bool)>, Target)> {
+async fn choose_sheets(tx: &mut Tx, source: &Source, ledger: Option<&str>, only: Option<&str>) -> Result<(Vec<(String, bool)>, Target)> {
     let all: Vec<(String, bool)> = source.sheets().into_iter().filter(|s| s.name != LIST_SHEET).map(|s| (s.name, s.hidden)).collect();
+    if let Some(only) = only {
+        let sheet = pick_sheet(&all, only)?;
+        let target = match ledger {
+            Some(_) => choose(tx, source, ledger).await?.1,
+            None if is_persons(&sheet) => Target::Persons,
+            None => match ledgers::all(tx).await?.into_iter().find(|d| d.name == sheet.trim() || d.key == sheet.trim()) {
+                Some(d) => Target::Ledger(Box::new(d)),
+                None => {
+                    return Err(ExchangeError::Usage(format!(
+                        "无法从工作表名「{sheet}」认出要导入哪个台账，请用 --ledger 指定台账键或名称（人员库为 persons）"
+                    )))
+                }
+            },
+        };
+        // Chosen by name, a hidden sheet is read all the same.
+        return Ok((vec![(sheet, false)], target));
+    }
     let (sheet, target) = choose(tx, source, ledger).await?;
     let sheets = match &target {
         Target::Persons | Target::Registry(_) => vec![(sheet, false)],
@@ -256,6 +322,21 @@ async fn choose_sheets(tx: &mut Tx, source: &Source, ledger: Option<&str>) -> Re
         Target::Ledger(def) => all.into_iter().filter(|(s, _)| s.trim() == def.name || s.trim() == def.key).collect(),
     };
     Ok((sheets, target))
+}
+
+/// The sheet `--sheet` names: by name, else by its place in the workbook counting from 1.
+fn pick_sheet(all: &[(String, bool)], only: &str) -> Result<String> {
+    let only = only.trim();
+    if let Some((name, _)) = all.iter().find(|(n, _)| n.trim() == only) {
+        return Ok(name.clone());
+    }
+    if let Ok(n) = only.parse::<usize>() {
+        if let Some((name, _)) = n.checked_sub(1).and_then(|i| all.get(i)) {
+            return Ok(name.clone());
+        }
+    }
+    let names: Vec<String> = all.iter().enumerate().map(|(i, (n, _))| format!("{}「{n}」", i + 1)).collect();
+    Err(ExchangeError::Usage(format!("文件中没有工作表「{only}」（有：{}）", names.join("、"))))
 }
 
 /// Picks the sheet and what it goes into.
@@ -310,28 +391,102 @@ pub async fn import_file(
     opts: &ImportOptions,
     today: NaiveDate,
 ) -> Result<ImportReport> {
-    let source = taizhang_tabular::open(path)?;
+    let mut outcomes = import_files(db, actor, scope, &[path.to_path_buf()], opts, today).await?;
+    outcomes.pop().map(|o| o.result).unwrap_or_else(|| Err(ExchangeError::Usage("没有要导入的文件".into())))
+}
+
+/// What became of one file of several.
+#[derive(Debug)]
+pub struct FileOutcome {
+    pub file: PathBuf,
+    /// The file's report, or why it could not be imported at all (it cannot be opened, no
+    /// sheet matches, …): nothing of it is written then.
+    pub result: Result<ImportReport>,
+}
+
+/// Imports several files in one transaction: each file gets its outcome, and by default
+/// nothing is written if any file fails or has a refused row (all or nothing across the
+/// command). With `partial`, the files that could be read keep their good rows, and each
+/// report says what was written. Only a failure of the database itself is an `Err`.
+pub async fn import_files(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    today: NaiveDate,
+) -> Result<Vec<FileOutcome>> {
     let mut tx = db.begin_bulk().await?;
-    let imported = import_in(&mut tx, actor, scope, path, source, opts, today).await;
+    let run = import_each(&mut tx, actor, scope, paths, opts, today).await;
     // The connection goes back to the pool with the ordinary cache, whatever happened.
     tx.end_bulk().await?;
-    let mut report = imported?;
-    let write = !opts.dry_run && (report.rejected == 0 || opts.partial);
+    let mut outcomes = run?;
+    let clean = outcomes.iter().all(|o| o.result.as_ref().is_ok_and(|r| r.rejected == 0));
+    let write = !opts.dry_run && (clean || opts.partial);
     if write {
         tx.commit().await?;
-        report.committed = true;
+        let mut written = 0;
+        for r in outcomes.iter_mut().filter_map(|o| o.result.as_mut().ok()) {
+            r.committed = true;
+            written += r.new + r.updated;
+        }
         // A big import changes the tables' shape; plans made from stale statistics can be
         // slower by orders of magnitude (see `Db::refresh_statistics`).
-        if report.new + report.updated >= STATISTICS_AFTER_ROWS {
+        if written >= STATISTICS_AFTER_ROWS {
             db.refresh_statistics().await?;
         }
     } else {
         drop(tx);
     }
-    if !report.rejections.is_empty() {
-        report.error_workbook = Some(write_error_workbook(path, &report.rejections)?);
+    for o in &mut outcomes {
+        if let Ok(r) = o.result.as_mut() {
+            if !r.rejections.is_empty() {
+                match write_error_workbook(&o.file, &r.rejections) {
+                    Ok(p) => r.error_workbook = Some(p),
+                    Err(e) => r.warnings.push(format!("错误清单未能写出：{e}")),
+                }
+            }
+        }
     }
-    Ok(report)
+    Ok(outcomes)
+}
+
+/// Each file inside its own savepoint of the one transaction, so a file that fails part-way
+/// leaves nothing behind while the others go on.
+async fn import_each(
+    tx: &mut Tx,
+    actor: &Actor,
+    scope: &Scope,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    today: NaiveDate,
+) -> Result<Vec<FileOutcome>> {
+    let mut outcomes = Vec::with_capacity(paths.len());
+    for path in paths {
+        let source = match taizhang_tabular::open(path) {
+            Ok(s) => s,
+            Err(e) => {
+                outcomes.push(FileOutcome { file: path.clone(), result: Err(e.into()) });
+                continue;
+            }
+        };
+        tx.exec_script("SAVEPOINT taizhang_file").await?;
+        let result = import_in(tx, actor, scope, path, source, opts, today).await;
+        let result = match result {
+            // The database itself failed: nothing more can be done in this transaction.
+            Err(ExchangeError::Store(e @ (StoreError::Database(_) | StoreError::Connect(_) | StoreError::Internal(_)))) => return Err(e.into()),
+            Ok(r) => {
+                tx.exec_script("RELEASE SAVEPOINT taizhang_file").await?;
+                Ok(r)
+            }
+            Err(e) => {
+                tx.exec_script("ROLLBACK TO SAVEPOINT taizhang_file; RELEASE SAVEPOINT taizhang_file").await?;
+                Err(e)
+            }
+        };
+        outcomes.push(FileOutcome { file: path.clone(), result });
+    }
+    Ok(outcomes)
 }
 
 /// Everything `import_file` does inside its transaction: a verdict for every row.
@@ -344,7 +499,7 @@ async fn import_in(
     opts: &ImportOptions,
     today: NaiveDate,
 ) -> Result<ImportReport> {
-    let (sheets, target) = choose_sheets(tx, &source, opts.ledger.as_deref()).await?;
+    let (sheets, target) = choose_sheets(tx, &source, opts.ledger.as_deref(), opts.sheet.as_deref()).await?;
     let first = sheets.first().map(|s| s.0.clone()).unwrap_or_default();
     let mut report = ImportReport { file: path.to_path_buf(), sheet: first.clone(), dry_run: opts.dry_run, ..Default::default() };
     match target {
@@ -396,6 +551,7 @@ async fn import_ledger_sheets(
     today: NaiveDate,
 ) -> Result<()> {
     let specs = ledger_specs(def);
+    let mut fixed = FixedValues::resolve(&opts.set, def, &specs, today)?;
     let mut seen = KeysSeen::default();
     let mut batcher = batchable(def).then(|| BatchImporter::new(def, actor, scope, today));
     let mut source = Some(source);
@@ -413,7 +569,8 @@ async fn import_ledger_sheets(
             b.set_sheet(name, note);
         }
         let mut stream = stream_rows(src, name.clone(), specs.clone(), opts.progress);
-        let imported = import_ledger_rows(tx, def, actor, scope, name, &specs, &mut stream, report, today, batcher.as_mut(), &mut seen).await;
+        let mut sheet = SheetRun { def, sheet: name, several: sheets.len() > 1, fixed: &mut fixed, totals: None };
+        let imported = import_ledger_rows(tx, actor, scope, &specs, &mut stream, report, today, batcher.as_mut(), &mut seen, &mut sheet).await;
         // The importer's own failure explains more than the reader's "stopped".
         let (back, layout) = stream.finish_with_source().await;
         source = back;
@@ -421,6 +578,7 @@ async fn import_ledger_sheets(
         match layout {
             Ok(layout) => {
                 note_sheet_layout(report, &layout, name, sheets.len() > 1);
+                note_sheet_shape(report, def, &specs, &layout, &fixed, name, sheets.len() > 1);
                 let cols = Columns::new(specs.clone(), &layout);
                 if let Some(r) = def.fields.iter().find(|f| f.retired && cols.index(&format!("{FIELD_PREFIX}{}", f.key)).is_some_and(|i| layout.columns.iter().any(|b| b.spec == i))) {
                     let w = format!("「{}」已停用，该列的值不导入", r.label);
@@ -443,6 +601,9 @@ async fn import_ledger_sheets(
             Err(e) => return Err(e),
         }
     }
+    if !fixed.is_empty() {
+        report.warnings.extend(fixed.notes());
+    }
     if read_sheets.is_empty() {
         return Err(match refusal {
             Some((_, e)) => e,
@@ -451,6 +612,41 @@ async fn import_ledger_sheets(
     }
     report.sheet = read_sheets.join("、");
     Ok(())
+}
+
+/// What the report says of a sheet's shape: values filled down from merged cells, rows the
+/// reader skipped that held only a signature or a note, and a required column the sheet
+/// lacks (with the month of its title, when it gives one).
+fn note_sheet_shape(report: &mut ImportReport, def: &LedgerDef, specs: &[ColumnSpec], layout: &SheetLayout, fixed: &FixedValues, sheet: &str, several: bool) {
+    let at = if several { format!("工作表「{sheet}」") } else { String::new() };
+    for f in &layout.filled_down {
+        report.warnings.push(format!(
+            "{at}第 {} 列「{}」第 {}–{} 行是合并单元格，已把第 {} 行的值逐行填入",
+            f.letter, f.header, f.first_row, f.last_row, f.first_row
+        ));
+    }
+    for (row, text) in &layout.skipped_text_rows {
+        let kind = marker(text).map_or("说明行", NonData::label);
+        report.skip_row(sheet, *row, kind, text);
+    }
+    for key in &layout.missing_specs {
+        let Some(f) = key.strip_prefix(FIELD_PREFIX).and_then(|k| def.field(k)) else { continue };
+        if !f.required || f.retired || fixed.covers(specs, key) {
+            continue;
+        }
+        let example = match f.kind {
+            FieldKind::Month => fixed::month_in_title(&layout.title).unwrap_or_else(|| "2024-02".into()),
+            _ => "值".into(),
+        };
+        let from_title = match f.kind {
+            FieldKind::Month if fixed::month_in_title(&layout.title).is_some() => format!("（表头上方写的是「{}」）", layout.title.join(" ")),
+            _ => String::new(),
+        };
+        report.warnings.push(format!(
+            "{at}没有「{}」列（必填），每一行都会因此被拒绝；如果整份文件相同{from_title}，可在导入时统一填写：命令行加 --set {}={example}，网页上填在「统一填写」中",
+            f.label, f.label
+        ));
+    }
 }
 
 /// Unknown columns of one sheet; with several sheets, the warning names the sheet.
@@ -557,42 +753,121 @@ fn natural_key_hash(def: &LedgerDef, subject_id: i64, values: &Values) -> u64 {
     h.finish()
 }
 
+/// What one sheet's rows need besides the rows: the ledger, the values given for the whole
+/// file, and the sums its 合计 rows are checked against.
+struct SheetRun<'a> {
+    def: &'a LedgerDef,
+    sheet: &'a str,
+    several: bool,
+    fixed: &'a mut FixedValues,
+    totals: Option<Totals>,
+}
+
 /// Feeds the streamed rows of one sheet to the batch path when the ledger allows it, else
-/// row by row.
+/// row by row. Rows that are not records (合计, 签字) are taken out and noted, a 合计 compared
+/// with the rows imported above it; the values given for the whole file go into each row.
 #[allow(clippy::too_many_arguments)]
 async fn import_ledger_rows(
     tx: &mut Tx,
-    def: &LedgerDef,
     actor: &Actor,
     scope: &Scope,
-    sheet: &str,
     specs: &[ColumnSpec],
     stream: &mut RowStream,
     report: &mut ImportReport,
     today: NaiveDate,
     mut batcher: Option<&mut BatchImporter<'_>>,
     seen: &mut KeysSeen,
+    run: &mut SheetRun<'_>,
 ) -> Result<()> {
+    let def = run.def;
     let mut cols: Option<Columns> = None;
+    // The column that names a record: a row holding something there is always data.
+    let key_spec = specs.iter().position(|s| s.key == SUBJECT_KEY || s.key == PLACE_KEY);
     while let Some(chunk) = stream.rx.recv().await {
         match chunk {
-            Chunk::Layout(layout) => cols = Some(Columns::new(specs.to_vec(), &layout)),
+            Chunk::Layout(layout) => {
+                let c = Columns::new(specs.to_vec(), &layout);
+                run.totals = Some(Totals::new(def, &c));
+                cols = Some(c);
+            }
             Chunk::Rows(rows) => {
                 let cols = cols.as_ref().ok_or_else(|| ExchangeError::Usage("读取文件时未先得到表头".into()))?;
-                match batcher.as_mut() {
-                    Some(b) => b.run(tx, &rows, cols, report, seen).await?,
-                    None => {
-                        for row in &rows {
-                            let (v, errs) = ledger_row(tx, def, actor, scope, sheet, row, cols, today, seen).await?;
+                let mut data: Vec<RawRow> = Vec::with_capacity(rows.len());
+                for mut row in rows {
+                    if let Some((kind, text)) = classify(&row, key_spec) {
+                        decide_rows(tx, actor, scope, cols, &mut data, report, today, batcher.as_deref_mut(), seen, run).await?;
+                        report.skip_row(run.sheet, row.excel_row, kind.label(), &text);
+                        if matches!(kind, NonData::Total | NonData::Subtotal) {
+                            let at = if run.several { format!("工作表「{}」", run.sheet) } else { String::new() };
+                            if let Some(t) = run.totals.as_mut() {
+                                report.warnings.extend(t.compare(def, kind, &row, &text, &at, today));
+                            }
+                        }
+                        continue;
+                    }
+                    if !run.fixed.is_empty() {
+                        if let Some((spec, reason)) = run.fixed.apply(def, &mut row, today) {
+                            decide_rows(tx, actor, scope, cols, &mut data, report, today, batcher.as_deref_mut(), seen, run).await?;
+                            let mut errs = RowErrors { sheet: run.sheet, row: &row, cols, list: Vec::new() };
+                            errs.at(Some(spec), reason);
                             report.read += 1;
-                            report.record(row.excel_row, v);
-                            report.rejections.extend(errs);
+                            report.record(row.excel_row, Verdict::Rejected);
+                            report.rejections.extend(errs.list);
+                            if let Some(t) = run.totals.as_mut() {
+                                t.add(&[], false);
+                            }
+                            continue;
                         }
                     }
+                    data.push(row);
                 }
+                decide_rows(tx, actor, scope, cols, &mut data, report, today, batcher.as_deref_mut(), seen, run).await?;
             }
         }
     }
+    Ok(())
+}
+
+/// Decides a run of data rows (emptying `data`), and adds those imported to the sheet's sums.
+#[allow(clippy::too_many_arguments)]
+async fn decide_rows(
+    tx: &mut Tx,
+    actor: &Actor,
+    scope: &Scope,
+    cols: &Columns,
+    data: &mut Vec<RawRow>,
+    report: &mut ImportReport,
+    today: NaiveDate,
+    batcher: Option<&mut BatchImporter<'_>>,
+    seen: &mut KeysSeen,
+    run: &mut SheetRun<'_>,
+) -> Result<()> {
+    if data.is_empty() {
+        return Ok(());
+    }
+    let def = run.def;
+    let values: Vec<Vec<Option<i64>>> = match run.totals.as_ref() {
+        Some(t) if t.wanted() => data.iter().map(|r| t.values(def, r, today)).collect(),
+        _ => Vec::new(),
+    };
+    let before = report.verdicts.len();
+    match batcher {
+        Some(b) => b.run(tx, data, cols, report, seen).await?,
+        None => {
+            for row in data.iter() {
+                let (v, errs) = ledger_row(tx, def, actor, scope, run.sheet, row, cols, today, seen).await?;
+                report.read += 1;
+                report.record(row.excel_row, v);
+                report.rejections.extend(errs);
+            }
+        }
+    }
+    if let Some(t) = run.totals.as_mut() {
+        for (k, (_, verdict)) in report.verdicts[before..].iter().enumerate() {
+            t.add(values.get(k).map_or(&[][..], Vec::as_slice), *verdict != Verdict::Rejected);
+        }
+    }
+    data.clear();
     Ok(())
 }
 

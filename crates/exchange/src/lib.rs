@@ -8,7 +8,9 @@ mod batch_rows;
 mod columns;
 mod convert;
 mod export;
+mod fixed;
 mod import;
+mod nondata;
 mod progress;
 mod registry;
 mod states;
@@ -16,7 +18,7 @@ mod stream;
 
 pub use export::{export_ledger, ledger_columns, write_ledger_template, ExportQuery};
 pub use registry::templates::{write_registry_template, RegistryTarget};
-pub use import::{import_file, ImportOptions, ImportReport, Rejection, Verdict, PERSONS_TARGET};
+pub use import::{import_file, import_files, FileOutcome, ImportOptions, ImportReport, Rejection, SkippedRow, Verdict, PERSONS_TARGET};
 
 use taizhang_storage::StoreError;
 use taizhang_tabular::TabularError;

@@ -10,7 +10,11 @@ use crate::{ExchangeError, Result};
 
 /// Rows handed over at a time.
 pub(crate) const BATCH_ROWS: usize = 2_000;
-/// Batches in flight between the reader and the importer: the memory bound.
+/// Text a batch holds at most, whatever its row count: rows of long cells (a 32,767-character
+/// remark in each) would otherwise make 2,000 rows a gigabyte.
+pub(crate) const BATCH_TEXT_BYTES: usize = 16 << 20;
+/// Batches in flight between the reader and the importer: with `BATCH_TEXT_BYTES`, the
+/// memory bound.
 const BATCHES_IN_FLIGHT: usize = 4;
 
 pub(crate) enum Chunk {
@@ -48,6 +52,8 @@ struct Closed;
 struct ChannelSink {
     tx: mpsc::Sender<Chunk>,
     batch: Vec<RawRow>,
+    /// Text bytes of the rows in `batch`.
+    bytes: usize,
     progress: Progress,
     read: u64,
 }
@@ -67,9 +73,11 @@ impl RowSink<Closed> for ChannelSink {
     }
 
     fn row(&mut self, row: RawRow) -> std::result::Result<(), Closed> {
+        self.bytes += row.text_bytes();
         self.batch.push(row);
         self.read += 1;
-        if self.batch.len() >= BATCH_ROWS {
+        if self.batch.len() >= BATCH_ROWS || self.bytes >= BATCH_TEXT_BYTES {
+            self.bytes = 0;
             self.progress.set(self.read);
             let rows = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH_ROWS));
             self.send(Chunk::Rows(rows))?;
@@ -82,7 +90,7 @@ impl RowSink<Closed> for ChannelSink {
 pub(crate) fn stream_rows(mut source: Source, sheet: String, specs: Vec<ColumnSpec>, progress: bool) -> RowStream {
     let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
     let reader = tokio::task::spawn_blocking(move || {
-        let mut sink = ChannelSink { tx, batch: Vec::with_capacity(BATCH_ROWS), progress: Progress::new(None, "导入", progress), read: 0 };
+        let mut sink = ChannelSink { tx, batch: Vec::with_capacity(BATCH_ROWS), bytes: 0, progress: Progress::new(None, "导入", progress), read: 0 };
         let result = source.read_sheet(&sheet, &specs, &mut sink);
         let read = (|| {
             let layout = match result {

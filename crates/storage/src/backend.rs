@@ -98,7 +98,7 @@ impl Db {
                         .acquire_timeout(Duration::from_secs(10))
                         .connect_with(opts)
                         .await
-                        .map_err(|e| StoreError::Connect(e.to_string()))?,
+                        .map_err(|e| StoreError::connect("", e))?,
                 )
             }
             Engine::Sqlite => {
@@ -118,7 +118,7 @@ impl Db {
                         .max_connections(8)
                         .connect_with(opts)
                         .await
-                        .map_err(|e| StoreError::Connect(format!("{path}：{e}")))?,
+                        .map_err(|e| StoreError::connect(path, e))?,
                 )
             }
         };
@@ -143,7 +143,7 @@ impl Db {
                 // A migration that rebuilds a table (SQLite cannot alter a CHECK constraint)
                 // drops the old one, which foreign keys would refuse while other tables refer
                 // to it; the pragma is ignored inside a transaction, so it is set around them.
-                let mut conn = p.acquire().await.map_err(|e| StoreError::Connect(e.to_string()))?;
+                let mut conn = p.acquire().await.map_err(|e| StoreError::connect("", e))?;
                 let pragma = |on: bool| format!("PRAGMA foreign_keys = {}", if on { "ON" } else { "OFF" });
                 sqlx::query(&pragma(false)).execute(&mut *conn).await.map_err(|e| StoreError::Database(e.to_string()))?;
                 let ran = upto(SQLITE_MIGRATIONS).run(&mut *conn).await.map_err(map_migrate);

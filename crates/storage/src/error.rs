@@ -36,9 +36,51 @@ impl From<sqlx::Error> for StoreError {
             if db.is_foreign_key_violation() {
                 return StoreError::Conflict("关联的记录不存在，或仍被其他记录引用".into());
             }
+            if let Some(said) = resource_refusal(db.code().as_deref()) {
+                return StoreError::Database(said.into());
+            }
         }
         StoreError::Database(e.to_string())
     }
+}
+
+impl StoreError {
+    /// A connection could not be made or used; `place` names the file or server. The
+    /// engine's English is kept only where no Chinese reason is known.
+    pub(crate) fn connect(place: &str, e: sqlx::Error) -> StoreError {
+        let at = if place.is_empty() { String::new() } else { format!("{place}：") };
+        let said = match &e {
+            sqlx::Error::Database(db) => resource_refusal(db.code().as_deref()),
+            sqlx::Error::Io(io) => match io.kind() {
+                std::io::ErrorKind::ConnectionRefused => Some("数据库服务器拒绝连接（服务器没有启动，或地址、端口不对）"),
+                std::io::ErrorKind::TimedOut => Some("连接数据库服务器超时（网络不通或服务器太忙）"),
+                std::io::ErrorKind::OutOfMemory => Some(NO_MEMORY),
+                _ => None,
+            },
+            sqlx::Error::PoolTimedOut => Some("等待数据库连接超时（数据库太忙，或有其他程序长时间占用）"),
+            _ => None,
+        };
+        match said {
+            Some(s) => StoreError::Connect(format!("{at}{s}")),
+            None => StoreError::Connect(format!("{at}{e}")),
+        }
+    }
+}
+
+const NO_MEMORY: &str = "内存不足，操作已停止，没有写入任何数据；请关闭其他程序后重试，或把文件拆成几个小文件分别导入";
+
+/// The engine ran out of something the user can do something about: said in Chinese, the
+/// engine's own words (English) left out. SQLite's primary codes and PostgreSQL's SQLSTATEs.
+fn resource_refusal(code: Option<&str>) -> Option<&'static str> {
+    Some(match code? {
+        // SQLITE_NOMEM, PostgreSQL out_of_memory
+        "7" | "53200" => NO_MEMORY,
+        // SQLITE_FULL, PostgreSQL disk_full
+        "13" | "53100" => "磁盘已满，操作已停止，没有写入任何数据；请清理磁盘空间后重试",
+        // SQLITE_IOERR and its extended codes share the low byte 10
+        c if c.parse::<u32>().is_ok_and(|n| n & 0xff == 10) => "读写数据库文件出错（磁盘故障或文件被其他程序占用），操作已停止；请检查磁盘后重试",
+        _ => return None,
+    })
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

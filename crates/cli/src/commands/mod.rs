@@ -38,7 +38,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check { period, json } => reports::check(&ctx, period, json).await,
         Command::Report { period, template, output } => reports::report(&ctx, period, template, &output).await,
         Command::Explain { indicator, period, limit, json } => reports::explain(&ctx, &indicator, period, limit, json).await,
-        Command::Import { files, ledger, dry_run, partial } => exchange::import(&ctx, files, ledger, dry_run, partial).await,
+        Command::Import { files, ledger, dry_run, partial, sheet, set } => {
+            exchange::import(&ctx, files, exchange::ImportArgs { ledger, dry_run, partial, sheet, set }).await
+        }
         Command::Export { ledger, period, output } => exchange::export(&ctx, ledger, period, output).await,
         Command::Template { ledger, output } => exchange::template(&ctx, ledger, output).await,
         Command::Serve { listen, secure_cookie, idle_minutes } => web::serve(&ctx, &listen, secure_cookie, idle_minutes).await,

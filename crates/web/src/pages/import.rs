@@ -112,7 +112,7 @@ pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multip
     let path = dir.path().join(format!("upload.{ext}"));
     std::fs::write(&path, &bytes).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法保存上传的文件：{e}")))?;
     let ledger_opt = Some(ledger.clone()).filter(|l| !l.is_empty());
-    let opts = ImportOptions { ledger: ledger_opt.clone(), dry_run: true, partial: false, progress: false, source_name: Some(file_name.clone()) };
+    let opts = ImportOptions { ledger: ledger_opt.clone(), dry_run: true, partial: false, progress: false, source_name: Some(file_name.clone()), ..Default::default() };
     let report = run_import(&state, &me, path.clone(), opts).await?;
     if !may_import(&me, &report.target) {
         return Err(AppError::forbidden(format!("{}不能导入「{}」", me.user.role.label(), report.target_name)));
@@ -141,7 +141,7 @@ pub async fn confirm(State(state): State<AppState>, me: Me, Form(f): Form<Confir
     let Some(u) = upload else {
         return Err(AppError::not_found("找不到这次上传（可能已导入或已过期），请重新上传"));
     };
-    let opts = ImportOptions { ledger: u.ledger.clone(), dry_run: false, partial: f.partial.is_some(), progress: false, source_name: Some(u.file_name.clone()) };
+    let opts = ImportOptions { ledger: u.ledger.clone(), dry_run: false, partial: f.partial.is_some(), progress: false, source_name: Some(u.file_name.clone()), ..Default::default() };
     let report = run_import(&state, &me, u.path.clone(), opts).await?;
     drop(u.dir);
     render(&state, &me, u.ledger.as_deref().unwrap_or(""), Some((&report, &u.file_name)), "").await
