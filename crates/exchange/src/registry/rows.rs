@@ -118,31 +118,16 @@ impl Table<'_> {
         }
     }
 
-    /// An identifier that must be kept as typed (户编号, 统一社会信用代码): a number cell is
-    /// refused, since Excel drops its leading zeros and keeps only 15 digits.
+    /// An identifier (户编号, 统一社会信用代码), folded by the one normaliser (full-width,
+    /// spaces inside, a leading apostrophe: `convert::ident_cell`); a number cell or Excel's
+    /// float text is refused, since Excel drops its leading zeros and keeps only 15 digits.
     pub(super) fn code(&self, row: &RawRow, key: &str, label: &str, errs: &mut RowErrors<'_>) -> Option<String> {
-        match self.cell(row, key) {
-            c if c.is_blank() => None,
-            Cell::Text(s) => {
-                let t = s.trim();
-                let t = t.strip_prefix('\'').unwrap_or(t).trim();
-                Some(t.to_string()).filter(|t| !t.is_empty())
-            }
-            Cell::Int(_) | Cell::Float(_) => {
-                errs.by_key(
-                    key,
-                    format!(
-                        "{label}被 Excel 存成了数字（{}），开头的 0 和 15 位以后的数字会丢失；请把该列设为文本格式后重新填写",
-                        shown(self.cell(row, key))
-                    ),
-                );
+        match crate::convert::ident_cell(self.cell(row, key), label) {
+            Ok(t) => t,
+            Err(reason) => {
+                errs.by_key(key, reason);
                 None
             }
-            Cell::Error(e) => {
-                errs.by_key(key, format!("单元格是错误值 {e}"));
-                None
-            }
-            other => Some(shown(other)),
         }
     }
 
