@@ -303,6 +303,7 @@ async fn choose_sheets(tx: &mut Tx, source: &Source, ledger: Option<&str>, only:
         let target = match ledger {
             Some(_) => choose(tx, source, ledger).await?.1,
             None if is_persons(&sheet) => Target::Persons,
+            None if RegistryTarget::parse(&sheet).is_some() => RegistryTarget::parse(&sheet).map_or(Target::Persons, Target::Registry),
             None => match ledgers::all(tx).await?.into_iter().find(|d| d.name == sheet.trim() || d.key == sheet.trim()) {
                 Some(d) => Target::Ledger(Box::new(d)),
                 None => {
