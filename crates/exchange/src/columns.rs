@@ -200,3 +200,47 @@ pub(crate) fn subject_note(kind: SubjectKind) -> &'static str {
         SubjectKind::None => "",
     }
 }
+
+/// The headers an import of this ledger recognises, column by column: what the column is (a
+/// field's label, 记录对象, 所属村, 所属年度, 状态, 序号 …) and every header text that means it.
+/// Built from `ledger_specs`, so it is exactly what the import reads; docs/import-headers.md
+/// is generated from it (crates/exchange/tests/headers_doc.rs). Headers match whole, after
+/// spaces are removed and full-width characters folded.
+pub fn recognised_headers(def: &LedgerDef) -> Vec<(String, Vec<String>)> {
+    let mut subjects = 0usize;
+    ledger_specs(def)
+        .into_iter()
+        .map(|s| {
+            let name = if let Some(k) = s.key.strip_prefix(FIELD_PREFIX) {
+                match def.field(k) {
+                    Some(f) if f.retired => format!("{}（已停用，不导入）", f.label),
+                    Some(f) => f.label.clone(),
+                    None => k.to_string(),
+                }
+            } else if s.key == SUBJECT_KEY {
+                subjects += 1;
+                subject_column_name(def.subject, subjects - 1)
+            } else {
+                s.display_label().to_string()
+            };
+            (name, s.labels)
+        })
+        .collect()
+}
+
+/// What the n-th subject column is, for the list of headers.
+fn subject_column_name(kind: SubjectKind, n: usize) -> String {
+    let by = match (kind, n) {
+        (SubjectKind::Household, 1) => "，按户主身份证号码",
+        (SubjectKind::Household, 2) => "，按家庭成员的身份证号码",
+        (SubjectKind::Organisation, 1) => "，按统一社会信用代码",
+        _ => "",
+    };
+    format!("记录对象（{}{by}）", kind.label())
+}
+
+/// The headers the registry's import recognises for a target (花名册, 户, 干部, 单位): the
+/// column's first header and every header that means it.
+pub fn registry_headers(target: crate::RegistryTarget) -> Vec<(String, Vec<String>)> {
+    target.specs().into_iter().map(|s| (s.display_label().to_string(), s.labels)).collect()
+}

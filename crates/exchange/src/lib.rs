@@ -16,6 +16,7 @@ mod registry;
 mod states;
 mod stream;
 
+pub use columns::{recognised_headers, registry_headers};
 pub use export::{export_ledger, ledger_columns, write_ledger_template, ExportQuery};
 pub use registry::templates::{write_registry_template, RegistryTarget};
 pub use import::{import_file, import_files, FileOutcome, ImportOptions, ImportReport, Rejection, SkippedRow, Verdict, PERSONS_TARGET};
