@@ -70,6 +70,46 @@ fn history_of_an_imported_record(s: &Server) {
     assert!(history.contains("<td>新增</td>") && history.contains("发放月份") && history.contains("导入「低保.csv」"), "{page}");
 }
 
+fn part(boundary: &str, name: &str, value: &str) -> String {
+    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+}
+
+/// The page's 工作表 and 统一填写 boxes: a month written only in the title, given once for the
+/// file; the 合计 and 制表人 lines listed as skipped, not refused.
+fn sheet_and_values_for_the_whole_file(s: &Server) {
+    let mut c = s.signed_in("admin");
+    let boundary = "XyZ0123456789";
+    let csv = "北斗溪镇2024年3月低保金发放表,,\n户编号,发放金额（元）,备注\n4312241102020001,300,\n合计,300,\n制表人：张三,,\n";
+    let body = |set: &str| {
+        format!(
+            "{}{}{}--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"三月.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n",
+            part(boundary, "ledger", "dibao_payments"),
+            part(boundary, "sheet", "1"),
+            part(boundary, "set", set)
+        )
+    };
+    let token = c.csrf.clone();
+    let ctype = format!("multipart/form-data; boundary={boundary}");
+    let r = c.send("POST", &format!("/import?csrf={token}"), &ctype, &body(""), false);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("拒绝 1") && r.body.contains("--set 发放月份=2024-03"), "the month in the title is offered: {}", r.body);
+    assert!(r.body.contains("跳过的非数据行 2 行") && r.body.contains("制表人：张三"), "{}", r.body);
+    let r = c.send("POST", &format!("/import?csrf={token}"), &ctype, &body("发放月份=2024-03"), false);
+    assert!(r.body.contains("新增 1") && r.body.contains("统一填写「发放月份」为「2024-03」"), "{}", r.body);
+    let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
+    let r = c.post_form("/import/confirm", &[("upload", &upload)]);
+    assert!(r.body.contains("已写入"), "{}", r.body);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM ld_dibao_payments WHERE pay_month = '2024-03'"), 1);
+    let r = c.send("POST", &format!("/import?csrf={token}"), &ctype, &body("发放月份"), false);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("每行写作 列名=值"), "{}", r.body);
+}
+
+#[test]
+fn import_with_a_sheet_and_values_for_the_whole_file() {
+    both(sheet_and_values_for_the_whole_file);
+}
+
 #[test]
 fn import_in_the_browser_way() {
     both(upload_verdicts_confirm);

@@ -20,6 +20,8 @@ use crate::{views, AppState};
 pub struct Upload {
     user_id: i64,
     ledger: Option<String>,
+    sheet: Option<String>,
+    set: Vec<(String, String)>,
     file_name: String,
     dir: tempfile::TempDir,
     path: std::path::PathBuf,
@@ -87,12 +89,28 @@ fn may_import(me: &Me, target: &str) -> bool {
     }
 }
 
+/// The 统一填写 box: one `列名=值` a line (、 ； also separate).
+fn parse_set(text: &str) -> AppResult<Vec<(String, String)>> {
+    text.split(['\n', '；', ';'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| match l.split_once(['=', '＝', '：', ':']) {
+            Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+            _ => Err(AppError::bad_request(format!("「统一填写」每行写作 列名=值，如 发放月份=2024-02（这里是「{l}」）"))),
+        })
+        .collect()
+}
+
 pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multipart) -> AppResult<Html<String>> {
     let mut ledger = String::new();
+    let mut sheet = String::new();
+    let mut set_text = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
     while let Some(field) = multipart.next_field().await.map_err(|e| AppError::bad_request(format!("上传失败：{e}")))? {
         match field.name().unwrap_or("") {
             "ledger" => ledger = field.text().await.unwrap_or_default(),
+            "sheet" => sheet = field.text().await.unwrap_or_default(),
+            "set" => set_text = field.text().await.unwrap_or_default(),
             "file" => {
                 let name = field.file_name().unwrap_or("upload.xlsx").to_string();
                 let bytes = field.bytes().await.map_err(|e| AppError::bad_request(format!("上传失败：{e}")))?;
@@ -112,13 +130,22 @@ pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multip
     let path = dir.path().join(format!("upload.{ext}"));
     std::fs::write(&path, &bytes).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法保存上传的文件：{e}")))?;
     let ledger_opt = Some(ledger.clone()).filter(|l| !l.is_empty());
-    let opts = ImportOptions { ledger: ledger_opt.clone(), dry_run: true, partial: false, progress: false, source_name: Some(file_name.clone()), ..Default::default() };
+    let sheet = Some(sheet.trim().to_string()).filter(|s| !s.is_empty());
+    let set = parse_set(&set_text)?;
+    let opts = ImportOptions {
+        ledger: ledger_opt.clone(),
+        dry_run: true,
+        source_name: Some(file_name.clone()),
+        sheet: sheet.clone(),
+        set: set.clone(),
+        ..Default::default()
+    };
     let report = run_import(&state, &me, path.clone(), opts).await?;
     if !may_import(&me, &report.target) {
         return Err(AppError::forbidden(format!("{}不能导入「{}」", me.user.role.label(), report.target_name)));
     }
     let id = auth::new_token();
-    state.imports.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), Upload { user_id: me.user.id, ledger: ledger_opt, file_name: file_name.clone(), dir, path });
+    state.imports.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), Upload { user_id: me.user.id, ledger: ledger_opt, sheet, set, file_name: file_name.clone(), dir, path });
     render(&state, &me, &ledger, Some((&report, &file_name)), &id).await
 }
 
@@ -141,7 +168,14 @@ pub async fn confirm(State(state): State<AppState>, me: Me, Form(f): Form<Confir
     let Some(u) = upload else {
         return Err(AppError::not_found("找不到这次上传（可能已导入或已过期），请重新上传"));
     };
-    let opts = ImportOptions { ledger: u.ledger.clone(), dry_run: false, partial: f.partial.is_some(), progress: false, source_name: Some(u.file_name.clone()), ..Default::default() };
+    let opts = ImportOptions {
+        ledger: u.ledger.clone(),
+        partial: f.partial.is_some(),
+        source_name: Some(u.file_name.clone()),
+        sheet: u.sheet.clone(),
+        set: u.set.clone(),
+        ..Default::default()
+    };
     let report = run_import(&state, &me, u.path.clone(), opts).await?;
     drop(u.dir);
     render(&state, &me, u.ledger.as_deref().unwrap_or(""), Some((&report, &u.file_name)), "").await
