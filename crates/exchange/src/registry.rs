@@ -217,6 +217,10 @@ async fn person_rows(
             Chunk::Rows(rows) => {
                 let sheet = sheet.as_ref().ok_or_else(|| crate::ExchangeError::Usage("读取文件时未先得到表头".into()))?;
                 for row in &rows {
+                    if let Some((kind, text)) = crate::nondata::classify(row, sheet.cols.index(ID)) {
+                        report.skip_row(sheet_name, row.excel_row, kind.label(), &text);
+                        continue;
+                    }
                     let mut notes = Vec::new();
                     let (v, errs, new_household) = person_row(tx, actor, scope, sheet, row, &mut notes, today).await?;
                     if v != Verdict::Rejected {

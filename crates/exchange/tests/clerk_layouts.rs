@@ -299,3 +299,26 @@ both!(several_files_are_all_or_nothing_and_each_is_reported, |db: Db| async move
     assert_eq!(written[3], "已写入：新增 1，更新 0；被拒绝的 1 行未写入");
     assert_eq!(record_count(&db, "dibao_payments").await, 5);
 });
+
+both!(a_roster_with_a_total_and_signatures_imports_its_people, |db: Db| async move {
+    town(&db).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("花名册.csv");
+    let (a, b) = (id_number("433024", "19500101", 41), id_number("433024", "19800202", 42));
+    let body = format!(
+        "坪溪村花名册,,,,\n序号,姓名,公民身份号码,所属村,户编号,与户主关系\n1,张三,{a},坪溪村,H101,户主\n2,李四,{b},坪溪村,H101,妻\n合计,2人,,,,\n制表人：王五,,审核人：赵六,,,\n"
+    );
+    std::fs::write(&path, body).expect("write");
+    let o = ImportOptions { ledger: Some("persons".into()), ..Default::default() };
+    let r = run(&db, &path, &o).await;
+    assert_eq!((r.read, r.new, r.rejected, r.committed), (2, 2, 0, true), "{} {:?}", r.summary(), r.rejections);
+    let kinds: Vec<(u32, &str)> = r.skipped_rows.iter().map(|s| (s.row, s.kind.as_str())).collect();
+    assert_eq!(kinds, vec![(5, "合计行"), (6, "签字行")]);
+
+    // The other registry imports skip them the same way.
+    let path = dir.path().join("干部.csv");
+    std::fs::write(&path, "姓名,职务,所在单位\n王干部,党委委员,北斗溪镇人民政府\n合计,1人,\n审核人：赵六,,\n").expect("write");
+    let o = ImportOptions { ledger: Some("cadres".into()), ..Default::default() };
+    let r = run(&db, &path, &o).await;
+    assert_eq!((r.read, r.skipped_rows_total), (1, 2), "{} {:?}", r.summary(), r.rejections);
+});

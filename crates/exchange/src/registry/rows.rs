@@ -224,6 +224,11 @@ async fn rows<I: Importer>(
             Chunk::Rows(batch) => {
                 let t = table.as_ref().ok_or_else(|| ExchangeError::Usage("读取文件时未先得到表头".into()))?;
                 for row in &batch {
+                    // The first column is the one naming a row (户编号, 姓名, 单位名称).
+                    if let Some((kind, text)) = crate::nondata::classify(row, Some(0)) {
+                        report.skip_row(sheet, row.excel_row, kind.label(), &text);
+                        continue;
+                    }
                     let (v, errs) = one(tx, ctx, imp, t, row, &mut seen).await?;
                     report.read += 1;
                     report.record(row.excel_row, v);
