@@ -415,9 +415,11 @@ async fn read_row(
             None
         }
     };
-    let names_household = !household.is_empty() || head_id.is_some();
+    // A household column filled but refused above still names a household: no second reason.
+    let household_given = !sheet.cell(row, HOUSEHOLD).is_blank();
+    let names_household = household_given || !sheet.cell(row, HEAD_ID).is_blank();
     if names_household && relation.is_empty() {
-        let which = if household.is_empty() { "户主身份证号码" } else { "户编号" };
+        let which = if household_given { "户编号" } else { "户主身份证号码" };
         errs.by_key(RELATION, format!("填写了{which}时必须填写与户主关系"));
     }
     if !names_household && !relation.is_empty() {
