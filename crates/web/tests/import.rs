@@ -105,6 +105,27 @@ fn sheet_and_values_for_the_whole_file(s: &Server) {
     assert!(r.body.contains("每行写作 列名=值"), "{}", r.body);
 }
 
+/// A case imported in its state says so on its page's history.
+fn a_case_imported_in_its_state(s: &Server) {
+    // 立即整改 is a 业务员's step: the import asks the same of whoever imports.
+    let mut c = s.signed_in("clerk");
+    let boundary = "XyZ0123456789";
+    let csv = "所属村,发现日期,行业领域,隐患等级,隐患地点,隐患描述,状态,整改完成日期\n坪溪村,2024-03-01,燃气,一般,坪溪村2组,历年的隐患,已整改,2024-03-05\n";
+    let token = c.csrf.clone();
+    let r = c.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "hazards", "历年隐患.csv", csv), false);
+    assert!(r.body.contains("新增 1"), "{}", r.body);
+    let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
+    assert!(c.post_form("/import/confirm", &[("upload", &upload)]).body.contains("已写入"));
+    let id = s.scalar("SELECT id FROM ld_hazards WHERE description = '历年的隐患'");
+    let page = c.get(&format!("/ledgers/hazards/{id}")).body;
+    assert!(page.contains("导入（状态：已整改）"), "{page}");
+}
+
+#[test]
+fn a_case_imported_in_its_state_says_so() {
+    both(a_case_imported_in_its_state);
+}
+
 #[test]
 fn import_with_a_sheet_and_values_for_the_whole_file() {
     both(sheet_and_values_for_the_whole_file);

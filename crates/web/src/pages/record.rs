@@ -66,7 +66,8 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppR
                 "void" => format!("作废原因：{}", e.note),
                 "restore" => "恢复为有效记录".to_string(),
                 "transition" => format!("{step}：{}", changed.join("、")),
-                _ if e.last_entity_id.is_some() => format!("{}（{}）", changed.join("、"), e.note),
+                // A run of imported records, or one imported in a state (导入（状态：…）).
+                _ if e.last_entity_id.is_some() || !e.note.is_empty() => format!("{}（{}）", changed.join("、"), e.note),
                 _ => changed.join("、"),
             };
             json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "changes": changes})
