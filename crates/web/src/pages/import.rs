@@ -127,7 +127,15 @@ pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multip
         return Err(AppError::bad_request("「文件」只能是 .xlsx、.xls 或 .csv"));
     }
     let dir = tempfile::tempdir().map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法保存上传的文件：{e}")))?;
-    let path = dir.path().join(format!("upload.{ext}"));
+    // Saved under the clerk's own name (its last component only, in our private directory):
+    // a CSV's one sheet is named after its file, and so are the report and the audit.
+    let stem = std::path::Path::new(&file_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':')).collect::<String>())
+        .filter(|s| !s.trim().is_empty() && !s.starts_with('.'))
+        .unwrap_or_else(|| "upload".into());
+    let path = dir.path().join(format!("{stem}.{ext}"));
     std::fs::write(&path, &bytes).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法保存上传的文件：{e}")))?;
     let ledger_opt = Some(ledger.clone()).filter(|l| !l.is_empty());
     let sheet = Some(sheet.trim().to_string()).filter(|s| !s.is_empty());
