@@ -83,7 +83,7 @@ impl<'f, E> Body<'f, E> {
                 Some(Fill { spec, col: r.first_col, first_row: r.first_row, last_row: r.last_row, value: None, used: false })
             })
             .collect();
-        fills.sort_by(|a, b| b.first_row.cmp(&a.first_row));
+        fills.sort_by_key(|f| std::cmp::Reverse(f.first_row));
         self.pending_fills = fills;
     }
 
