@@ -24,10 +24,15 @@ fn from_row(r: &Row) -> Household {
 }
 
 pub async fn create(tx: &mut Tx, actor: &Actor, scope: &Scope, number: &str, place_id: i64) -> Result<Household> {
-    let number = number.trim();
-    if number.is_empty() {
+    // The same normaliser as every import and lookup: full-width digits, inner spaces and a
+    // leading apostrophe would otherwise make a second household of the same number.
+    if number.trim().is_empty() {
         return Err(DomainError::field("number", "户编号", "不能为空").into());
     }
+    let number = taizhang_domain::ident::normalise(taizhang_domain::ident::IdentKind::Code, number, NaiveDate::MAX)
+        .map_err(|why| DomainError::field("number", "户编号", why.replace("号码", "户编号")))?
+        .text;
+    let number = number.as_str();
     scope.require_place(tx, place_id, "所属地点").await?;
     if tx.fetch_opt("SELECT id FROM households WHERE number = $1", &[number.into()]).await?.is_some() {
         return Err(StoreError::Conflict(format!("户编号 {number} 已存在")));
@@ -67,7 +72,8 @@ pub async fn get(tx: &mut Tx, scope: &Scope, id: i64) -> Result<Household> {
 
 pub async fn by_number(tx: &mut Tx, scope: &Scope, number: &str) -> Result<Option<Household>> {
     let sql = format!("SELECT {COLUMNS} FROM households WHERE number = $1 AND {}", scope.condition("place_id", 2));
-    Ok(tx.fetch_opt(&sql, &[number.trim().into(), scope.arg()]).await?.map(|r| from_row(&r)))
+    let key = taizhang_domain::ident::lookup_key(taizhang_domain::ident::IdentKind::Code, number);
+    Ok(tx.fetch_opt(&sql, &[key.into(), scope.arg()]).await?.map(|r| from_row(&r)))
 }
 
 /// Resolves what was written for a relation (GB/T 4761 name or code, or an everyday word) for

@@ -143,3 +143,19 @@ both!(every_kind_of_write_is_audited_in_its_transaction, |db: taizhang_storage::
     let mut tx = db.begin().await.expect("begin");
     assert!(tx.exec("DELETE FROM audit", &[]).await.is_err(), "audit is append-only");
 });
+
+both!(a_household_number_is_normalised_like_every_import, |db: taizhang_storage::Db| async move {
+    let t = town(&db).await;
+    let head = person(&db, "户主", &id_number("433024", "19700101", 51), t.pingxi.id).await;
+    let mut tx = db.begin().await.expect("begin");
+    let s = Scope::all();
+    let h = households::create(&mut tx, &Actor::System, &s, "'４３１２ 2411 0201 0009", t.pingxi.id).await.expect("create");
+    assert_eq!(h.number, "4312241102010009");
+    let e = households::create(&mut tx, &Actor::System, &s, "4312241102010009", t.pingxi.id).await.expect_err("the same number");
+    assert!(e.to_string().contains("已存在"), "{e}");
+    let e = households::create(&mut tx, &Actor::System, &s, "4.31224E+15", t.pingxi.id).await.expect_err("Excel's number");
+    assert!(e.to_string().contains("被 Excel 存成了数字"), "{e}");
+    let found = households::by_number(&mut tx, &s, " 4312 2411 0201 0009 ").await.expect("lookup").expect("found");
+    assert_eq!(found.id, h.id);
+    drop(head);
+});
