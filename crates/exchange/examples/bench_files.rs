@@ -8,6 +8,9 @@
 //!   columns, HOUSEHOLDS households (default 50,000) paid month after month, with a title row
 //!   above the header and a shared-string table, as Excel and WPS save it.
 //!
+//! - `bench_files roster DIR [PERSONS]`: `DIR/roster.xlsx`, a 花名册 of PERSONS persons (default
+//!   200,000) in households of four, for the registry benchmark (bench/registry.sh).
+//!
 //! Everything is derived from the row number, so two runs write the same files.
 
 use std::path::Path;
@@ -22,7 +25,17 @@ const GIVEN: [&str; 10] = ["伟", "芳", "娜", "秀英", "敏", "静", "丽", "
 const VILLAGES: [&str; 8] = ["北斗溪村", "龙潭村", "新屋村", "大溪村", "坪溪村", "桐木村", "茅坪村", "竹园村"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    if args.peek().map(String::as_str) == Some("roster") {
+        args.next();
+        let dir = args.next().ok_or("usage: bench_files roster DIR [PERSONS]")?;
+        let persons: u32 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(200_000);
+        std::fs::create_dir_all(&dir)?;
+        let path = Path::new(&dir).join("roster.xlsx");
+        roster(&path, persons)?;
+        println!("wrote {}", path.display());
+        return Ok(());
+    }
     let dir = args.next().ok_or("usage: bench_files DIR [ROWS] [HOUSEHOLDS]")?;
     let rows: u32 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1_000_000);
     let households: u32 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(50_000);
@@ -65,6 +78,40 @@ fn registry(path: &Path, households: u32) -> Result<(), Box<dyn std::error::Erro
         ws.write_string(r, 2, village(h))?;
         ws.write_string(r, 3, format!("H{h:06}"))?;
         ws.write_string(r, 4, "户主")?;
+    }
+    wb.save(path)?;
+    Ok(())
+}
+
+/// A 花名册 of PERSONS persons in households of four (户主, 配偶, two 子女), as the provincial
+/// systems export it: 10 columns, a title row, everyday relation words resolved by sex.
+fn roster(path: &Path, persons: u32) -> Result<(), Box<dyn std::error::Error>> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet_with_low_memory();
+    ws.set_name("花名册")?;
+    ws.write_string(0, 0, "北斗溪镇人员花名册")?;
+    let headers = ["序号", "户编号", "姓名", "性别", "公民身份号码", "与户主关系", "民族", "联系电话", "所属村", "人员状态"];
+    for (c, h) in (0u16..).zip(headers) {
+        ws.write_string(1, c, h)?;
+    }
+    for p in 0..persons {
+        let h = p / 4;
+        let id = id_number(p)?;
+        // The 17th digit: odd for men.
+        let male = id.as_bytes().get(16).is_some_and(|d| (d - b'0') % 2 == 1);
+        let r = p + 2;
+        ws.write_number(r, 0, f64::from(p + 1))?;
+        ws.write_string(r, 1, format!("R{h:07}"))?;
+        ws.write_string(r, 2, name(p))?;
+        ws.write_string(r, 3, if male { "男" } else { "女" })?;
+        ws.write_string(r, 4, id)?;
+        ws.write_string(r, 5, ["户主", "配偶", "子女", "子女"][(p % 4) as usize])?;
+        ws.write_string(r, 6, "汉族")?;
+        if p % 4 == 0 {
+            ws.write_string(r, 7, format!("138{:08}", p))?;
+        }
+        ws.write_string(r, 8, village(h))?;
+        ws.write_string(r, 9, "正常")?;
     }
     wb.save(path)?;
     Ok(())

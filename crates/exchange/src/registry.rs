@@ -13,6 +13,7 @@
 //!
 //! Re-importing the same file finds everything as it is and writes nothing (未变).
 
+mod batch;
 mod cadres;
 // Named apart from `taizhang_storage::households`, which this module uses.
 #[path = "registry/households.rs"]
@@ -124,6 +125,8 @@ struct Sheet<'a> {
     /// "花名册导入「花名册.xlsx」工作表「人员」": the reason given for corrections and status
     /// changes, so each audit entry names its source.
     source: String,
+    /// Places resolved so far (`Sheet::place`).
+    places: batch::PlaceCache,
 }
 
 impl Sheet<'_> {
@@ -212,17 +215,21 @@ async fn person_rows(
             Chunk::Layout(layout) => {
                 let specs = specs();
                 let bound = bound_specs(specs.len(), &layout);
-                sheet = Some(Sheet { name: sheet_name, cols: Columns::new(specs, &layout), bound, source: origin.to_string() });
+                sheet = Some(Sheet { name: sheet_name, cols: Columns::new(specs, &layout), bound, source: origin.to_string(), places: Default::default() });
             }
             Chunk::Rows(rows) => {
                 let sheet = sheet.as_ref().ok_or_else(|| crate::ExchangeError::Usage("读取文件时未先得到表头".into()))?;
+                let mut batch = batch::Batch::new(tx, scope, sheet, &rows, today).await?;
                 for row in &rows {
                     if let Some((kind, text)) = crate::nondata::classify(row, sheet.cols.index(ID)) {
                         report.skip_row(sheet_name, row.excel_row, kind.label(), &text);
                         continue;
                     }
                     let mut notes = Vec::new();
-                    let (v, errs, new_household) = person_row(tx, actor, scope, sheet, row, &mut notes, today).await?;
+                    let (v, errs, new_household) = match batch.next(tx, actor, scope, sheet, row).await? {
+                        Some(decided) => decided,
+                        None => person_row(tx, actor, scope, sheet, row, &mut notes, today).await?,
+                    };
                     if v != Verdict::Rejected {
                         for n in notes {
                             noted += 1;
@@ -236,6 +243,7 @@ async fn person_rows(
                     report.record(row.excel_row, v);
                     report.rejections.extend(errs);
                 }
+                batch.flush(tx, actor, sheet).await?;
             }
         }
     }
@@ -380,7 +388,7 @@ async fn read_row(
     };
     let mut place = None;
     if !place_text.is_empty() {
-        match places::resolve(tx, scope, &place_text).await {
+        match sheet.place(tx, scope, &place_text).await {
             Ok(p) => place = Some(p),
             Err(StoreError::NotFound(m) | StoreError::Conflict(m)) => errs.by_key(place_key, m),
             Err(other) => return Err(other.into()),

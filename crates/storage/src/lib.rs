@@ -14,6 +14,7 @@ pub mod fixtures;
 pub mod households;
 pub mod ledgers;
 pub mod orgs;
+pub mod person_batch;
 pub mod persons;
 pub mod places;
 pub mod records;
