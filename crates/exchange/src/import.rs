@@ -626,6 +626,9 @@ fn note_sheet_shape(report: &mut ImportReport, def: &LedgerDef, specs: &[ColumnS
             f.letter, f.header, f.first_row, f.last_row, f.first_row
         ));
     }
+    if layout.empty_rows_between > 0 {
+        report.warnings.push(format!("{at}数据中间有 {} 个空行（或只有格式、没有内容的行），已跳过", layout.empty_rows_between));
+    }
     for (row, text) in &layout.skipped_text_rows {
         let kind = marker(text).map_or("说明行", NonData::label);
         report.skip_row(sheet, *row, kind, text);

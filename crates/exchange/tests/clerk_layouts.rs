@@ -104,7 +104,7 @@ both!(subtotals_by_village_are_checked_group_by_group, |db: Db| async move {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("小计.csv");
     let body = format!(
-        "户编号,发放月份,金额（元）\n{H1},2023-08,520\n{H2},2023-08,400\n小计,,920\n{H3},2023-08,520\n小计,,500\n总计,,1440\n"
+        "户编号,发放月份,金额（元）\n{H1},2023-08,520\n{H2},2023-08,400\n小计,,920\n,,\n{H3},2023-08,520\n小计,,500\n总计,,1440\n"
     );
     std::fs::write(&path, body).expect("write");
     let r = run(&db, &path, &opts()).await;
@@ -112,7 +112,8 @@ both!(subtotals_by_village_are_checked_group_by_group, |db: Db| async move {
     assert_eq!(r.skipped_rows_total, 3);
     let w: Vec<&String> = r.warnings.iter().filter(|w| w.contains("相差")).collect();
     assert_eq!(w.len(), 1, "only the second 小计 is wrong: {:?}", r.warnings);
-    assert!(w[0].contains("第 6 行「小计」") && w[0].contains("相差 20.00 元"), "{}", w[0]);
+    assert!(w[0].contains("第 7 行「小计」") && w[0].contains("相差 20.00 元"), "{}", w[0]);
+    assert!(r.warnings.iter().any(|w| w == "数据中间有 1 个空行（或只有格式、没有内容的行），已跳过"), "{:?}", r.warnings);
 });
 
 both!(a_refused_row_is_left_out_of_the_sum_and_said_so, |db: Db| async move {

@@ -36,6 +36,8 @@ pub(crate) struct Body<'f, E> {
     skipped_text_rows: Vec<(u32, String)>,
     rows_read: u64,
     empty_rows: u64,
+    /// `empty_rows` when the last data row was handed on.
+    empty_between: u64,
     layout: SheetLayout,
     /// Merged areas not yet reached, the nearest last.
     pending_fills: Vec<Fill>,
@@ -64,6 +66,7 @@ impl<'f, E> Body<'f, E> {
             skipped_text_rows: Vec::new(),
             rows_read: 0,
             empty_rows: 0,
+            empty_between: 0,
             layout: detected.layout,
             pending_fills: Vec::new(),
             active_fills: Vec::new(),
@@ -244,6 +247,7 @@ impl<'f, E> Body<'f, E> {
             return Ok(());
         }
         self.rows_read += 1;
+        self.empty_between = self.empty_rows;
         self.on_row.row(RawRow {
             excel_row: row.saturating_add(1),
             cells,
@@ -261,6 +265,7 @@ impl<'f, E> Body<'f, E> {
         layout.filled_down = self.filled_down;
         layout.rows_read = self.rows_read;
         layout.empty_rows_skipped = self.empty_rows;
+        layout.empty_rows_between = self.empty_between;
         layout.skipped_text_rows = self.skipped_text_rows;
         Ok(layout)
     }

@@ -99,6 +99,9 @@ pub struct SheetLayout {
     pub notes_row: Option<u32>,
     pub rows_read: u64,
     pub empty_rows_skipped: u64,
+    /// Of `empty_rows_skipped`, those above the last data row: blank (or only formatted) rows
+    /// between records, worth a word; those below it are the sheet's tail.
+    pub empty_rows_between: u64,
     /// Data rows the file says it has (an xlsx sheet's dimension), known before reading
     /// them: for a progress bar's ETA, never for counting.
     pub rows_hint: Option<u64>,
