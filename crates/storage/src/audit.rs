@@ -1,13 +1,27 @@
 //! The audit trail (操作日志): appended in the same transaction as the write it records.
 //! Nothing in the application edits or deletes it; the schema refuses it too.
+//!
+//! **The hash chain.** Every entry carries `hash` = SHA-256 of the previous entry's hash and
+//! the entry's own fields (`chain_hash`), so that changing, removing or inserting an entry
+//! behind the program's back breaks the chain at that entry, which [`verify`] finds
+//! (`taizhang audit verify`). Appends go through [`append_entries`] only: it reads the chain's
+//! head (`audit_head`: the last id and hash) in the appending transaction, gives the new
+//! entries the next ids, hashes them and moves the head, so the chain is one line whatever
+//! runs at the same time — on SQLite writers are serialised by `BEGIN IMMEDIATE`, on
+//! PostgreSQL the head row is locked (`SELECT … FOR UPDATE`) until the transaction ends.
+//!
+//! **Retention.** Entries are kept for good: nothing in the program deletes one, the schema
+//! refuses it, and there is no purge (the 等保 minimum is 180 days; see docs/audit.md).
 
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 use taizhang_domain::role::Actor;
 
-use crate::backend::Tx;
-use crate::error::Result;
+use crate::backend::{Db, Engine, Tx};
+use crate::error::{Result, StoreError};
 use crate::scope::Scope;
-use crate::sql::Arg;
+use crate::sql::{Arg, Row};
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct AuditEntry {
@@ -38,22 +52,158 @@ pub struct Change<'a> {
 
 pub async fn append(tx: &mut Tx, actor: &Actor, c: Change<'_>) -> Result<()> {
     let json = |v: Option<serde_json::Value>| v.map(|v| v.to_string());
-    tx.exec(
-        "INSERT INTO audit (at, actor, action, entity, entity_id, place_id, before_json, after_json, note)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        &[
-            Arg::Time(crate::now()),
-            actor.name().into(),
-            c.action.into(),
-            c.entity.into(),
-            c.entity_id.into(),
-            c.place_id.into(),
-            json(c.before).into(),
-            json(c.after).into(),
-            c.note.into(),
-        ],
-    )
-    .await?;
+    let entry = NewEntry {
+        at: crate::now(),
+        actor: actor.name().to_string(),
+        action: c.action.to_string(),
+        entity: c.entity.to_string(),
+        entity_id: c.entity_id,
+        last_entity_id: None,
+        place_id: c.place_id,
+        before_json: json(c.before),
+        after_json: json(c.after),
+        note: c.note.to_string(),
+    };
+    append_entries(tx, vec![entry]).await
+}
+
+/// An entry to append, as stored (the JSON of `before` and `after` already written out).
+#[derive(Debug, Clone)]
+pub struct NewEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub last_entity_id: Option<i64>,
+    pub place_id: Option<i64>,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub note: String,
+}
+
+/// The hash "before" the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// The fields of an entry the chain covers, as both engines give them back: the time as
+/// RFC 3339 with milliseconds (appends store times at that precision, so what is read back
+/// is exactly what was hashed), the JSON as the stored text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainFields {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: Option<i64>,
+    pub last_entity_id: Option<i64>,
+    pub place_id: Option<i64>,
+    pub before_json: Option<String>,
+    pub after_json: Option<String>,
+    pub note: String,
+}
+
+fn time_text(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// SHA-256 (lower-case hex) of the previous entry's hash, a line feed and the entry's fields
+/// as a JSON array (id, time, actor, action, entity, entity id, last entity id, place,
+/// before, after, note): one unambiguous text for one entry.
+pub fn chain_hash(prev: &str, f: &ChainFields) -> String {
+    let canonical = serde_json::json!([
+        f.id,
+        f.at,
+        f.actor,
+        f.action,
+        f.entity,
+        f.entity_id,
+        f.last_entity_id,
+        f.place_id,
+        f.before_json,
+        f.after_json,
+        f.note
+    ])
+    .to_string();
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(b"\n");
+    h.update(canonical.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The chain's head (last id, last hash), held for the rest of the transaction. PostgreSQL:
+/// `FOR UPDATE` makes a concurrent appender wait here until this transaction ends, then read
+/// the head it left. SQLite: the transaction already holds the database's write lock
+/// (`BEGIN IMMEDIATE`; a deferred one takes it at its first write, and fails rather than
+/// write from a head that has moved since it read it).
+async fn lock_head(tx: &mut Tx) -> Result<(i64, String)> {
+    let sql = match tx.engine() {
+        Engine::Sqlite => "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
+        Engine::Postgres => "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+    };
+    let r = tx
+        .fetch_opt(sql, &[])
+        .await?
+        .ok_or_else(|| StoreError::Internal("操作日志的链头（audit_head）缺失".into()))?;
+    Ok((r.int(0), r.text(1)))
+}
+
+/// Appends entries to the chain, in order, in the caller's transaction: the next ids after
+/// the head, each hashed onto the one before, and the head moved to the last. The one way
+/// anything is written to the audit table.
+pub async fn append_entries(tx: &mut Tx, entries: Vec<NewEntry>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    const PER_ROW: usize = 12;
+    let (mut last_id, mut last_hash) = lock_head(tx).await?;
+    let mut entries = entries.into_iter().peekable();
+    while entries.peek().is_some() {
+        let mut args = Vec::new();
+        let mut tuples = Vec::new();
+        for e in entries.by_ref().take(400) {
+            // Stored at the precision both engines keep and give back alike.
+            let at = e.at.trunc_subsecs(3);
+            let f = ChainFields {
+                id: last_id + 1,
+                at: time_text(at),
+                actor: e.actor,
+                action: e.action,
+                entity: e.entity,
+                entity_id: e.entity_id,
+                last_entity_id: e.last_entity_id,
+                place_id: e.place_id,
+                before_json: e.before_json,
+                after_json: e.after_json,
+                note: e.note,
+            };
+            let hash = chain_hash(&last_hash, &f);
+            tuples.push(format!("({})", tx.placeholders(args.len() + 1, PER_ROW)));
+            args.extend([
+                Arg::Int(f.id),
+                Arg::Time(at),
+                Arg::Text(f.actor),
+                Arg::Text(f.action),
+                Arg::Text(f.entity),
+                f.entity_id.into(),
+                f.last_entity_id.into(),
+                f.place_id.into(),
+                f.before_json.into(),
+                f.after_json.into(),
+                Arg::Text(f.note),
+                Arg::Text(hash.clone()),
+            ]);
+            last_id = f.id;
+            last_hash = hash;
+        }
+        let sql = format!(
+            "INSERT INTO audit (id, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note, hash) VALUES {}",
+            tuples.join(", ")
+        );
+        tx.exec(&sql, &args).await?;
+    }
+    tx.exec("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1", &[Arg::Int(last_id), Arg::Text(last_hash)]).await?;
     Ok(())
 }
 
@@ -85,31 +235,23 @@ pub fn runs(ids_and_places: &[(i64, i64)]) -> Vec<Run> {
 /// when, where and from what (`note`). The records' values are not copied into the trail: they
 /// are the records themselves until a change, whose entry holds the values before it.
 pub async fn append_runs(tx: &mut Tx, actor: &Actor, action: &str, entity: &str, runs: &[Run], note: &str) -> Result<()> {
-    const PER_ROW: usize = 8;
     let at = crate::now();
-    for part in runs.chunks(500) {
-        let mut args = Vec::with_capacity(part.len() * PER_ROW);
-        let mut tuples = Vec::with_capacity(part.len());
-        for r in part {
-            tuples.push(format!("({})", tx.placeholders(args.len() + 1, PER_ROW)));
-            args.extend([
-                Arg::Time(at),
-                actor.name().into(),
-                action.into(),
-                entity.into(),
-                Some(r.first).into(),
-                (r.last != r.first).then_some(r.last).into(),
-                Some(r.place_id).into(),
-                note.into(),
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO audit (at, actor, action, entity, entity_id, last_entity_id, place_id, note) VALUES {}",
-            tuples.join(", ")
-        );
-        tx.exec(&sql, &args).await?;
-    }
-    Ok(())
+    let entries = runs
+        .iter()
+        .map(|r| NewEntry {
+            at,
+            actor: actor.name().to_string(),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: Some(r.first),
+            last_entity_id: (r.last != r.first).then_some(r.last),
+            place_id: Some(r.place_id),
+            before_json: None,
+            after_json: None,
+            note: note.to_string(),
+        })
+        .collect();
+    append_entries(tx, entries).await
 }
 
 #[derive(Debug, Default, Clone)]
@@ -172,6 +314,182 @@ pub async fn list(tx: &mut Tx, scope: &Scope, q: &AuditQuery) -> Result<Vec<Audi
 
 pub async fn count(tx: &mut Tx) -> Result<i64> {
     Ok(tx.fetch_one("SELECT COUNT(*) FROM audit", &[]).await?.int(0))
+}
+
+const CHAIN_COLUMNS: &str =
+    "id, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note, hash";
+
+fn chain_fields(r: &Row) -> ChainFields {
+    ChainFields {
+        id: r.int(0),
+        at: r.text(1),
+        actor: r.text(2),
+        action: r.text(3),
+        entity: r.text(4),
+        entity_id: r.opt_int(5),
+        last_entity_id: r.opt_int(6),
+        place_id: r.opt_int(7),
+        before_json: r.opt_text(8),
+        after_json: r.opt_text(9),
+        note: r.text(10),
+    }
+}
+
+/// Entries read at a time by `seal` and `verify`.
+const PAGE: i64 = 5_000;
+
+/// Chains the entries written before the chain existed (ids up to the head's `legacy_upto`,
+/// set by the migration that added it), once, in one transaction: their hashes are filled
+/// in (the only update the audit table ever gets: the refusing trigger is lifted for it and
+/// put back in the same transaction) and the head moved to the last of them. Run by
+/// `Db::migrate`; does nothing when they are chained already. Returns how many it chained.
+pub async fn seal(db: &Db) -> Result<u64> {
+    // Looked at first without the write lock: opening a database must not wait for a writer.
+    let mut read = db.read().await?;
+    let pending = read.fetch_one("SELECT last_id < legacy_upto FROM audit_head WHERE id = 1", &[]).await?.bool(0);
+    drop(read);
+    if !pending {
+        return Ok(0);
+    }
+    let mut tx = db.begin().await?;
+    let (mut last_id, mut last_hash) = lock_head(&mut tx).await?;
+    let upto = tx.fetch_one("SELECT legacy_upto FROM audit_head WHERE id = 1", &[]).await?.int(0);
+    if last_id >= upto {
+        return Ok(0);
+    }
+    // Engine-specific: how a trigger is lifted inside a transaction.
+    let (lift, restore) = match tx.engine() {
+        Engine::Sqlite => (
+            "DROP TRIGGER audit_no_update",
+            "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, '审计记录只能追加，不能修改'); END;",
+        ),
+        Engine::Postgres => ("ALTER TABLE audit DISABLE TRIGGER audit_no_change", "ALTER TABLE audit ENABLE TRIGGER audit_no_change"),
+    };
+    tx.exec_script(lift).await?;
+    let mut sealed = 0u64;
+    loop {
+        let sql = format!("SELECT {CHAIN_COLUMNS} FROM audit WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3");
+        let rows = tx.fetch(&sql, &[Arg::Int(last_id), Arg::Int(upto), Arg::Int(PAGE)]).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for part in rows.chunks(500) {
+            let mut args = Vec::with_capacity(part.len() * 2);
+            let mut tuples = Vec::with_capacity(part.len());
+            for r in part {
+                let f = chain_fields(r);
+                let hash = chain_hash(&last_hash, &f);
+                tuples.push(format!("({})", tx.placeholders(args.len() + 1, 2)));
+                args.extend([Arg::Int(f.id), Arg::Text(hash.clone())]);
+                last_id = f.id;
+                last_hash = hash;
+            }
+            // `VALUES` names its columns column1, column2 on both engines.
+            let sql = format!("UPDATE audit SET hash = v.column2 FROM (VALUES {}) AS v WHERE audit.id = v.column1", tuples.join(", "));
+            tx.exec(&sql, &args).await?;
+            sealed += part.len() as u64;
+        }
+    }
+    tx.exec_script(restore).await?;
+    tx.exec("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1", &[Arg::Int(upto.max(last_id)), Arg::Text(last_hash)]).await?;
+    tx.commit().await?;
+    Ok(sealed)
+}
+
+/// What `verify` found.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChainCheck {
+    /// Entries whose hash was checked (up to the first break).
+    pub checked: i64,
+    /// The head: the last entry's id and hash, as `audit_head` holds them.
+    pub head_id: i64,
+    pub head_hash: String,
+    /// The time of the oldest entry (what retention has kept).
+    pub oldest: Option<String>,
+    /// The first place where the chain breaks, `None` when it holds.
+    pub broken: Option<ChainBreak>,
+}
+
+/// Where the chain breaks, and what that means, in Chinese.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ChainBreak {
+    /// The entry at which the break shows (for entries missing at the end: the head's id).
+    pub id: i64,
+    pub reason: String,
+}
+
+impl ChainCheck {
+    pub fn ok(&self) -> bool {
+        self.broken.is_none()
+    }
+}
+
+fn describe(f: &ChainFields) -> String {
+    format!("{}，{}，{} {}{}", f.at, f.actor, f.action, f.entity, f.entity_id.map(|i| format!(" #{i}")).unwrap_or_default())
+}
+
+/// Recomputes the chain from the first entry to the head and reports the first break: an
+/// entry changed (its fields or its hash), entries removed (a gap: the next entry was
+/// hashed onto one that is gone; or the last ones, which the head still names), entries
+/// added behind the program's back (no hash, or after the head).
+pub async fn verify(tx: &mut Tx) -> Result<ChainCheck> {
+    let head = tx.fetch_one("SELECT last_id, last_hash, legacy_upto FROM audit_head WHERE id = 1", &[]).await?;
+    let (head_id, head_hash, legacy_upto) = (head.int(0), head.text(1), head.int(2));
+    let mut check = ChainCheck { checked: 0, head_id, head_hash: head_hash.clone(), oldest: None, broken: None };
+    let broken = |id: i64, reason: String| Some(ChainBreak { id, reason });
+    if head_id < legacy_upto {
+        check.broken = broken(head_id + 1, format!("第 {legacy_upto} 条及以前的操作日志尚未入链：请用本程序打开一次数据库（打开时自动入链）"));
+        return Ok(check);
+    }
+    let (mut prev_id, mut prev_hash) = (0i64, GENESIS.to_string());
+    'pages: loop {
+        let sql = format!("SELECT {CHAIN_COLUMNS} FROM audit WHERE id > $1 AND id <= $2 ORDER BY id LIMIT $3");
+        let rows = tx.fetch(&sql, &[Arg::Int(prev_id), Arg::Int(head_id), Arg::Int(PAGE)]).await?;
+        if rows.is_empty() {
+            break;
+        }
+        for r in &rows {
+            let f = chain_fields(r);
+            if check.oldest.is_none() {
+                check.oldest = Some(f.at.clone());
+            }
+            let Some(stored) = r.opt_text(11) else {
+                check.broken = broken(f.id, format!("第 {} 条（{}）没有哈希，不在链上：它是绕过本程序写入的", f.id, describe(&f)));
+                break 'pages;
+            };
+            if chain_hash(&prev_hash, &f) != stored {
+                // Entries written since the chain began have consecutive ids; a gap there
+                // means entries were removed. (Older ones on PostgreSQL may have gaps left by
+                // rolled-back transactions, chained as they were.)
+                let gap = f.id > prev_id + 1 && f.id > legacy_upto;
+                let reason = if gap {
+                    let (a, b) = (prev_id + 1, f.id - 1);
+                    let which = if a == b { format!("第 {a} 条") } else { format!("第 {a}–{b} 条（共 {} 条）", b - a + 1) };
+                    format!("{which}被删除：第 {} 条（{}）之前的记录不见了，哈希链在此断开", f.id, describe(&f))
+                } else {
+                    format!("第 {} 条（{}）与哈希链不符：这一条被修改过，或它前面的记录被删除", f.id, describe(&f))
+                };
+                check.broken = broken(f.id, reason);
+                break 'pages;
+            }
+            check.checked += 1;
+            prev_id = f.id;
+            prev_hash = stored;
+        }
+    }
+    if check.broken.is_none() && prev_id != head_id {
+        let which = if prev_id + 1 == head_id { format!("第 {head_id} 条") } else { format!("第 {}–{head_id} 条（共 {} 条）", prev_id + 1, head_id - prev_id) };
+        check.broken = broken(head_id, format!("最后的{which}被删除：链头记着第 {head_id} 条，日志只到第 {prev_id} 条"));
+    } else if check.broken.is_none() && prev_hash != head_hash {
+        check.broken = broken(head_id, format!("第 {head_id} 条的哈希与链头记下的不符：最后一条或链头被改动过"));
+    }
+    if check.broken.is_none() {
+        let after = tx.fetch_one("SELECT COUNT(*), MIN(id) FROM audit WHERE id > (SELECT last_id FROM audit_head WHERE id = 1)", &[]).await?;
+        if after.int(0) > 0 {
+            check.broken = broken(after.int(1), format!("第 {} 条起有 {} 条操作日志在链头之后，不在链上：它们是绕过本程序写入的", after.int(1), after.int(0)));
+        }
+    }
+    Ok(check)
 }
 
 #[cfg(test)]

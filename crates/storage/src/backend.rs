@@ -46,11 +46,13 @@ const SQLITE_MIGRATIONS: MigrationList = &[
     (2, "change counts and stored roll-up figures", include_str!("../migrations/sqlite/0002_change_counts.sql")),
     (3, "audit entries for runs of records", include_str!("../migrations/sqlite/0003_audit_runs.sql")),
     (4, "a town's year: statuses, ends, household history", include_str!("../migrations/sqlite/0004_lifecycle.sql")),
+    (5, "audit entries chained by hash", include_str!("../migrations/sqlite/0005_audit_chain.sql")),
 ];
 const PG_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "audit entries for runs of records", include_str!("../migrations/postgres/0002_audit_runs.sql")),
     (3, "a town's year: statuses, ends, household history", include_str!("../migrations/postgres/0003_lifecycle.sql")),
+    (4, "audit entries chained by hash", include_str!("../migrations/postgres/0004_audit_chain.sql")),
 ];
 
 fn migrator(list: MigrationList) -> Migrator {
@@ -125,8 +127,12 @@ impl Db {
         Ok(Db { pool })
     }
 
+    /// Brings the schema up to date, then chains any audit entries written before the audit
+    /// chain existed (`audit::seal`, once).
     pub async fn migrate(&self) -> Result<()> {
-        self.migrate_up_to(i64::MAX).await
+        self.migrate_up_to(i64::MAX).await?;
+        crate::audit::seal(self).await?;
+        Ok(())
     }
 
     /// Applies the migrations up to `version` only: what an older program left behind, for the

@@ -148,8 +148,7 @@ pub async fn households_with_members(
         )
         .await?;
         // Audit: one entry per household and per person.
-        let mut args = Vec::new();
-        let mut tuples = Vec::new();
+        let mut entries = Vec::with_capacity(part.len() + people.len());
         let mut k = 0;
         for (h, hid) in part.iter().zip(&hids) {
             let head = pids[k];
@@ -160,16 +159,7 @@ pub async fn households_with_members(
                 head_person_id: Some(head),
                 row_version: 1,
             };
-            tuples.push(placeholders(args.len(), 9));
-            args.extend(audit_row(
-                actor,
-                now,
-                "households",
-                *hid,
-                h.place_id,
-                json!(hh),
-                "",
-            ));
+            entries.push(audit_entry(actor, now, "households", *hid, h.place_id, json!(hh), ""));
             k += h.members.len();
         }
         for ((p, relation, hid), id) in people.iter().zip(&pids) {
@@ -190,25 +180,9 @@ pub async fn households_with_members(
                 status_place: String::new(),
                 row_version: 1,
             };
-            tuples.push(placeholders(args.len(), 9));
-            args.extend(audit_row(
-                actor,
-                now,
-                "persons",
-                *id,
-                p.place_id,
-                json!(person),
-                "批量登记",
-            ));
+            entries.push(audit_entry(actor, now, "persons", *id, p.place_id, json!(person), "批量登记"));
         }
-        for (t, a) in tuples.chunks(64).zip(args.chunks(64 * 9)) {
-            let renumbered: Vec<String> = (0..t.len()).map(|i| placeholders(i * 9, 9)).collect();
-            let sql = format!(
-                "INSERT INTO audit (at, actor, action, entity, entity_id, place_id, before_json, after_json, note) VALUES {}",
-                renumbered.join(", ")
-            );
-            tx.exec(&sql, a).await?;
-        }
+        crate::audit::append_entries(tx, entries).await?;
         let mut k = 0;
         for (h, hid) in part.iter().zip(hids) {
             out.push((hid, pids[k..k + h.members.len()].to_vec()));
@@ -218,7 +192,7 @@ pub async fn households_with_members(
     Ok(out)
 }
 
-fn audit_row(
+fn audit_entry(
     actor: &Actor,
     at: chrono::DateTime<chrono::Utc>,
     entity: &str,
@@ -226,16 +200,17 @@ fn audit_row(
     place_id: i64,
     after: serde_json::Value,
     note: &str,
-) -> [Arg; 9] {
-    [
-        Arg::Time(at),
-        actor.name().into(),
-        "create".into(),
-        entity.into(),
-        Some(id).into(),
-        Some(place_id).into(),
-        Arg::NullText,
-        Arg::Text(after.to_string()),
-        note.into(),
-    ]
+) -> crate::audit::NewEntry {
+    crate::audit::NewEntry {
+        at,
+        actor: actor.name().to_string(),
+        action: "create".into(),
+        entity: entity.into(),
+        entity_id: Some(id),
+        last_entity_id: None,
+        place_id: Some(place_id),
+        before_json: None,
+        after_json: Some(after.to_string()),
+        note: note.into(),
+    }
 }
