@@ -7,6 +7,7 @@ use csv::ByteRecord;
 
 use crate::body::Body;
 use crate::csv_lines::BlankLineKeeper;
+use crate::csv_out::csv_revive;
 use crate::decode::{sniff, Utf8Reader};
 use crate::error::{ReadError, TabularError};
 use crate::header::{detect, GridRow, Merges, BUFFER_ROWS};
@@ -106,11 +107,11 @@ fn put<E>(
             None if body.wants_other() => {
                 // Borrowed, not copied: most rows' leftmost unbound field is a 序号 not kept.
                 let s = String::from_utf8_lossy(f);
-                body.other_text(
+                body.other_text(csv_revive(
                     s.strip_prefix("=\"")
                         .and_then(|t| t.strip_suffix('"'))
                         .unwrap_or(&s),
-                );
+                ));
             }
             None => {}
         }
@@ -134,5 +135,9 @@ fn field(bytes: &[u8]) -> Cell {
             Cell::Text(inner.to_string())
         };
     }
-    Cell::Text(s.into_owned())
+    // The apostrophe an export puts before a formula-like text (`csv_out::csv_inert`).
+    match csv_revive(&s) {
+        revived if revived.len() != s.len() => Cell::Text(revived.to_string()),
+        _ => Cell::Text(s.into_owned()),
+    }
 }

@@ -27,7 +27,7 @@ mod xlsx_out;
 mod xls_guard;
 mod xlsx_read;
 
-pub use csv_out::CsvOut;
+pub use csv_out::{csv_inert, csv_revive, CsvOut};
 pub use error::{ReadError, SheetLooks, TabularError};
 pub use header::HEADER_SCAN_ROWS;
 pub use limits::{
