@@ -178,19 +178,10 @@ fn birth_date_from(yyyymmdd: &str) -> Result<NaiveDate, IdError> {
     NaiveDate::from_ymd_opt(year, month, day).ok_or_else(bad)
 }
 
-/// Hides the middle of a number for lists and logs: 18 characters become
-/// "4312**********1234". Strings of 8 characters or fewer would be fully revealed by
-/// keeping 4 + 4, so they are fully masked instead.
+/// Hides an ID number as the masking policy does (`masking::mask`): the first and last
+/// character stay, so neither the region nor the birth date can be read from it.
 pub fn mask_id(number: &str) -> String {
-    let chars: Vec<char> = number.trim().chars().collect();
-    let n = chars.len();
-    if n <= 8 {
-        return "*".repeat(n);
-    }
-    let mut out: String = chars[..4].iter().collect();
-    out.push_str(&"*".repeat(n - 8));
-    out.extend(&chars[n - 4..]);
-    out
+    crate::masking::mask(crate::masking::Class::IdNumber, number)
 }
 
 /// Age in full years on `on` (a birthday counts on the day itself; 29 February birthdays
@@ -223,8 +214,8 @@ mod tests {
 
     #[test]
     fn mask_short() {
-        assert_eq!(mask_id("12345678"), "********");
-        assert_eq!(mask_id("123456789"), "1234*6789");
+        assert_eq!(mask_id("1234"), "****");
+        assert_eq!(mask_id("123456789"), "1*******9");
         assert_eq!(mask_id(""), "");
     }
 }

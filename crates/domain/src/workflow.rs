@@ -66,6 +66,38 @@ pub struct Transition {
     /// Rules that must hold (e.g. identified at least 6 months earlier).
     #[serde(default)]
     pub guards: Vec<Guard>,
+    /// Fields the step may fill besides those it requires and those its rules read (e.g. a
+    /// note). A transition accepts no other field ([`Transition::refuse_undeclared`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+}
+
+impl Transition {
+    /// The fields this step may fill: those it requires, those its rules read, and those it
+    /// lists under `fields`.
+    pub fn declared_fields(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = self.requires.iter().map(String::as_str).collect();
+        out.extend(self.guards.iter().flat_map(Guard::fields));
+        out.extend(self.fields.iter().map(String::as_str));
+        out
+    }
+
+    /// Refuses values for fields the step does not declare (a 移交 that would change the
+    /// parties of a dispute), naming each in Chinese; such changes go through 编辑.
+    pub fn refuse_undeclared<'k>(&self, def: &LedgerDef, keys: impl IntoIterator<Item = &'k String>) -> Result<(), DomainError> {
+        let declared = self.declared_fields();
+        let refused: Vec<FieldError> = keys
+            .into_iter()
+            .filter(|k| !declared.contains(&k.as_str()))
+            .map(|k| {
+                let label = def.field(k).map_or(k.as_str(), |f| f.label.as_str());
+                let allowed: Vec<String> = declared.iter().map(|d| format!("「{}」", def.field(d).map_or(*d, |f| f.label.as_str()))).collect();
+                let hint = if allowed.is_empty() { "这一环节不填写任何字段".to_string() } else { format!("这一环节只能填写{}", allowed.join("、")) };
+                FieldError::new(k, label, format!("办理「{}」时不能修改此项（{hint}；如需修改请用「编辑」）", self.label))
+            })
+            .collect();
+        if refused.is_empty() { Ok(()) } else { Err(DomainError::Fields(refused)) }
+    }
 }
 
 /// A rule checked before a transition. Every guard carries the Chinese message a user reads.
@@ -252,6 +284,11 @@ impl Workflow {
             for f in &t.requires {
                 if def.field(f).is_none() {
                     return bad(format!("环节「{}」要求的字段「{f}」不存在", t.label));
+                }
+            }
+            for f in &t.fields {
+                if def.field(f).is_none() {
+                    return bad(format!("环节「{}」可填写的字段「{f}」不存在", t.label));
                 }
             }
             for g in &t.guards {

@@ -5,6 +5,7 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use taizhang_domain::ledger::{FieldDef, FieldKind, LedgerDef, RefTarget, SubjectKind};
+use taizhang_domain::masking::{Class, Policy, Treatment};
 use taizhang_domain::period::Period;
 use taizhang_domain::value::{Record, Value};
 use taizhang_storage::records::{self, RecordQuery};
@@ -15,11 +16,31 @@ use crate::columns::{field_note, has_place_column, out_kind, subject_labels, sub
 use crate::progress::Progress;
 use crate::{ExchangeError, Result};
 
-/// Which records an export takes.
-#[derive(Debug, Clone, Default)]
+/// Which records an export takes, and what the reader may see of them.
+#[derive(Debug, Clone)]
 pub struct ExportQuery {
     pub period: Option<Period>,
     pub as_of: Option<NaiveDate>,
+    /// The masking policy of whoever exports: every marked field, and a person subject's ID
+    /// number, goes through `Policy::reveal` (a hidden field's column stays, empty).
+    pub policy: Policy,
+}
+
+impl Default for ExportQuery {
+    /// Everything in the period, as stored: the console operator's export.
+    fn default() -> Self {
+        ExportQuery { period: None, as_of: None, policy: Policy::FULL }
+    }
+}
+
+/// What an export wrote: how many rows, which records and the persons they are about (for the
+/// read entry of the audit trail).
+#[derive(Debug, Clone, Default)]
+pub struct Exported {
+    pub rows: u64,
+    pub ids: Vec<i64>,
+    pub persons: Vec<i64>,
+    pub places: Vec<i64>,
 }
 
 const PAGE: i64 = 5_000;
@@ -159,10 +180,15 @@ async fn field_cell(tx: &mut Tx, names: &mut Names, f: &FieldDef, v: Option<&Val
     })
 }
 
-async fn row_cells(tx: &mut Tx, names: &mut Names, def: &LedgerDef, r: &Record) -> Result<Vec<OutCell>> {
+async fn row_cells(tx: &mut Tx, names: &mut Names, def: &LedgerDef, r: &Record, policy: &Policy) -> Result<Vec<OutCell>> {
     let mut cells = Vec::with_capacity(def.fields.len() + 1);
     if let Some(t) = RefTarget::of_subject(def.subject) {
         cells.push(match r.subject_id {
+            // A person subject is written by ID number: as the reader may see it.
+            Some(id) if t == RefTarget::Person => match policy.reveal(Class::IdNumber, &names.get(tx, &t, id).await?) {
+                Some(shown) => OutCell::Text(shown),
+                None => OutCell::Empty,
+            },
             Some(id) => OutCell::Text(names.get(tx, &t, id).await?),
             None => OutCell::Empty,
         });
@@ -178,9 +204,28 @@ async fn row_cells(tx: &mut Tx, names: &mut Names, def: &LedgerDef, r: &Record) 
         cells.push(r.state_since.map_or(OutCell::Empty, OutCell::Date));
     }
     for f in &def.fields {
-        cells.push(field_cell(tx, names, f, r.values.get(&f.key)).await?);
+        let cell = field_cell(tx, names, f, r.values.get(&f.key)).await?;
+        cells.push(match (Class::of_field(f), &cell) {
+            (None, _) | (_, OutCell::Empty) => cell,
+            (Some(_), _) => match policy.field(f) {
+                Treatment::Full => cell,
+                Treatment::Masked => policy.reveal_field(f, &cell_text(&cell)).map_or(OutCell::Empty, OutCell::Text),
+                Treatment::Hidden => OutCell::Empty,
+            },
+        });
     }
     Ok(cells)
+}
+
+/// A cell's text, for masking (marked fields are text, enums or lists in practice).
+fn cell_text(c: &OutCell) -> String {
+    match c {
+        OutCell::Text(t) => t.clone(),
+        OutCell::Int(i) => i.to_string(),
+        OutCell::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        OutCell::Date(d) => d.to_string(),
+        other => format!("{other:?}"),
+    }
 }
 
 enum Out {
@@ -190,6 +235,11 @@ enum Out {
 
 /// Exports a ledger's records (key or name) in scope to `path` (.xlsx or .csv); returns the row count.
 pub async fn export_ledger(db: &Db, scope: &Scope, key: &str, q: &ExportQuery, path: &Path, progress: bool) -> Result<u64> {
+    Ok(export_records(db, scope, key, q, path, progress).await?.rows)
+}
+
+/// [`export_ledger`], telling which records it wrote and whom they are about.
+pub async fn export_records(db: &Db, scope: &Scope, key: &str, q: &ExportQuery, path: &Path, progress: bool) -> Result<Exported> {
     let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     let mut tx = db.read().await?;
     let def = ledger_by_key_or_name(&mut tx, key).await?;
@@ -204,12 +254,23 @@ pub async fn export_ledger(db: &Db, scope: &Scope, key: &str, q: &ExportQuery, p
     let mut names = Names { cache: HashMap::new() };
     let mut p = Progress::new(Some(u64::try_from(total).unwrap_or(0)), "导出", progress);
     let mut written = 0u64;
+    let mut exported = Exported::default();
     let mut offset = 0i64;
     loop {
         let page = RecordQuery { limit: Some(PAGE), offset: Some(offset), ..base.clone() };
         let list = records::list(&mut tx, &def, scope, &page).await?;
         for r in &list {
-            let cells = row_cells(&mut tx, &mut names, &def, r).await?;
+            let cells = row_cells(&mut tx, &mut names, &def, r, &q.policy).await?;
+            exported.ids.push(r.id);
+            exported.places.push(r.place_id);
+            if def.subject == SubjectKind::Person {
+                exported.persons.extend(r.subject_id);
+            }
+            for f in def.fields.iter().filter(|f| f.target == Some(RefTarget::Person)) {
+                if let Some(Value::Int(id)) = r.values.get(&f.key) {
+                    exported.persons.push(*id);
+                }
+            }
             match &mut out {
                 Out::Xlsx(x) => x.write_row(&cells)?,
                 Out::Csv(c) => c.write_row(&cells)?,
@@ -227,5 +288,6 @@ pub async fn export_ledger(db: &Db, scope: &Scope, key: &str, q: &ExportQuery, p
         Out::Xlsx(x) => x.finish()?,
         Out::Csv(c) => c.finish()?,
     }
-    Ok(written)
+    exported.rows = written;
+    Ok(exported)
 }

@@ -400,7 +400,7 @@ both!(export_imports_back_unchanged, |db: Db| async move {
 
     // Filtered by period: only August.
     let p = dir.path().join("aug.xlsx");
-    let q = ExportQuery { period: Some(taizhang_domain::period::parse_period("2023-08").expect("period")), as_of: None };
+    let q = ExportQuery { period: Some(taizhang_domain::period::parse_period("2023-08").expect("period")), ..Default::default() };
     assert_eq!(export_ledger(&db, &Scope::all(), "dibao_payments", &q, &p, false).await.expect("export"), 1);
 
     // A template imports as an empty file (no rows, nothing rejected).

@@ -599,7 +599,8 @@ async fn reference_name(tx: &mut Tx, target: Option<&RefTarget>, id: i64) -> Res
 pub async fn listing(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, limit: i64) -> Result<Listing> {
     use serde_json::Value as J;
     let (total, recs) = records_behind(tx, ind, def, ctx, limit).await?;
-    let fields: Vec<_> = def.active_fields().filter(|f| f.sensitivity.is_none()).collect();
+    // Documents show no field marked sensitive (the masking policy's `DOCUMENT`).
+    let fields: Vec<_> = def.active_fields().filter(|f| taizhang_domain::masking::in_documents(f)).collect();
     let mut rows = Vec::new();
     for r in recs {
         let mut row = BTreeMap::new();
@@ -636,7 +637,7 @@ pub async fn evaluate_all(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerD
 /// A short text of a record's values for listings ("发放月份=2023-01 金额=300.00元").
 pub fn record_summary(def: &LedgerDef, r: &Record, max_fields: usize) -> String {
     def.active_fields()
-        .filter(|f| f.sensitivity.is_none())
+        .filter(|f| taizhang_domain::masking::in_documents(f))
         .filter_map(|f| {
             let v = r.values.get(&f.key)?;
             let text = match (f.kind, v) {

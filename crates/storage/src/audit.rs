@@ -262,14 +262,29 @@ pub struct AuditQuery {
     pub limit: i64,
 }
 
-/// Entries about places in scope, newest first. Entries without a place (users, definitions)
-/// are shown only to an unconfined scope.
+/// Entities shared by every place: their entries concern every scope under the place they were
+/// made at (a built-in definition changed by the county, a setting).
+pub const SHARED_ENTITIES: &[&str] = &["ledger_defs", "settings"];
+
+/// The SQL condition that an entry is visible in a scope whose [`Scope::arg`] is parameter
+/// `$n`: its place lies in the scope; an entry without a place only to an unconfined scope; an
+/// entry about something shared by every place (definitions, settings) also to every scope
+/// below the place it was made at (or to every scope when it has none).
+pub fn visible(scope: &Scope, n: usize) -> String {
+    let shared = SHARED_ENTITIES.iter().map(|e| format!("'{e}'")).collect::<Vec<_>>().join(", ");
+    format!(
+        "({} OR (place_id IS NULL AND ${n} = '/%') OR (entity IN ({shared}) AND (place_id IS NULL OR ${n} LIKE ((SELECT path FROM places WHERE places.id = audit.place_id) || '%'))))",
+        scope.condition("place_id", n)
+    )
+}
+
+/// Entries visible in the scope ([`visible`]), newest first.
 pub async fn list(tx: &mut Tx, scope: &Scope, q: &AuditQuery) -> Result<Vec<AuditEntry>> {
     let mut sql = String::from(
         "SELECT id, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note FROM audit WHERE ",
     );
     let mut args = vec![scope.arg()];
-    sql.push_str(&format!("({} OR (place_id IS NULL AND $1 = '/%'))", scope.condition("place_id", 1)));
+    sql.push_str(&visible(scope, 1));
     if let Some(e) = &q.entity {
         args.push(e.into());
         sql.push_str(&format!(" AND entity = ${}", args.len()));

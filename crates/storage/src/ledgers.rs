@@ -219,6 +219,7 @@ pub fn merge(current: &LedgerDef, incoming: &LedgerDef, keep_missing_active: boo
 
 async fn apply(tx: &mut Tx, actor: &Actor, incoming: &LedgerDef, source: &str) -> Result<(LedgerDef, bool)> {
     incoming.check()?;
+    let place_id = actor_place(tx, actor).await?;
     let existing = tx
         .fetch_opt("SELECT definition, source, builtin_version FROM ledger_defs WHERE key = $1", &[incoming.key.as_str().into()])
         .await?;
@@ -233,7 +234,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, incoming: &LedgerDef, source: &str) -
                 action: "create",
                 entity: "ledger_defs",
                 entity_id: None,
-                place_id: None,
+                place_id,
                 before: None,
                 after: Some(json!(incoming)),
                 note: &incoming.key,
@@ -270,7 +271,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, incoming: &LedgerDef, source: &str) -
             action: "update",
             entity: "ledger_defs",
             entity_id: None,
-            place_id: None,
+            place_id,
             before: Some(json!(current)),
             after: Some(json!(merged)),
             note: &incoming.key,
@@ -297,8 +298,59 @@ pub async fn install_builtin(tx: &mut Tx, actor: &Actor, defs: &[LedgerDef]) -> 
     Ok(changed)
 }
 
+/// The place a definition change is audited at: the user's own place (a town's administrator:
+/// the town), else the county (the top of the place tree) for the console operator. Every
+/// administrator whose scope it concerns sees it (`audit::list`: definitions are shared, so an
+/// entry placed above a scope is shown in it too).
+async fn actor_place(tx: &mut Tx, actor: &Actor) -> Result<Option<i64>> {
+    match actor {
+        Actor::User { place_id, .. } => Ok(Some(*place_id)),
+        Actor::System | Actor::Demo => {
+            Ok(tx.fetch_opt("SELECT id FROM places WHERE parent_id IS NULL ORDER BY id LIMIT 1", &[]).await?.map(|r| r.int(0)))
+        }
+    }
+}
+
+/// Who may change which definition. The console operator and a county-level 管理员 (one whose
+/// place is a county, or the top of the tree) may change any; a town's 管理员 may add ledgers
+/// and change the ledgers their own town added, never a built-in definition (shared by every
+/// town: its fields, labels and sensitivity marks) nor another town's ledger. Nobody but a
+/// 管理员 defines ledgers.
+async fn refuse_unless_may_define(tx: &mut Tx, actor: &Actor, def: &LedgerDef) -> Result<()> {
+    let Actor::User { role, place_id, .. } = actor else { return Ok(()) };
+    if *role != taizhang_domain::role::Role::Admin {
+        return Err(StoreError::Forbidden(format!("{}不能新增或修改台账定义", role.label())));
+    }
+    let place = crate::places::get(tx, *place_id).await?;
+    if place.level == taizhang_domain::place::PlaceLevel::County || place.parent_id.is_none() {
+        return Ok(());
+    }
+    let existing = tx.fetch_opt("SELECT source FROM ledger_defs WHERE key = $1", &[def.key.as_str().into()]).await?;
+    let Some(row) = existing else { return Ok(()) };
+    if row.text(0) == "builtin" {
+        return Err(StoreError::Forbidden(format!(
+            "「{}」是全县各镇共用的内置台账，它的定义（字段、名称、敏感标记）只能由县级管理员修改；本镇可以新增自己的台账（换一个键）",
+            def.key
+        )));
+    }
+    // A town's own ledger: the place its creation was audited at.
+    let owner = tx
+        .fetch_opt(
+            "SELECT place_id FROM audit WHERE entity = 'ledger_defs' AND action = 'create' AND note = $1 ORDER BY id LIMIT 1",
+            &[def.key.as_str().into()],
+        )
+        .await?
+        .and_then(|r| r.opt_int(0));
+    let scope = crate::Scope { path: place.path.clone() };
+    match owner {
+        Some(o) if scope.contains_place(tx, o).await? => Ok(()),
+        _ => Err(StoreError::Forbidden(format!("台账「{}」不是本镇建立的，只有建立它的单位或县级管理员可以修改它的定义", def.key))),
+    }
+}
+
 /// A clerk's definition: a new ledger, or new and retired fields on an existing one.
 pub async fn define(tx: &mut Tx, actor: &Actor, def: &LedgerDef) -> Result<LedgerDef> {
+    refuse_unless_may_define(tx, actor, def).await?;
     let all_defs = all(tx).await?;
     let mut set: Vec<LedgerDef> = all_defs.into_iter().filter(|d| d.key != def.key).collect();
     set.push(def.clone());

@@ -17,6 +17,7 @@ pub mod orgs;
 pub mod person_batch;
 pub mod persons;
 pub mod places;
+pub mod reads;
 pub mod records;
 pub mod refs;
 pub mod scope;

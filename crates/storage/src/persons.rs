@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde_json::json;
 use taizhang_domain::idcard::Sex;
+use taizhang_domain::masking::IdSearch;
 use taizhang_domain::registry::{correct_person, validate_status_change, NewPerson, Person, PersonStatus, StatusChangeInput};
 use taizhang_domain::role::Actor;
 
@@ -117,22 +118,35 @@ pub async fn by_id_number(tx: &mut Tx, scope: &Scope, id_number: &str) -> Result
     Ok(tx.fetch_opt(&sql, &[id_number.into(), scope.arg()]).await?.map(|r| from_row(&r)))
 }
 
-/// Search by name (substring) or ID number (exact, or its last digits), within scope.
-pub async fn search(tx: &mut Tx, scope: &Scope, text: &str, limit: i64) -> Result<Vec<Person>> {
-    let text = text.trim();
+/// Search within scope, as `masking::id_search` reads the text: a name by substring (the text
+/// taken literally: `%` and `_` are not wildcards), an ID number by the whole number or exactly
+/// its last `masking::SUFFIX_LEN` characters. A number that is neither finds nobody.
+pub async fn search(tx: &mut Tx, scope: &Scope, query: &IdSearch, limit: i64) -> Result<Vec<Person>> {
+    let (condition, arg) = match query {
+        IdSearch::Name(name) if !name.is_empty() => ("p.name LIKE $2 ESCAPE '\\'", format!("%{}%", escape_like(name))),
+        IdSearch::Whole(number) => ("p.id_number = $2", number.clone()),
+        // Only digits and X: nothing in it is a wildcard.
+        IdSearch::Suffix(end) => ("p.id_number LIKE $2", format!("%{end}")),
+        IdSearch::Name(_) | IdSearch::Refused(_) => return Ok(Vec::new()),
+    };
     let sql = format!(
-        "SELECT {COLUMNS} FROM persons p WHERE {} AND (p.name LIKE $2 OR p.id_number = $3 OR p.id_number LIKE $4)
-         ORDER BY p.name, p.id LIMIT $5",
+        "SELECT {COLUMNS} FROM persons p WHERE {} AND {condition} ORDER BY p.name, p.id LIMIT $3",
         scope.condition("p.place_id", 1)
     );
-    let upper = text.to_uppercase();
-    let rows = tx
-        .fetch(
-            &sql,
-            &[scope.arg(), format!("%{text}%").into(), upper.clone().into(), format!("%{upper}").into(), Arg::Int(limit)],
-        )
-        .await?;
+    let rows = tx.fetch(&sql, &[scope.arg(), arg.into(), Arg::Int(limit)]).await?;
     Ok(rows.iter().map(from_row).collect())
+}
+
+/// Text for a `LIKE … ESCAPE '\'` pattern that matches it literally.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 pub async fn count(tx: &mut Tx, scope: &Scope) -> Result<i64> {

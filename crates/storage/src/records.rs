@@ -464,6 +464,12 @@ async fn write(
     if before.voided.is_some() {
         return Err(StoreError::Conflict(format!("「{}」第 {id} 号记录已作废，不能修改或办理；如需继续，请管理员先恢复", def.name)));
     }
+    // A step fills only the fields it declares: anything else is an edit, with its own rights.
+    if let Step::Transition(key, _) = &step {
+        if let Some(t) = def.workflow.as_ref().and_then(|w| w.transition(key)) {
+            t.refuse_undeclared(def, changes.keys())?;
+        }
+    }
     let mut values = before.values.clone();
     for (k, v) in changes {
         if v.is_null() {

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use taizhang_exchange::{export_ledger, import_files, write_ledger_template, write_registry_template, ExportQuery, ImportOptions, RegistryTarget};
+use taizhang_exchange::{export_records, import_files, write_ledger_template, write_registry_template, ExportQuery, ImportOptions, RegistryTarget};
 
 use crate::args::PeriodArgs;
 use crate::context::Ctx;
@@ -102,9 +102,39 @@ pub async fn import(ctx: &Ctx, files: Vec<String>, args: ImportArgs) -> anyhow::
 pub async fn export(ctx: &Ctx, ledger: String, period: PeriodArgs, output: String) -> anyhow::Result<()> {
     let mut tx = ctx.db.read().await?;
     let (period, as_of, scope) = super::records::query_scope(&mut tx, ctx, &period).await?;
+    // As whoever runs it (`--as`): a ledger they may not read is not there, marked values are
+    // masked as on the pages, and the export leaves its read entry.
+    let user = match &ctx.actor {
+        taizhang_domain::role::Actor::User { id, .. } => Some(taizhang_storage::users::get(&mut tx, *id).await?),
+        _ => None,
+    };
+    if let Some(u) = &user {
+        let def = taizhang_storage::ledgers::all(&mut tx).await?.into_iter().find(|d| d.key == ledger.trim() || d.name == ledger.trim());
+        if def.is_some_and(|d| !taizhang_domain::masking::may_read_ledger(u.role, &u.ledgers, &d)) {
+            anyhow::bail!("没有台账「{}」（可用 ledgers 命令查看台账键和名称）", ledger.trim());
+        }
+    }
     drop(tx);
-    let n = export_ledger(&ctx.db, &scope, &ledger, &ExportQuery { period, as_of }, Path::new(&output), true).await?;
-    println!("已导出 {n} 条记录到 {output}");
+    let policy = taizhang_domain::masking::Policy::for_actor(&ctx.actor);
+    let out = export_records(&ctx.db, &scope, &ledger, &ExportQuery { period, as_of, policy }, Path::new(&output), true).await?;
+    if let Some(u) = &user {
+        let mut tx = ctx.db.begin().await?;
+        let def = taizhang_storage::ledgers::all(&mut tx).await?.into_iter().find(|d| d.key == ledger.trim() || d.name == ledger.trim());
+        if let Some(def) = def.filter(taizhang_domain::masking::reads_audited) {
+            let read = taizhang_storage::reads::Read {
+                entity: def.table_name(),
+                ids: out.ids.clone(),
+                persons: out.persons.clone(),
+                places: out.places.clone(),
+                scope_place: Some(u.place_id),
+                filter: format!("文件={output}"),
+                what: "命令行导出".into(),
+            };
+            taizhang_storage::reads::note(&mut tx, &ctx.actor, &read).await?;
+        }
+        tx.commit().await?;
+    }
+    println!("已导出 {} 条记录到 {output}", out.rows);
     Ok(())
 }
 

@@ -4,6 +4,7 @@ use taizhang_domain::place::{normalize_place_code, PlaceLevel};
 use chrono::NaiveDate;
 use taizhang_domain::period::parse_date_lenient;
 use taizhang_domain::registry::{validate_person, Cadre, CadreKind, Organisation, Person, PersonInput, StatusChange, StatusChangeInput};
+use taizhang_domain::masking::{self, Policy};
 use taizhang_domain::role::Actor;
 use taizhang_storage::places::{self, NewPlace};
 use taizhang_storage::households::LeaveReason;
@@ -76,24 +77,49 @@ pub async fn person(ctx: &Ctx, cmd: PersonCmd) -> anyhow::Result<()> {
             println!("已登记「{}」（人员编号 {}，{}，{}）", saved.name, saved.id, saved.sex.label(), saved.birth_date);
         }
         PersonCmd::Search { text, json } => {
+            // The masking policy of whoever runs it (`--as`): numbers shown and searched as on the pages.
+            let policy = Policy::for_actor(&ctx.actor);
+            let query = masking::id_search(&policy, &text);
+            if let masking::IdSearch::Refused(why) = &query {
+                anyhow::bail!("{why}");
+            }
             let mut tx = ctx.db.read().await?;
-            let found = persons::search(&mut tx, &ctx.scope, &text, 100).await?;
+            let found = persons::search(&mut tx, &ctx.scope, &query, 100).await?;
+            drop(tx);
+            note_person_reads(ctx, &found, &text, "命令行查人").await?;
             if json {
-                return print_json(&found);
+                let shown: Vec<_> = found.iter().map(|p| serde_json::json!({"id": p.id, "name": p.name, "status": p.status.label(), "place_id": p.place_id, "shown": policy.person(p)})).collect();
+                return print_json(&shown);
             }
             for p in &found {
-                println!("{}\t{}\t{}\t{}", p.id, p.name, p.id_number, p.status.label());
+                println!("{}\t{}\t{}\t{}", p.id, p.name, policy.person(p).id_number, p.status.label());
             }
             println!("共 {} 人", found.len());
         }
         PersonCmd::Show { id_number, json } => {
             let mut tx = ctx.db.read().await?;
             let p = person_by_id_number(&mut tx, ctx, &id_number).await?;
-            let history = audit::list(&mut tx, &ctx.scope, &audit::AuditQuery { entity: Some("persons".into()), entity_id: Some(p.id), actor: None, limit: 100 }).await?;
+            let mut history = audit::list(&mut tx, &ctx.scope, &audit::AuditQuery { entity: Some("persons".into()), entity_id: Some(p.id), actor: None, limit: 100 }).await?;
+            drop(tx);
+            note_person_reads(ctx, std::slice::from_ref(&p), "", "命令行人员详情").await?;
+            let mut tx = ctx.db.read().await?;
+            let policy = Policy::for_actor(&ctx.actor);
+            let view = policy.person(&p);
             if json {
-                return print_json(&serde_json::json!({ "person": p, "history": history }));
+                let mut person = serde_json::json!(p);
+                policy.redact_person_json(&mut person);
+                for e in &mut history {
+                    for v in [&mut e.before, &mut e.after].into_iter().flatten() {
+                        policy.redact_person_json(v);
+                    }
+                }
+                return print_json(&serde_json::json!({ "person": person, "history": history }));
             }
-            println!("{}（人员编号 {}）\t{}\t{}\t{}", p.name, p.id, p.id_number, p.sex.label(), p.birth_date);
+            let derived = match (view.sex, view.birth) {
+                (Some(sex), Some(birth)) => format!("\t{}\t{birth}", sex.label()),
+                _ => String::new(),
+            };
+            println!("{}（人员编号 {}）\t{}{derived}", p.name, p.id, view.id_number);
             let mut status = p.status.label().to_string();
             if let Some(d) = p.status_date {
                 status.push_str(&format!("（{d}）"));
@@ -221,11 +247,21 @@ pub async fn household(ctx: &Ctx, cmd: HouseholdCmd) -> anyhow::Result<()> {
             let members = households::members(&mut tx, &ctx.scope, h.id).await?;
             let history = households::history(&mut tx, &ctx.scope, h.id).await?;
             if json {
+                let policy = Policy::for_actor(&ctx.actor);
+                let members: Vec<_> = members
+                    .iter()
+                    .map(|p| {
+                        let mut j = serde_json::json!(p);
+                        policy.redact_person_json(&mut j);
+                        j
+                    })
+                    .collect();
                 return print_json(&serde_json::json!({ "household": h, "members": members, "history": history }));
             }
             println!("户 {}（编号 {}）", h.number, h.id);
+            let policy = Policy::for_actor(&ctx.actor);
             for p in &members {
-                println!("  {}\t{}\t{}\t{}", p.relation.clone().unwrap_or_default(), p.name, p.id_number, p.status.label());
+                println!("  {}\t{}\t{}\t{}", p.relation.clone().unwrap_or_default(), p.name, policy.person(p).id_number, p.status.label());
             }
             println!("变动历史：");
             for e in &history {
@@ -331,10 +367,43 @@ pub async fn org(ctx: &Ctx, cmd: OrgCmd) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A read of persons by a signed-in user (`--as`) leaves its entry, as on the pages; the
+/// console operator's own reads are not entries (they are the server's owner).
+async fn note_person_reads(ctx: &Ctx, found: &[Person], filter: &str, what: &str) -> anyhow::Result<()> {
+    let Actor::User { place_id, .. } = &ctx.actor else { return Ok(()) };
+    let read = taizhang_storage::reads::Read {
+        entity: "persons".into(),
+        ids: found.iter().map(|p| p.id).collect(),
+        persons: found.iter().map(|p| p.id).collect(),
+        places: found.iter().map(|p| p.place_id).collect(),
+        scope_place: Some(*place_id),
+        filter: filter.to_string(),
+        what: what.to_string(),
+    };
+    let mut tx = ctx.db.begin().await?;
+    taizhang_storage::reads::note(&mut tx, &ctx.actor, &read).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn audit(ctx: &Ctx, entity: Option<String>, entity_id: Option<i64>, limit: i64, json: bool) -> anyhow::Result<()> {
+    // 三员分立: with --as, only an 审计管理员 reads the trail (without it: the server's operator).
+    if let taizhang_domain::role::Actor::User { role, .. } = &ctx.actor {
+        if !role.reads_audit() {
+            anyhow::bail!("{}不能查看操作日志：只有审计管理员可以查看", role.label());
+        }
+    }
     let mut tx = ctx.db.read().await?;
-    let entries = audit::list(&mut tx, &ctx.scope, &audit::AuditQuery { entity, entity_id, actor: None, limit }).await?;
+    let mut entries = audit::list(&mut tx, &ctx.scope, &audit::AuditQuery { entity, entity_id, actor: None, limit }).await?;
     if json {
+        // Values as whoever runs it (`--as`) may see them.
+        let policy = Policy::for_actor(&ctx.actor);
+        let defs = taizhang_storage::ledgers::all(&mut tx).await?;
+        for e in &mut entries {
+            for v in [&mut e.before, &mut e.after].into_iter().flatten() {
+                policy.redact_entry_json(&defs, &e.entity, v);
+            }
+        }
         return print_json(&entries);
     }
     for e in &entries {
