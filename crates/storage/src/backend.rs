@@ -104,7 +104,7 @@ impl Db {
                 )
             }
             Engine::Sqlite => {
-                let path = target.strip_prefix("sqlite://").or_else(|| target.strip_prefix("sqlite:")).unwrap_or(target);
+                let path = sqlite_file(target);
                 let opts = SqliteConnectOptions::new()
                     .filename(path)
                     .create_if_missing(true)
@@ -239,6 +239,43 @@ impl Db {
             Pool::Sqlite(p) => p.close().await,
             Pool::Pg(p) => p.close().await,
         }
+    }
+}
+
+/// The file a SQLite `--db` target names (`sqlite://` taken off).
+pub fn sqlite_file(target: &str) -> &str {
+    target.strip_prefix("sqlite://").or_else(|| target.strip_prefix("sqlite:")).unwrap_or(target)
+}
+
+/// Backups and restores (`crate::backup`).
+impl Db {
+    /// Opens a SQLite file read-only, without creating, migrating or writing it: a backup being
+    /// checked. One connection.
+    pub async fn open_read_only(path: &std::path::Path) -> Result<Db> {
+        let opts = SqliteConnectOptions::new().filename(path).read_only(true).create_if_missing(false);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts)
+            .await
+            .map_err(|e| StoreError::connect(&path.display().to_string(), e))?;
+        Ok(Db { pool: Pool::Sqlite(pool) })
+    }
+
+    /// The SQLite pool, for what only SQLite has (`VACUUM INTO`).
+    pub(crate) fn sqlite_pool(&self) -> Option<&SqlitePool> {
+        match &self.pool {
+            Pool::Sqlite(p) => Some(p),
+            Pool::Pg(_) => None,
+        }
+    }
+
+    /// The newest migration this program knows for the engine.
+    pub fn known_version(&self) -> i64 {
+        let list = match self.engine() {
+            Engine::Sqlite => SQLITE_MIGRATIONS,
+            Engine::Postgres => PG_MIGRATIONS,
+        };
+        list.iter().map(|m| m.0).max().unwrap_or(0)
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod backend;
+pub mod backup;
 pub mod batch;
 pub mod bulk;
 pub mod changes;
