@@ -190,14 +190,37 @@ pub enum Command {
     /// 用户（网页登录账号）
     #[command(subcommand)]
     User(UserCmd),
-    /// 查看操作日志
+    /// 备份数据库：SQLite 在使用中复制出一致的副本并检查；PostgreSQL 调用 pg_dump
+    Backup {
+        /// 备份文件（不能已存在）
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// 从备份恢复数据库：SQLite 检查备份后替换（数据库正在使用时拒绝，原库改名保留）；PostgreSQL 用 pg_restore 恢复到新建的空数据库
+    Restore {
+        /// 备份文件
+        file: std::path::PathBuf,
+    },
+    /// 查看操作日志；audit verify 核验操作日志的哈希链
+    #[command(args_conflicts_with_subcommands = true)]
     Audit {
+        #[command(subcommand)]
+        action: Option<AuditCmd>,
         #[arg(long)]
         entity: Option<String>,
         #[arg(long)]
         entity_id: Option<i64>,
         #[arg(long, default_value_t = 50)]
         limit: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCmd {
+    /// 核验操作日志的哈希链：逐条重算，报告共多少条完好，或第一处断裂（被修改、被删除、绕过程序写入）；断裂时以非零状态退出
+    Verify {
         #[arg(long)]
         json: bool,
     },

@@ -33,18 +33,28 @@ pub struct Inspection {
 }
 
 impl Inspection {
-    /// Why the database cannot be taken as a good copy, in Chinese; `None` when it can.
-    pub fn problem(&self) -> Option<String> {
+    /// Why the file cannot serve as the database at all (damaged pages, written by a newer
+    /// program), in Chinese; `None` when it can.
+    pub fn refusal(&self) -> Option<String> {
         if self.integrity != "ok" {
             return Some(format!("数据库文件已损坏（完整性检查：{}）", self.integrity));
         }
         if self.version > self.known_version {
             return Some(format!("数据库由更新版本的台账程序写入（迁移版本 {}），请先升级程序", self.version));
         }
-        if let Some(b) = self.chain.as_ref().and_then(|c| c.broken.as_ref()) {
-            return Some(format!("操作日志的哈希链在第 {} 条处断裂：{}", b.id, b.reason));
-        }
         None
+    }
+
+    /// Where its audit chain breaks, in Chinese. A backup or restore goes ahead all the same
+    /// and says so: a chain broken once stays broken, and the copy is the evidence.
+    pub fn chain_break(&self) -> Option<String> {
+        let b = self.chain.as_ref()?.broken.as_ref()?;
+        Some(format!("操作日志的哈希链在第 {} 条处断裂：{}", b.id, b.reason))
+    }
+
+    /// `refusal`, else `chain_break`.
+    pub fn problem(&self) -> Option<String> {
+        self.refusal().or_else(|| self.chain_break())
     }
 }
 
@@ -118,13 +128,13 @@ pub async fn sqlite_backup(db: &Db, out: &Path) -> Result<Inspection> {
     }
     let checked = check_file(&partial).await;
     match checked {
-        Ok(i) if i.problem().is_none() => {
+        Ok(i) if i.refusal().is_none() => {
             std::fs::rename(&partial, out).map_err(|e| io("保存备份", out, e))?;
             Ok(i)
         }
         Ok(i) => {
             let _ = std::fs::remove_file(&partial);
-            Err(StoreError::Conflict(format!("备份未通过检查，已删除：{}", i.problem().unwrap_or_default())))
+            Err(StoreError::Conflict(format!("备份未通过检查，已删除：{}", i.refusal().unwrap_or_default())))
         }
         Err(e) => {
             let _ = std::fs::remove_file(&partial);
@@ -175,10 +185,10 @@ pub async fn sqlite_restore(target: &Path, backup: &Path, now: chrono::DateTime<
         std::fs::set_permissions(&incoming, std::fs::Permissions::from_mode(0o600)).map_err(|e| io("设置权限", &incoming, e))?;
     }
     let inspection = match check_file(&incoming).await {
-        Ok(i) if i.problem().is_none() => i,
+        Ok(i) if i.refusal().is_none() => i,
         Ok(i) => {
             let _ = std::fs::remove_file(&incoming);
-            return Err(StoreError::Conflict(format!("备份文件未通过检查，未恢复：{}", i.problem().unwrap_or_default())));
+            return Err(StoreError::Conflict(format!("备份文件未通过检查，未恢复：{}", i.refusal().unwrap_or_default())));
         }
         Err(e) => {
             let _ = std::fs::remove_file(&incoming);

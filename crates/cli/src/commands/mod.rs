@@ -1,6 +1,8 @@
 //! One function per command. Each opens the context, does its work in one transaction where
 //! it writes, and prints a Chinese summary (or JSON with `--json`).
 
+mod audit;
+mod backup;
 mod demo;
 mod exchange;
 mod ledgers;
@@ -9,7 +11,7 @@ mod registry;
 mod reports;
 mod web;
 
-use crate::args::{Cli, Command};
+use crate::args::{AuditCmd, Cli, Command};
 use crate::config::resolve_db;
 use crate::context::Ctx;
 
@@ -21,10 +23,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Init { town, code, county } = &cli.command {
         return registry::init(&target, town, code, county.as_deref()).await;
     }
+    // Neither opens the database as the other commands do (which migrates it and installs the
+    // built-in ledgers): a backup copies what is there, a restore replaces it.
+    match &cli.command {
+        Command::Backup { out } => return backup::run_backup(&target, out).await,
+        Command::Restore { file } => return backup::run_restore(&target, file).await,
+        _ => {}
+    }
     let ctx = Ctx::open(&target, cli.as_user.as_deref()).await?;
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
-        Command::Demo { .. } => unreachable!("handled above"),
+        Command::Demo { .. } | Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled above"),
         Command::Place(c) => registry::place(&ctx, c).await,
         Command::Person(c) => registry::person(&ctx, c).await,
         Command::Household(c) => registry::household(&ctx, c).await,
@@ -45,7 +54,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Template { ledger, output } => exchange::template(&ctx, ledger, output).await,
         Command::Serve { listen, secure_cookie, idle_minutes } => web::serve(&ctx, &listen, secure_cookie, idle_minutes).await,
         Command::User(c) => web::user(&ctx, c).await,
-        Command::Audit { entity, entity_id, limit, json } => registry::audit(&ctx, entity, entity_id, limit, json).await,
+        Command::Audit { action: Some(AuditCmd::Verify { json }), .. } => audit::verify(&ctx, json).await,
+        Command::Audit { action: None, entity, entity_id, limit, json } => registry::audit(&ctx, entity, entity_id, limit, json).await,
     }
 }
 
