@@ -177,15 +177,30 @@ pub enum Command {
     },
     /// 启动网页服务（浏览器访问；界面、接口均需登录）
     Serve {
-        /// 监听地址
+        /// 监听地址；不是本机地址（127.0.0.1）时须启用 HTTPS（--tls-cert、--tls-key）或加 --allow-http
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: String,
-        /// 会话 Cookie 只经 HTTPS 发送（在 HTTPS 反向代理之后使用）
+        /// HTTPS 证书文件（PEM，可含中间证书链）；与 --tls-key 一起给出即内置 HTTPS
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// HTTPS 私钥文件（PEM）
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
+        /// 允许在非本机地址上以明文 HTTP 服务（只在 HTTPS 反向代理之后使用，并加 --secure-cookie）
+        #[arg(long)]
+        allow_http: bool,
+        /// 会话 Cookie 只经 HTTPS 发送并发送 HSTS（在 HTTPS 反向代理之后使用；内置 HTTPS 时自动如此）
         #[arg(long)]
         secure_cookie: bool,
-        /// 无操作多少分钟后自动退出登录
-        #[arg(long, default_value_t = 30)]
-        idle_minutes: i64,
+        /// 无操作多少分钟后自动退出登录（不填则按安全管理员设置的「登录超时」，默认 30）
+        #[arg(long)]
+        idle_minutes: Option<i64>,
+        /// 请求头须在多少秒内收完（也是连接两次请求之间可空闲的时长），超时即断开连接
+        #[arg(long, default_value_t = 20)]
+        header_timeout: u64,
+        /// 连接读写停滞多少秒即断开
+        #[arg(long, default_value_t = 120)]
+        idle_timeout: u64,
     },
     /// 用户（网页登录账号）
     #[command(subcommand)]
@@ -602,7 +617,7 @@ pub enum UserCmd {
     /// 新增用户（首次登录须修改密码）
     Add {
         username: String,
-        /// 角色：admin 管理员、leader 领导、clerk 业务员、village_cadre 村干部
+        /// 角色：admin 系统管理员、security_admin 安全管理员、audit_admin 审计管理员、leader 领导、clerk 业务员、village_cadre 村干部
         #[arg(long)]
         role: String,
         /// 管辖范围：区划代码或名称
@@ -629,4 +644,20 @@ pub enum UserCmd {
         #[arg(long)]
         json: bool,
     },
+    /// 改变用户的角色（三员分立：系统管理员、安全管理员、审计管理员各由不同的人担任）
+    Role {
+        username: String,
+        /// 新角色：admin、security_admin、audit_admin、leader、clerk、village_cadre（或中文名称）
+        #[arg(long)]
+        role: String,
+        /// 业务员可编辑的台账键，逗号分隔
+        #[arg(long, value_delimiter = ',')]
+        ledgers: Vec<String>,
+    },
+    /// 停用账号（不能再登录，已登录的会话立即失效）
+    Disable { username: String },
+    /// 启用停用的账号
+    Enable { username: String },
+    /// 解除因连续输错密码而锁定的账号
+    Unlock { username: String },
 }

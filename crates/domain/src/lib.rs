@@ -16,6 +16,7 @@ pub mod registry;
 pub mod relation;
 pub mod setting;
 pub mod role;
+pub mod security;
 pub mod ledger;
 pub mod value;
 pub mod validate;

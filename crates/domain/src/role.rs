@@ -1,11 +1,18 @@
 //! Roles (角色). Each user holds one role scoped to one place and everything under it.
+//!
+//! 三员分立 (等保2.0 level 3): administration is split between three roles, none of which can
+//! do another's work. The 系统管理员 (`admin`) keeps users, ledger definitions and settings but
+//! cannot read the audit trail; the 安全管理员 (`security_admin`) sets the security policy
+//! (passwords, lockout, session timeouts) and unlocks accounts; the 审计管理员 (`audit_admin`)
+//! reads and exports the audit trail and nothing else. The security and audit administrators
+//! see no registry or ledger data. Business roles: 领导, 业务员, 村干部.
 
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
-    /// 管理员: users and ledger definitions.
+    /// 系统管理员: users, ledger definitions, settings; every ledger's records. Not the audit.
     Admin,
     /// 领导: reads everything in scope.
     Leader,
@@ -13,10 +20,20 @@ pub enum Role {
     Clerk,
     /// 村干部: reads and edits only their own village.
     VillageCadre,
+    /// 安全管理员: the security policy and locked accounts; no data.
+    SecurityAdmin,
+    /// 审计管理员: reads and exports the audit trail; nothing else.
+    AuditAdmin,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Admin, Role::Leader, Role::Clerk, Role::VillageCadre];
+    pub const ALL: [Role; 6] = [Role::Admin, Role::SecurityAdmin, Role::AuditAdmin, Role::Leader, Role::Clerk, Role::VillageCadre];
+
+    /// The roles that work with the town's data (the 系统管理员 among them).
+    pub const BUSINESS: [Role; 4] = [Role::Admin, Role::Leader, Role::Clerk, Role::VillageCadre];
+
+    /// The three administrators of 三员分立.
+    pub const ADMINISTRATORS: [Role; 3] = [Role::Admin, Role::SecurityAdmin, Role::AuditAdmin];
 
     pub fn key(self) -> &'static str {
         match self {
@@ -24,25 +41,56 @@ impl Role {
             Role::Leader => "leader",
             Role::Clerk => "clerk",
             Role::VillageCadre => "village_cadre",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
         }
     }
 
     pub fn label(self) -> &'static str {
         match self {
-            Role::Admin => "管理员",
+            Role::Admin => "系统管理员",
             Role::Leader => "领导",
             Role::Clerk => "业务员",
             Role::VillageCadre => "村干部",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
         }
     }
 
+    /// A role by key or label; `system_admin` and 管理员 (the label before 三员分立) also name
+    /// the 系统管理员.
     pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.key() == s || r.label() == s)
+        let s = s.trim();
+        match s {
+            "system_admin" | "管理员" => Some(Role::Admin),
+            _ => Role::ALL.into_iter().find(|r| r.key() == s || r.label() == s),
+        }
     }
 
     /// Roles that see full ID numbers; the others see them masked.
     pub fn sees_id_numbers(self) -> bool {
         matches!(self, Role::Admin | Role::Clerk)
+    }
+
+    /// The 安全管理员 and the 审计管理员: they see no registry or ledger data at all.
+    pub fn is_officer(self) -> bool {
+        matches!(self, Role::SecurityAdmin | Role::AuditAdmin)
+    }
+
+    /// Only the 审计管理员 reads (and exports) the audit trail.
+    pub fn reads_audit(self) -> bool {
+        self == Role::AuditAdmin
+    }
+
+    /// Only the 安全管理员 sets the security policy.
+    pub fn sets_security_policy(self) -> bool {
+        self == Role::SecurityAdmin
+    }
+
+    /// Only the 系统管理员 keeps user accounts (of the business roles; the three
+    /// administrators' own accounts are kept at the server's console).
+    pub fn manages_users(self) -> bool {
+        self == Role::Admin
     }
 }
 

@@ -47,12 +47,14 @@ const SQLITE_MIGRATIONS: MigrationList = &[
     (3, "audit entries for runs of records", include_str!("../migrations/sqlite/0003_audit_runs.sql")),
     (4, "a town's year: statuses, ends, household history", include_str!("../migrations/sqlite/0004_lifecycle.sql")),
     (5, "audit entries chained by hash", include_str!("../migrations/sqlite/0005_audit_chain.sql")),
+    (6, "three administrators, lockout, password history and expiry", include_str!("../migrations/sqlite/0006_security.sql")),
 ];
 const PG_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "audit entries for runs of records", include_str!("../migrations/postgres/0002_audit_runs.sql")),
     (3, "a town's year: statuses, ends, household history", include_str!("../migrations/postgres/0003_lifecycle.sql")),
     (4, "audit entries chained by hash", include_str!("../migrations/postgres/0004_audit_chain.sql")),
+    (5, "three administrators, lockout, password history and expiry", include_str!("../migrations/postgres/0005_security.sql")),
 ];
 
 fn migrator(list: MigrationList) -> Migrator {

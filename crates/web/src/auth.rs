@@ -1,21 +1,27 @@
-//! Passwords (Argon2), sessions (hashed tokens in the `sessions` table), the sign-in rate limit
-//! and the CSRF defence. Nothing here renders pages.
+//! Passwords (Argon2 on a bounded pool of blocking threads), the security policy as stored,
+//! sessions (hashed tokens in the `sessions` table), the sign-in limits and the CSRF defence.
+//! Nothing here renders pages.
+//!
+//! The lockout is counted in the database (`users::reserve_attempt`): a password check is
+//! reserved before it runs, so however many requests race for one account, at most the
+//! policy's number of checks run before it locks. Unknown user names and addresses are counted
+//! the same way in memory, under one lock.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::rand_core::{OsRng, RngCore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use sha2::{Digest, Sha256};
+use taizhang_domain::security::Policy;
 use taizhang_storage::users::User;
-use taizhang_storage::Scope;
+use taizhang_storage::{Arg, Scope, Tx};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "taizhang_session";
-/// However active, a session ends this many hours after sign-in.
-pub const MAX_SESSION_HOURS: i64 = 12;
 /// The header API clients send the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
@@ -40,19 +46,95 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
-/// The password policy: 8 to 128 characters, at least one letter and one digit.
-pub fn check_policy(password: &str) -> Result<(), String> {
-    let n = password.chars().count();
-    if n < 8 {
-        return Err("密码至少 8 位".into());
-    }
-    if n > 128 {
-        return Err("密码不能超过 128 位".into());
-    }
-    if !password.chars().any(|c| c.is_ascii_alphabetic()) || !password.chars().any(|c| c.is_ascii_digit()) {
-        return Err("密码必须同时包含字母和数字".into());
+/// The security policy as stored (the 安全管理员's settings, defaults where none is set).
+pub async fn policy(tx: &mut Tx) -> Result<Policy, taizhang_storage::StoreError> {
+    let rows = tx
+        .fetch("SELECT key, value FROM settings WHERE year = $1 AND key LIKE 'security:%'", &[Arg::Int(i64::from(taizhang_domain::setting::ALL_YEARS))])
+        .await?;
+    let map: HashMap<String, i64> = rows.iter().map(|r| (r.text(0), r.int(1))).collect();
+    Ok(Policy::from_lookup(|k| map.get(k).copied()))
+}
+
+/// Checks a new password against the policy and the account's recent passwords (`recent`:
+/// their hashes, from `users::recent_hashes`). Every broken rule is named, in Chinese.
+pub fn check_new_password(policy: &Policy, password: &str, username: &str, recent: &[String]) -> Result<(), String> {
+    policy.check(password, username)?;
+    if recent.iter().any(|h| verify_password(password, h)) {
+        return Err(format!("不能与最近 {} 次用过的密码相同", policy.history));
     }
     Ok(())
+}
+
+/// Argon2 off the async workers: on tokio's blocking threads, at most `permits` at once (half
+/// the processors), so that a flood of sign-ins queues here instead of slowing every signed-in
+/// user's pages. A check that waits longer than [`Hasher::WAIT`] for its turn is refused as busy.
+pub struct Hasher {
+    permits: Arc<tokio::sync::Semaphore>,
+    checks: AtomicU64,
+}
+
+impl Default for Hasher {
+    fn default() -> Self {
+        let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        Hasher { permits: Arc::new(tokio::sync::Semaphore::new((cpus / 2).max(1))), checks: AtomicU64::new(0) }
+    }
+}
+
+/// The pool was full for too long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Busy;
+
+impl Busy {
+    pub const MESSAGE: &'static str = "登录的人太多，系统繁忙，请稍后再试";
+}
+
+impl Hasher {
+    /// The longest a password check waits for its turn.
+    pub const WAIT: Duration = Duration::from_secs(15);
+
+    async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, Busy> {
+        let permit = tokio::time::timeout(Self::WAIT, self.permits.clone().acquire_owned()).await.map_err(|_| Busy)?.map_err(|_| Busy)?;
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            drop(permit);
+            out
+        })
+        .await
+        .map_err(|_| Busy)
+    }
+
+    /// Whether `password` matches `hash` (a real Argon2 check; counted). Without a hash (no
+    /// such user) the check runs against [`dummy_hash`], so the answer takes as long.
+    pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, Busy> {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        let (p, h) = (password.to_string(), hash.map(str::to_string));
+        self.run(move || match h {
+            Some(h) => verify_password(&p, &h),
+            None => {
+                let _ = verify_password(&p, dummy_hash());
+                false
+            }
+        })
+        .await
+    }
+
+    /// Whether `password` matches any of `hashes` (the history), in one turn of the pool.
+    pub async fn verify_any(&self, password: &str, hashes: Vec<String>) -> Result<bool, Busy> {
+        let p = password.to_string();
+        self.run(move || hashes.iter().any(|h| verify_password(&p, h))).await
+    }
+
+    /// A new Argon2id hash of `password`.
+    pub async fn hash(&self, password: &str) -> Result<String, String> {
+        let p = password.to_string();
+        self.run(move || hash_password(&p)).await.map_err(|_| Busy::MESSAGE.to_string())?
+    }
+
+    /// How many password checks ran (sign-ins and current-password checks), for tests and
+    /// measurements.
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
+    }
 }
 
 /// A fresh random token (256 bits, hex).
@@ -88,6 +170,9 @@ pub struct Me {
     /// The data version (newest audit row's id) seen when the session was checked; what the
     /// handler reads is at least this new, so caches keyed by it stay correct.
     pub version: i64,
+    /// The password has outlived the policy's expiry: it must be changed before anything else
+    /// (`user.must_change_password` is then set too).
+    pub password_expired: bool,
 }
 
 impl Me {
@@ -96,7 +181,7 @@ impl Me {
         use taizhang_domain::role::Role;
         match self.user.role {
             Role::Admin | Role::VillageCadre => true,
-            Role::Leader => false,
+            Role::Leader | Role::SecurityAdmin | Role::AuditAdmin => false,
             Role::Clerk => self.user.ledgers.iter().any(|k| k == ledger),
         }
     }
@@ -104,69 +189,91 @@ impl Me {
     /// Whether this user may make workflow transitions on the ledger's records (which ones,
     /// the workflow's roles decide).
     pub fn can_transition(&self, ledger: &str) -> bool {
+        use taizhang_domain::role::Role;
         match self.user.role {
-            taizhang_domain::role::Role::Clerk => self.user.ledgers.iter().any(|k| k == ledger),
-            _ => true,
+            Role::Clerk => self.user.ledgers.iter().any(|k| k == ledger),
+            Role::SecurityAdmin | Role::AuditAdmin => false,
+            Role::Admin | Role::Leader | Role::VillageCadre => true,
         }
     }
 
     pub fn sees_id_numbers(&self) -> bool {
         self.user.role.sees_id_numbers()
     }
+
+    /// Whether this user may read (and export) the audit trail and reports drawn from it (who
+    /// read whose data): the 审计管理员 alone (三员分立; `routes::AUDITORS`, the one list the routes
+    /// and the pages share). Every page or API that shows audit entries gates on this.
+    pub fn may_read_audit(&self) -> bool {
+        crate::routes::AUDITORS.contains(&self.user.role)
+    }
+
+    /// Whether this user sets the security policy: the 安全管理员 alone.
+    pub fn may_set_policy(&self) -> bool {
+        self.user.role.sets_security_policy()
+    }
 }
 
-/// Failed sign-ins per account and per address, kept in memory.
+/// Failed sign-ins per unknown user name and per address, kept in memory. A check is reserved
+/// before it runs (under one lock), so a burst cannot get more checks than the limit.
 pub struct RateLimiter {
     failures: Mutex<HashMap<String, Vec<Instant>>>,
     window: Duration,
-    per_account: usize,
     per_address: usize,
 }
 
 impl Default for RateLimiter {
     fn default() -> Self {
-        RateLimiter { failures: Mutex::new(HashMap::new()), window: Duration::from_secs(15 * 60), per_account: 5, per_address: 20 }
+        RateLimiter { failures: Mutex::new(HashMap::new()), window: Duration::from_secs(15 * 60), per_address: 20 }
     }
 }
 
 impl RateLimiter {
-    fn recent(&self, key: &str) -> usize {
+    /// Counts one attempt for `key` unless `limit` are already counted within the window.
+    fn reserve(&self, key: String, limit: usize) -> bool {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
         let window = self.window;
-        let list = map.entry(key.to_string()).or_default();
-        list.retain(|t| t.elapsed() < window);
-        list.len()
-    }
-
-    /// Refuses when the account or the address has failed too often lately.
-    pub fn check(&self, username: &str, address: &str) -> Result<(), String> {
-        if self.recent(&format!("u:{}", username.trim())) >= self.per_account {
-            return Err("该账号登录失败次数过多，已暂时锁定，请 15 分钟后再试".into());
-        }
-        if self.recent(&format!("a:{address}")) >= self.per_address {
-            return Err("本机登录失败次数过多，请 15 分钟后再试".into());
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, username: &str, address: &str) {
-        let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        let now = Instant::now();
         // Made-up user names must not grow the table without end.
         if map.len() > 10_000 {
-            let window = self.window;
             map.retain(|_, list| {
                 list.retain(|t| t.elapsed() < window);
                 !list.is_empty()
             });
         }
-        map.entry(format!("u:{}", username.trim())).or_default().push(now);
-        map.entry(format!("a:{address}")).or_default().push(now);
+        let list = map.entry(key).or_default();
+        list.retain(|t| t.elapsed() < window);
+        if list.len() >= limit {
+            return false;
+        }
+        list.push(Instant::now());
+        true
     }
 
-    pub fn succeeded(&self, username: &str) {
+    fn release(&self, key: &str) {
         let mut map = self.failures.lock().unwrap_or_else(|e| e.into_inner());
-        map.remove(&format!("u:{}", username.trim()));
+        if let Some(list) = map.get_mut(key) {
+            list.pop();
+        }
+    }
+
+    /// Reserves a password check from `address`; refused once 20 checks from it failed lately.
+    pub fn reserve_address(&self, address: &str) -> Result<(), String> {
+        if self.reserve(format!("a:{address}"), self.per_address) {
+            Ok(())
+        } else {
+            Err("本机登录失败次数过多，请 15 分钟后再试".into())
+        }
+    }
+
+    /// The check reserved from `address` did not run, or succeeded: it is not a failure.
+    pub fn release_address(&self, address: &str) {
+        self.release(&format!("a:{address}"));
+    }
+
+    /// Reserves a check for a user name no account has, counted like an account's (so the
+    /// answers do not tell which names exist).
+    pub fn reserve_unknown(&self, username: &str, limit: i64) -> bool {
+        self.reserve(format!("u:{}", username.trim()), usize::try_from(limit).unwrap_or(5))
     }
 }
 
@@ -211,16 +318,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn policy_and_hashing() {
-        assert!(check_policy("short1").is_err());
-        assert!(check_policy("onlyletters").is_err());
-        assert!(check_policy("12345678").is_err());
-        assert!(check_policy("abcd1234").is_ok());
+    fn hashing() {
         let h = hash_password("abcd1234").expect("hash");
         assert!(h.starts_with("$argon2"));
         assert!(verify_password("abcd1234", &h));
         assert!(!verify_password("abcd12345", &h));
         assert!(!verify_password("abcd1234", "not a hash"));
+    }
+
+    #[test]
+    fn history_is_checked() {
+        let old = hash_password("Tz#2024-beidou").expect("hash");
+        let p = Policy::default();
+        let why = check_new_password(&p, "Tz#2024-beidou", "zhang", std::slice::from_ref(&old)).expect_err("reused");
+        assert!(why.contains("最近 5 次"), "{why}");
+        assert_eq!(check_new_password(&p, "Hs8!kq2mWz", "zhang", &[old]), Ok(()));
     }
 
     #[test]
@@ -236,13 +348,19 @@ mod tests {
     }
 
     #[test]
-    fn limiter_locks_account() {
+    fn limiter_reserves_under_one_lock() {
         let l = RateLimiter::default();
         for _ in 0..5 {
-            assert!(l.check("zhang", "1.1.1.1").is_ok());
-            l.failed("zhang", "1.1.1.1");
+            assert!(l.reserve_unknown("nobody", 5));
         }
-        assert!(l.check("zhang", "2.2.2.2").is_err());
-        assert!(l.check("li", "2.2.2.2").is_ok());
+        assert!(!l.reserve_unknown("nobody", 5), "the sixth is refused");
+        assert!(l.reserve_unknown("other", 5));
+        for _ in 0..20 {
+            assert!(l.reserve_address("1.1.1.1").is_ok());
+        }
+        assert!(l.reserve_address("1.1.1.1").is_err());
+        l.release_address("1.1.1.1");
+        assert!(l.reserve_address("1.1.1.1").is_ok(), "a released reservation is not a failure");
+        assert!(l.reserve_address("2.2.2.2").is_ok());
     }
 }

@@ -70,9 +70,11 @@ async fn load_me_in(state: &AppState, parts: &Parts, keep: bool) -> Result<Optio
         return Ok(None);
     };
     let now = taizhang_storage::now();
-    let idle = chrono::Duration::minutes(state.config.idle_minutes.max(1));
-    // Idle too long, or signed in too long ago (a working day), the session ends.
-    if now - session.last_seen > idle || now - session.created_at > chrono::Duration::hours(crate::auth::MAX_SESSION_HOURS) {
+    let policy = state.policy(&mut tx, version).await?;
+    let idle = chrono::Duration::minutes(state.idle_minutes(&policy));
+    // Idle too long, or signed in too long ago (a working day), the session ends: both set by
+    // the 安全管理员's policy.
+    if now - session.last_seen > idle || now - session.created_at > chrono::Duration::hours(policy.session_hours) {
         drop(tx);
         state.cache.forget_session(&hash);
         let mut w = state.db.begin().await?;
@@ -111,14 +113,11 @@ async fn load_me_in(state: &AppState, parts: &Parts, keep: bool) -> Result<Optio
         sessions::touch(&mut w, &hash, now).await?;
         w.commit().await?;
     }
-    let me = Me {
-        user: known.user.clone(),
-        scope: known.scope.clone(),
-        csrf: session.csrf_token,
-        token_hash: hash,
-        place_name: known.place_name.clone(),
-        version,
-    };
+    // A password older than the policy allows must be changed first, like an initial one.
+    let password_expired = !state.config.demo && policy.expired(known.user.password_changed_at, now);
+    let mut user = known.user.clone();
+    user.must_change_password |= password_expired;
+    let me = Me { user, scope: known.scope.clone(), csrf: session.csrf_token, token_hash: hash, place_name: known.place_name.clone(), version, password_expired };
     Ok(Some((me, kept)))
 }
 
@@ -164,10 +163,6 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    decode_form(query?).into_iter().find(|(k, _)| k == name).map(|(_, v)| v)
-}
-
 pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
     let writes = parts.method != Method::GET && parts.method != Method::HEAD;
@@ -197,8 +192,16 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
             }
             return refuse(spec, StatusCode::FORBIDDEN, "请先修改初始密码");
         }
+        // The 安全管理员 and 审计管理员 have a home page of their own instead of the dashboard.
+        if spec.path == "/" && parts.method == Method::GET {
+            if let Some(home) = officer_home(me.user.role) {
+                return Redirect::to(home).into_response();
+            }
+        }
         let allowed = match spec.access {
-            Access::Anyone | Access::Signed => true,
+            Access::Anyone | Access::Own => true,
+            // The town's data: not for the 安全管理员 and 审计管理员 (三员分立).
+            Access::Signed => !me.user.role.is_officer(),
             Access::Roles(roles) => roles.contains(&me.user.role),
             Access::Editor => ledger_key(parts.uri.path()).is_some_and(|k| me.can_edit(k)),
             Access::Worker => ledger_key(parts.uri.path()).is_some_and(|k| me.can_transition(k)),
@@ -215,18 +218,16 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
     let mut body = body;
     if writes {
         if let Some(me) = &me {
-            let mut presented = parts
-                .headers
-                .get(auth::CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string)
-                .or_else(|| query_param(parts.uri.query(), "csrf"));
-            let is_form = parts
-                .headers
-                .get(header::CONTENT_TYPE)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
-            if presented.is_none() && is_form {
+            // The token travels in a header (the API) or in the form's body, never in the URL:
+            // a URL ends up in logs, the history and Referer headers.
+            let mut presented = parts.headers.get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_string);
+            let content_type = parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+            let is_form = content_type.starts_with("application/x-www-form-urlencoded");
+            if presented.is_none() && content_type.starts_with("multipart/form-data") {
+                let (token, whole) = crate::security::multipart_token(&content_type, body).await;
+                presented = token;
+                body = whole;
+            } else if presented.is_none() && is_form {
                 let bytes = match axum::body::to_bytes(body, 4 * 1024 * 1024).await {
                     Ok(b) => b,
                     Err(_) => return refuse(spec, StatusCode::PAYLOAD_TOO_LARGE, "提交的内容过大"),
@@ -247,7 +248,6 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
     if let Some(chinese) = translate_rejection(spec, &response) {
         response = chinese;
     }
-    harden(&mut response, spec.path == "/static/app.css");
     response
 }
 
@@ -269,20 +269,13 @@ fn translate_rejection(spec: &RouteSpec, response: &Response) -> Option<Response
     Some(refuse(spec, status, message))
 }
 
-/// Headers a security review expects on every answer: no framing, no sniffing, no scripts
-/// from anywhere, no caching of pages that carry personal data.
-fn harden(response: &mut Response, cacheable: bool) {
-    use axum::http::HeaderValue;
-    let h = response.headers_mut();
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'"),
-    );
-    if !cacheable && !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+/// The home page of the 安全管理员 and the 审计管理员 (others: the dashboard).
+pub fn officer_home(role: taizhang_domain::role::Role) -> Option<&'static str> {
+    use taizhang_domain::role::Role;
+    match role {
+        Role::SecurityAdmin => Some("/admin/security"),
+        Role::AuditAdmin => Some("/audit"),
+        _ => None,
     }
 }
 

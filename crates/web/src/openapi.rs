@@ -100,7 +100,8 @@ pub fn document() -> Value {
     for r in ROUTES.iter().filter(|r| r.is_api()) {
         let access = match r.access {
             Access::Anyone => "无需登录".to_string(),
-            Access::Signed => "须登录".to_string(),
+            Access::Own => "须登录（本人账号，任何角色）".to_string(),
+            Access::Signed => "须登录（系统管理员、领导、业务员、村干部；安全管理员和审计管理员不能使用）".to_string(),
             Access::Editor => "须登录，且可编辑该台账".to_string(),
             Access::Worker => "须登录；按流程规定的角色办理，业务员限于分配给他的台账".to_string(),
             Access::Roles(roles) => format!("仅限：{}", roles.iter().map(|x| x.label()).collect::<Vec<_>>().join("、")),

@@ -16,7 +16,11 @@ use crate::{api, guard, pages, AppState};
 pub enum Access {
     /// Anyone, signed in or not (sign-in page, stylesheet, API description).
     Anyone,
-    /// Any signed-in user.
+    /// Any signed-in user, for their own account (sign-out, password, who am I): the 安全管理员
+    /// and 审计管理员 included.
+    Own,
+    /// Any signed-in user of a business role (系统管理员, 领导, 业务员, 村干部): not the 安全管理员
+    /// and 审计管理员, who see no town data (三员分立).
     Signed,
     /// A user who may edit the ledger named by `{key}` (管理员, 村干部, a 业务员 it is assigned to).
     Editor,
@@ -57,8 +61,17 @@ impl RouteSpec {
 /// The largest workbook an import accepts.
 const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
+/// The 系统管理员: users, definitions, settings.
 const ADMIN: &[Role] = &[Role::Admin];
-const OVERSEERS: &[Role] = &[Role::Admin, Role::Leader];
+/// The 审计管理员 alone reads and exports the audit trail (三员分立).
+pub const AUDITORS: &[Role] = &[Role::AuditAdmin];
+/// The 安全管理员 alone sets the security policy.
+const SECURITY: &[Role] = &[Role::SecurityAdmin];
+/// Who may unlock an account: the 安全管理员 (any account), the 系统管理员 (the accounts he keeps).
+const UNLOCKERS: &[Role] = &[Role::Admin, Role::SecurityAdmin];
+/// Who sets settings through the API: the 系统管理员 (the town's figures and rules) and the
+/// 安全管理员 (the security policy); each only his own group.
+const SETTERS: &[Role] = &[Role::Admin, Role::SecurityAdmin];
 /// Who keeps the registry (persons, households, cadres): 管理员, 业务员, 村干部 (in their village).
 pub const WRITERS: &[Role] = &[Role::Admin, Role::Clerk, Role::VillageCadre];
 
@@ -68,15 +81,15 @@ macro_rules! r {
     };
 }
 
-use Access::{Anyone, Editor, Roles, Signed, Worker};
+use Access::{Anyone, Editor, Own, Roles, Signed, Worker};
 
 pub static ROUTES: &[RouteSpec] = &[
     // Sign-in and account.
     r!("GET", "/login", Anyone, NoPlaceData, "登录页", get(pages::account::login_form)),
     r!("POST", "/login", Anyone, NoPlaceData, "登录", post(pages::account::login)),
-    r!("POST", "/logout", Signed, NoPlaceData, "退出登录", post(pages::account::logout)),
-    r!("GET", "/password", Signed, NoPlaceData, "修改密码页", get(pages::account::password_form)),
-    r!("POST", "/password", Signed, NoPlaceData, "修改密码", post(pages::account::change_password)),
+    r!("POST", "/logout", Own, NoPlaceData, "退出登录", post(pages::account::logout)),
+    r!("GET", "/password", Own, NoPlaceData, "修改密码页", get(pages::account::password_form)),
+    r!("POST", "/password", Own, NoPlaceData, "修改密码", post(pages::account::change_password)),
     r!("GET", "/static/app.css", Anyone, NoPlaceData, "样式表", get(pages::stylesheet)),
     // Work pages.
     r!("GET", "/", Signed, Filtered, "首页（年度指标、图表、在办与逾期）", get(pages::dashboard::dashboard)),
@@ -118,17 +131,23 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/reports/download", Signed, ById, "下载报表（Word）", get(pages::reports::download)),
     r!("GET", "/reports/form", Signed, ById, "下载填好的县级报表（Excel）", get(pages::reports::filled_form)),
     r!("GET", "/explain/{key}", Signed, Filtered, "指标明细（数字背后的记录）", get(pages::reports::explain)),
-    r!("GET", "/audit", Roles(OVERSEERS), Filtered, "操作日志", get(pages::admin::audit)),
+    r!("GET", "/audit", Roles(AUDITORS), Filtered, "操作日志", get(pages::admin::audit)),
+    r!("GET", "/audit/export", Roles(AUDITORS), Filtered, "导出操作日志（CSV）", get(pages::security::export_audit)),
     r!("GET", "/admin/users", Roles(ADMIN), NoPlaceData, "用户管理", get(pages::admin::users)),
     r!("POST", "/admin/users", Roles(ADMIN), NoPlaceData, "新增用户", post(pages::admin::add_user)),
     r!("POST", "/admin/users/{id}/password", Roles(ADMIN), NoPlaceData, "重置用户密码", post(pages::admin::reset_password)),
+    r!("POST", "/admin/users/{id}/disable", Roles(ADMIN), NoPlaceData, "停用账号", post(pages::security::disable)),
+    r!("POST", "/admin/users/{id}/enable", Roles(ADMIN), NoPlaceData, "启用账号", post(pages::security::enable)),
+    r!("POST", "/admin/users/{id}/unlock", Roles(UNLOCKERS), NoPlaceData, "解除账号锁定", post(pages::security::unlock)),
+    r!("GET", "/admin/security", Roles(SECURITY), NoPlaceData, "安全策略（密码、锁定、登录超时）与锁定的账号", get(pages::security::page)),
+    r!("POST", "/admin/security", Roles(SECURITY), NoPlaceData, "保存安全策略", post(pages::security::update)),
     r!("GET", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "台账定义", get(pages::admin::ledgers)),
     r!("POST", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "新增或修改台账定义", post(pages::admin::define_ledger)),
     r!("GET", "/admin/settings", Roles(ADMIN), NoPlaceData, "参数设置（监测标准、下达指标、本地规则）", get(pages::settings::page)),
     r!("POST", "/admin/settings", Roles(ADMIN), NoPlaceData, "保存一项参数", post(pages::settings::update)),
     // JSON API.
     r!("GET", "/api/v1/openapi.json", Anyone, NoPlaceData, "本接口的 OpenAPI 3 描述", get(api::openapi)),
-    r!("GET", "/api/v1/me", Signed, NoPlaceData, "当前用户", get(api::me)),
+    r!("GET", "/api/v1/me", Own, NoPlaceData, "当前用户", get(api::me)),
     r!("GET", "/api/v1/persons", Signed, Filtered, "查人（q=姓名或身份证号）", get(api::persons)),
     r!("POST", "/api/v1/persons", Roles(WRITERS), Filtered, "登记人员", post(api::create_person)),
     r!("GET", "/api/v1/persons/{id}", Signed, ById, "人员详情", get(api::person)),
@@ -150,9 +169,9 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/api/v1/ledgers/{key}/records/{id}/restore", Roles(ADMIN), ById, "恢复作废的记录（须带 version）", post(api::restore_record)),
     r!("GET", "/api/v1/indicators", Signed, ById, "年度指标", get(api::indicators)),
     r!("GET", "/api/v1/checks", Signed, ById, "数据核查结果", get(api::checks)),
-    r!("GET", "/api/v1/audit", Roles(OVERSEERS), Filtered, "操作日志", get(api::audit)),
+    r!("GET", "/api/v1/audit", Roles(AUDITORS), Filtered, "操作日志", get(api::audit)),
     r!("GET", "/api/v1/settings", Signed, NoPlaceData, "全部参数及某年度的取值（year=年度）", get(api::settings_list)),
-    r!("PUT", "/api/v1/settings", Roles(ADMIN), NoPlaceData, "设置一项参数", put(api::settings_update)),
+    r!("PUT", "/api/v1/settings", Roles(SETTERS), NoPlaceData, "设置一项参数", put(api::settings_update)),
 ];
 
 /// Builds the router from [`ROUTES`], each route behind the guard that enforces its access.
@@ -162,5 +181,8 @@ pub fn router(state: AppState) -> Router {
         let layer = middleware::from_fn_with_state((state.clone(), spec), guard::guard);
         router = router.route(spec.path, (spec.handler)().layer(layer));
     }
-    router.fallback(guard::not_found).with_state(state)
+    // Outermost: every answer, the fallback's 404 and any error included, gets the security
+    // headers.
+    let headers = middleware::from_fn_with_state(state.clone(), crate::security::headers);
+    router.fallback(guard::not_found).layer(headers).with_state(state)
 }

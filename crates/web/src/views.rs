@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("users.html", include_str!("../templates/users.html")),
     ("settings.html", include_str!("../templates/settings.html")),
     ("macros.html", include_str!("../templates/macros.html")),
+    ("security.html", include_str!("../templates/security.html")),
     ("cadres.html", include_str!("../templates/cadres.html")),
     ("orgs.html", include_str!("../templates/orgs.html")),
     ("defs.html", include_str!("../templates/defs.html")),
@@ -136,6 +137,18 @@ fn menu_value(defs: &[LedgerDef]) -> minijinja::Value {
 }
 
 /// The context every signed-in page starts from. `crumbs` are (label, link) after 首页.
+/// The sign-in before this one (time and address) and the failed attempts since, shown in the
+/// top bar of every page; empty at a first sign-in.
+pub fn last_sign_in(me: &Me) -> String {
+    let Some((at, from)) = &me.user.previous_sign_in else { return String::new() };
+    let at = at.with_timezone(&chrono::Local).format("%Y-%m-%d %H:%M");
+    let failed = match me.user.failures_before_sign_in {
+        0 => String::new(),
+        n => format!("，此后登录失败 {n} 次"),
+    };
+    format!("上次登录 {at}，来自 {from}{failed}")
+}
+
 pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)]) -> Page {
     let mut m = Map::new();
     m.insert("title".into(), json!(title));
@@ -149,6 +162,9 @@ pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)])
             "place": me.place_name,
             "csrf": me.csrf,
         }),
+            "officer": me.user.role.is_officer(),
+            "last_sign_in": last_sign_in(me),
+            "may_read_audit": me.may_read_audit(),
     );
     m.insert("crumbs".into(), json!(crumbs.iter().map(|(l, h)| json!({"label": l, "href": h})).collect::<Vec<_>>()));
     Page { values: m, menu: menu_value(defs) }

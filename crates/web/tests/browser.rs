@@ -93,7 +93,7 @@ fn screenshots_of_the_demo_town() {
             place_id: town.id, ledgers: vec!["hazards".into(), "dibao_payments".into(), "monitoring".into()], must_change_password: false,
         }).await.expect("user");
         taizhang_storage::users::create(&mut tx, &taizhang_domain::role::Actor::System, taizhang_storage::users::NewUser {
-            username: "shotadmin", display_name: "李管理", password_hash: &hash, role: taizhang_domain::role::Role::Admin,
+            username: "shotadmin", display_name: "李审计", password_hash: &hash, role: taizhang_domain::role::Role::AuditAdmin,
             place_id: town.id, ledgers: vec![], must_change_password: false,
         }).await.expect("admin");
         tx.commit().await.expect("commit");
@@ -143,7 +143,7 @@ fn screenshots_of_the_demo_town() {
         d.size(1366, 1500);
         d.go(&format!("{base}/ledgers/dibao_payments/1"));
         d.screenshot(&extra.join("bulk-record-full.png"));
-        // The audit trail as an administrator sees it: the demo's records in runs.
+        // The audit trail as the 审计管理员 sees it: the demo's records in runs.
         d.click("form[action='/logout'] button");
         d.sign_in(&base, "shotadmin", common::PASSWORD);
         d.go(&format!("{base}/audit"));

@@ -37,7 +37,8 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
     let new_hazard = format!("_place={VILLAGE_B}&found_on=2023-03-01&industry=%E7%87%83%E6%B0%94&level=%E4%B8%80%E8%88%AC&location=x{n}&description=y");
     match (spec.method, spec.path) {
         ("GET", "/login") => Some(Case { target: "/login".into(), content_type: "", body: String::new(), ok: &[200, 303] }),
-        ("POST", "/login") => write("/login".into(), FORM, "username=nobody&password=wrong".into(), &[401]),
+        // A name of its own each time: five failures for one name lock it (429).
+        ("POST", "/login") => write("/login".into(), FORM, format!("username=nobody{n}&password=wrong"), &[401]),
         ("POST", "/logout") => write("/logout".into(), FORM, String::new(), &[303]),
         ("GET", "/password") => get("/password".into()),
         ("POST", "/password") => write("/password".into(), FORM, "current=wrong1234&new=abc&again=abc".into(), &[422]),
@@ -84,7 +85,14 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/reports/form") => get(format!("/reports/form?place={VILLAGE_B}")),
         ("GET", "/explain/{key}") => get("/explain/hazards_gas".into()),
         ("GET", "/audit") => get("/audit".into()),
+        ("GET", "/audit/export") => get("/audit/export".into()),
         ("GET", "/admin/users") => get("/admin/users".into()),
+        // 三员分立: account states and the security policy.
+        ("POST", "/admin/users/{id}/disable") => write(format!("/admin/users/{}/disable", w.users["newbie"]), FORM, String::new(), &[303]),
+        ("POST", "/admin/users/{id}/enable") => write(format!("/admin/users/{}/enable", w.users["newbie"]), FORM, String::new(), &[303]),
+        ("POST", "/admin/users/{id}/unlock") => write(format!("/admin/users/{}/unlock", w.users["newbie"]), FORM, String::new(), &[303]),
+        ("GET", "/admin/security") => get("/admin/security".into()),
+        ("POST", "/admin/security") => write("/admin/security".into(), FORM, "setting=x&value=1".into(), &[422]),
         ("POST", "/admin/users") => write("/admin/users".into(), FORM, "username=x&role=nothing".into(), &[422]),
         ("POST", "/admin/users/{id}/password") => write(format!("/admin/users/{}/password", w.users["cadre"]), FORM, "password=short".into(), &[422]),
         ("GET", "/admin/ledgers") => get("/admin/ledgers".into()),
@@ -130,18 +138,27 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
 
 fn admits(spec: &RouteSpec, role: Role) -> bool {
     match spec.access {
-        Access::Anyone | Access::Signed => true,
+        Access::Anyone | Access::Own => true,
+        // The town's data is not for the 安全管理员 and 审计管理员 (三员分立).
+        Access::Signed => !role.is_officer(),
         Access::Roles(roles) => roles.contains(&role),
         // In this matrix the ledger is 安全隐患 (hazards), which the 业务员 is assigned.
-        Access::Editor => role != Role::Leader,
-        Access::Worker => true,
+        Access::Editor => role != Role::Leader && !role.is_officer(),
+        Access::Worker => !role.is_officer(),
     }
 }
 
 fn run_matrix(s: &Server) {
     let missing: Vec<String> = ROUTES.iter().filter(|r| case(r, s).is_none()).map(|r| format!("{} {}", r.method, r.path)).collect();
     assert!(missing.is_empty(), "routes without a confinement case: {missing:?}");
-    let users = [("admin", Role::Admin), ("leader", Role::Leader), ("clerk", Role::Clerk), ("cadre", Role::VillageCadre)];
+    let users = [
+        ("admin", Role::Admin),
+        ("leader", Role::Leader),
+        ("clerk", Role::Clerk),
+        ("cadre", Role::VillageCadre),
+        ("security", Role::SecurityAdmin),
+        ("auditor", Role::AuditAdmin),
+    ];
     let mut checked = 0;
     // Sign-out last, so that each user's session lives through the whole row.
     let mut order: Vec<&RouteSpec> = ROUTES.iter().collect();
@@ -168,6 +185,11 @@ fn run_matrix(s: &Server) {
                 }
                 None if spec.method == "GET" => assert!(status == 303 && reply.location.starts_with("/login"), "{label}: {status}"),
                 None => assert_eq!(status, 401, "{label}"),
+                // The 安全管理员 and 审计管理员 are sent from the dashboard to their own page.
+                Some((_, role)) if role.is_officer() && spec.path == "/" => {
+                    let home = if *role == Role::AuditAdmin { "/audit" } else { "/admin/security" };
+                    assert_eq!((status, reply.location.as_str()), (303, home), "{label}");
+                }
                 Some((_, role)) if !admits(spec, *role) => assert_eq!(status, 403, "{label}: {}", reply.body),
                 Some((_, Role::VillageCadre)) if spec.confinement == Confinement::ById => {
                     assert_eq!(status, 404, "{label}: {}", reply.body);
@@ -186,7 +208,7 @@ fn run_matrix(s: &Server) {
             checked += 1;
         }
     }
-    assert_eq!(checked, ROUTES.len() * 5);
+    assert_eq!(checked, ROUTES.len() * (users.len() + 1));
     // And the others do see 金竹村 (the markers are really there to be hidden).
     let mut leader = s.signed_in("leader");
     assert!(leader.get("/ledgers/hazards?size=100").body.contains(FOREIGN_MARK));

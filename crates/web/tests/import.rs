@@ -21,9 +21,8 @@ fn upload_verdicts_confirm(s: &Server) {
     let before = s.fingerprint();
     let b_count = || s.scalar(&format!("SELECT COUNT(*) FROM ld_hazards WHERE place_id = {}", s.world.village_b));
     let b_before = b_count();
-    // The token travels in the query string, as the page's form sends it.
-    let token = c.csrf.clone();
-    let r = c.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "hazards", "隐患.csv", csv), false);
+    // The token travels in the form's first part, as the page's form sends it.
+    let r = c.post_multipart("/import", boundary, &multipart(boundary, "hazards", "隐患.csv", csv));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("拒绝 2"), "two rows refused: {}", r.body);
     assert!(r.body.contains("尚未写入"));
@@ -51,8 +50,7 @@ fn history_of_an_imported_record(s: &Server) {
     let boundary = "XyZ0123456789";
     let send = |c: &mut common::Client, amount: &str| {
         let csv = format!("户编号,发放月份,发放类别,发放金额（元）\n4312241102020001,2024-01,正常发放,{amount}\n4312241102020001,2024-02,正常发放,300\n");
-        let token = c.csrf.clone();
-        let r = c.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "dibao_payments", "低保.csv", &csv), false);
+        let r = c.post_multipart("/import", boundary, &multipart(boundary, "dibao_payments", "低保.csv", &csv));
         assert_eq!(r.status, 200, "{}", r.body);
         let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
         let r = c.post_form("/import/confirm", &[("upload", &upload)]);
@@ -88,19 +86,17 @@ fn sheet_and_values_for_the_whole_file(s: &Server) {
             part(boundary, "set", set)
         )
     };
-    let token = c.csrf.clone();
-    let ctype = format!("multipart/form-data; boundary={boundary}");
-    let r = c.send("POST", &format!("/import?csrf={token}"), &ctype, &body(""), false);
+    let r = c.post_multipart("/import", boundary, &body(""));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("拒绝 1") && r.body.contains("--set 发放月份=2024-03"), "the month in the title is offered: {}", r.body);
     assert!(r.body.contains("跳过的非数据行 2 行") && r.body.contains("制表人：张三"), "{}", r.body);
-    let r = c.send("POST", &format!("/import?csrf={token}"), &ctype, &body("发放月份=2024-03"), false);
+    let r = c.post_multipart("/import", boundary, &body("发放月份=2024-03"));
     assert!(r.body.contains("新增 1") && r.body.contains("统一填写「发放月份」为「2024-03」"), "{}", r.body);
     let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
     let r = c.post_form("/import/confirm", &[("upload", &upload)]);
     assert!(r.body.contains("已写入"), "{}", r.body);
     assert_eq!(s.scalar("SELECT COUNT(*) FROM ld_dibao_payments WHERE pay_month = '2024-03'"), 1);
-    let r = c.send("POST", &format!("/import?csrf={token}"), &ctype, &body("发放月份"), false);
+    let r = c.post_multipart("/import", boundary, &body("发放月份"));
     assert_eq!(r.status, 400);
     assert!(r.body.contains("每行写作 列名=值"), "{}", r.body);
 }
@@ -111,8 +107,7 @@ fn a_case_imported_in_its_state(s: &Server) {
     let mut c = s.signed_in("clerk");
     let boundary = "XyZ0123456789";
     let csv = "所属村,发现日期,行业领域,隐患等级,隐患地点,隐患描述,状态,整改完成日期\n坪溪村,2024-03-01,燃气,一般,坪溪村2组,历年的隐患,已整改,2024-03-05\n";
-    let token = c.csrf.clone();
-    let r = c.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "hazards", "历年隐患.csv", csv), false);
+    let r = c.post_multipart("/import", boundary, &multipart(boundary, "hazards", "历年隐患.csv", csv));
     assert!(r.body.contains("新增 1"), "{}", r.body);
     let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
     assert!(c.post_form("/import/confirm", &[("upload", &upload)]).body.contains("已写入"));

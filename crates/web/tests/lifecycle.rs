@@ -84,7 +84,7 @@ fn death_on_the_person_page(s: &Server) {
     let r = clerk.post_form(&format!("/persons/{id}/status"), &[("_version", &p.row_version.to_string()), ("change", "death"), ("date", &day)]);
     assert_eq!(r.status, 422, "the radio for 死亡 is not offered again and the store refuses it");
     // The audit trail names the action in Chinese.
-    let audit = s.signed_in("admin").get("/audit").body;
+    let audit = s.signed_in("auditor").get("/audit").body;
     assert!(audit.contains("状态变更"), "the audit page labels the new action");
     // 领导 read, and cannot write.
     let mut leader = s.signed_in("leader");
@@ -317,7 +317,7 @@ fn void_and_restore(s: &Server) {
     let page = admin.get(&format!("/ledgers/hazards/{id}")).body;
     let history = section(&page, "修改记录");
     assert!(history.contains("作废") && history.contains("作废原因：重复录入") && history.contains("恢复"), "{history}");
-    let audit = admin.get("/audit").body;
+    let audit = s.signed_in("auditor").get("/audit").body;
     assert!(audit.contains("作废") && audit.contains("恢复"), "the audit page labels both");
     // The API: void needs a version and a reason; the record says who voided it.
     let r = clerk.post_json(&format!("/api/v1/ledgers/hazards/records/{id}/void"), &serde_json::json!({"reason": "x"}));

@@ -50,8 +50,7 @@ fn cadres_through_the_page(s: &Server) {
     let csv = "姓名,干部类别,职务,所在村,联系电话\n网页导入干部,村干部,村委委员,坪溪村,13712345678\n";
     let count = || s.scalar("SELECT COUNT(*) FROM cadres WHERE name = '网页导入干部'");
     let mut clerk = s.signed_in("clerk");
-    let token = clerk.csrf.clone();
-    let r = clerk.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "cadres", "干部.csv", csv), false);
+    let r = clerk.post_multipart("/import", boundary, &multipart(boundary, "cadres", "干部.csv", csv));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("干部名册") && r.body.contains("新增 1"), "{}", r.body);
     assert_eq!(count(), 0, "the dry run wrote nothing");
@@ -62,9 +61,8 @@ fn cadres_through_the_page(s: &Server) {
     // The 村干部 of 坪溪村 cannot place a cadre in 金竹村: refused, nothing written.
     let mut cadre = s.signed_in("cadre");
     let csv = "姓名,干部类别,职务,所在村\n外村干部,村干部,村委委员,金竹村\n";
-    let token = cadre.csrf.clone();
     let before = s.fingerprint();
-    let r = cadre.send("POST", &format!("/import?csrf={token}"), &format!("multipart/form-data; boundary={boundary}"), &multipart(boundary, "干部", "干部.csv", csv), false);
+    let r = cadre.post_multipart("/import", boundary, &multipart(boundary, "干部", "干部.csv", csv));
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("拒绝 1") && r.body.contains("金竹村"), "{}", r.body);
     assert_eq!(before, s.fingerprint());

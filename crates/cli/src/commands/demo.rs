@@ -204,7 +204,9 @@ async fn demo_users(db: &Db, town_id: i64) -> anyhow::Result<Vec<(String, String
     .map(|s| s.to_string())
     .collect();
     let roles = [
-        ("admin", "镇管理员", Role::Admin, town_id, Vec::new()),
+        ("admin", "镇系统管理员", Role::Admin, town_id, Vec::new()),
+        ("security", "镇安全管理员", Role::SecurityAdmin, town_id, Vec::new()),
+        ("auditor", "镇审计管理员", Role::AuditAdmin, town_id, Vec::new()),
         ("leader", "镇领导", Role::Leader, town_id, Vec::new()),
         ("clerk", "民政业务员", Role::Clerk, town_id, clerk_ledgers),
     ];
@@ -254,10 +256,6 @@ async fn demo_users(db: &Db, town_id: i64) -> anyhow::Result<Vec<(String, String
 async fn start_server(db: Db) -> anyhow::Result<()> {
     let listen = "127.0.0.1:8080";
     println!();
-    let config = taizhang_web::WebConfig {
-        secure_cookie: false,
-        idle_minutes: 30,
-        demo: true,
-    };
+    let config = taizhang_web::WebConfig { demo: true, ..Default::default() };
     taizhang_web::serve(db, listen, config).await
 }

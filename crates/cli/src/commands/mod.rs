@@ -52,7 +52,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export { ledger, period, output } => exchange::export(&ctx, ledger, period, output).await,
         Command::Template { ledger, output } => exchange::template(&ctx, ledger, output).await,
-        Command::Serve { listen, secure_cookie, idle_minutes } => web::serve(&ctx, &listen, secure_cookie, idle_minutes).await,
+        Command::Serve { listen, tls_cert, tls_key, allow_http, secure_cookie, idle_minutes, header_timeout, idle_timeout } => {
+            let tls = tls_cert.zip(tls_key).map(|(cert, key)| taizhang_web::server::TlsFiles { cert, key });
+            let config = taizhang_web::WebConfig {
+                secure_cookie,
+                idle_minutes: idle_minutes.map(|m| m.max(1)),
+                demo: false,
+                tls,
+                allow_http,
+                header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                idle_timeout: std::time::Duration::from_secs(idle_timeout.max(1)),
+            };
+            web::serve(&ctx, &listen, config).await
+        }
         Command::User(c) => web::user(&ctx, c).await,
         Command::Audit { action: Some(AuditCmd::Verify { json }), .. } => audit::verify(&ctx, json).await,
         Command::Audit { action: None, entity, entity_id, limit, json } => registry::audit(&ctx, entity, entity_id, limit, json).await,

@@ -108,13 +108,17 @@ async fn users_page(state: &AppState, me: &Me, form: &UserForm, status: StatusCo
         if !me.scope.contains_place(&mut tx, u.place_id).await? {
             continue;
         }
-        list.push(json!({"id": u.id, "username": u.username, "name": u.display_name, "role": u.role.label(), "place": super::place_name(&mut tx, u.place_id).await, "ledgers": u.ledgers.join("、"), "disabled": u.disabled, "must": u.must_change_password}));
+        let now = taizhang_storage::now();
+        // The 安全管理员's and 审计管理员's accounts are listed but kept at the console (三员分立).
+        list.push(json!({"id": u.id, "username": u.username, "name": u.display_name, "role": u.role.label(), "place": super::place_name(&mut tx, u.place_id).await, "ledgers": u.ledgers.join("、"), "disabled": u.disabled, "must": u.must_change_password, "locked": u.locked_at(now), "officer": u.role.is_officer(), "me": u.id == me.user.id}));
     }
     let place_list: Vec<_> = places::subtree(&mut tx, &me.scope).await?.into_iter().map(|p| json!({"id": p.id, "name": p.name})).collect();
     let mut ctx = views::layout(me, &defs, "用户管理", &[("系统管理", ""), ("用户管理", "")]);
     ctx.insert("users".into(), json!(list));
     ctx.insert("places".into(), json!(place_list));
-    ctx.insert("roles".into(), json!(Role::ALL.iter().map(|r| (r.key(), r.label())).collect::<Vec<_>>()));
+    ctx.insert("roles".into(), json!(Role::BUSINESS.iter().map(|r| (r.key(), r.label())).collect::<Vec<_>>()));
+    let policy = auth::policy(&mut tx).await?;
+    ctx.insert("rules".into(), json!(policy.describe()));
     ctx.insert("form".into(), json!({"username": form.username, "name": form.name, "role": form.role, "ledgers": form.ledgers}));
     ctx.insert("problem".into(), json!(problem));
     ctx.insert("notice".into(), json!(notice));
@@ -122,8 +126,20 @@ async fn users_page(state: &AppState, me: &Me, form: &UserForm, status: StatusCo
     Ok((status, views::render("users.html", &ctx.into())?).into_response())
 }
 
-pub async fn users(State(state): State<AppState>, me: Me) -> AppResult<Response> {
-    users_page(&state, &me, &UserForm::default(), StatusCode::OK, "", "").await
+#[derive(Deserialize, Default)]
+pub struct UsersQuery {
+    #[serde(default)]
+    done: String,
+}
+
+pub async fn users(State(state): State<AppState>, me: Me, Query(q): Query<UsersQuery>) -> AppResult<Response> {
+    let notice = match q.done.as_str() {
+        "unlock" => "已解除锁定",
+        "disabled" => "已停用该账号，其登录已失效",
+        "enabled" => "已启用该账号",
+        _ => "",
+    };
+    users_page(&state, &me, &UserForm::default(), StatusCode::OK, "", notice).await
 }
 
 async fn bad(state: &AppState, me: &Me, f: &UserForm, why: String) -> AppResult<Response> {
@@ -133,10 +149,16 @@ async fn bad(state: &AppState, me: &Me, f: &UserForm, why: String) -> AppResult<
 pub async fn add_user(State(state): State<AppState>, me: Me, Form(f): Form<UserForm>) -> AppResult<Response> {
     let Some(role) = Role::parse(&f.role) else { return bad(&state, &me, &f, "「角色」请选择".into()).await };
     let Ok(place_id) = f.place.parse::<i64>() else { return bad(&state, &me, &f, "「管辖范围」请选择".into()).await };
-    if let Err(why) = auth::check_policy(&f.password) {
+    if user.role.is_officer() {
+        return Err(AppError::forbidden(format!("{}的账号只能在服务器上用命令行管理（taizhang user passwd {}）", user.role.label(), user.username)));
+    }
+    let policy = auth::policy(&mut tx).await?;
+    if let Err(why) = policy.check(&f.password, &user.username) {
         return bad(&state, &me, &f, format!("「初始密码」{why}")).await;
     }
-    let hash = auth::hash_password(&f.password).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    drop(tx);
+    let hash = state.hasher.hash(&f.password).await.map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+    let mut tx = state.db.begin().await?;
     let ledger_keys: Vec<String> = f.ledgers.split([',', '，', '、', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
     let mut tx = state.db.begin().await?;
     if !me.scope.contains_place(&mut tx, place_id).await? {
@@ -173,11 +195,15 @@ pub async fn reset_password(State(state): State<AppState>, me: Me, Path(id): Pat
     if !me.scope.contains_place(&mut tx, user.place_id).await? {
         return Err(AppError::not_found("用户不存在"));
     }
-    if let Err(why) = auth::check_policy(&f.password) {
+    let policy = {
+        let mut tx = state.db.read().await?;
+        auth::policy(&mut tx).await?
+    };
+    if let Err(why) = policy.check(&f.password, &f.username) {
         drop(tx);
         return users_page(&state, &me, &UserForm::default(), StatusCode::UNPROCESSABLE_ENTITY, &format!("「新的初始密码」{why}"), "").await;
     }
-    let hash = auth::hash_password(&f.password).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, e))?;
+    let hash = state.hasher.hash(&f.password).await.map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
     users::set_password(&mut tx, &me.user.actor(), id, &hash, true).await?;
     sessions::delete_for_user(&mut tx, id, None).await?;
     tx.commit().await?;
@@ -231,3 +257,6 @@ pub async fn define_ledger(State(state): State<AppState>, me: Me, Form(f): Form<
         Err(e) => defs_page(&state, &me, &f.definition, StatusCode::UNPROCESSABLE_ENTITY, &AppError::from(e).message, "").await,
     }
 }
+    if role.is_officer() {
+        return bad(&state, &me, &f, format!("「角色」{}的账号只能在服务器上用命令行新增（taizhang user add … --role {}）", role.label(), role.key())).await;
+    }

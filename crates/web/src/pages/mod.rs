@@ -13,6 +13,7 @@ pub mod person;
 pub mod record;
 pub mod registry;
 pub mod reports;
+pub mod security;
 pub mod settings;
 
 use axum::http::header;

@@ -66,7 +66,16 @@ pub async fn save(tx: &mut Tx, me: &Me, all: &[SettingDef], name: &str, year: Op
         (true, _) => return Err(Problem::field("year", "年度", format!("「{}」按年度设置，请选择 1990 至 2100 之间的年度", def.label))),
         (false, _) => ALL_YEARS,
     };
+    // 三员分立: the security policy is the 安全管理员's, every other setting the 系统管理员's.
+    let is_policy = def.group == taizhang_domain::security::GROUP;
+    if is_policy != me.may_set_policy() {
+        let who = if is_policy { "安全管理员" } else { "系统管理员" };
+        return Err(Problem { status: axum::http::StatusCode::FORBIDDEN, ..Problem::field("setting", &def.label, format!("只能由{who}设置")) });
+    }
     let value = def.parse(text).map_err(|why| Problem::field("value", &def.label, why))?;
+    if let SettingValue::Number(n) = value {
+        taizhang_domain::security::check_value(&def.key, n).map_err(|why| Problem::field("value", &def.label, why))?;
+    }
     settings::set_value(tx, &me.user.actor(), &def, year, &value).await?;
     Ok((def, value))
 }
@@ -102,6 +111,10 @@ async fn render(state: &AppState, me: &Me, year: Option<i32>, saved: Option<usiz
     let mut targets_set = 0;
     let mut targets_open = false;
     for (i, def) in all.iter().enumerate() {
+        // The security policy is set on its own page, by the 安全管理员.
+        if def.group == taizhang_domain::security::GROUP {
+            continue;
+        }
         let (from, value) = source(def, &stored, year);
         let is_target = def.key.starts_with(TARGET_PREFIX);
         let here = attempt.form == def.label;

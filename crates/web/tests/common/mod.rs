@@ -43,6 +43,8 @@ pub struct Server {
     pub base: String,
     pub world: World,
     pub db: Db,
+    /// The running application's state (its counters: `state.hasher.checks()`).
+    pub state: taizhang_web::AppState,
     pub rt: tokio::runtime::Runtime,
     _test_db: TestDb,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -120,6 +122,9 @@ async fn seed(db: &Db) -> World {
         ("clerk", Role::Clerk, town.id, vec!["hazards".to_string(), "key_population".to_string()], false),
         ("cadre", Role::VillageCadre, a.id, vec![], false),
         ("newbie", Role::Clerk, town.id, vec![], true),
+        // 三员分立: the security and audit administrators of the town.
+        ("security", Role::SecurityAdmin, town.id, vec![], false),
+        ("auditor", Role::AuditAdmin, town.id, vec![], false),
     ] {
         let u = users::create(&mut tx, &sys, NewUser { username: name, display_name: name, password_hash: &hash, role, place_id: place, ledgers, must_change_password: must }).await.expect("user");
         ids.insert(name.to_string(), u.id);
@@ -142,14 +147,16 @@ pub fn start_with(engine: Engine, config: taizhang_web::WebConfig) -> Option<Ser
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let serve_db = db.clone();
+    let scheme = if config.tls.is_some() { "https" } else { "http" };
+    let state = taizhang_web::AppState::new(db.clone(), config);
+    let serve_state = state.clone();
     rt.spawn(async move {
-        let _ = taizhang_web::serve_on(listener, serve_db, config, async {
+        let _ = taizhang_web::serve_state(listener, serve_state, async {
             let _ = rx.await;
         })
         .await;
     });
-    Some(Server { base: format!("http://{addr}"), world, db, rt, _test_db: test_db, stop: Some(tx) })
+    Some(Server { base: format!("{scheme}://{addr}"), world, db, state, rt, _test_db: test_db, stop: Some(tx) })
 }
 
 impl Server {
@@ -294,6 +301,14 @@ impl Client {
     pub fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
         let body = fields.iter().map(|(k, v)| format!("{}={}", encode(k), encode(v))).collect::<Vec<_>>().join("&");
         self.send("POST", path, "application/x-www-form-urlencoded", &body, true)
+    }
+
+    /// A multipart form as the import page sends it: the CSRF token in the form's first part
+    /// (never in the URL), then `parts` (already framed by `boundary`, closing delimiter
+    /// included).
+    pub fn post_multipart(&mut self, path: &str, boundary: &str, parts: &str) -> Reply {
+        let body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n{parts}", self.csrf);
+        self.send("POST", path, &format!("multipart/form-data; boundary={boundary}"), &body, false)
     }
 
     pub fn post_json(&mut self, path: &str, body: &serde_json::Value) -> Reply {
