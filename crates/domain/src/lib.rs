@@ -18,6 +18,7 @@ pub mod setting;
 pub mod role;
 pub mod security;
 pub mod ledger;
+pub mod masking;
 pub mod value;
 pub mod validate;
 pub mod workflow;

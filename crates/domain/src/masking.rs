@@ -193,6 +193,13 @@ impl Policy {
     pub fn redact_entry_json(&self, defs: &[LedgerDef], entity: &str, v: &mut serde_json::Value) {
         if entity == "persons" {
             self.redact_person_json(v);
+        } else if entity == "cadres" {
+            // A cadre's own phone (their birth date is their own field, not read from a number).
+            if let Some(m) = v.as_object_mut() {
+                if let Some(text) = m.get("phone").and_then(|t| t.as_str()).map(str::to_string) {
+                    m.insert("phone".into(), serde_json::Value::String(self.reveal(Class::Phone, &text).unwrap_or_default()));
+                }
+            }
         } else if let Some(def) = defs.iter().find(|d| d.table_name() == entity) {
             self.redact_record_json(def, v);
         }
@@ -292,7 +299,7 @@ pub fn may_read_ledger(role: Role, assigned: &[String], def: &LedgerDef) -> bool
         return false;
     }
     match role {
-        Role::Clerk => assigned.iter().any(|k| *k == def.key),
+        Role::Clerk => assigned.contains(&def.key),
         _ => true,
     }
 }

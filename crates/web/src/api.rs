@@ -62,7 +62,7 @@ pub async fn persons(State(state): State<AppState>, me: Me, Query(q): Query<Pers
             }
             v
         } else {
-            persons::search(&mut tx, &me.scope, &q.q, limit).await?
+            pages::registry::find(&mut tx, &me, &q.q, limit).await?
         };
         let mut out = Vec::new();
         for p in &found {
@@ -129,7 +129,7 @@ pub struct RecordsQuery {
 pub async fn records(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(q): Query<RecordsQuery>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.read().await?;
-        let def = ledgers::get(&mut tx, &key).await?;
+        let def = pages::readable_def(&mut tx, &me, &key).await?;
         let scope = pages::narrowed(&mut tx, &me, Some(&q.place)).await?;
         let period = if q.period.trim().is_empty() { None } else { Some(pages::period_of(Some(&q.period), 0)?) };
         let as_of = if q.as_of.trim().is_empty() { None } else { Some(parse_date_lenient(&q.as_of).map_err(|e| AppError::bad_request(format!("「时点」{e}")))?) };
@@ -138,7 +138,7 @@ pub async fn records(State(state): State<AppState>, me: Me, Path(key): Path<Stri
         rq.limit = Some(q.limit.unwrap_or(100).clamp(1, 1000));
         rq.offset = Some(q.offset.unwrap_or(0).max(0));
         let list = records::list(&mut tx, &def, &scope, &rq).await?;
-        let rows: Vec<J> = list.iter().map(|r| show::record_json(&def, r, me.sees_id_numbers())).collect();
+        let rows: Vec<J> = list.iter().map(|r| show::record_json(&me, &def, r)).collect();
         Ok(Json(json!({ "total": total, "records": rows })))
     }
     .await)
@@ -147,10 +147,10 @@ pub async fn records(State(state): State<AppState>, me: Me, Path(key): Path<Stri
 pub async fn record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.read().await?;
-        let def = ledgers::get(&mut tx, &key).await?;
+        let def = pages::readable_def(&mut tx, &me, &key).await?;
         drop(tx);
-        let rec = pages::record::open_record(&state, &me, &def, id, "接口").await?;
-        Ok(Json(show::record_json(&def, &rec, me.sees_id_numbers())))
+        let rec = pages::record::open_record(&state, &me, &def, id).await?;
+        Ok(Json(show::record_json(&me, &def, &rec)))
     }
     .await)
 }
@@ -191,7 +191,7 @@ fn pairs(values: &std::collections::BTreeMap<String, J>) -> Vec<(String, String)
 pub async fn create_record(State(state): State<AppState>, me: Me, Path(key): Path<String>, Json(b): Json<RecordBody>) -> ApiResult<Response> {
     api(async {
         let mut tx = state.db.begin().await?;
-        let def = ledgers::get(&mut tx, &key).await?;
+        let def = pages::readable_def(&mut tx, &me, &key).await?;
         let subject_id = match (RefTarget::of_subject(def.subject), &b.subject) {
             (Some(t), Some(s)) => Some(refs::resolve(&mut tx, &me.scope, &t, s).await?),
             _ => None,
@@ -203,7 +203,7 @@ pub async fn create_record(State(state): State<AppState>, me: Me, Path(key): Pat
         let values = refs::parse_values(&mut tx, &me.scope, &def, &pairs(&b.values), state.today()).await?;
         let rec = records::create(&mut tx, &def, &me.user.actor(), &me.scope, RecordInput { place_id, subject_id, concerns_year: b.concerns_year, values }, state.today()).await?;
         tx.commit().await?;
-        Ok((StatusCode::CREATED, Json(show::record_json(&def, &rec, me.sees_id_numbers()))).into_response())
+        Ok((StatusCode::CREATED, Json(show::record_json(&me, &def, &rec))).into_response())
     }
     .await)
 }
@@ -211,10 +211,15 @@ pub async fn create_record(State(state): State<AppState>, me: Me, Path(key): Pat
 pub async fn update_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<RecordBody>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.begin().await?;
-        let def = ledgers::get(&mut tx, &key).await?;
+        let def = pages::readable_def(&mut tx, &me, &key).await?;
         records::get(&mut tx, &def, &me.scope, id).await?;
         let version = b.version.ok_or_else(|| AppError::bad_request("「version」必须填写（记录的当前版本）"))?;
-        let mut changes = refs::parse_values(&mut tx, &me.scope, &def, &pairs(&b.values), state.today()).await?;
+        // A masked value sent back as it was shown means "unchanged", as in the form.
+        let before = records::get(&mut tx, &def, &me.scope, id).await?;
+        let policy = me.policy();
+        let kept = |k: &str, text: &str| def.field(k).is_some_and(|f| show::kept_masked(&policy, f, before.values.get(k), text));
+        let typed: Vec<(String, String)> = pairs(&b.values).into_iter().filter(|(k, t)| !kept(k, t)).collect();
+        let mut changes = refs::parse_values(&mut tx, &me.scope, &def, &typed, state.today()).await?;
         for (k, v) in &b.values {
             if v.is_null() || v.as_str() == Some("") {
                 changes.insert(k.clone(), taizhang_domain::value::Value::Null);
@@ -222,7 +227,7 @@ pub async fn update_record(State(state): State<AppState>, me: Me, Path((key, id)
         }
         let rec = records::update(&mut tx, &def, &me.user.actor(), &me.scope, id, version, changes, state.today()).await?;
         tx.commit().await?;
-        Ok(Json(show::record_json(&def, &rec, me.sees_id_numbers())))
+        Ok(Json(show::record_json(&me, &def, &rec)))
     }
     .await)
 }
@@ -230,7 +235,7 @@ pub async fn update_record(State(state): State<AppState>, me: Me, Path((key, id)
 pub async fn transition_record(State(state): State<AppState>, me: Me, Path((key, id, t)): Path<(String, i64, String)>, Json(b): Json<RecordBody>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.begin().await?;
-        let def = ledgers::get(&mut tx, &key).await?;
+        let def = pages::readable_def(&mut tx, &me, &key).await?;
         records::get(&mut tx, &def, &me.scope, id).await?;
         let version = b.version.ok_or_else(|| AppError::bad_request("「version」必须填写（记录的当前版本）"))?;
         let on = match &b.on {
@@ -241,7 +246,7 @@ pub async fn transition_record(State(state): State<AppState>, me: Me, Path((key,
         let all = settings::all(&mut tx).await?;
         let rec = records::transition(&mut tx, &def, &me.user.actor(), &me.scope, id, version, &t, values, on, &all).await?;
         tx.commit().await?;
-        Ok(Json(show::record_json(&def, &rec, me.sees_id_numbers())))
+        Ok(Json(show::record_json(&me, &def, &rec)))
     }
     .await)
 }
@@ -284,7 +289,23 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditP
     api(async {
         let mut tx = state.db.read().await?;
         let q = AuditQuery { entity: p.entity, entity_id: p.entity_id, actor: p.actor, limit: p.limit.unwrap_or(100).clamp(1, 1000) };
-        Ok(Json(json!({ "entries": audit::list(&mut tx, &me.scope, &q).await? })))
+        let mut entries = audit::list(&mut tx, &me.scope, &q).await?;
+        let defs = ledgers::all(&mut tx).await?;
+        show::audit_entries(&me, &defs, &mut entries);
+        Ok(Json(json!({ "entries": entries })))
+    }
+    .await)
+}
+
+/// Who read whose data (PIPL): the read entries the filters select (`pages::admin::ReadsParams`),
+/// for the audit administrator.
+pub async fn reads(State(state): State<AppState>, me: Me, Query(p): Query<pages::admin::ReadsParams>) -> ApiResult<Json<J>> {
+    api(async {
+        if !me.may_read_audit() {
+            return Err(AppError::new(StatusCode::FORBIDDEN, "只有审计管理员可以查看个人信息查看记录"));
+        }
+        let mut tx = state.db.read().await?;
+        Ok(Json(json!({ "reads": pages::admin::read_report(&mut tx, &me, &p).await? })))
     }
     .await)
 }
@@ -400,22 +421,22 @@ pub struct VoidBody {
 
 pub async fn void_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<VoidBody>) -> ApiResult<Json<J>> {
     let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
-    let def = ledgers::get(&mut tx, &key).await.map_err(|e| AppError::from(e).api())?;
+    let def = pages::readable_def(&mut tx, &me, &key).await.map_err(AppError::api)?;
     records::get(&mut tx, &def, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
     let version = version_required(b.version, "记录")?;
     let rec = records::void(&mut tx, &def, &me.user.actor(), &me.scope, id, version, &b.reason).await.map_err(|e| Problem::from(e).into_api())?;
     tx.commit().await.map_err(|e| AppError::from(e).api())?;
-    Ok(Json(show::record_json(&def, &rec, me.sees_id_numbers())))
+    Ok(Json(show::record_json(&me, &def, &rec)))
 }
 
 pub async fn restore_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<VoidBody>) -> ApiResult<Json<J>> {
     let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
-    let def = ledgers::get(&mut tx, &key).await.map_err(|e| AppError::from(e).api())?;
+    let def = pages::readable_def(&mut tx, &me, &key).await.map_err(AppError::api)?;
     records::get(&mut tx, &def, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
     let version = version_required(b.version, "记录")?;
     let rec = records::restore(&mut tx, &def, &me.user.actor(), &me.scope, id, version).await.map_err(|e| Problem::from(e).into_api())?;
     tx.commit().await.map_err(|e| AppError::from(e).api())?;
-    Ok(Json(show::record_json(&def, &rec, me.sees_id_numbers())))
+    Ok(Json(show::record_json(&me, &def, &rec)))
 }
 
 #[derive(Deserialize, Default)]

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 use taizhang_domain::ledger::{FieldDef, FieldKind, LedgerDef};
+use taizhang_domain::masking::{Policy, Treatment};
 use taizhang_domain::value::Values;
 use taizhang_domain::FieldError;
 
@@ -41,9 +42,12 @@ fn placeholder(f: &FieldDef) -> String {
     }
 }
 
-pub fn field(f: &FieldDef, typed: &[(String, String)], stored: &Values, errors: &[FieldError]) -> FormField {
+/// One field of a form. A stored value shows as the user's policy lets them see it: a masked
+/// value (an ID number for a 村干部) stays masked in the input and means "unchanged" when it
+/// comes back as shown (`show::kept_masked`).
+pub fn field(policy: &Policy, f: &FieldDef, typed: &[(String, String)], stored: &Values, errors: &[FieldError]) -> FormField {
     let typed_values: Vec<&String> = typed.iter().filter(|(k, _)| *k == f.key).map(|(_, v)| v).collect();
-    let stored_text = stored.get(&f.key).map(|v| show::edit_text(f, v)).unwrap_or_default();
+    let stored_text = stored.get(&f.key).map(|v| show::form_text(policy, f, v)).unwrap_or_default();
     let value = if typed.is_empty() { stored_text.clone() } else { typed_values.first().map(|s| s.to_string()).unwrap_or_default() };
     let (kind, options) = match f.kind {
         FieldKind::Enum => ("select", f.options.clone()),
@@ -69,7 +73,11 @@ pub fn field(f: &FieldDef, typed: &[(String, String)], stored: &Values, errors: 
         options,
         value,
         checked,
-        help: f.help.clone(),
+        help: if policy.field(f) == Treatment::Masked && stored.contains_key(&f.key) {
+            "已脱敏显示：不改请保持原样；更正请填写完整的新号码".to_string()
+        } else {
+            f.help.clone()
+        },
         unit: if f.kind == FieldKind::Money { "元".into() } else { f.unit.clone() },
         placeholder: placeholder(f),
         error: errors.iter().filter(|e| e.key == f.key).map(|e| e.reason.clone()).collect::<Vec<_>>().join("；"),
@@ -77,9 +85,9 @@ pub fn field(f: &FieldDef, typed: &[(String, String)], stored: &Values, errors: 
     }
 }
 
-/// The form's fields for a ledger (retired ones left out).
-pub fn fields(def: &LedgerDef, typed: &[(String, String)], stored: &Values, errors: &[FieldError]) -> Vec<FormField> {
-    def.active_fields().map(|f| field(f, typed, stored, errors)).collect()
+/// The form's fields for a ledger (retired ones left out, and any the user's policy hides).
+pub fn fields(policy: &Policy, def: &LedgerDef, typed: &[(String, String)], stored: &Values, errors: &[FieldError]) -> Vec<FormField> {
+    def.active_fields().filter(|f| policy.field(f) != Treatment::Hidden).map(|f| field(policy, f, typed, stored, errors)).collect()
 }
 
 /// Joins multi-select checkboxes into one value and keeps only field pairs (no `_x`, `csrf`).

@@ -240,11 +240,17 @@ pub async fn guard(State((state, spec)): State<(AppState, &'static RouteSpec)>, 
             }
         }
     }
+    // Who reads: what the answer shows of records and persons is written once it is made.
+    let reader = me.clone();
     if let Some(me) = me {
         parts.extensions.insert(me);
     }
     parts.extensions.insert(guard_tx);
-    let mut response = next.run(Request::from_parts(parts, body)).await;
+    let reads = crate::reads::ReadLog::default();
+    let mut response = crate::reads::READS.scope(reads.clone(), next.run(Request::from_parts(parts, body))).await;
+    if let Some(me) = &reader {
+        response = crate::reads::flush(&state, me, spec, &reads, response).await;
+    }
     if let Some(chinese) = translate_rejection(spec, &response) {
         response = chinese;
     }

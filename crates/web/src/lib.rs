@@ -12,10 +12,11 @@ pub mod forms;
 pub mod guard;
 pub mod openapi;
 pub mod pages;
+pub mod reads;
 pub mod routes;
-pub mod show;
 pub mod security;
 pub mod server;
+pub mod show;
 pub mod views;
 
 use std::sync::Arc;
@@ -33,7 +34,6 @@ pub struct WebConfig {
     pub idle_minutes: Option<i64>,
     /// The demo database: initial passwords need not be changed at first sign-in.
     pub demo: bool,
-}
     /// Built-in TLS with these PEM files.
     pub tls: Option<server::TlsFiles>,
     /// Serve plain HTTP on an address other than loopback (behind an HTTPS reverse proxy).
@@ -43,6 +43,7 @@ pub struct WebConfig {
     pub header_timeout: std::time::Duration,
     /// A connection whose reads or writes make no progress for this long is closed.
     pub idle_timeout: std::time::Duration,
+}
 
 impl Default for WebConfig {
     fn default() -> Self {
@@ -69,11 +70,11 @@ pub struct Inner {
     pub db: Db,
     pub config: WebConfig,
     pub limiter: auth::RateLimiter,
-    pub imports: pages::import::Uploads,
     /// Argon2 on a bounded pool of blocking threads.
     pub hasher: auth::Hasher,
     /// The security policy, kept per data version (a change of a setting writes an audit row).
     policy: std::sync::Mutex<Option<(i64, Arc<taizhang_domain::security::Policy>)>>,
+    pub imports: pages::import::Uploads,
     /// The ledger definitions and dashboards, kept per data version for a few seconds.
     pub cache: cache::Cache,
 }

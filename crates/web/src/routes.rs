@@ -133,6 +133,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/explain/{key}", Signed, Filtered, "指标明细（数字背后的记录）", get(pages::reports::explain)),
     r!("GET", "/audit", Roles(AUDITORS), Filtered, "操作日志", get(pages::admin::audit)),
     r!("GET", "/audit/export", Roles(AUDITORS), Filtered, "导出操作日志（CSV）", get(pages::security::export_audit)),
+    r!("GET", "/audit/reads", Roles(AUDITORS), Filtered, "个人信息查看记录（谁看了谁的信息）", get(pages::admin::reads)),
     r!("GET", "/admin/users", Roles(ADMIN), NoPlaceData, "用户管理", get(pages::admin::users)),
     r!("POST", "/admin/users", Roles(ADMIN), NoPlaceData, "新增用户", post(pages::admin::add_user)),
     r!("POST", "/admin/users/{id}/password", Roles(ADMIN), NoPlaceData, "重置用户密码", post(pages::admin::reset_password)),
@@ -170,6 +171,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/api/v1/indicators", Signed, ById, "年度指标", get(api::indicators)),
     r!("GET", "/api/v1/checks", Signed, ById, "数据核查结果", get(api::checks)),
     r!("GET", "/api/v1/audit", Roles(AUDITORS), Filtered, "操作日志", get(api::audit)),
+    r!("GET", "/api/v1/audit/reads", Roles(AUDITORS), Filtered, "个人信息查看记录（person=人员编号或身份证号、ledger、record、user、from、to）", get(api::reads)),
     r!("GET", "/api/v1/settings", Signed, NoPlaceData, "全部参数及某年度的取值（year=年度）", get(api::settings_list)),
     r!("PUT", "/api/v1/settings", Roles(SETTERS), NoPlaceData, "设置一项参数", put(api::settings_update)),
 ];

@@ -30,10 +30,11 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("reports.html", include_str!("../templates/reports.html")),
     ("explain.html", include_str!("../templates/explain.html")),
     ("audit.html", include_str!("../templates/audit.html")),
+    ("audit_reads.html", include_str!("../templates/audit_reads.html")),
     ("users.html", include_str!("../templates/users.html")),
     ("settings.html", include_str!("../templates/settings.html")),
-    ("macros.html", include_str!("../templates/macros.html")),
     ("security.html", include_str!("../templates/security.html")),
+    ("macros.html", include_str!("../templates/macros.html")),
     ("cadres.html", include_str!("../templates/cadres.html")),
     ("orgs.html", include_str!("../templates/orgs.html")),
     ("defs.html", include_str!("../templates/defs.html")),
@@ -103,7 +104,7 @@ struct MenuGroup {
     ledgers: Vec<(String, String)>,
 }
 
-fn menu(defs: &[LedgerDef]) -> Vec<MenuGroup> {
+fn menu(defs: &[&LedgerDef]) -> Vec<MenuGroup> {
     let mut groups: Vec<MenuGroup> = Vec::new();
     for d in defs {
         let name = if d.group.is_empty() { "其他".to_string() } else { d.group.clone() };
@@ -118,7 +119,7 @@ fn menu(defs: &[LedgerDef]) -> Vec<MenuGroup> {
 
 /// The menu for these definitions as the templates take it, made again only when a ledger's key,
 /// name or group differs from the last time.
-fn menu_value(defs: &[LedgerDef]) -> minijinja::Value {
+fn menu_value(defs: &[&LedgerDef]) -> minijinja::Value {
     static MENU: Mutex<Option<(u64, minijinja::Value)>> = Mutex::new(None);
     let mut h = std::collections::hash_map::DefaultHasher::new();
     for d in defs {
@@ -136,7 +137,6 @@ fn menu_value(defs: &[LedgerDef]) -> minijinja::Value {
     }
 }
 
-/// The context every signed-in page starts from. `crumbs` are (label, link) after 首页.
 /// The sign-in before this one (time and address) and the failed attempts since, shown in the
 /// top bar of every page; empty at a first sign-in.
 pub fn last_sign_in(me: &Me) -> String {
@@ -149,6 +149,7 @@ pub fn last_sign_in(me: &Me) -> String {
     format!("上次登录 {at}，来自 {from}{failed}")
 }
 
+/// The context every signed-in page starts from. `crumbs` are (label, link) after 首页.
 pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)]) -> Page {
     let mut m = Map::new();
     m.insert("title".into(), json!(title));
@@ -161,13 +162,15 @@ pub fn layout(me: &Me, defs: &[LedgerDef], title: &str, crumbs: &[(&str, &str)])
             "role_label": me.user.role.label(),
             "place": me.place_name,
             "csrf": me.csrf,
-        }),
             "officer": me.user.role.is_officer(),
             "last_sign_in": last_sign_in(me),
             "may_read_audit": me.may_read_audit(),
+        }),
     );
     m.insert("crumbs".into(), json!(crumbs.iter().map(|(l, h)| json!({"label": l, "href": h})).collect::<Vec<_>>()));
-    Page { values: m, menu: menu_value(defs) }
+    // The menu names only ledgers this user may read (`Me::may_read_ledger`).
+    let readable: Vec<&LedgerDef> = defs.iter().filter(|d| me.may_read_ledger(d)).collect();
+    Page { values: m, menu: menu_value(&readable) }
 }
 
 #[cfg(test)]

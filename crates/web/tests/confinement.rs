@@ -85,6 +85,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/reports/form") => get(format!("/reports/form?place={VILLAGE_B}")),
         ("GET", "/explain/{key}") => get("/explain/hazards_gas".into()),
         ("GET", "/audit") => get("/audit".into()),
+        ("GET", "/audit/reads") => get("/audit/reads".into()),
         ("GET", "/audit/export") => get("/audit/export".into()),
         ("GET", "/admin/users") => get("/admin/users".into()),
         // 三员分立: account states and the security policy.
@@ -132,6 +133,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/api/v1/indicators") => get(format!("/api/v1/indicators?place={VILLAGE_B}")),
         ("GET", "/api/v1/checks") => get(format!("/api/v1/checks?place={VILLAGE_B}")),
         ("GET", "/api/v1/audit") => get("/api/v1/audit".into()),
+        ("GET", "/api/v1/audit/reads") => get("/api/v1/audit/reads".into()),
         _ => None,
     }
 }

@@ -25,7 +25,7 @@ fn action_label(a: &str) -> &str {
         "status" => "状态变更",
         "void" => "作废",
         "restore" => "恢复",
-        "read" => "查看敏感记录",
+        "read" => "查看个人信息",
         "sign_in" => "登录",
         "sign_out" => "退出",
         "sign_in_failed" => "登录失败",
@@ -82,6 +82,110 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditP
     ctx.insert("entity".into(), json!(p.entity));
     ctx.insert("group".into(), json!("系统管理"));
     views::render("audit.html", &ctx.into())
+}
+
+/// The filters of the report of who read whose data: a person (人员编号 `#12`/`12`, or the whole
+/// ID number), a ledger (key or name, or 人员 for the registry) and one of its records, a user,
+/// and days from and to (inclusive).
+#[derive(Deserialize, Default, serde::Serialize, Debug)]
+pub struct ReadsParams {
+    #[serde(default)]
+    pub person: String,
+    #[serde(default)]
+    pub ledger: String,
+    #[serde(default)]
+    pub record: String,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+/// The read entries the filters select, within the auditor's scope, newest first, each as the
+/// report shows it.
+pub async fn read_report(tx: &mut taizhang_storage::Tx, me: &Me, p: &ReadsParams) -> AppResult<Vec<serde_json::Value>> {
+    use taizhang_storage::reads::{self, ReadQuery};
+    let defs = super::all_defs(tx).await?;
+    let date = |text: &str, label: &str| -> AppResult<Option<chrono::NaiveDate>> {
+        match text.trim() {
+            "" => Ok(None),
+            t => taizhang_domain::period::parse_date_lenient(t).map(Some).map_err(|e| AppError::bad_request(format!("「{label}」{e}"))),
+        }
+    };
+    let person = match p.person.trim().trim_start_matches('#') {
+        "" => None,
+        t if t.len() <= 12 && t.chars().all(|c| c.is_ascii_digit()) => {
+            let id: i64 = t.parse().map_err(|_| AppError::bad_request("「人员」请填人员编号或完整的身份证号"))?;
+            Some(taizhang_storage::persons::get(tx, &me.scope, id).await?.id)
+        }
+        t => {
+            let number = taizhang_domain::ident::clean(t).to_uppercase();
+            match taizhang_storage::persons::by_id_number(tx, &me.scope, &number).await? {
+                Some(found) => Some(found.id),
+                None => return Err(AppError::not_found("没有这个人员，或不在您的管辖范围内")),
+            }
+        }
+    };
+    let entity = match p.ledger.trim() {
+        "" => None,
+        "persons" | "人员" | "人员库" => Some("persons".to_string()),
+        t => Some(defs.iter().find(|d| d.key == t || d.name == t).map(LedgerDef::table_name).ok_or_else(|| AppError::not_found(format!("没有台账「{t}」")))?),
+    };
+    let record = match p.record.trim().trim_start_matches('#') {
+        "" => None,
+        t => Some(t.parse::<i64>().map_err(|_| AppError::bad_request("「记录编号」应为数字"))?),
+    };
+    if record.is_some() && entity.is_none() {
+        return Err(AppError::bad_request("按记录查询时请同时选择台账"));
+    }
+    let q = ReadQuery {
+        person,
+        entity,
+        record,
+        actor: Some(p.user.trim().to_string()).filter(|s| !s.is_empty()),
+        from: date(&p.from, "起始日期")?,
+        to: date(&p.to, "截止日期")?,
+        limit: p.limit.unwrap_or(200).clamp(1, 1000),
+    };
+    let entries = reads::list(tx, &me.scope, &q).await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let what = match e.entity.strip_prefix("ld_") {
+                Some(k) => defs.iter().find(|d| d.key == k).map_or_else(|| e.entity.clone(), |d| d.name.clone()),
+                None => entity_label(&e.entity).to_string(),
+            };
+            json!({
+                "id": e.id, "at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "user": e.actor, "entity": e.entity, "what": what,
+                "count": e.count, "ids": e.ids, "persons": e.persons, "filter": e.filter, "note": e.note, "place_id": e.place_id,
+            })
+        })
+        .collect())
+}
+
+/// 个人信息查看记录: who read whose data (PIPL), for the audit administrator (`Me::may_read_audit`).
+pub async fn reads(State(state): State<AppState>, me: Me, Query(p): Query<ReadsParams>) -> AppResult<Response> {
+    if !me.may_read_audit() {
+        return Err(AppError::new(StatusCode::FORBIDDEN, "只有审计管理员可以查看个人信息查看记录"));
+    }
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let (entries, problem, status) = match read_report(&mut tx, &me, &p).await {
+        Ok(e) => (e, String::new(), StatusCode::OK),
+        Err(e) if e.status.is_client_error() => (Vec::new(), e.message.clone(), e.status),
+        Err(e) => return Err(e),
+    };
+    let mut ctx = views::layout(&me, &defs, "个人信息查看记录", &[("系统管理", ""), ("个人信息查看记录", "")]);
+    ctx.insert("entries".into(), json!(entries));
+    ctx.insert("q".into(), json!(p));
+    ctx.insert("problem".into(), json!(problem));
+    ctx.insert("ledgers".into(), json!(defs.iter().filter(|d| taizhang_domain::masking::reads_audited(d)).map(|d| (d.key.clone(), d.name.clone())).collect::<Vec<_>>()));
+    ctx.insert("group".into(), json!("系统管理"));
+    Ok((status, views::render("audit_reads.html", &ctx.into())?).into_response())
 }
 
 #[derive(Deserialize, Default, serde::Serialize)]
@@ -148,17 +252,18 @@ async fn bad(state: &AppState, me: &Me, f: &UserForm, why: String) -> AppResult<
 
 pub async fn add_user(State(state): State<AppState>, me: Me, Form(f): Form<UserForm>) -> AppResult<Response> {
     let Some(role) = Role::parse(&f.role) else { return bad(&state, &me, &f, "「角色」请选择".into()).await };
-    let Ok(place_id) = f.place.parse::<i64>() else { return bad(&state, &me, &f, "「管辖范围」请选择".into()).await };
-    if user.role.is_officer() {
-        return Err(AppError::forbidden(format!("{}的账号只能在服务器上用命令行管理（taizhang user passwd {}）", user.role.label(), user.username)));
+    if role.is_officer() {
+        return bad(&state, &me, &f, format!("「角色」{}的账号只能在服务器上用命令行新增（taizhang user add … --role {}）", role.label(), role.key())).await;
     }
-    let policy = auth::policy(&mut tx).await?;
-    if let Err(why) = policy.check(&f.password, &user.username) {
+    let Ok(place_id) = f.place.parse::<i64>() else { return bad(&state, &me, &f, "「管辖范围」请选择".into()).await };
+    let policy = {
+        let mut tx = state.db.read().await?;
+        auth::policy(&mut tx).await?
+    };
+    if let Err(why) = policy.check(&f.password, &f.username) {
         return bad(&state, &me, &f, format!("「初始密码」{why}")).await;
     }
-    drop(tx);
     let hash = state.hasher.hash(&f.password).await.map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
-    let mut tx = state.db.begin().await?;
     let ledger_keys: Vec<String> = f.ledgers.split([',', '，', '、', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
     let mut tx = state.db.begin().await?;
     if !me.scope.contains_place(&mut tx, place_id).await? {
@@ -195,15 +300,17 @@ pub async fn reset_password(State(state): State<AppState>, me: Me, Path(id): Pat
     if !me.scope.contains_place(&mut tx, user.place_id).await? {
         return Err(AppError::not_found("用户不存在"));
     }
-    let policy = {
-        let mut tx = state.db.read().await?;
-        auth::policy(&mut tx).await?
-    };
-    if let Err(why) = policy.check(&f.password, &f.username) {
+    if user.role.is_officer() {
+        return Err(AppError::forbidden(format!("{}的账号只能在服务器上用命令行管理（taizhang user passwd {}）", user.role.label(), user.username)));
+    }
+    let policy = auth::policy(&mut tx).await?;
+    if let Err(why) = policy.check(&f.password, &user.username) {
         drop(tx);
         return users_page(&state, &me, &UserForm::default(), StatusCode::UNPROCESSABLE_ENTITY, &format!("「新的初始密码」{why}"), "").await;
     }
+    drop(tx);
     let hash = state.hasher.hash(&f.password).await.map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
+    let mut tx = state.db.begin().await?;
     users::set_password(&mut tx, &me.user.actor(), id, &hash, true).await?;
     sessions::delete_for_user(&mut tx, id, None).await?;
     tx.commit().await?;
@@ -257,6 +364,3 @@ pub async fn define_ledger(State(state): State<AppState>, me: Me, Form(f): Form<
         Err(e) => defs_page(&state, &me, &f.definition, StatusCode::UNPROCESSABLE_ENTITY, &AppError::from(e).message, "").await,
     }
 }
-    if role.is_officer() {
-        return bad(&state, &me, &f, format!("「角色」{}的账号只能在服务器上用命令行新增（taizhang user add … --role {}）", role.label(), role.key())).await;
-    }

@@ -91,7 +91,7 @@ async fn render_cadres(state: &AppState, me: &Me, q: &Done, attempt: Attempt, st
         rows.push(json!({
             "id": c.id, "name": c.name, "kind": c.kind.label(), "kind_key": c.kind.key(), "post": c.post, "unit": c.unit,
             "place": super::place_name(&mut tx, c.place_id).await, "place_ref": format!("#{}", c.place_id),
-            "phone": c.phone, "birth": c.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+            "phone": crate::show::phone(me, &c.phone), "birth": c.birth_date.map(|d| d.to_string()).unwrap_or_default(),
             "ended": c.ended_on.is_some(), "ended_text": ended_text(c.ended_on, &c.end_reason),
         }));
     }
@@ -118,7 +118,11 @@ pub async fn edit_cadre(State(state): State<AppState>, me: Me, Path(id): Path<i6
         c.kind = CadreKind::parse(&forms::text(&form, "kind")).ok_or_else(|| Problem::field("kind", "干部类别", "请选择"))?;
         c.post = forms::text(&form, "post");
         c.unit = forms::text(&form, "unit");
-        c.phone = forms::text(&form, "phone");
+        // A masked phone sent back as shown keeps the stored one; only a retyped one changes it.
+        let typed_phone = forms::text(&form, "phone");
+        if typed_phone != crate::show::phone(&me, &c.phone) {
+            c.phone = typed_phone;
+        }
         c.birth_date = forms::date(&form, "birth_date", "出生日期")?;
         c.place_id = super::household::place_ref(&mut tx, &me, &forms::text(&form, "place"), "place", "所属地点").await?;
         Ok::<_, Problem>(orgs::update_cadre(&mut tx, &me.user.actor(), &me.scope, &c, state.today()).await?)

@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use taizhang_exchange::{export_ledger, write_ledger_template, ExportQuery};
+use taizhang_exchange::{export_records, write_ledger_template, ExportQuery};
 
 use crate::auth::Me;
 use crate::error::{AppError, AppResult};
@@ -46,73 +46,48 @@ fn read(path: &std::path::Path) -> AppResult<Vec<u8>> {
 
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
+/// The ledger's records in the user's scope and the list's filters, as .xlsx or (`format=csv`)
+/// .csv, every marked value through the user's masking policy (`ExportQuery::policy`): the same
+/// file for every role, masked where the policy says. The export is a read: its entry names
+/// every record written (`crate::reads`).
 pub async fn export(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(p): Query<ExportParams>) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?.clone();
+    let def = super::find_def(&me, &defs, &key)?.clone();
     let scope = super::narrowed(&mut tx, &me, Some(&p.place)).await?;
     let period = if p.period.trim().is_empty() { None } else { Some(super::period_of(Some(&p.period), 0)?) };
-    if !me.sees_id_numbers() && carries_id_numbers(&def) {
-        let q = taizhang_storage::records::RecordQuery { period, ..Default::default() };
-        let rows = taizhang_storage::records::list(&mut tx, &def, &scope, &q).await?;
-        let text = masked_csv(&mut tx, &me, &def, &rows).await;
-        return Ok(download(text.into_bytes(), &format!("{}（身份证号已脱敏）.csv", def.name), "text/csv; charset=utf-8"));
-    }
     drop(tx);
     let csv = p.format == "csv";
     let (_dir, path) = temp_path(if csv { "csv" } else { "xlsx" })?;
-    export_ledger(&state.db, &scope, &def.key, &ExportQuery { period, as_of: None }, &path, false).await?;
-    let name = format!("{}.{}", def.name, if csv { "csv" } else { "xlsx" });
+    let policy = me.policy();
+    let out = export_records(&state.db, &scope, &def.key, &ExportQuery { period, as_of: None, policy }, &path, false).await?;
+    if taizhang_domain::masking::reads_audited(&def) {
+        let entity = def.table_name();
+        crate::reads::what(&entity, "导出台账");
+        let filter = [("地点", &p.place), ("期间", &p.period), ("格式", &p.format)]
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| format!("{k}={}", v.trim()))
+            .collect::<Vec<_>>()
+            .join(" ");
+        crate::reads::filter(&entity, &filter);
+        crate::reads::records(&def, &out.ids, &out.persons, &out.places);
+    }
+    let masked = policy.identifiers != taizhang_domain::masking::Treatment::Full && carries_identifiers(&def);
+    let name = format!("{}{}.{}", def.name, if masked { "（已脱敏）" } else { "" }, if csv { "csv" } else { "xlsx" });
     Ok(download(read(&path)?, &name, if csv { "text/csv; charset=utf-8" } else { XLSX }))
 }
 
-/// Whether an export of the ledger would show ID numbers (a person subject or a marked field).
-fn carries_id_numbers(def: &taizhang_domain::ledger::LedgerDef) -> bool {
+/// Whether an export of the ledger carries identifiers (a person subject or a marked number).
+fn carries_identifiers(def: &taizhang_domain::ledger::LedgerDef) -> bool {
     def.subject == taizhang_domain::ledger::SubjectKind::Person
-        || def.fields.iter().any(|f| f.sensitivity == Some(taizhang_domain::ledger::Sensitivity::IdNumber))
+        || def.fields.iter().any(|f| taizhang_domain::masking::Class::of_field(f).is_some_and(taizhang_domain::masking::Class::is_identifier))
 }
 
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
-/// For roles that see ID numbers masked: the same records as a CSV (with a BOM, so Excel
-/// reads it as UTF-8) whose ID numbers are masked as on the pages.
-async fn masked_csv(tx: &mut taizhang_storage::Tx, me: &Me, def: &taizhang_domain::ledger::LedgerDef, rows: &[taizhang_domain::value::Record]) -> String {
-    let mut out = String::from("\u{feff}");
-    let mut header = vec!["编号".to_string()];
-    if def.subject != taizhang_domain::ledger::SubjectKind::None {
-        header.push(def.subject.label().to_string());
-    }
-    header.push("所属地点".into());
-    header.extend(def.active_fields().map(|f| f.label.clone()));
-    header.push("状态".into());
-    out.push_str(&header.iter().map(|h| csv_cell(h)).collect::<Vec<_>>().join(","));
-    out.push_str("\r\n");
-    let mut names = super::RefNames::default();
-    for r in rows {
-        let mut cells = vec![r.id.to_string()];
-        if def.subject != taizhang_domain::ledger::SubjectKind::None {
-            cells.push(super::ledger::subject_text(tx, me, def, r.subject_id).await);
-        }
-        cells.push(super::place_name(tx, r.place_id).await);
-        for f in def.active_fields() {
-            cells.push(match r.values.get(&f.key) {
-                Some(v) => names.display(tx, me, f, v).await,
-                None => String::new(),
-            });
-        }
-        cells.push(def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default());
-        out.push_str(&cells.iter().map(|c| csv_cell(c)).collect::<Vec<_>>().join(","));
-        out.push_str("\r\n");
-    }
-    out
-}
-
-pub async fn template(State(state): State<AppState>, _me: Me, Path(key): Path<String>) -> AppResult<Response> {
+pub async fn template(State(state): State<AppState>, me: Me, Path(key): Path<String>) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?.clone();
+    let def = super::find_def(&me, &defs, &key)?.clone();
     drop(tx);
     let (_dir, path) = temp_path("xlsx")?;
     write_ledger_template(&state.db, &def.key, &path).await?;

@@ -316,9 +316,10 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
         history.push(json!({"on": e.on_date.to_string(), "kind": e.kind_label, "detail": e.detail, "actor": e.actor, "person": person, "other": other}));
     }
     let mut recs = Vec::new();
-    for def in defs.iter().filter(|d| d.subject == SubjectKind::Household) {
+    for def in super::readable(me, &defs).filter(|d| d.subject == SubjectKind::Household) {
         let q = RecordQuery { subject_id: Some(h.id), limit: Some(20), ..Default::default() };
         for r in records::list(&mut tx, def, &me.scope, &q).await? {
+            crate::show::shown(def, &r);
             recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "summary": taizhang_reports::eval::record_summary(def, &r, 4)}));
         }
     }

@@ -56,7 +56,7 @@ pub async fn subject_text(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>
     let Some(id) = id else { return String::new() };
     match def.subject {
         taizhang_domain::ledger::SubjectKind::Person => match persons::get(tx, &me.scope, id).await {
-            Ok(p) => format!("{} {}", p.name, show::id_number(&p.id_number, me.sees_id_numbers())),
+            Ok(p) => format!("{} {}", p.name, show::id_number(me, &p.id_number)),
             Err(_) => format!("#{id}"),
         },
         taizhang_domain::ledger::SubjectKind::Household => taizhang_storage::households::get(tx, &me.scope, id)
@@ -87,7 +87,7 @@ async fn subject_texts(tx: &mut Tx, me: &Me, def: &LedgerDef, ids: &[i64]) -> st
     if let Ok(rows) = tx.fetch(&sql, &args).await {
         for r in rows {
             let text = match def.subject {
-                SubjectKind::Person => format!("{} {}", r.text(1), show::id_number(&r.text(2), me.sees_id_numbers())),
+                SubjectKind::Person => format!("{} {}", r.text(1), show::id_number(me, &r.text(2))),
                 _ => r.text(1),
             };
             out.insert(r.int(0), text);
@@ -115,7 +115,7 @@ pub async fn list(
     let mut tx = guard_tx.read(&state).await?;
     let version = me.version;
     let defs = state.cache.defs(&mut tx, version).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     let scope = super::narrowed(&mut tx, &me, Some(&q.place)).await?;
     let period = if q.period.trim().is_empty() { None } else { Some(super::period_of(Some(&q.period), 0)?) };
     let size = q.size.filter(|s| [10, 20, 50, 100].contains(s)).unwrap_or(20);
@@ -123,8 +123,10 @@ pub async fn list(
     let mut rq = RecordQuery { period, state: Some(q.state.clone()).filter(|s| !s.is_empty()), voids: voids_of(&q.voids), ..Default::default() };
     rq.order_by = Some(if def.field(&q.sort).is_some() { (q.sort.clone(), desc) } else { ("id".to_string(), true) });
     let columns = list_columns(def);
-    // Keyword: matched on the shown text of the listed columns, after the scope filter.
+    // Keyword: matched after the scope filter on what the user may see — a sensitive number
+    // only as a whole (`masking::keyword_matches`), never a part of it, masked or not.
     let kw = q.kw.trim().to_string();
+    let policy = me.policy();
     let (total, page_rows) = if kw.is_empty() {
         // The count scans every record in scope: it is kept per data version.
         let count_key = format!("{}\u{1f}{}\u{1f}{rq:?}", def.key, scope.path);
@@ -145,7 +147,7 @@ pub async fn list(
         let all = records::list(&mut tx, def, &scope, &rq).await?;
         let hits: Vec<_> = all
             .into_iter()
-            .filter(|r| def.fields.iter().any(|f| r.values.get(&f.key).is_some_and(|v| show::edit_text(f, v).contains(&kw))))
+            .filter(|r| def.fields.iter().any(|f| r.values.get(&f.key).is_some_and(|v| taizhang_domain::masking::keyword_matches(&policy, f, &show::edit_text(f, v), &kw))))
             .collect();
         let total = hits.len() as i64;
         let pages = ((total + size - 1) / size).max(1);
@@ -161,7 +163,16 @@ pub async fn list(
     subject_ids.dedup();
     let subjects = subject_texts(&mut tx, &me, def, &subject_ids).await;
     let places = state.cache.places(&mut tx, version).await?;
+    // The page shows these records: the read is noted with the list's filter.
+    let filter = [("地点", &q.place), ("期间", &q.period), ("状态", &q.state), ("关键词", &q.kw), ("作废", &q.voids)]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", v.trim()))
+        .collect::<Vec<_>>()
+        .join(" ");
+    crate::reads::filter(&def.table_name(), &filter);
     for (n, r) in page_rows.iter().enumerate() {
+        show::shown(def, r);
         let mut cells = Vec::new();
         for f in &columns {
             let text = match r.values.get(&f.key) {

@@ -34,8 +34,22 @@ pub async fn all_defs(tx: &mut Tx) -> AppResult<Vec<LedgerDef>> {
     Ok(ledgers::all(tx).await?)
 }
 
-pub fn find_def<'a>(defs: &'a [LedgerDef], key: &str) -> AppResult<&'a LedgerDef> {
-    defs.iter().find(|d| d.key == key).ok_or_else(|| AppError::not_found(format!("没有台账「{key}」")))
+/// The ledger named by `key`, if this user may read it: a ledger they may not read
+/// (`Me::may_read_ledger`: a 业务员 and a 重点人群 ledger not assigned to them) is "not found",
+/// like a record outside their place.
+pub fn find_def<'a>(me: &Me, defs: &'a [LedgerDef], key: &str) -> AppResult<&'a LedgerDef> {
+    defs.iter().find(|d| d.key == key && me.may_read_ledger(d)).ok_or_else(|| AppError::not_found(format!("没有台账「{key}」")))
+}
+
+/// [`find_def`] reading the definition from the database.
+pub async fn readable_def(tx: &mut Tx, me: &Me, key: &str) -> AppResult<LedgerDef> {
+    let def = ledgers::get(tx, key).await?;
+    if me.may_read_ledger(&def) { Ok(def) } else { Err(AppError::not_found(format!("台账「{key}」不存在"))) }
+}
+
+/// The ledgers this user may read, for menus and for pages that gather records of many.
+pub fn readable<'a>(me: &'a Me, defs: &'a [LedgerDef]) -> impl Iterator<Item = &'a LedgerDef> + 'a {
+    defs.iter().filter(move |d| me.may_read_ledger(d))
 }
 
 /// A `period` parameter (2023, 2023Q3, 2023-07, a..b), else the given year.
@@ -107,7 +121,7 @@ impl RefNames {
     pub async fn display(&mut self, tx: &mut Tx, me: &Me, f: &taizhang_domain::ledger::FieldDef, v: &taizhang_domain::value::Value) -> String {
         match (f.kind, v, f.target.as_ref()) {
             (taizhang_domain::ledger::FieldKind::Reference, taizhang_domain::value::Value::Int(id), Some(t)) => self.label(tx, me, t, *id).await,
-            _ => crate::show::display(f, v, me.sees_id_numbers()),
+            _ => crate::show::display(&me.policy(), f, v),
         }
     }
 }

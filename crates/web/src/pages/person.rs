@@ -103,7 +103,8 @@ async fn shown(tx: &mut Tx, me: &Me, key: &str, v: Option<&J>) -> String {
     }
     match key {
         "status" => PersonStatus::parse(&text).map_or(text, |s| s.label().to_string()),
-        "id_number" | "phone" => show::id_number(&text, me.sees_id_numbers()),
+        "id_number" => show::id_number(me, &text),
+        "phone" => show::phone(me, &text),
         "place_id" => match text.parse::<i64>() {
             Ok(pid) => super::place_name(tx, pid).await,
             Err(_) => text,
@@ -155,9 +156,10 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
     let defs = super::all_defs(&mut tx).await?;
     let p = persons::get(&mut tx, &me.scope, id).await?;
     let mut recs = Vec::new();
-    for def in defs.iter().filter(|d| d.subject == SubjectKind::Person) {
+    for def in super::readable(me, &defs).filter(|d| d.subject == SubjectKind::Person) {
         let q = RecordQuery { subject_id: Some(p.id), limit: Some(20), ..Default::default() };
         for r in records::list(&mut tx, def, &me.scope, &q).await? {
+            show::shown(def, &r);
             recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "summary": taizhang_reports::eval::record_summary(def, &r, 4)}));
         }
     }
@@ -165,8 +167,9 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
         Some(hid) => households::get(&mut tx, &me.scope, hid).await.ok().map(|h| json!({"id": h.id, "number": h.number})),
         None => None,
     };
-    let sees = me.sees_id_numbers();
+    let sees = me.policy().shows_derived();
     let mut person = super::registry::person_json(&mut tx, me, &p).await;
+    let (shown_number, shown_phone) = (person["id_number"].clone(), person["phone"].clone());
     person["status_text"] = json!(status_text(&p));
     person["tone"] = json!(status_tone(p.status));
     let changes: Vec<J> = StatusChange::ALL
@@ -182,14 +185,14 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
     ctx.insert("version".into(), json!(p.row_version));
     ctx.insert("can_write".into(), json!(may_write(me)));
     ctx.insert("sees".into(), json!(sees));
-    // What the 编辑 form starts from: ID number and phone in full only for those who may see them
-    // (the others type a new value, or leave the box empty to keep the stored one).
+    // What the 编辑 form starts from: ID number and phone as this user sees them — masked for
+    // those who see them masked, where the masked text (or an empty box) keeps the stored value
+    // and only a retyped one changes it (`typed_corrections`).
     ctx.insert(
         "edit".into(),
         json!({
             "name": p.name, "ethnicity": p.ethnicity,
-            "id_number": if sees { p.id_number.clone() } else { String::new() },
-            "phone": if sees { p.phone.clone() } else { String::new() },
+            "id_number": shown_number, "phone": shown_phone,
         }),
     );
     ctx.insert("changes".into(), json!(changes));
@@ -202,9 +205,11 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
 }
 
 /// The corrections a form asks for: the attributes whose typed text differs from what is
-/// stored. A masked attribute (ID number, phone for roles that see them masked) left empty
-/// stays as it is.
-pub fn typed_corrections(p: &Person, form: &Pairs, sees: bool) -> Vec<(String, String)> {
+/// stored. A masked attribute (ID number, phone for roles that see them masked) left empty, or
+/// sent back as the masked text the form showed, stays as it is.
+pub fn typed_corrections(p: &Person, form: &Pairs, policy: &taizhang_domain::masking::Policy) -> Vec<(String, String)> {
+    use taizhang_domain::masking::{Class, Treatment};
+    let sees = policy.identifiers == Treatment::Full;
     let mut out = Vec::new();
     for key in ["name", "id_number", "ethnicity", "phone"] {
         if !form.iter().any(|(k, _)| k == key) {
@@ -217,8 +222,11 @@ pub fn typed_corrections(p: &Person, form: &Pairs, sees: bool) -> Vec<(String, S
             "ethnicity" => &p.ethnicity,
             _ => &p.phone,
         };
-        if matches!(key, "id_number" | "phone") && !sees && typed.is_empty() {
-            continue;
+        if matches!(key, "id_number" | "phone") && !sees {
+            let class = if key == "id_number" { Class::IdNumber } else { Class::Phone };
+            if typed.is_empty() || policy.reveal(class, stored).is_some_and(|shown| shown == typed) {
+                continue;
+            }
         }
         let same = if key == "id_number" { typed.eq_ignore_ascii_case(stored) } else { typed == *stored };
         if !same {
@@ -232,7 +240,7 @@ pub fn typed_corrections(p: &Person, form: &Pairs, sees: bool) -> Vec<(String, S
 pub async fn correct(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Form(form): Form<Pairs>) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let p = persons::get(&mut tx, &me.scope, id).await?;
-    let changes = typed_corrections(&p, &form, me.sees_id_numbers());
+    let changes = typed_corrections(&p, &form, &me.policy());
     if changes.is_empty() {
         drop(tx);
         return Ok(Redirect::to(&format!("/persons/{id}?done=unchanged")).into_response());

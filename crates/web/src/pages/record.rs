@@ -10,7 +10,7 @@ use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
 use taizhang_domain::period::parse_date_lenient;
 use taizhang_domain::value::{Record, RecordInput, Value, Values};
 use taizhang_domain::{DomainError, FieldError};
-use taizhang_storage::audit::{self, AuditQuery, Change};
+use taizhang_storage::audit::{self, AuditQuery};
 use taizhang_storage::{places, records, refs, settings, StoreError, Tx};
 
 use crate::auth::Me;
@@ -109,12 +109,20 @@ async fn page(
     // What the user typed stays in the form, unless someone else saved first: then the form
     // shows what is stored now.
     let keep_typed = !problem.is_some_and(|p| p.stale);
-    ctx.insert("fields".into(), json!(with_suggestions(forms::fields(def, if keep_typed { typed } else { &[] }, &stored, &errors), def)));
+    let policy = me.policy();
+    ctx.insert("fields".into(), json!(with_suggestions(forms::fields(&policy, def, if keep_typed { typed } else { &[] }, &stored, &errors), def)));
     ctx.insert("subject_label".into(), json!(if def.subject == SubjectKind::None { "" } else { def.subject.label() }));
     // A refused workflow step says so beside its own button, the form left open.
     let step = forms::get(typed, "_transition").filter(|_| problem.is_some()).unwrap_or("");
     ctx.insert("open_transition".into(), json!(step));
-    ctx.insert("transition_error".into(), json!(if step.is_empty() { String::new() } else { problem.map(|p| p.message.clone()).unwrap_or_default() }));
+    // Beside the step: its message, naming any field the step's form does not show (a field
+    // the step may not change, refused by name).
+    let shown_by_step: Vec<String> = def.workflow.as_ref().and_then(|w| w.transition(step)).map(|t| t.requires.clone()).unwrap_or_default();
+    let step_message = problem.map(|p| {
+        let unshown: Vec<String> = p.fields.iter().filter(|f| !shown_by_step.contains(&f.key)).map(|f| format!("「{}」{}", f.label, f.reason)).collect();
+        if unshown.is_empty() { p.message.clone() } else { unshown.join("；") }
+    });
+    ctx.insert("transition_error".into(), json!(if step.is_empty() { String::new() } else { step_message.unwrap_or_default() }));
     ctx.insert("form_error".into(), json!(if step.is_empty() { problem.map(|p| p.message.clone()).unwrap_or_default() } else { String::new() }));
     if me.can_edit(&def.key) && !voided {
         ctx.insert("suggestions".into(), json!(suggestions(tx, me, def, state.today()).await?));
@@ -136,9 +144,11 @@ async fn page(
     }
     ctx.insert("place_field".into(), json!(FormField { key: "_place".into(), label: "所属地点".into(), kind: "select", required: def.subject == SubjectKind::None, options: place_opts, value: forms::get(typed, "_place").unwrap_or("").into(), help: if def.subject == SubjectKind::None { String::new() } else { "不填则取记录对象的所在地".into() }, error: key_err("_place"), ..Default::default() }));
     if let Some(r) = record {
+        // Shown to this user: the read is noted (and written once the page is made).
+        show::shown(def, r);
         let mut names = super::RefNames::default();
         let mut shown = Vec::new();
-        for f in &def.fields {
+        for f in def.fields.iter().filter(|f| policy.field(f) != taizhang_domain::masking::Treatment::Hidden) {
             if let Some(v) = r.values.get(&f.key) {
                 shown.push(json!({"label": f.label, "text": names.display(tx, me, f, v).await}));
             }
@@ -160,7 +170,7 @@ async fn page(
         if let (Some(wf), Some(state_key)) = (&def.workflow, r.state.as_deref()) {
             if me.can_transition(&def.key) && !voided {
                 for t in wf.transitions.iter().filter(|t| t.from.iter().any(|f| f == state_key) && t.roles.contains(&me.user.role)) {
-                    let tf: Vec<FormField> = t.requires.iter().filter_map(|k| def.field(k)).map(|f| forms::field(f, &[], &stored, &errors)).collect();
+                    let tf: Vec<FormField> = t.requires.iter().filter_map(|k| def.field(k)).map(|f| forms::field(&policy, f, &[], &stored, &errors)).collect();
                     transitions.push(json!({"key": t.key, "label": t.label, "fields": tf}));
                 }
             }
@@ -175,7 +185,7 @@ async fn page(
 pub async fn new_form(State(state): State<AppState>, me: Me, Path(key): Path<String>) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     page(&mut tx, &state, &me, def, &defs, None, &Vec::new(), None, "", &Attempt::default()).await
 }
 
@@ -223,7 +233,7 @@ async fn try_create(tx: &mut Tx, state: &AppState, me: &Me, def: &LedgerDef, for
 pub async fn create(State(state): State<AppState>, me: Me, Path(key): Path<String>, Form(form): Form<Pairs>) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     match try_create(&mut tx, &state, &me, def, &form).await {
         Ok(rec) => {
             tx.commit().await?;
@@ -237,22 +247,11 @@ pub async fn create(State(state): State<AppState>, me: Me, Path(key): Path<Strin
     }
 }
 
-/// Opening a record of a ledger with 重点人群 fields leaves a trace in the audit trail.
-async fn note_sensitive_open(state: &AppState, me: &Me, def: &LedgerDef, rec: &Record, via: &str) -> AppResult<()> {
-    if !show::audited_on_open(def) {
-        return Ok(());
-    }
-    let mut tx = state.db.begin().await?;
-    audit::append(&mut tx, &me.user.actor(), Change { action: "read", entity: &def.table_name(), entity_id: Some(rec.id), place_id: Some(rec.place_id), before: None, after: None, note: &format!("查看敏感记录（{via}）") }).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-pub async fn open_record(state: &AppState, me: &Me, def: &LedgerDef, id: i64, via: &str) -> AppResult<Record> {
+/// One record in the user's scope. Showing it (the page, `show::record_json`) notes the read,
+/// which the guard writes to the audit trail with the answer (`crate::reads`).
+pub async fn open_record(state: &AppState, me: &Me, def: &LedgerDef, id: i64) -> AppResult<Record> {
     let mut tx = state.db.read().await?;
     let rec = records::get(&mut tx, def, &me.scope, id).await?;
-    drop(tx);
-    note_sensitive_open(state, me, def, &rec, via).await?;
     Ok(rec)
 }
 
@@ -265,9 +264,9 @@ pub struct ShowQuery {
 pub async fn show(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, axum::extract::Query(q): axum::extract::Query<ShowQuery>) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     drop(tx);
-    let rec = open_record(&state, &me, def, id, "网页").await?;
+    let rec = open_record(&state, &me, def, id).await?;
     let mut tx = state.db.read().await?;
     let notice = match q.saved.as_deref() {
         Some("void") => "已作废：这条记录不再计入列表、指标、核查和报表",
@@ -297,10 +296,15 @@ async fn after_write(state: &AppState, me: &Me, key: &str, id: i64, defs: &[Ledg
 pub async fn update(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     let before = records::get(&mut tx, def, &me.scope, id).await?;
     let result = async {
-        let pairs = forms::field_pairs(def, &form);
+        // A masked value sent back as it was shown means "unchanged": only a retyped value is saved.
+        let policy = me.policy();
+        let pairs: Pairs = forms::field_pairs(def, &form)
+            .into_iter()
+            .filter(|(k, text)| def.field(k).is_none_or(|f| !show::kept_masked(&policy, f, before.values.get(k), text)))
+            .collect();
         let mut changes = refs::parse_values(&mut tx, &me.scope, def, &pairs, state.today()).await?;
         // A field the form sends empty clears the stored value; fields it leaves out stay.
         for (k, text) in &pairs {
@@ -318,7 +322,7 @@ pub async fn update(State(state): State<AppState>, me: Me, Path((key, id)): Path
 pub async fn transition(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     records::get(&mut tx, def, &me.scope, id).await?;
     let result = async {
         let on = match forms::get(&form, "_on") {
@@ -377,7 +381,7 @@ async fn suggestions(tx: &mut Tx, me: &Me, def: &LedgerDef, today: chrono::Naive
 pub async fn void(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     records::get(&mut tx, def, &me.scope, id).await?;
     let reason = forms::text(&form, "reason");
     match records::void(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form), &reason).await {
@@ -403,7 +407,7 @@ pub async fn void(State(state): State<AppState>, me: Me, Path((key, id)): Path<(
 pub async fn restore(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Form(form): Form<Pairs>) -> AppResult<Response> {
     let mut tx = state.db.begin().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let def = super::find_def(&defs, &key)?;
+    let def = super::find_def(&me, &defs, &key)?;
     records::get(&mut tx, def, &me.scope, id).await?;
     match records::restore(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form)).await {
         Ok(_) => {

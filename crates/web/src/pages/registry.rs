@@ -4,7 +4,6 @@ use axum::extract::{Query, State};
 use axum::response::Html;
 use serde::Deserialize;
 use serde_json::json;
-use taizhang_domain::idcard::Sex;
 use taizhang_domain::registry::Person;
 use taizhang_storage::{persons, Tx};
 
@@ -18,13 +17,14 @@ pub struct SearchQuery {
     pub q: String,
 }
 
+/// A person as this user may see them (`show::person`: ID number and phone through the
+/// masking policy; birth date and sex only where the number is shown in full). Notes the read.
 pub async fn person_json(tx: &mut Tx, me: &Me, p: &Person) -> serde_json::Value {
-    json!({
+    let view = show::person(me, p);
+    let mut j = json!({
         "id": p.id,
         "name": p.name,
-        "id_number": show::id_number(&p.id_number, me.sees_id_numbers()),
-        "sex": if p.sex == Sex::Male { "男" } else { "女" },
-        "birth": p.birth_date.to_string(),
+        "id_number": view.id_number,
         "place_id": p.place_id,
         "place": super::place_name(tx, p.place_id).await,
         "status": p.status.label(),
@@ -34,24 +34,50 @@ pub async fn person_json(tx: &mut Tx, me: &Me, p: &Person) -> serde_json::Value 
         "status_place": p.status_place,
         "ethnicity": p.ethnicity,
         "version": p.row_version,
-        "phone": if me.sees_id_numbers() { p.phone.clone() } else { taizhang_domain::idcard::mask_id(&p.phone) },
+        "phone": view.phone,
         "household_id": p.household_id,
         "relation": p.relation.clone().unwrap_or_default(),
-    })
+    });
+    if let (Some(sex), Some(birth)) = (view.sex, view.birth) {
+        j["sex"] = json!(sex.label());
+        j["birth"] = json!(birth.to_string());
+    }
+    j
+}
+
+/// What a search text finds: persons by name (literally: `%` and `_` are not wildcards) or by
+/// ID number — the whole number, or exactly its last digits for users who see numbers in full
+/// (`masking::id_search`). A number that is neither is refused with the reason.
+pub async fn find(tx: &mut Tx, me: &Me, text: &str, limit: i64) -> Result<Vec<Person>, crate::error::AppError> {
+    let query = taizhang_domain::masking::id_search(&me.policy(), text);
+    if let taizhang_domain::masking::IdSearch::Refused(why) = &query {
+        return Err(crate::error::AppError::bad_request(why.clone()));
+    }
+    crate::reads::filter("persons", text);
+    Ok(persons::search(tx, &me.scope, &query, limit).await?)
 }
 
 pub async fn search(State(state): State<AppState>, me: Me, Query(q): Query<SearchQuery>) -> AppResult<Html<String>> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let mut people = Vec::new();
+    let mut problem = String::new();
     if !q.q.trim().is_empty() {
-        for p in persons::search(&mut tx, &me.scope, &q.q, 100).await? {
-            people.push(person_json(&mut tx, &me, &p).await);
+        match find(&mut tx, &me, &q.q, 100).await {
+            Ok(found) => {
+                for p in found {
+                    people.push(person_json(&mut tx, &me, &p).await);
+                }
+            }
+            Err(e) if e.status == axum::http::StatusCode::BAD_REQUEST => problem = e.message,
+            Err(e) => return Err(e),
         }
     }
     let mut ctx = views::layout(&me, &defs, "查人", &[("查人", "")]);
     ctx.insert("q".into(), json!(q.q));
     ctx.insert("people".into(), json!(people));
+    ctx.insert("problem".into(), json!(problem));
+    ctx.insert("suffix_ok".into(), json!(me.policy().may_search_by_suffix()));
     views::render("search.html", &ctx.into())
 }
 

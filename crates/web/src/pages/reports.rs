@@ -152,9 +152,18 @@ pub async fn explain(State(state): State<AppState>, me: Me, Path(key): Path<Stri
     let inds = super::dashboard::indicators()?;
     let ind = inds.iter().find(|i| i.key == key).ok_or_else(|| AppError::not_found(format!("没有指标「{key}」")))?;
     let def = eval::ledger_of(ind, &defs)?;
+    // The figure is a count; the records behind it are the ledger's: not for a reader who may
+    // not read that ledger, and a read like any list for those who may.
+    if !me.may_read_ledger(def) {
+        return Err(AppError::not_found(format!("没有指标「{key}」")));
+    }
     let figure = eval::evaluate(&mut tx, ind, def, &rc).await?;
     let villages = eval::by_village(&mut tx, ind, def, &rc).await?;
     let (total, recs) = eval::records_behind(&mut tx, ind, def, &rc, 200).await?;
+    crate::reads::filter(&def.table_name(), &format!("指标={} 期间={}..{}", ind.name, rc.period.start, rc.period.end));
+    for r in &recs {
+        crate::show::shown(def, r);
+    }
     let chart = charts::bars(
         &villages.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
         &villages.iter().map(|v| v.value).collect::<Vec<_>>(),
