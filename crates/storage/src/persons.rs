@@ -123,11 +123,12 @@ pub async fn by_id_number(tx: &mut Tx, scope: &Scope, id_number: &str) -> Result
 /// its last `masking::SUFFIX_LEN` characters. A number that is neither finds nobody.
 pub async fn search(tx: &mut Tx, scope: &Scope, query: &IdSearch, limit: i64) -> Result<Vec<Person>> {
     let (condition, arg) = match query {
-        IdSearch::Name(name) if !name.is_empty() => ("p.name LIKE $2 ESCAPE '\\'", format!("%{}%", escape_like(name))),
+        // An empty name: everyone in scope (the console's `person search ""`).
+        IdSearch::Name(name) => ("p.name LIKE $2 ESCAPE '\\'", format!("%{}%", escape_like(name))),
         IdSearch::Whole(number) => ("p.id_number = $2", number.clone()),
         // Only digits and X: nothing in it is a wildcard.
         IdSearch::Suffix(end) => ("p.id_number LIKE $2", format!("%{end}")),
-        IdSearch::Name(_) | IdSearch::Refused(_) => return Ok(Vec::new()),
+        IdSearch::Refused(_) => return Ok(Vec::new()),
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM persons p WHERE {} AND {condition} ORDER BY p.name, p.id LIMIT $3",

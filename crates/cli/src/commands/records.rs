@@ -118,6 +118,36 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
             };
             let q = RecordQuery { period, as_of, state, limit: Some(limit), voids, ..Default::default() };
             let list = records::list(&mut tx, &def, &scope, &q).await?;
+            drop(tx);
+            // As whoever runs it (`--as`): a ledger they may not read is not there, marked values
+            // through their masking policy, and the read leaves its entry.
+            let policy = taizhang_domain::masking::Policy::for_actor(&ctx.actor);
+            if let taizhang_domain::role::Actor::User { id, place_id, .. } = &ctx.actor {
+                let mut tx = ctx.db.begin().await?;
+                let u = taizhang_storage::users::get(&mut tx, *id).await?;
+                if !taizhang_domain::masking::may_read_ledger(u.role, &u.ledgers, &def) {
+                    anyhow::bail!("台账「{}」不存在", def.key);
+                }
+                if taizhang_domain::masking::reads_audited(&def) {
+                    let read = taizhang_storage::reads::Read {
+                        entity: def.table_name(),
+                        ids: list.iter().map(|r| r.id).collect(),
+                        persons: if def.subject == taizhang_domain::ledger::SubjectKind::Person { list.iter().filter_map(|r| r.subject_id).collect() } else { Vec::new() },
+                        places: list.iter().map(|r| r.place_id).collect(),
+                        scope_place: Some(*place_id),
+                        filter: String::new(),
+                        what: "命令行记录列表".into(),
+                    };
+                    taizhang_storage::reads::note(&mut tx, &ctx.actor, &read).await?;
+                }
+                tx.commit().await?;
+            }
+            let mut list = list;
+            for r in &mut list {
+                let mut j = serde_json::json!({"values": r.values});
+                policy.redact_record_json(&def, &mut j);
+                r.values = serde_json::from_value(j["values"].take()).unwrap_or_default();
+            }
             if json {
                 return print_json(&list);
             }

@@ -88,7 +88,14 @@ pub async fn person(ctx: &Ctx, cmd: PersonCmd) -> anyhow::Result<()> {
             drop(tx);
             note_person_reads(ctx, &found, &text, "命令行查人").await?;
             if json {
-                let shown: Vec<_> = found.iter().map(|p| serde_json::json!({"id": p.id, "name": p.name, "status": p.status.label(), "place_id": p.place_id, "shown": policy.person(p)})).collect();
+                let shown: Vec<_> = found
+                    .iter()
+                    .map(|p| {
+                        let mut j = serde_json::json!(p);
+                        policy.redact_person_json(&mut j);
+                        j
+                    })
+                    .collect();
                 return print_json(&shown);
             }
             for p in &found {
