@@ -4,11 +4,13 @@
 //! **The hash chain.** Every entry carries `hash` = SHA-256 of the previous entry's hash and
 //! the entry's own fields (`chain_hash`), so that changing, removing or inserting an entry
 //! behind the program's back breaks the chain at that entry, which [`verify`] finds
-//! (`taizhang audit verify`). Appends go through [`append_entries`] only: it reads the chain's
-//! head (`audit_head`: the last id and hash) in the appending transaction, gives the new
-//! entries the next ids, hashes them and moves the head, so the chain is one line whatever
-//! runs at the same time — on SQLite writers are serialised by `BEGIN IMMEDIATE`, on
-//! PostgreSQL the head row is locked (`SELECT … FOR UPDATE`) until the transaction ends.
+//! (`taizhang audit verify`). Appends go through [`append_entries`] only: the chain's head
+//! (`audit_head`: the last id and hash) is read in the appending transaction, the new entries
+//! get the next ids, are hashed and the head moved, so the chain is one line whatever runs at
+//! the same time — on SQLite writers are serialised by `BEGIN IMMEDIATE`, and entries are
+//! chained as they are appended; on PostgreSQL they wait in the connection's own table until
+//! the commit, which chains them with the head row locked (`SELECT … FOR UPDATE`) only from
+//! then to the end of the commit.
 //!
 //! **Retention.** Entries are kept for good: nothing in the program deletes one, the schema
 //! refuses it, and there is no purge (the 等保 minimum is 180 days; see docs/audit.md).
@@ -133,7 +135,7 @@ pub fn chain_hash(prev: &str, f: &ChainFields) -> String {
 }
 
 /// The chain's head (last id, last hash), held for the rest of the transaction. PostgreSQL:
-/// `FOR UPDATE` makes a concurrent appender wait here until this transaction ends, then read
+/// `FOR UPDATE` makes a concurrent committer wait here until this transaction ends, then read
 /// the head it left. SQLite: the transaction already holds the database's write lock
 /// (`BEGIN IMMEDIATE`; a deferred one takes it at its first write, and fails rather than
 /// write from a head that has moved since it read it).
@@ -149,10 +151,127 @@ async fn lock_head(tx: &mut Tx) -> Result<(i64, String)> {
     Ok((r.int(0), r.text(1)))
 }
 
-/// Appends entries to the chain, in order, in the caller's transaction: the next ids after
-/// the head, each hashed onto the one before, and the head moved to the last. The one way
-/// anything is written to the audit table.
+/// PostgreSQL: each connection's table of the audit entries its open transaction has
+/// appended, created when the connection is made (`Db::connect`). They join the chain when
+/// the transaction commits (`flush`, from `Tx::commit`), so the chain's head is locked only
+/// for the moment of the commit: an import that runs for a minute, or a dry run that never
+/// commits, does not hold up everyone else's writes (a sign-in among them), as locking the
+/// head at the first entry would. A rollback, to a savepoint too, takes the entries with it.
+pub(crate) const PG_PENDING_TABLE: &str = "CREATE TEMP TABLE IF NOT EXISTS audit_pending (
+    seq BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id BIGINT,
+    last_entity_id BIGINT,
+    place_id BIGINT,
+    before_json TEXT,
+    after_json TEXT,
+    note TEXT NOT NULL
+) ON COMMIT DELETE ROWS";
+
+/// Appends entries to the trail, in order, in the caller's transaction. SQLite: at once to
+/// the chain (`chain_entries`), the transaction holding the write lock anyway. PostgreSQL:
+/// to the connection's pending table, chained by `flush` at commit. The one way anything
+/// is written to the audit table.
 pub async fn append_entries(tx: &mut Tx, entries: Vec<NewEntry>) -> Result<()> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    match tx.engine() {
+        Engine::Sqlite => chain_entries(tx, entries).await,
+        Engine::Postgres => {
+            const PER_ROW: usize = 10;
+            let mut entries = entries.into_iter().peekable();
+            while entries.peek().is_some() {
+                let mut args = Vec::new();
+                let mut tuples = Vec::new();
+                for e in entries.by_ref().take(500) {
+                    tuples.push(format!("({})", tx.placeholders(args.len() + 1, PER_ROW)));
+                    args.extend([
+                        Arg::Time(e.at.trunc_subsecs(3)),
+                        Arg::Text(e.actor),
+                        Arg::Text(e.action),
+                        Arg::Text(e.entity),
+                        e.entity_id.into(),
+                        e.last_entity_id.into(),
+                        e.place_id.into(),
+                        e.before_json.into(),
+                        e.after_json.into(),
+                        Arg::Text(e.note),
+                    ]);
+                }
+                let sql = format!(
+                    "INSERT INTO pg_temp.audit_pending (at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note) VALUES {}",
+                    tuples.join(", ")
+                );
+                tx.exec(&sql, &args).await?;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The audit trail as a transaction sees it, its own entries not yet committed included, as a
+/// table expression named `audit`: on PostgreSQL those wait in the connection's pending table
+/// until the commit (without an id, so they sort last by id). For the few reads that look at
+/// what the same transaction has just written.
+pub fn trail(engine: Engine) -> &'static str {
+    match engine {
+        Engine::Sqlite => "audit",
+        Engine::Postgres => {
+            "(SELECT id, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note FROM audit \
+             UNION ALL SELECT NULL, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note \
+             FROM pg_temp.audit_pending) AS audit"
+        }
+    }
+}
+
+/// PostgreSQL, just before a commit: the transaction's pending entries, in the order they
+/// were appended, join the chain (the head locked from here to the commit).
+pub(crate) async fn flush(tx: &mut Tx) -> Result<()> {
+    let mut after = 0i64;
+    loop {
+        let rows = tx
+            .fetch(
+                "SELECT seq, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note \
+                 FROM pg_temp.audit_pending WHERE seq > $1 ORDER BY seq LIMIT $2",
+                &[Arg::Int(after), Arg::Int(PAGE)],
+            )
+            .await?;
+        let Some(last) = rows.last() else { return Ok(()) };
+        after = last.int(0);
+        let entries = rows
+            .iter()
+            .map(|r| {
+                let at = DateTime::parse_from_rfc3339(&r.text(1))
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| StoreError::Internal(format!("操作日志时间无法解析：{e}")))?;
+                Ok(NewEntry {
+                    at,
+                    actor: r.text(2),
+                    action: r.text(3),
+                    entity: r.text(4),
+                    entity_id: r.opt_int(5),
+                    last_entity_id: r.opt_int(6),
+                    place_id: r.opt_int(7),
+                    before_json: r.opt_text(8),
+                    after_json: r.opt_text(9),
+                    note: r.text(10),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        chain_entries(tx, entries).await?;
+        if rows.len() < PAGE as usize {
+            return Ok(());
+        }
+    }
+}
+
+/// Writes entries into the chain: the next ids after the head, each hashed onto the one
+/// before, and the head moved to the last.
+async fn chain_entries(tx: &mut Tx, entries: Vec<NewEntry>) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
     }

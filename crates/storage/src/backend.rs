@@ -100,6 +100,14 @@ impl Db {
                     PgPoolOptions::new()
                         .max_connections(16)
                         .acquire_timeout(Duration::from_secs(10))
+                        // Each connection's own table of audit entries waiting for their
+                        // transaction's commit (`audit::append_entries`).
+                        .after_connect(|conn, _| {
+                            Box::pin(async move {
+                                sqlx::query(crate::audit::PG_PENDING_TABLE).execute(&mut *conn).await?;
+                                Ok(())
+                            })
+                        })
                         .connect_with(opts)
                         .await
                         .map_err(|e| StoreError::connect("", e))?,
@@ -411,7 +419,11 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    pub async fn commit(mut self) -> Result<()> {
+        // PostgreSQL: the transaction's audit entries join the chain now (`audit::flush`).
+        if self.engine() == Engine::Postgres {
+            crate::audit::flush(&mut self).await?;
+        }
         match self {
             Tx::Sqlite(t) => t.commit().await?,
             Tx::Pg(t) => t.commit().await?,

@@ -336,7 +336,10 @@ async fn refuse_unless_may_define(tx: &mut Tx, actor: &Actor, def: &LedgerDef) -
     // A town's own ledger: the place its creation was audited at.
     let owner = tx
         .fetch_opt(
-            "SELECT place_id FROM audit WHERE entity = 'ledger_defs' AND action = 'create' AND note = $1 ORDER BY id LIMIT 1",
+            &format!(
+                "SELECT place_id FROM {} WHERE entity = 'ledger_defs' AND action = 'create' AND note = $1 ORDER BY id LIMIT 1",
+                crate::audit::trail(tx.engine())
+            ),
             &[def.key.as_str().into()],
         )
         .await?

@@ -142,7 +142,11 @@ both!(an_entry_written_around_the_program_is_off_the_chain, |db: Db| async move 
     assert!(broken.reason.contains("不在链上"), "{}", broken.reason);
     // Nor can the program append after it as if nothing happened: its next id is taken.
     let mut tx = db.begin().await.expect("begin");
-    let refused = audit::append(&mut tx, &Actor::System, Change { action: "test", entity: "notes", entity_id: None, place_id: None, before: None, after: None, note: "" }).await;
+    // SQLite refuses the append, PostgreSQL the commit that chains it.
+    let refused = match audit::append(&mut tx, &Actor::System, Change { action: "test", entity: "notes", entity_id: None, place_id: None, before: None, after: None, note: "" }).await {
+        Ok(()) => tx.commit().await,
+        Err(e) => Err(e),
+    };
     assert!(refused.is_err());
 });
 
@@ -213,4 +217,31 @@ async fn legacy_entries_are_chained_on_open_postgres() {
     let (base, _) = server.rsplit_once('/').expect("url with a database");
     legacy_entries_are_chained_on_open(&format!("{base}/{name}"), 3).await;
     admin.exec_outside_tx(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.expect("drop");
+}
+
+/// PostgreSQL: a transaction's entries join the chain when it commits, so a long transaction
+/// that has appended entries (an import) holds up nobody else's commit (a sign-in); entries
+/// rolled back to a savepoint, or with the transaction, never join it.
+#[tokio::test]
+async fn an_open_transaction_holds_up_no_other_commit_postgres() {
+    let Some(t) = taizhang_storage::testkit::TestDb::new(Engine::Postgres).await.expect("postgres") else { return };
+    let db = t.db.clone();
+    let note = |n: &'static str| Change { action: "test", entity: "notes", entity_id: None, place_id: None, before: None, after: None, note: n };
+    let mut long = db.begin().await.expect("begin");
+    audit::append(&mut long, &Actor::System, note("导入中")).await.expect("append");
+    let quick = tokio::time::timeout(std::time::Duration::from_secs(5), append_note(&db, "登录")).await;
+    assert!(quick.is_ok(), "a commit waited for another transaction's entries");
+    long.exec_script("SAVEPOINT s").await.expect("savepoint");
+    audit::append(&mut long, &Actor::System, note("撤回的")).await.expect("append");
+    long.exec_script("ROLLBACK TO SAVEPOINT s").await.expect("rollback to");
+    audit::append(&mut long, &Actor::System, note("导入完成")).await.expect("append");
+    long.commit().await.expect("commit");
+    let mut dry = db.begin().await.expect("begin");
+    audit::append(&mut dry, &Actor::System, note("试导入")).await.expect("append");
+    drop(dry);
+    let mut tx = db.read().await.expect("read");
+    let notes: Vec<String> = tx.fetch("SELECT note FROM audit WHERE entity = 'notes' ORDER BY id", &[]).await.expect("notes").iter().map(|r| r.text(0)).collect();
+    assert_eq!(notes, ["登录", "导入中", "导入完成"], "in commit order, nothing rolled back");
+    let check = audit::verify(&mut tx).await.expect("verify");
+    assert!(check.ok(), "{:?}", check.broken);
 }
