@@ -121,7 +121,10 @@ fn is_common(password: &str) -> bool {
     if plain.is_empty() {
         return simple_digits(&digits);
     }
-    let variants = [plain.clone(), fold(&lower, false), fold(&lower, true)];
+    // Digits and symbols around the word are what people add to it (P@ssw0rd2024!): folded
+    // only inside.
+    let inner = lower.trim_matches(|c: char| !c.is_alphabetic());
+    let variants = [plain.clone(), fold(inner, false), fold(inner, true)];
     if variants.iter().any(|v| COMMON_WORDS.contains(&v.as_str()) || COMMON_WORDS.contains(&v.trim_end_matches('s'))) {
         return true;
     }
@@ -208,7 +211,7 @@ mod tests {
         let why = p.check("Wangkj2024", "wangkj").expect_err("user name");
         assert!(why.contains("不能包含用户名「wangkj」"), "{why}");
         assert!(p.check("jkgnaw#2024X", "wangkj").expect_err("reversed").contains("用户名"));
-        for weak in ["P@ssw0rd1", "Admin@123", "Aa123456", "Qwerty123!", "12345678!A", "Abc@1234"] {
+        for weak in ["P@ssw0rd1", "P@ssw0rd2024", "2024!P@ssw0rd", "Adm1n#2024", "Admin@123", "Aa123456", "Qwerty123!", "12345678!A", "Abc@1234"] {
             assert!(p.check(weak, "zhang").is_err(), "{weak}");
         }
         for strong in ["Tz#2024-beidou", "Hs8!kq2mWz", "溆浦Xp7-north"] {

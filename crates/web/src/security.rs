@@ -76,12 +76,14 @@ fn percent_decode_once(s: &str) -> Vec<u8> {
 }
 
 /// Whether `p` reads as a path of this site: one leading `/`, then no second `/` or `\`
-/// (which browsers take as another host), no backslash anywhere and nothing but printable
-/// ASCII (a tab or a line break is dropped by browsers, which turns `/\t/evil` into `//evil`).
-fn is_local(p: &[u8]) -> bool {
+/// (which browsers take as another host), no backslash and no control character anywhere (a
+/// tab or a line break is dropped by browsers, which turns `/\t/evil` into `//evil`). As given
+/// (`raw`, what goes into the `Location` header) it must be printable ASCII; decoded, it may
+/// hold UTF-8 text (`/search?q=%E5%BC%A0`).
+fn is_local(p: &[u8], raw: bool) -> bool {
     p.first() == Some(&b'/')
         && !matches!(p.get(1), Some(b'/') | Some(b'\\'))
-        && p.iter().all(|&c| (0x21..=0x7e).contains(&c) && c != b'\\')
+        && p.iter().all(|&c| c >= 0x20 && c != 0x7f && c != b'\\' && (!raw || (0x21..0x7f).contains(&c)))
 }
 
 /// Where a `next=` may lead after sign-in: a path on this site, else the home page. The text
@@ -89,12 +91,11 @@ fn is_local(p: &[u8]) -> bool {
 /// `/%09/evil.example` and `/%5Cevil.example` are all refused).
 pub fn local_path(next: &str) -> String {
     let mut text = next.as_bytes().to_vec();
-    for _ in 0..4 {
-        if !is_local(&text) {
+    for round in 0..4 {
+        if !is_local(&text, round == 0) {
             return "/".into();
         }
-        let Ok(s) = std::str::from_utf8(&text) else { return "/".into() };
-        let decoded = percent_decode_once(s);
+        let decoded = percent_decode_once(&String::from_utf8_lossy(&text));
         if decoded == text {
             return next.to_string();
         }

@@ -1,7 +1,8 @@
 //! Import in a real browser (Chromium through chromedriver): a clerk's CSV whose month is only
 //! in its title and which ends in 合计 and 制表人 lines is chosen in the file box, the month is
 //! given once in 统一填写, the check lists the skipped lines and one new row, and confirming
-//! writes it. With `CI=true` a missing browser is a failure. `TAIZHANG_SCREENSHOTS=DIR` also
+//! writes it (the CSRF token sent as the form's first field, not in its URL). With `CI=true` a
+//! missing browser is a failure. `TAIZHANG_SCREENSHOTS=DIR` also
 //! writes import.png (the check's page, 1366×768).
 
 mod common;
@@ -24,6 +25,11 @@ fn a_clerks_file_imported_in_the_browser() {
     d.size(1366, 768);
     d.sign_in(&s.base, "admin", common::PASSWORD);
     d.go(&format!("{}/import", s.base));
+    // The CSRF token travels in the form's first field, never in its URL.
+    let action = d.script("return document.querySelector('form.form').getAttribute('action');", json!([]));
+    assert_eq!(action.as_str(), Some("/import"));
+    let first = d.script("return document.querySelector('form.form').elements[0].name;", json!([]));
+    assert_eq!(first.as_str(), Some("csrf"));
     d.script("document.querySelector('select[name=ledger]').value = 'dibao_payments';", json!([]));
     d.type_into("input[name=file]", &file.display().to_string());
     d.type_into("textarea[name=set]", "发放月份=2024-05");
