@@ -91,6 +91,17 @@ fn administrators_roles_and_account_states_from_the_command_line() {
     assert!(!o.status.success() && text(&o).contains("已停用"), "{}", text(&o));
     assert!(run(d, &["user", "enable", "li"], "").status.success());
     assert!(run(d, &["--as", "li", "audit"], "").status.success());
+    // The security policy: set by the 安全管理员 (or the operator), within its range.
+    let o = run(d, &["--as", "sys", "setting", "set", "密码最短长度", "10"], "");
+    assert!(!o.status.success() && text(&o).contains("只能由安全管理员设置"), "{}", text(&o));
+    let o = run(d, &["--as", "sec", "setting", "set", "密码最短长度", "6"], "");
+    assert!(!o.status.success() && text(&o).contains("应在 8 到 64 之间"), "{}", text(&o));
+    let o = run(d, &["--as", "sec", "setting", "set", "密码最短长度", "10"], "");
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run(d, &["user", "add", "wang", "--role", "clerk", "--place", "北斗溪镇", "--password", "Tz#2024-b"], "");
+    assert!(!o.status.success() && text(&o).contains("至少 10 位"), "{}", text(&o));
+    let o = run(d, &["--as", "sec", "setting", "set", "特困与低保可同时享受", "2024", "是"], "");
+    assert!(!o.status.success() && text(&o).contains("只能由系统管理员设置"), "{}", text(&o));
     // Unlocked: a lock set by failed sign-ins is lifted.
     let conn = update_db(d, "UPDATE users SET failed_attempts = 5, locked_until = '2999-01-01T00:00:00.000Z' WHERE username = 'sec'");
     assert!(conn, "the lock written");

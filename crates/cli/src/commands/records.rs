@@ -215,6 +215,17 @@ pub async fn setting(ctx: &Ctx, cmd: SettingCmd) -> anyhow::Result<()> {
                 _ => anyhow::bail!("应写作 setting set 名称 [年度] 值"),
             };
             let stored = def.parse(value).map_err(|e| anyhow::anyhow!("「{}」{e}", def.label))?;
+            // 三员分立: with --as, the security policy is the 安全管理员's and the rest the
+            // 系统管理员's (without it: the server's operator).
+            if let taizhang_domain::role::Actor::User { role, .. } = &ctx.actor {
+                let policy = def.group == taizhang_domain::security::GROUP;
+                if if policy { !role.sets_security_policy() } else { role.is_officer() } {
+                    anyhow::bail!("「{}」只能由{}设置", def.label, if policy { "安全管理员" } else { "系统管理员" });
+                }
+            }
+            if let taizhang_domain::setting::SettingValue::Number(n) = stored {
+                taizhang_domain::security::check_value(&def.key, n).map_err(|e| anyhow::anyhow!("「{}」{e}", def.label))?;
+            }
             settings::set_value(&mut tx, &ctx.actor, def, year, &stored).await?;
             tx.commit().await?;
             let when = if def.per_year { format!("{year} 年") } else { "各年度".to_string() };
