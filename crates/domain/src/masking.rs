@@ -350,6 +350,38 @@ pub fn id_search(policy: &Policy, text: &str) -> IdSearch {
     }
 }
 
+impl Policy {
+    /// Free text written by the program (an audit entry's note, a warning) as this reader may
+    /// see it: every ID number in it (18 characters with a valid check character) through
+    /// [`Policy::reveal`]. Other numbers (户编号, amounts) are left as they are.
+    pub fn text(&self, text: &str) -> String {
+        if self.identifiers == Treatment::Full {
+            return text.to_string();
+        }
+        let chars: Vec<char> = text.chars().collect();
+        let mut out = String::with_capacity(text.len());
+        let mut i = 0;
+        while i < chars.len() {
+            let starts_run = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_ascii_alphanumeric());
+            if starts_run && i + 18 <= chars.len() {
+                let first17: String = chars[i..i + 17].iter().collect();
+                let last = chars[i + 17].to_ascii_uppercase();
+                let ends = i + 18 == chars.len() || !chars[i + 18].is_ascii_alphanumeric();
+                let valid = ends && first17.chars().all(|c| c.is_ascii_digit()) && crate::idcard::check_character(&first17) == Some(last);
+                let candidate: String = chars[i..i + 18].iter().collect();
+                if valid {
+                    out.push_str(&self.reveal(Class::IdNumber, &candidate).unwrap_or_default());
+                    i += 18;
+                    continue;
+                }
+            }
+            out.push(chars[i]);
+            i += 1;
+        }
+        out
+    }
+}
+
 /// Runs of 6 or more digits (an X included) in free text — a search or filter written into the
 /// audit trail — masked as ID numbers are, so the trail does not become a copy of them.
 pub fn mask_numbers_in(text: &str) -> String {
@@ -414,6 +446,15 @@ mod tests {
         assert_eq!(id_search(&Policy::FULL, "050012"), IdSearch::Suffix("050012".into()));
         assert!(matches!(id_search(&Policy::FULL, "95702194"), IdSearch::Refused(_)));
         assert_eq!(id_search(&Policy::FULL, "%95702194%"), IdSearch::Name("%95702194%".into()));
+    }
+
+    #[test]
+    fn id_numbers_in_notes_are_masked_for_masked_readers() {
+        let number = format!("43122419800105001{}", crate::idcard::check_character("43122419800105001").unwrap_or('0'));
+        let note = format!("15 位旧身份证号已转换为 18 位：{number}；加入户 4312241102020001");
+        let masked = format!("15 位旧身份证号已转换为 18 位：4****************{}；加入户 4312241102020001", &number[17..]);
+        assert_eq!(Policy::MASKED.text(&note), masked);
+        assert_eq!(Policy::FULL.text(&note), note);
     }
 
     #[test]

@@ -142,6 +142,8 @@ pub fn phone(me: &Me, number: &str) -> String {
 pub fn audit_entries(me: &Me, defs: &[LedgerDef], entries: &mut [taizhang_storage::audit::AuditEntry]) {
     let policy = me.policy();
     for e in entries.iter_mut() {
+        // Notes the program wrote (a 15-digit number converted) name ID numbers too.
+        e.note = policy.text(&e.note);
         if e.before.is_none() && e.after.is_none() {
             continue;
         }

@@ -28,6 +28,8 @@ const BIRTH: [&str; 2] = ["1980-01-06", "19800106"];
 struct Sensitive {
     person: i64,
     number: String,
+    /// Registered from 15 digits: its 18-digit form is in an audit note.
+    converted: String,
     guardian: String,
     household: i64,
     kp: i64,
@@ -39,7 +41,7 @@ struct Sensitive {
 impl Sensitive {
     /// Values that must never appear in full for a role that sees them masked.
     fn full(&self) -> Vec<String> {
-        vec![self.number.clone(), self.guardian.clone(), PHONE.into(), GUARDIAN_PHONE.into(), ACCOUNT.into(), CADRE_PHONE.into()]
+        vec![self.number.clone(), self.converted.clone(), self.guardian.clone(), PHONE.into(), GUARDIAN_PHONE.into(), ACCOUNT.into(), CADRE_PHONE.into()]
     }
 }
 
@@ -53,6 +55,11 @@ fn seed(s: &Server) -> Sensitive {
         let mut tx = db.begin().await.expect("begin");
         let input = taizhang_domain::registry::PersonInput { name: "王敏感".into(), id_number: id_number(5), phone: PHONE.into(), place_id: a, ..Default::default() };
         let p = persons::create(&mut tx, &sys, &all, &taizhang_domain::registry::validate_person(&input, today).expect("person")).await.expect("person");
+        // Registered from an old 15-digit number: the audit note names the converted number.
+        let old = taizhang_domain::registry::PersonInput { name: "李旧号".into(), id_number: "431224800107031".into(), place_id: a, ..Default::default() };
+        let old = taizhang_domain::registry::validate_person(&old, today).expect("15 digits");
+        assert!(!old.warnings.is_empty(), "the conversion is noted");
+        let converted = persons::create(&mut tx, &sys, &all, &old).await.expect("old number").id_number;
         let h = households::create(&mut tx, &sys, &all, "4312241102010005", a).await.expect("household");
         households::add_member(&mut tx, &sys, &all, h.id, p.id, "户主").await.expect("head");
         let kp = ledgers::get(&mut tx, "key_population").await.expect("kp");
@@ -94,7 +101,7 @@ fn seed(s: &Server) -> Sensitive {
             users::create(&mut tx, &sys, NewUser { username: name, display_name: name, password_hash: &hash, role, place_id: town, ledgers, must_change_password: false }).await.expect("user");
         }
         tx.commit().await.expect("commit");
-        Sensitive { person: p.id, number: p.id_number, guardian: id_number(9), household: h.id, kp: kp_rec.id, dibao: dibao_rec.id, cadre: cadre.id, dispute: dispute.id }
+        Sensitive { person: p.id, number: p.id_number, converted, guardian: id_number(9), household: h.id, kp: kp_rec.id, dibao: dibao_rec.id, cadre: cadre.id, dispute: dispute.id }
     })
 }
 
@@ -244,6 +251,8 @@ fn run_masking_matrix(s: &Server) {
     // The audit administrator's audit API: persons' and records' values masked, no birth date.
     let audit = s.signed_in("auditor").get("/api/v1/audit?entity=persons&limit=1000").body;
     assert!(audit.contains("4****************") && !audit.contains(&x.number), "masked before/after in the audit API");
+    let page = s.signed_in("auditor").get("/audit?entity=persons").body;
+    assert!(page.contains(&format!("已转换为 18 位：4****************{}", &x.converted[17..])), "notes the program wrote are masked too");
 }
 
 #[test]

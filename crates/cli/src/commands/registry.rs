@@ -119,6 +119,7 @@ pub async fn person(ctx: &Ctx, cmd: PersonCmd) -> anyhow::Result<()> {
                     for v in [&mut e.before, &mut e.after].into_iter().flatten() {
                         policy.redact_person_json(v);
                     }
+                    e.note = policy.text(&e.note);
                 }
                 return print_json(&serde_json::json!({ "person": person, "history": history }));
             }
@@ -140,7 +141,7 @@ pub async fn person(ctx: &Ctx, cmd: PersonCmd) -> anyhow::Result<()> {
                 println!("户：{}（{}）", h.number, p.relation.clone().unwrap_or_default());
             }
             for e in history.iter().rev() {
-                println!("{}\t{}\t{}", e.at, e.actor, if e.note.is_empty() { e.action.as_str() } else { e.note.as_str() });
+                println!("{}\t{}\t{}", e.at, e.actor, if e.note.is_empty() { e.action.clone() } else { policy.text(&e.note) });
             }
         }
         PersonCmd::Update { id_number, fields, reason } => {
@@ -410,6 +411,7 @@ pub async fn audit(ctx: &Ctx, entity: Option<String>, entity_id: Option<i64>, li
             for v in [&mut e.before, &mut e.after].into_iter().flatten() {
                 policy.redact_entry_json(&defs, &e.entity, v);
             }
+            e.note = policy.text(&e.note);
         }
         return print_json(&entries);
     }
@@ -420,7 +422,7 @@ pub async fn audit(ctx: &Ctx, entity: Option<String>, entity_id: Option<i64>, li
             (Some(id), None) => id.to_string(),
             _ => String::new(),
         };
-        println!("{}\t{}\t{}\t{}\t{ids}\t{}", e.at, e.actor, e.action, e.entity, e.note);
+        println!("{}\t{}\t{}\t{}\t{ids}\t{}", e.at, e.actor, e.action, e.entity, Policy::for_actor(&ctx.actor).text(&e.note));
     }
     Ok(())
 }

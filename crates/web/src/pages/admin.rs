@@ -73,7 +73,7 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditP
                 Some(k) => defs.iter().find(|d| d.key == k).map_or_else(|| e.entity.clone(), |d| d.name.clone()),
                 None => entity_label(&e.entity).to_string(),
             };
-            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action_label(&e.action), "entity": entity, "entity_id": e.entity_id, "last_entity_id": e.last_entity_id, "note": e.note})
+            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action_label(&e.action), "entity": entity, "entity_id": e.entity_id, "last_entity_id": e.last_entity_id, "note": me.policy().text(&e.note)})
         })
         .collect();
     let mut ctx = views::layout(&me, &defs, "操作日志", &[("系统管理", ""), ("操作日志", "")]);

@@ -145,7 +145,7 @@ async fn history(tx: &mut Tx, me: &Me, id: i64) -> AppResult<Vec<J>> {
             "actor": e.actor,
             "action": action,
             "changes": changes,
-            "note": e.note,
+            "note": me.policy().text(&e.note),
         }));
     }
     Ok(out)

@@ -70,7 +70,7 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppR
                 _ if e.last_entity_id.is_some() || !e.note.is_empty() => format!("{}（{}）", changed.join("、"), e.note),
                 _ => changed.join("、"),
             };
-            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "changes": changes})
+            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "changes": me.policy().text(&changes)})
         })
         .collect())
 }
