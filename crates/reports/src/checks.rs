@@ -584,7 +584,7 @@ async fn duplicate_persons(tx: &mut Tx, ctx: &Context, names: &mut Names) -> Res
         }
     }
     let mut out = Vec::new();
-    for (name, birth, ids, places) in groups {
+    for (name, _birth, ids, places) in groups {
         // The villages of every registration, in order, each once.
         let (mut villages, mut ats) = (Vec::<String>::new(), Vec::<String>::new());
         for p in &places {
@@ -597,7 +597,10 @@ async fn duplicate_persons(tx: &mut Tx, ctx: &Context, names: &mut Names) -> Res
             }
         }
         let message = format!(
-            "{}「{name}」（出生日期 {birth}）登记了 {} 个不同的公民身份号码（人员编号 {}），可能是同一人重复登记，请核实",
+            // The birth date is not written out: it is read from the ID number, which readers
+            // who see numbers masked may not see (docs/personal-data.md); the persons' pages show it
+            // to those who may.
+            "{}「{name}」登记了 {} 个不同的公民身份号码（人员编号 {}），姓名和出生日期相同，可能是同一人重复登记，请核实",
             ats.join("、"),
             ids.len(),
             ids_text(&ids)

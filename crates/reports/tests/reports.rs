@@ -384,6 +384,8 @@ mod data_checks {
         let persons = run(&db, &data, "possible_duplicate_persons").await;
         assert_eq!(persons.len(), 1, "{persons:?}");
         assert_eq!(persons[0].person_ids.len(), 2);
+        // No birth date written out: it is read from the ID number (docs/personal-data.md).
+        assert!(persons[0].message.contains("姓名和出生日期相同") && !persons[0].message.contains("（出生日期"), "{}", persons[0].message);
 
         // Settings switch: 特困 with 低保 allowed; visits every 200 days.
         let mut tx = db.begin().await.expect("begin");
