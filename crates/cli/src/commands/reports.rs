@@ -187,9 +187,23 @@ pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json:
     let inds = indicator::builtin()?;
     let ind = inds.iter().find(|i| i.key == key).ok_or_else(|| taizhang_reports::ReportError::UnknownIndicator(key.to_string()))?;
     let def = eval::ledger_of(ind, &defs)?;
+    // As whoever runs it (`--as`): the records behind the figure only from a ledger they may
+    // read, their values through their masking policy (docs/personal-data.md).
+    if let taizhang_domain::role::Actor::User { id, .. } = &ctx.actor {
+        let u = taizhang_storage::users::get(&mut tx, *id).await?;
+        if !taizhang_domain::masking::may_read_ledger(u.role, &u.ledgers, def) {
+            anyhow::bail!("没有指标「{key}」");
+        }
+    }
     let figure = eval::evaluate(&mut tx, ind, def, &rc).await?;
     let villages = eval::by_village(&mut tx, ind, def, &rc).await?;
-    let (total, recs) = eval::records_behind(&mut tx, ind, def, &rc, limit).await?;
+    let (total, mut recs) = eval::records_behind(&mut tx, ind, def, &rc, limit).await?;
+    let policy = taizhang_domain::masking::Policy::for_actor(&ctx.actor);
+    for r in &mut recs {
+        let mut j = serde_json::json!({"values": r.values});
+        policy.redact_record_json(def, &mut j);
+        r.values = serde_json::from_value(j["values"].take()).unwrap_or_default();
+    }
     if json {
         return print_json(&serde_json::json!({
             "definition": ind,
