@@ -44,6 +44,10 @@ pub struct ImportOptions {
     /// Values for the whole file, (column, value): a row leaving the column blank gets the
     /// value, a row holding another value is refused (`--set 发放月份=2024-02`).
     pub set: Vec<(String, String)>,
+    /// What the file may make the reader hold (`taizhang_tabular::Limits`); `None`: the
+    /// defaults, for a file given at the command line. The web server reads uploads under
+    /// tighter ones.
+    pub limits: Option<taizhang_tabular::Limits>,
 }
 
 /// A row of the file that is not a record (合计, 小计, 制表人, 填表说明), skipped.
@@ -417,11 +421,16 @@ pub async fn import_files(
     opts: &ImportOptions,
     today: NaiveDate,
 ) -> Result<Vec<FileOutcome>> {
-    let mut tx = db.begin_bulk().await?;
-    let run = import_each(&mut tx, actor, scope, paths, opts, today).await;
-    // The connection goes back to the pool with the ordinary cache, whatever happened.
-    tx.end_bulk().await?;
-    let mut outcomes = run?;
+    // A dry run first tries without taking the write lock until it writes (on SQLite), so
+    // that checking a file blocks nobody; should another writer have committed meanwhile, it
+    // is run again holding the lock from the start.
+    let (tx, mut outcomes) = match opts.dry_run {
+        true => match import_in_tx(db.begin_bulk_trial().await?, actor, scope, paths, opts, today).await {
+            Err(ExchangeError::Store(e)) if e.is_busy() => import_in_tx(db.begin_bulk().await?, actor, scope, paths, opts, today).await?,
+            other => other?,
+        },
+        false => import_in_tx(db.begin_bulk().await?, actor, scope, paths, opts, today).await?,
+    };
     let clean = outcomes.iter().all(|o| o.result.as_ref().is_ok_and(|r| r.rejected == 0));
     let write = !opts.dry_run && (clean || opts.partial);
     if write {
@@ -452,6 +461,21 @@ pub async fn import_files(
     Ok(outcomes)
 }
 
+/// Every file of `import_files` in `tx`, which is handed back for the commit.
+async fn import_in_tx(
+    mut tx: Tx,
+    actor: &Actor,
+    scope: &Scope,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    today: NaiveDate,
+) -> Result<(Tx, Vec<FileOutcome>)> {
+    let run = import_each(&mut tx, actor, scope, paths, opts, today).await;
+    // The connection goes back to the pool with the ordinary cache, whatever happened.
+    tx.end_bulk().await?;
+    Ok((tx, run?))
+}
+
 /// Each file inside its own savepoint of the one transaction, so a file that fails part-way
 /// leaves nothing behind while the others go on.
 async fn import_each(
@@ -464,7 +488,7 @@ async fn import_each(
 ) -> Result<Vec<FileOutcome>> {
     let mut outcomes = Vec::with_capacity(paths.len());
     for path in paths {
-        let source = match taizhang_tabular::open(path) {
+        let source = match taizhang_tabular::open_with(path, opts.limits.unwrap_or_default()) {
             Ok(s) => s,
             Err(e) => {
                 outcomes.push(FileOutcome { file: path.clone(), result: Err(e.into()) });

@@ -23,6 +23,8 @@ pub use import::{import_file, import_files, FileOutcome, ImportOptions, ImportRe
 /// A text cell made inert for a CSV (an apostrophe before a formula), for CSVs written
 /// elsewhere than through the exporter.
 pub use taizhang_tabular::csv_inert;
+/// What a file may make the reader hold (`ImportOptions::limits`).
+pub use taizhang_tabular::Limits;
 
 use taizhang_storage::StoreError;
 use taizhang_tabular::TabularError;

@@ -74,8 +74,11 @@ fn map_migrate(e: sqlx::migrate::MigrateError) -> StoreError {
     }
 }
 
-/// How long a SQLite connection waits for another's write lock before giving up.
-pub const BUSY_TIMEOUT_MS: u64 = 10_000;
+/// How long a SQLite connection waits for another's write lock before giving up. SQLite has
+/// one writer at a time: a sign-in or a saved form during an import (or a dry run that writes)
+/// waits for it to end, up to a minute, rather than fail; a write that can wait for later
+/// does not wait at all (`Db::try_begin`).
+pub const BUSY_TIMEOUT_MS: u64 = 60_000;
 
 /// SQLite page cache per connection, in KiB (a negative `cache_size`).
 const DEFAULT_CACHE_KIB: &str = "-32768";
@@ -199,14 +202,59 @@ impl Db {
     /// long as their statement or savepoint. `Tx::end_bulk` puts the defaults back.
     /// PostgreSQL sizes its buffers on the server and has no such journals: nothing to do.
     pub async fn begin_bulk(&self) -> Result<Tx> {
+        self.bulk("BEGIN IMMEDIATE").await
+    }
+
+    /// `begin_bulk` for a dry run, which is rolled back whatever it finds. On SQLite the
+    /// transaction starts deferred: it takes the write lock only at its first write, so a dry
+    /// run that writes nothing (every row refused, or unchanged) never keeps anyone else from
+    /// writing — a sign-in among them. A deferred transaction whose first write comes after
+    /// another connection has committed is refused as busy (`StoreError::is_busy`): the
+    /// caller then runs it again with `begin_bulk`.
+    pub async fn begin_bulk_trial(&self) -> Result<Tx> {
+        self.bulk("BEGIN DEFERRED").await
+    }
+
+    async fn bulk(&self, begin: &'static str) -> Result<Tx> {
         Ok(match &self.pool {
             Pool::Sqlite(p) => {
                 let mut conn = p.acquire().await?;
                 sqlx::raw_sql(&format!("PRAGMA cache_size = {BULK_CACHE_KIB}; PRAGMA temp_store = MEMORY")).execute(&mut *conn).await?;
-                Tx::Sqlite(Transaction::begin(conn, Some("BEGIN IMMEDIATE".into())).await?)
+                Tx::Sqlite(Transaction::begin(conn, Some(begin.into())).await?)
             }
             Pool::Pg(p) => Tx::Pg(p.begin().await?),
         })
+    }
+
+    /// A write transaction if SQLite's write lock is to be had within `wait`, else `None`: for
+    /// a write that may be left for later while another writer (an import) holds the lock — a
+    /// session's time of last activity — instead of keeping a connection waiting for it.
+    /// PostgreSQL has no such lock: `begin`.
+    pub async fn try_begin(&self, wait: Duration) -> Result<Option<Tx>> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let mut conn = p.acquire().await?;
+                let short = format!("PRAGMA busy_timeout = {}", wait.as_millis());
+                sqlx::query(&short).execute(&mut *conn).await?;
+                // `query`, not `raw_sql`: its future stays `Send` (a web handler awaits it).
+                let began = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map(|_| ());
+                let usual = format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}");
+                if let Err(e) = sqlx::query(&usual).execute(&mut *conn).await {
+                    // Never hand a connection with the short wait back to the pool.
+                    conn.detach();
+                    return Err(e.into());
+                }
+                match began.map_err(StoreError::from) {
+                    Err(busy) if busy.is_busy() => Ok(None),
+                    Err(other) => Err(other),
+                    // Begun above: the Transaction takes it over (its own begin statement, a
+                    // no-op, is one sqlx accepts on a connection already in a transaction) and
+                    // commits or rolls it back as any other.
+                    Ok(_) => Ok(Some(Tx::Sqlite(Transaction::begin(conn, Some("SELECT 1".into())).await?))),
+                }
+            }
+            Pool::Pg(p) => Ok(Some(Tx::Pg(p.begin().await?))),
+        }
     }
 
     /// A transaction for reading: one consistent snapshot, never committed.

@@ -67,6 +67,16 @@ impl StoreError {
     }
 }
 
+/// SQLite's write lock was not to be had in time, or PostgreSQL broke a deadlock.
+pub const BUSY: &str = "数据库正忙（另一项写入，如导入，正在进行），操作未完成，没有写入任何数据；请稍后重试";
+
+impl StoreError {
+    /// The database was busy with another writer: trying again later may succeed.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Database(m) if m == BUSY)
+    }
+}
+
 const NO_MEMORY: &str = "内存不足，操作已停止，没有写入任何数据；请关闭其他程序后重试，或把文件拆成几个小文件分别导入";
 
 /// The engine ran out of something the user can do something about: said in Chinese, the
@@ -77,6 +87,11 @@ fn resource_refusal(code: Option<&str>) -> Option<&'static str> {
         "7" | "53200" => NO_MEMORY,
         // SQLITE_FULL, PostgreSQL disk_full
         "13" | "53100" => "磁盘已满，操作已停止，没有写入任何数据；请清理磁盘空间后重试",
+        // SQLITE_BUSY (5) and SQLITE_LOCKED (6) with their extended codes (a deferred
+        // transaction whose snapshot is stale: BUSY_SNAPSHOT, 517), never five characters as
+        // PostgreSQL's SQLSTATEs are; PostgreSQL deadlock_detected
+        "40P01" => BUSY,
+        c if c.len() < 5 && c.parse::<u32>().is_ok_and(|n| matches!(n & 0xff, 5 | 6)) => BUSY,
         // SQLITE_IOERR and its extended codes share the low byte 10
         c if c.parse::<u32>().is_ok_and(|n| n & 0xff == 10) => "读写数据库文件出错（磁盘故障或文件被其他程序占用），操作已停止；请检查磁盘后重试",
         _ => return None,

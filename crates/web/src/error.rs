@@ -44,6 +44,10 @@ impl AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> AppError {
+        // Another writer (an import) held the database longer than a write waits: try later.
+        if e.is_busy() {
+            return AppError::new(StatusCode::SERVICE_UNAVAILABLE, e.to_string());
+        }
         let status = match &e {
             StoreError::Domain(_) => StatusCode::UNPROCESSABLE_ENTITY,
             StoreError::NotFound(_) => StatusCode::NOT_FOUND,

@@ -108,10 +108,13 @@ async fn load_me_in(state: &AppState, parts: &Parts, keep: bool) -> Result<Optio
         drop(tx);
         None
     };
+    // Left for a later request while another writer (an import) holds SQLite's write lock:
+    // a page is not kept waiting for it.
     if touch {
-        let mut w = state.db.begin().await?;
-        sessions::touch(&mut w, &hash, now).await?;
-        w.commit().await?;
+        if let Some(mut w) = state.db.try_begin(std::time::Duration::from_millis(200)).await? {
+            sessions::touch(&mut w, &hash, now).await?;
+            w.commit().await?;
+        }
     }
     // A password older than the policy allows must be changed first, like an initial one.
     let password_expired = !state.config.demo && policy.expired(known.user.password_changed_at, now);

@@ -124,6 +124,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/import", Roles(WRITERS), NoPlaceData, "导入页", get(pages::import::form)),
     r!("POST", "/import", Roles(WRITERS), Filtered, "上传并试导入", post(pages::import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT))),
     r!("POST", "/import/confirm", Roles(WRITERS), Filtered, "确认导入", post(pages::import::confirm)),
+    r!("GET", "/import/errors", Roles(WRITERS), NoPlaceData, "下载试导入的错误清单（仅上传者本人）", get(pages::import::errors)),
     r!("GET", "/import/templates/{target}", Roles(WRITERS), NoPlaceData, "下载人员、户、干部、单位的导入模板", get(pages::import::template)),
     r!("GET", "/checks", Signed, Filtered, "数据核查", get(pages::reports::checks)),
     r!("GET", "/reports", Signed, NoPlaceData, "报表与总结", get(pages::reports::form)),

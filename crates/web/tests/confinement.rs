@@ -77,6 +77,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/import") => get("/import".into()),
         ("POST", "/import") => write("/import".into(), FORM, "ledger=hazards".into(), &[400]),
         ("POST", "/import/confirm") => write("/import/confirm".into(), FORM, "upload=none".into(), &[404]),
+        ("GET", "/import/errors") => Some(Case { target: "/import/errors?upload=none".into(), content_type: "", body: String::new(), ok: &[404] }),
         ("GET", "/import/templates/{target}") => get("/import/templates/cadres".into()),
         ("GET", "/checks") => get("/checks".into()),
         ("GET", "/reports") => get("/reports".into()),

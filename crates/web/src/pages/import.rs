@@ -1,8 +1,19 @@
-//! Import in the browser: upload → a verdict per row (a dry run) → confirm. The uploaded file
-//! waits in a private temporary directory, known only to the user who sent it.
+//! Import in the browser: upload → a verdict per row (a dry run) → confirm.
+//!
+//! Hostile uploads are bounded: the file streams to disk (never whole in memory) into a
+//! directory of the server's own (0700), as a file only the server's account reads (0600),
+//! known only to the user who sent it, and removed once confirmed or after
+//! [`UPLOAD_MINUTES`] unconfirmed (swept on every upload and every minute); it is read under
+//! limits fit for a server ([`upload_limits`]), at most [`IMPORTS_AT_ONCE`] imports run at a
+//! time, and the page shows the first [`SHOWN_ROWS`] rejections and the verdicts as runs of
+//! rows, every rejection being in the error workbook the page links to. A dry run holds no
+//! write lock until it writes (`Db::begin_bulk_trial`), so checking a file blocks no sign-in.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
@@ -10,25 +21,151 @@ use axum::response::Html;
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
-use taizhang_exchange::{import_file, write_registry_template, ImportOptions, ImportReport, RegistryTarget, Verdict};
+use taizhang_exchange::{import_file, write_registry_template, ImportOptions, ImportReport, Limits, RegistryTarget, Verdict};
 
 use crate::auth::{self, Me};
 use crate::error::{AppError, AppResult};
 use crate::{views, AppState};
 
-/// An uploaded file awaiting confirmation.
+/// Minutes an upload waits for its confirmation before it is removed.
+pub const UPLOAD_MINUTES: u64 = 30;
+/// Imports (dry runs and confirmations) running at once; more wait their turn.
+pub const IMPORTS_AT_ONCE: usize = 2;
+/// Rejections listed on the page, and runs of verdicts; the rest are counted (and every
+/// rejection is in the error workbook).
+pub const SHOWN_ROWS: usize = 200;
+
+/// What an uploaded file may make the server hold: the reader's limits, tighter where a file
+/// from the command line may take more (a workbook the upload limit lets through needs no
+/// more; larger files are for `taizhang import`). The shared-string table is what a small
+/// file can blow up: 32 MB holds some 1,300,000 distinct 18-digit numbers.
+pub fn upload_limits() -> Limits {
+    Limits {
+        shared_strings_bytes: 32 << 20,
+        row_bytes: 256 << 10,
+        part_bytes: 16 << 20,
+        entry_bytes: 1 << 30,
+        xls_bytes: 96 << 20,
+        ..Limits::default()
+    }
+}
+
+/// An uploaded file awaiting confirmation; its directory goes when it does.
 pub struct Upload {
     user_id: i64,
     ledger: Option<String>,
     sheet: Option<String>,
     set: Vec<(String, String)>,
     file_name: String,
-    dir: tempfile::TempDir,
-    path: std::path::PathBuf,
+    dir: PathBuf,
+    path: PathBuf,
+    /// The dry run's error workbook, if it refused rows.
+    errors: Option<PathBuf>,
+    at: Instant,
 }
 
-#[derive(Default)]
-pub struct Uploads(Mutex<HashMap<String, Upload>>);
+impl Drop for Upload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+type Waiting = Arc<Mutex<HashMap<String, Upload>>>;
+
+/// The uploads awaiting confirmation, their directory, and the turns of imports.
+pub struct Uploads {
+    waiting: Waiting,
+    root: Mutex<Option<tempfile::TempDir>>,
+    turns: tokio::sync::Semaphore,
+    sweeper: std::sync::Once,
+}
+
+impl Default for Uploads {
+    fn default() -> Self {
+        Uploads { waiting: Arc::default(), root: Mutex::new(None), turns: tokio::sync::Semaphore::new(IMPORTS_AT_ONCE), sweeper: std::sync::Once::new() }
+    }
+}
+
+fn lock(w: &Waiting) -> std::sync::MutexGuard<'_, HashMap<String, Upload>> {
+    w.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn sweep(w: &Waiting) {
+    let max = Duration::from_secs(UPLOAD_MINUTES * 60);
+    lock(w).retain(|_, u| u.at.elapsed() < max);
+}
+
+fn failed(what: &str) -> impl Fn(std::io::Error) -> AppError + '_ {
+    move |e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("{what}：{e}"))
+}
+
+impl Uploads {
+    /// Removes uploads left unconfirmed too long; from the first upload on, also every minute.
+    fn sweep(&self) {
+        sweep(&self.waiting);
+        self.sweeper.call_once(|| {
+            let weak: Weak<Mutex<HashMap<String, Upload>>> = Arc::downgrade(&self.waiting);
+            tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    let Some(w) = weak.upgrade() else { break };
+                    sweep(&w);
+                }
+            });
+        });
+    }
+
+    /// A new directory (0700) for one upload, inside the server's own (0700, removed when the
+    /// server stops).
+    fn new_dir(&self, id: &str) -> AppResult<PathBuf> {
+        let mut root = self.root.lock().unwrap_or_else(|e| e.into_inner());
+        if root.is_none() {
+            let dir = tempfile::Builder::new().prefix("taizhang-uploads-").tempdir().map_err(failed("无法保存上传的文件"))?;
+            private(dir.path(), 0o700).map_err(failed("无法保存上传的文件"))?;
+            *root = Some(dir);
+        }
+        let Some(base) = root.as_ref() else { return Err(AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "无法保存上传的文件")) };
+        let dir = base.path().join(id);
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(&dir).map_err(failed("无法保存上传的文件"))?;
+        Ok(dir)
+    }
+
+    /// How many uploads are waiting (tests).
+    pub fn waiting(&self) -> usize {
+        lock(&self.waiting).len()
+    }
+
+    /// The directory uploads are kept in, once the first has come (tests).
+    pub fn root(&self) -> Option<PathBuf> {
+        self.root.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|d| d.path().to_path_buf())
+    }
+
+    /// Makes every waiting upload look `age` old (tests of the expiry).
+    pub fn age_all(&self, age: Duration) {
+        for u in lock(&self.waiting).values_mut() {
+            u.at = Instant::now().checked_sub(age).unwrap_or(u.at);
+        }
+    }
+
+    /// Runs the sweep now (tests).
+    pub fn sweep_now(&self) {
+        sweep(&self.waiting);
+    }
+}
+
+fn private(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
 
 #[derive(Deserialize, Default)]
 pub struct FormQuery {
@@ -36,9 +173,29 @@ pub struct FormQuery {
     ledger: String,
 }
 
+/// Consecutive rows with the same verdict, as (first row, last row, label, colour): what the
+/// page lists instead of one line a row.
+fn verdict_runs(r: &ImportReport) -> Vec<(u32, u32, &'static str, &'static str)> {
+    let mut runs: Vec<(u32, u32, &'static str, &'static str)> = Vec::new();
+    for (row, v) in &r.verdicts {
+        let (label, colour) = match v {
+            Verdict::New => ("新增", "green"),
+            Verdict::Updated => ("更新", "orange"),
+            Verdict::Unchanged => ("未变", "grey"),
+            Verdict::Rejected => ("拒绝", "red"),
+        };
+        match runs.last_mut() {
+            Some(last) if last.2 == label && last.1 + 1 == *row => last.1 = *row,
+            _ => runs.push((*row, *row, label, colour)),
+        }
+    }
+    runs
+}
+
 async fn render(state: &AppState, me: &Me, ledger: &str, report: Option<(&ImportReport, &str)>, upload: &str) -> AppResult<Html<String>> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
+    drop(tx);
     let mut ctx = views::layout(me, &defs, "导入", &[("导入 Excel", "")]);
     let editable: Vec<_> = defs.iter().filter(|d| me.can_edit(&d.key)).map(|d| (d.key.clone(), d.name.clone())).collect();
     ctx.insert("defs".into(), json!(editable));
@@ -46,20 +203,25 @@ async fn render(state: &AppState, me: &Me, ledger: &str, report: Option<(&Import
     ctx.insert("registry".into(), json!(registry));
     ctx.insert("ledger".into(), json!(ledger));
     if let Some((r, file_name)) = report {
-        let mut j = serde_json::to_value(r).unwrap_or_default();
-        j["file_name"] = json!(file_name);
+        // The page stays small whatever the file: the first rejections, the verdicts as runs.
+        let mut j = json!({
+            "file_name": file_name,
+            "sheet": r.sheet, "target_name": r.target_name,
+            "read": r.read, "new": r.new, "updated": r.updated, "unchanged": r.unchanged, "rejected": r.rejected,
+            "committed": r.committed,
+            "sheets": r.sheets.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "sheets_total": r.sheets.len(),
+            "warnings": r.warnings.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "warnings_total": r.warnings.len(),
+            "skipped_rows": r.skipped_rows, "skipped_rows_total": r.skipped_rows_total,
+            "rejections": r.rejections.iter().take(SHOWN_ROWS).collect::<Vec<_>>(),
+            "rejections_total": r.rejections.len(),
+        });
+        let runs = verdict_runs(r);
+        j["verdict_runs_total"] = json!(runs.len());
+        j["verdict_runs"] = json!(runs.into_iter().take(SHOWN_ROWS).collect::<Vec<_>>());
+        j["shown"] = json!(SHOWN_ROWS);
         ctx.insert("report".into(), j);
-        let verdicts: Vec<_> = r
-            .verdicts
-            .iter()
-            .map(|(row, v)| match v {
-                Verdict::New => (row, "新增", "green"),
-                Verdict::Updated => (row, "更新", "orange"),
-                Verdict::Unchanged => (row, "未变", "grey"),
-                Verdict::Rejected => (row, "拒绝", "red"),
-            })
-            .collect();
-        ctx.insert("verdicts".into(), json!(verdicts));
+        let workbook = !upload.is_empty() && lock(&state.imports.waiting).get(upload).is_some_and(|u| u.errors.is_some());
+        ctx.insert("error_workbook".into(), json!(workbook));
     }
     ctx.insert("upload".into(), json!(upload));
     views::render("import.html", &ctx.into())
@@ -69,9 +231,13 @@ pub async fn form(State(state): State<AppState>, me: Me, Query(q): Query<FormQue
     render(&state, &me, &q.ledger, None, "").await
 }
 
-/// Runs an import on a blocking thread. The exchange crate's future is not provably `Send`
-/// (a known limitation of the compiler with higher-ranked lifetimes), so it is driven there.
-pub async fn run_import(state: &AppState, me: &Me, path: std::path::PathBuf, opts: ImportOptions) -> AppResult<ImportReport> {
+/// Runs an import on a blocking thread, in its turn (at most [`IMPORTS_AT_ONCE`] at a time),
+/// reading the file under [`upload_limits`]. The exchange crate's future is not provably
+/// `Send` (a known limitation of the compiler with higher-ranked lifetimes), so it is driven
+/// there.
+pub async fn run_import(state: &AppState, me: &Me, path: std::path::PathBuf, mut opts: ImportOptions) -> AppResult<ImportReport> {
+    let _turn = state.imports.turns.acquire().await.map_err(|_| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "服务正在停止，请稍后再试"))?;
+    opts.limits = Some(upload_limits());
     let (db, actor, scope, today) = (state.db.clone(), me.user.actor(), me.scope.clone(), state.today());
     let handle = tokio::runtime::Handle::current();
     tokio::task::spawn_blocking(move || handle.block_on(async move { import_file(&db, &actor, &scope, &path, &opts, today).await }))
@@ -101,60 +267,96 @@ fn parse_set(text: &str) -> AppResult<Vec<(String, String)>> {
         .collect()
 }
 
+/// The clerk's file name, its last component only, without control or path characters: the
+/// upload is kept under it (a CSV's one sheet is named after its file, and so are the report
+/// and the audit).
+fn safe_stem(file_name: &str) -> String {
+    Path::new(file_name)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(|s| s.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':')).take(100).collect::<String>())
+        .filter(|s| !s.trim().is_empty() && !s.starts_with('.'))
+        .unwrap_or_else(|| "upload".into())
+}
+
 pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multipart) -> AppResult<Html<String>> {
+    state.imports.sweep();
     let mut ledger = String::new();
     let mut sheet = String::new();
     let mut set_text = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart.next_field().await.map_err(|e| AppError::bad_request(format!("上传失败：{e}")))? {
+    let id = auth::new_token();
+    // Removed again (its directory with it) unless it is kept for the confirmation.
+    let mut saved: Option<Upload> = None;
+    let upload_failed = |e: axum::extract::multipart::MultipartError| AppError::bad_request(format!("上传失败：{}", e.body_text()));
+    while let Some(mut field) = multipart.next_field().await.map_err(upload_failed)? {
         match field.name().unwrap_or("") {
             "ledger" => ledger = field.text().await.unwrap_or_default(),
             "sheet" => sheet = field.text().await.unwrap_or_default(),
             "set" => set_text = field.text().await.unwrap_or_default(),
-            "file" => {
-                let name = field.file_name().unwrap_or("upload.xlsx").to_string();
-                let bytes = field.bytes().await.map_err(|e| AppError::bad_request(format!("上传失败：{e}")))?;
-                file = Some((name, bytes.to_vec()));
+            "file" if saved.is_none() => {
+                let file_name = field.file_name().unwrap_or("upload.xlsx").to_string();
+                let ext = Path::new(&file_name).extension().and_then(|e| e.to_str()).unwrap_or("xlsx").to_ascii_lowercase();
+                if !["xlsx", "xls", "csv"].contains(&ext.as_str()) {
+                    return Err(AppError::bad_request("「文件」只能是 .xlsx、.xls 或 .csv"));
+                }
+                let dir = state.imports.new_dir(&id)?;
+                let path = dir.join(format!("{}.{ext}", safe_stem(&file_name)));
+                let u = saved.insert(Upload { user_id: me.user.id, ledger: None, sheet: None, set: Vec::new(), file_name, dir, path, errors: None, at: Instant::now() });
+                // Streamed to disk as it arrives, into a file only the server's account reads.
+                let mut o = std::fs::OpenOptions::new();
+                o.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+                let mut out = o.open(&u.path).map_err(failed("无法保存上传的文件"))?;
+                while let Some(chunk) = field.chunk().await.map_err(upload_failed)? {
+                    out.write_all(&chunk).map_err(failed("无法保存上传的文件"))?;
+                }
+                out.sync_all().map_err(failed("无法保存上传的文件"))?;
             }
             _ => {}
         }
     }
-    let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+    let Some(mut u) = saved.filter(|u| std::fs::metadata(&u.path).is_ok_and(|m| m.len() > 0)) else {
         return Err(AppError::bad_request("请选择要导入的文件"));
     };
-    let ext = std::path::Path::new(&file_name).extension().and_then(|e| e.to_str()).unwrap_or("xlsx").to_ascii_lowercase();
-    if !["xlsx", "xls", "csv"].contains(&ext.as_str()) {
-        return Err(AppError::bad_request("「文件」只能是 .xlsx、.xls 或 .csv"));
-    }
-    let dir = tempfile::tempdir().map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法保存上传的文件：{e}")))?;
-    // Saved under the clerk's own name (its last component only, in our private directory):
-    // a CSV's one sheet is named after its file, and so are the report and the audit.
-    let stem = std::path::Path::new(&file_name)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .map(|s| s.chars().filter(|c| !c.is_control() && !matches!(c, '/' | '\\' | ':')).collect::<String>())
-        .filter(|s| !s.trim().is_empty() && !s.starts_with('.'))
-        .unwrap_or_else(|| "upload".into());
-    let path = dir.path().join(format!("{stem}.{ext}"));
-    std::fs::write(&path, &bytes).map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("无法保存上传的文件：{e}")))?;
-    let ledger_opt = Some(ledger.clone()).filter(|l| !l.is_empty());
-    let sheet = Some(sheet.trim().to_string()).filter(|s| !s.is_empty());
-    let set = parse_set(&set_text)?;
+    u.ledger = Some(ledger.clone()).filter(|l| !l.is_empty());
+    u.sheet = Some(sheet.trim().to_string()).filter(|s| !s.is_empty());
+    u.set = parse_set(&set_text)?;
     let opts = ImportOptions {
-        ledger: ledger_opt.clone(),
+        ledger: u.ledger.clone(),
         dry_run: true,
-        source_name: Some(file_name.clone()),
-        sheet: sheet.clone(),
-        set: set.clone(),
+        source_name: Some(u.file_name.clone()),
+        sheet: u.sheet.clone(),
+        set: u.set.clone(),
         ..Default::default()
     };
-    let report = run_import(&state, &me, path.clone(), opts).await?;
+    let report = run_import(&state, &me, u.path.clone(), opts).await?;
     if !may_import(&me, &report.target) {
         return Err(AppError::forbidden(format!("{}不能导入「{}」", me.user.role.label(), report.target_name)));
     }
-    let id = auth::new_token();
-    state.imports.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id.clone(), Upload { user_id: me.user.id, ledger: ledger_opt, sheet, set, file_name: file_name.clone(), dir, path });
+    u.errors = report.error_workbook.clone();
+    let file_name = u.file_name.clone();
+    lock(&state.imports.waiting).insert(id.clone(), u);
     render(&state, &me, &ledger, Some((&report, &file_name)), &id).await
+}
+
+#[derive(Deserialize)]
+pub struct ErrorsQuery {
+    #[serde(default)]
+    upload: String,
+}
+
+/// The dry run's error workbook (every rejection: sheet, row, column, value, reason), for
+/// the user who uploaded the file, while the upload waits.
+pub async fn errors(State(state): State<AppState>, me: Me, Query(q): Query<ErrorsQuery>) -> AppResult<axum::response::Response> {
+    state.imports.sweep();
+    let found = lock(&state.imports.waiting).get(&q.upload).filter(|u| u.user_id == me.user.id).and_then(|u| u.errors.clone().map(|p| (p, u.file_name.clone())));
+    let Some((path, file_name)) = found else {
+        return Err(AppError::not_found("找不到这次上传的错误清单（可能已导入或已过期），请重新上传"));
+    };
+    let bytes = std::fs::read(&path).map_err(failed("无法读取错误清单"))?;
+    let stem = Path::new(&file_name).file_stem().and_then(|s| s.to_str()).unwrap_or("导入");
+    Ok(super::exchange::download(bytes, &format!("{stem}.错误清单.xlsx"), super::exchange::XLSX))
 }
 
 #[derive(Deserialize)]
@@ -166,8 +368,9 @@ pub struct ConfirmForm {
 }
 
 pub async fn confirm(State(state): State<AppState>, me: Me, Form(f): Form<ConfirmForm>) -> AppResult<Html<String>> {
+    state.imports.sweep();
     let upload = {
-        let mut map = state.imports.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = lock(&state.imports.waiting);
         match map.get(&f.upload) {
             Some(u) if u.user_id == me.user.id => map.remove(&f.upload),
             _ => None,
@@ -185,8 +388,10 @@ pub async fn confirm(State(state): State<AppState>, me: Me, Form(f): Form<Confir
         ..Default::default()
     };
     let report = run_import(&state, &me, u.path.clone(), opts).await?;
-    drop(u.dir);
-    render(&state, &me, u.ledger.as_deref().unwrap_or(""), Some((&report, &u.file_name)), "").await
+    let (ledger, file_name) = (u.ledger.clone().unwrap_or_default(), u.file_name.clone());
+    // The file and its directory go now.
+    drop(u);
+    render(&state, &me, &ledger, Some((&report, &file_name)), "").await
 }
 
 /// The blank import template of the registry: persons (花名册), households, cadres or
