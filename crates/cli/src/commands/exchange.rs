@@ -42,6 +42,8 @@ pub async fn import(ctx: &Ctx, files: Vec<String>, args: ImportArgs) -> anyhow::
         source_name: None,
         sheet: args.sheet,
         set: parse_set(&args.set)?,
+        // A file given at the command line is read under the reader's default limits.
+        limits: None,
     };
     let paths: Vec<PathBuf> = files.iter().map(PathBuf::from).collect();
     let outcomes = import_files(&ctx.db, &ctx.actor, &ctx.scope, &paths, &opts, ctx.today).await?;
