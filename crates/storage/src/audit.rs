@@ -650,3 +650,77 @@ mod tests {
         assert!(runs(&[]).is_empty());
     }
 }
+
+/// The audit page's filters: days (inclusive, on the entry's time), user, entity (a table),
+/// action; a page of `limit` entries after skipping `offset`.
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    pub from: Option<chrono::NaiveDate>,
+    pub to: Option<chrono::NaiveDate>,
+    pub actor: Option<String>,
+    pub entity: Option<String>,
+    pub action: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Entries visible in the scope ([`visible`]) that the filter selects, newest first, one page,
+/// with the number of all that it selects.
+pub async fn search(tx: &mut Tx, scope: &Scope, f: &AuditFilter) -> Result<(Vec<AuditEntry>, i64)> {
+    let mut cond = visible(scope, 1);
+    let mut args = vec![scope.arg()];
+    // Days are the office's local days, as the report of reads takes them.
+    if let Some(d) = f.from {
+        args.push(Arg::Time(crate::reads::local_midnight(d)));
+        cond.push_str(&format!(" AND at >= ${}", args.len()));
+    }
+    if let Some(d) = f.to.and_then(|d| d.succ_opt()) {
+        args.push(Arg::Time(crate::reads::local_midnight(d)));
+        cond.push_str(&format!(" AND at < ${}", args.len()));
+    }
+    for (col, v) in [("actor", &f.actor), ("entity", &f.entity), ("action", &f.action)] {
+        if let Some(v) = v {
+            args.push(v.into());
+            cond.push_str(&format!(" AND {col} = ${}", args.len()));
+        }
+    }
+    let total = tx.fetch_one(&format!("SELECT COUNT(*) FROM audit WHERE {cond}"), &args).await?.int(0);
+    let n = args.len();
+    args.push(Arg::Int(if f.limit > 0 { f.limit } else { 50 }));
+    args.push(Arg::Int(f.offset.max(0)));
+    let sql = format!(
+        "SELECT id, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note FROM audit WHERE {cond} ORDER BY id DESC LIMIT ${} OFFSET ${}",
+        n + 1,
+        n + 2
+    );
+    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+    let rows = tx.fetch(&sql, &args).await?;
+    Ok((
+        rows.into_iter()
+            .map(|r| AuditEntry {
+                id: r.int(0),
+                at: r.text(1),
+                actor: r.text(2),
+                action: r.text(3),
+                entity: r.text(4),
+                entity_id: r.opt_int(5),
+                last_entity_id: r.opt_int(6),
+                place_id: r.opt_int(7),
+                before: parse(r.opt_text(8)),
+                after: parse(r.opt_text(9)),
+                note: r.text(10),
+            })
+            .collect(),
+        total,
+    ))
+}
+
+/// The distinct actions and users of the entries visible in the scope, for the filter's lists.
+pub async fn distinct(tx: &mut Tx, scope: &Scope, column: &str) -> Result<Vec<String>> {
+    let column = match column {
+        "action" => "action",
+        _ => "actor",
+    };
+    let sql = format!("SELECT DISTINCT {column} FROM audit WHERE {} ORDER BY {column}", visible(scope, 1));
+    Ok(tx.fetch(&sql, &[scope.arg()]).await?.into_iter().map(|r| r.text(0)).collect())
+}

@@ -140,7 +140,7 @@ pub struct ReadEntry {
     pub note: String,
 }
 
-fn local_midnight(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
+pub(crate) fn local_midnight(d: NaiveDate) -> chrono::DateTime<chrono::Utc> {
     use chrono::TimeZone;
     let naive = d.and_hms_opt(0, 0, 0).unwrap_or_default();
     chrono::Local.from_local_datetime(&naive).earliest().map_or_else(|| naive.and_utc(), |t| t.with_timezone(&chrono::Utc))

@@ -280,3 +280,26 @@ pub async fn set_role(tx: &mut Tx, actor: &Actor, id: i64, role: Role, ledgers: 
     .await?;
     get(tx, id).await
 }
+
+/// Changes an account's name, role, place and ledgers in one audited step (the 系统管理员's edit
+/// form); the caller ends its sessions when the role or place changed.
+pub async fn update_profile(tx: &mut Tx, actor: &Actor, id: i64, display_name: &str, role: Role, place_id: i64, ledgers: Vec<String>) -> Result<User> {
+    let user = get(tx, id).await?;
+    tx.exec(
+        "UPDATE users SET display_name = $1, role = $2, place_id = $3, ledgers = $4 WHERE id = $5",
+        &[display_name.into(), role.key().into(), Arg::Int(place_id), serde_json::to_string(&ledgers).unwrap_or_else(|_| "[]".into()).into(), Arg::Int(id)],
+    )
+    .await?;
+    let after = get(tx, id).await?;
+    audit_user(
+        tx,
+        actor,
+        &after,
+        "update",
+        "修改用户信息",
+        Some(json!({"display_name": user.display_name, "role": user.role, "place_id": user.place_id, "ledgers": user.ledgers})),
+        Some(json!({"display_name": display_name, "role": role, "place_id": place_id, "ledgers": ledgers})),
+    )
+    .await?;
+    Ok(after)
+}

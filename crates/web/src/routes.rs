@@ -92,7 +92,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/password", Own, NoPlaceData, "修改密码", post(pages::account::change_password)),
     r!("GET", "/static/app.css", Anyone, NoPlaceData, "样式表", get(pages::stylesheet)),
     // Work pages.
-    r!("GET", "/", Signed, Filtered, "首页（年度指标、图表、在办与逾期）", get(pages::dashboard::dashboard)),
+    r!("GET", "/", Signed, Filtered, "首页（年度指标、图表、在办与逾期；村干部：本村待办）", get(pages::village::home)),
     r!("GET", "/search", Signed, Filtered, "按姓名或身份证号查人", get(pages::registry::search)),
     r!("GET", "/persons/new", Roles(WRITERS), NoPlaceData, "登记人员表单", get(pages::registry::new_person_form)),
     r!("POST", "/persons/new", Roles(WRITERS), Filtered, "登记人员", post(pages::registry::create_person)),
@@ -137,6 +137,8 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("GET", "/audit/reads", Roles(AUDITORS), Filtered, "个人信息查看记录（谁看了谁的信息）", get(pages::admin::reads)),
     r!("GET", "/admin/users", Roles(ADMIN), NoPlaceData, "用户管理", get(pages::admin::users)),
     r!("POST", "/admin/users", Roles(ADMIN), NoPlaceData, "新增用户", post(pages::admin::add_user)),
+    r!("GET", "/admin/users/{id}", Roles(ADMIN), NoPlaceData, "修改用户表单（姓名、角色、管辖范围、台账）", get(pages::admin::edit_user_form)),
+    r!("POST", "/admin/users/{id}", Roles(ADMIN), NoPlaceData, "保存用户信息", post(pages::admin::edit_user)),
     r!("POST", "/admin/users/{id}/password", Roles(ADMIN), NoPlaceData, "重置用户密码", post(pages::admin::reset_password)),
     r!("POST", "/admin/users/{id}/disable", Roles(ADMIN), NoPlaceData, "停用账号", post(pages::security::disable)),
     r!("POST", "/admin/users/{id}/enable", Roles(ADMIN), NoPlaceData, "启用账号", post(pages::security::enable)),

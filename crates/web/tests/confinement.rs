@@ -90,6 +90,8 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/audit/export") => get("/audit/export".into()),
         ("GET", "/admin/users") => get("/admin/users".into()),
         // 三员分立: account states and the security policy.
+        ("GET", "/admin/users/{id}") => get(format!("/admin/users/{}", w.users["newbie"])),
+        ("POST", "/admin/users/{id}") => write(format!("/admin/users/{}", w.users["newbie"]), FORM, "name=x&role=nothing".into(), &[422]),
         ("POST", "/admin/users/{id}/disable") => write(format!("/admin/users/{}/disable", w.users["newbie"]), FORM, String::new(), &[303]),
         ("POST", "/admin/users/{id}/enable") => write(format!("/admin/users/{}/enable", w.users["newbie"]), FORM, String::new(), &[303]),
         ("POST", "/admin/users/{id}/unlock") => write(format!("/admin/users/{}/unlock", w.users["newbie"]), FORM, String::new(), &[303]),

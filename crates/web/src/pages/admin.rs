@@ -2,13 +2,13 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
 use taizhang_domain::ledger::LedgerDef;
 use taizhang_domain::role::Role;
-use taizhang_storage::audit::{self, AuditQuery};
+use taizhang_storage::audit;
 use taizhang_storage::users::{self, NewUser};
 use taizhang_storage::{ledgers, places, sessions};
 
@@ -16,7 +16,8 @@ use crate::auth::{self, Me};
 use crate::error::{AppError, AppResult};
 use crate::{views, AppState};
 
-fn action_label(a: &str) -> &str {
+/// Every action of the audit trail by its Chinese name (never its key).
+pub(crate) fn action_label(a: &str) -> &'static str {
     match a {
         "create" => "新增",
         "update" => "修改",
@@ -29,14 +30,30 @@ fn action_label(a: &str) -> &str {
         "sign_in" => "登录",
         "sign_out" => "退出",
         "sign_in_failed" => "登录失败",
-        other => other,
+        "unlock" => "解除锁定",
+        "disable" => "停用账号",
+        "enable" => "启用账号",
+        "password" => "修改密码",
+        "export" => "导出",
+        "import" => "导入",
+        "define" => "定义台账",
+        "join" => "成员加入",
+        "leave" => "成员迁出",
+        "head" => "户主变更",
+        "split" => "分户",
+        "move" => "整户迁移",
+        "correct" => "信息更正",
+        "end" => "离任或注销",
+        "set" => "设置参数",
+        _ => "其他操作",
     }
 }
 
-fn entity_label(e: &str) -> &str {
+fn entity_label(e: &str) -> &'static str {
     match e {
         "persons" => "人员",
         "households" => "户",
+        "household_events" => "户的变动",
         "places" => "区划",
         "users" => "用户",
         "sessions" => "登录",
@@ -44,44 +61,143 @@ fn entity_label(e: &str) -> &str {
         "organisations" => "单位",
         "ledger_defs" => "台账定义",
         "settings" => "参数",
-        other => other,
+        "audit" => "操作日志",
+        _ => "其他",
     }
 }
 
-#[derive(Deserialize, Default)]
+/// The entities that are not ledgers, as the audit page's object filter offers them.
+const REGISTRY_ENTITIES: &[&str] = &["persons", "households", "cadres", "organisations", "places", "users", "sessions", "ledger_defs", "settings", "audit"];
+
+/// An entry's object as people name it: a ledger by its name, the registry's tables in Chinese.
+fn object_name(defs: &[LedgerDef], entity: &str) -> String {
+    match entity.strip_prefix("ld_") {
+        Some(k) => defs.iter().find(|d| d.key == k).map_or_else(|| "台账".to_string(), |d| d.name.clone()),
+        None => entity_label(entity).to_string(),
+    }
+}
+
+/// An entry's action as people name it: a workflow step by its label (办理：核查确认).
+fn action_name(defs: &[LedgerDef], e: &audit::AuditEntry) -> String {
+    if e.action == "transition" {
+        let label = e
+            .entity
+            .strip_prefix("ld_")
+            .and_then(|k| defs.iter().find(|d| d.key == k))
+            .and_then(|d| d.workflow.as_ref())
+            .and_then(|wf| wf.transition(&e.note))
+            .map(|t| t.label.clone());
+        if let Some(l) = label {
+            return format!("办理：{l}");
+        }
+    }
+    action_label(&e.action).to_string()
+}
+
+#[derive(Deserialize, Default, serde::Serialize)]
 pub struct AuditParams {
     #[serde(default)]
-    actor: String,
+    from: String,
     #[serde(default)]
+    to: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    ledger: String,
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    page: Option<i64>,
+    /// The older names of the user and object filters (`actor=`, `entity=ld_x`), still taken.
+    #[serde(default, skip_serializing)]
+    actor: String,
+    #[serde(default, skip_serializing)]
     entity: String,
 }
 
-pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditParams>) -> AppResult<Html<String>> {
+/// Entries per page of the audit page.
+const AUDIT_PAGE: i64 = 50;
+
+/// 操作日志: paged, filtered by days, user, ledger (or registry table) and action, every action
+/// and object in Chinese.
+pub async fn audit(State(state): State<AppState>, me: Me, Query(mut p): Query<AuditParams>) -> AppResult<Response> {
+    if p.user.trim().is_empty() {
+        p.user = std::mem::take(&mut p.actor);
+    }
+    if p.ledger.trim().is_empty() {
+        let e = std::mem::take(&mut p.entity);
+        p.ledger = e.strip_prefix("ld_").map_or(e.clone(), String::from);
+    }
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let q = AuditQuery {
-        actor: Some(p.actor.trim().to_string()).filter(|s| !s.is_empty()),
-        entity: Some(p.entity.trim().to_string()).filter(|s| !s.is_empty()),
-        limit: 200,
-        ..Default::default()
+    let mut problem = String::new();
+    let mut date = |text: &str, label: &str| -> Option<chrono::NaiveDate> {
+        match text.trim() {
+            "" => None,
+            t => match taizhang_domain::period::parse_date_lenient(t) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    problem = format!("「{label}」{e}");
+                    None
+                }
+            },
+        }
     };
-    let entries: Vec<_> = audit::list(&mut tx, &me.scope, &q)
-        .await?
-        .into_iter()
+    let from = date(&p.from, "起始日期");
+    let to = date(&p.to, "截止日期");
+    let entity = match p.ledger.trim() {
+        "" => None,
+        t if REGISTRY_ENTITIES.contains(&t) => Some(t.to_string()),
+        t => defs.iter().find(|d| d.key == t || d.name == t).map(LedgerDef::table_name).or_else(|| Some(format!("ld_{t}"))),
+    };
+    let page = p.page.unwrap_or(1).max(1);
+    let filter = audit::AuditFilter {
+        from,
+        to,
+        actor: Some(p.user.trim().to_string()).filter(|s| !s.is_empty()),
+        entity,
+        action: Some(p.action.trim().to_string()).filter(|s| !s.is_empty()),
+        limit: AUDIT_PAGE,
+        offset: (page - 1) * AUDIT_PAGE,
+    };
+    let (entries, total) = audit::search(&mut tx, &me.scope, &filter).await?;
+    let entries: Vec<_> = entries
+        .iter()
         .map(|e| {
-            let entity = match e.entity.strip_prefix("ld_") {
-                Some(k) => defs.iter().find(|d| d.key == k).map_or_else(|| e.entity.clone(), |d| d.name.clone()),
-                None => entity_label(&e.entity).to_string(),
-            };
-            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action_label(&e.action), "entity": entity, "entity_id": e.entity_id, "last_entity_id": e.last_entity_id, "note": me.policy().text(&e.note)})
+            let note = if e.action == "transition" { String::new() } else { me.policy().text(&e.note) };
+            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action_name(&defs, e), "entity": object_name(&defs, &e.entity), "entity_id": e.entity_id, "last_entity_id": e.last_entity_id, "note": note})
         })
         .collect();
+    let users = audit::distinct(&mut tx, &me.scope, "actor").await?;
+    let mut actions: Vec<(String, &str)> = audit::distinct(&mut tx, &me.scope, "action").await?.into_iter().map(|a| {
+        let l = action_label(&a);
+        (a, l)
+    }).collect();
+    actions.sort_by(|a, b| a.1.cmp(b.1));
+    let mut objects: Vec<(String, String)> = defs.iter().map(|d| (d.key.clone(), d.name.clone())).collect();
+    objects.extend(REGISTRY_ENTITIES.iter().map(|e| (e.to_string(), entity_label(e).to_string())));
+    let pages = ((total + AUDIT_PAGE - 1) / AUDIT_PAGE).max(1);
+    let query = |n: i64| -> String {
+        let mut pairs = vec![("from", p.from.clone()), ("to", p.to.clone()), ("user", p.user.clone()), ("ledger", p.ledger.clone()), ("action", p.action.clone())];
+        pairs.retain(|(_, v)| !v.trim().is_empty());
+        pairs.push(("page", n.to_string()));
+        pairs.iter().map(|(k, v)| format!("{k}={}", crate::guard::encode(v))).collect::<Vec<_>>().join("&")
+    };
     let mut ctx = views::layout(&me, &defs, "操作日志", &[("系统管理", ""), ("操作日志", "")]);
     ctx.insert("entries".into(), json!(entries));
-    ctx.insert("actor".into(), json!(p.actor));
-    ctx.insert("entity".into(), json!(p.entity));
+    ctx.insert("q".into(), json!(p));
+    ctx.insert("users".into(), json!(users));
+    ctx.insert("actions".into(), json!(actions));
+    ctx.insert("objects".into(), json!(objects));
+    ctx.insert("total".into(), json!(total));
+    ctx.insert("page".into(), json!(page));
+    ctx.insert("pages".into(), json!(pages));
+    ctx.insert("prev".into(), json!((page > 1).then(|| query(page - 1))));
+    ctx.insert("next".into(), json!((page < pages).then(|| query(page + 1))));
+    ctx.insert("problem".into(), json!(problem));
     ctx.insert("group".into(), json!("系统管理"));
-    views::render("audit.html", &ctx.into())
+    let status = if problem.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    Ok((status, views::render("audit.html", &ctx.into())?).into_response())
 }
 
 /// The filters of the report of who read whose data: a person (人员编号 `#12`/`12`, or the whole
@@ -202,9 +318,34 @@ pub struct UserForm {
     ledgers: String,
     #[serde(default)]
     password: String,
+    /// The ledgers ticked: `ledger:<key>` = on.
+    #[serde(flatten)]
+    ticked: std::collections::HashMap<String, String>,
+}
+
+impl UserForm {
+    /// The ledgers chosen: the boxes ticked, and any typed in the older text field.
+    fn ledger_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = self.ticked.keys().filter_map(|k| k.strip_prefix("ledger:")).map(String::from).collect();
+        keys.extend(self.ledgers.split([',', '，', '、', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from));
+        keys.sort();
+        keys.dedup();
+        keys
+    }
+}
+
+/// The user being edited, with the form's values.
+struct Editing {
+    id: i64,
+    username: String,
+    form: UserForm,
 }
 
 async fn users_page(state: &AppState, me: &Me, form: &UserForm, status: StatusCode, problem: &str, notice: &str) -> AppResult<Response> {
+    users_page_with(state, me, form, None, status, problem, notice).await
+}
+
+async fn users_page_with(state: &AppState, me: &Me, form: &UserForm, editing: Option<&Editing>, status: StatusCode, problem: &str, notice: &str) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let mut list = Vec::new();
@@ -214,7 +355,8 @@ async fn users_page(state: &AppState, me: &Me, form: &UserForm, status: StatusCo
         }
         let now = taizhang_storage::now();
         // The 安全管理员's and 审计管理员's accounts are listed but kept at the console (三员分立).
-        list.push(json!({"id": u.id, "username": u.username, "name": u.display_name, "role": u.role.label(), "place": super::place_name(&mut tx, u.place_id).await, "ledgers": u.ledgers.join("、"), "disabled": u.disabled, "must": u.must_change_password, "locked": u.locked_at(now), "officer": u.role.is_officer(), "me": u.id == me.user.id}));
+        let ledger_names: Vec<String> = u.ledgers.iter().map(|k| defs.iter().find(|d| &d.key == k).map_or_else(|| k.clone(), |d| d.name.clone())).collect();
+        list.push(json!({"id": u.id, "username": u.username, "name": u.display_name, "role": u.role.label(), "place": super::place_name(&mut tx, u.place_id).await, "ledgers": ledger_names.join("、"), "disabled": u.disabled, "must": u.must_change_password, "locked": u.locked_at(now), "officer": u.role.is_officer(), "me": u.id == me.user.id}));
     }
     let place_list: Vec<_> = places::subtree(&mut tx, &me.scope).await?.into_iter().map(|p| json!({"id": p.id, "name": p.name})).collect();
     let mut ctx = views::layout(me, &defs, "用户管理", &[("系统管理", ""), ("用户管理", "")]);
@@ -223,7 +365,13 @@ async fn users_page(state: &AppState, me: &Me, form: &UserForm, status: StatusCo
     ctx.insert("roles".into(), json!(Role::BUSINESS.iter().map(|r| (r.key(), r.label())).collect::<Vec<_>>()));
     let policy = auth::policy(&mut tx).await?;
     ctx.insert("rules".into(), json!(policy.describe()));
-    ctx.insert("form".into(), json!({"username": form.username, "name": form.name, "role": form.role, "ledgers": form.ledgers}));
+    ctx.insert("form".into(), json!({"username": form.username, "name": form.name, "role": form.role, "place": form.place, "ledgers": form.ledger_keys()}));
+    let mut choices: Vec<_> = defs.iter().map(|d| json!({"key": d.key, "name": d.name, "group": d.group})).collect();
+    choices.sort_by(|a, b| a["group"].as_str().cmp(&b["group"].as_str()));
+    ctx.insert("ledger_choices".into(), json!(choices));
+    if let Some(e) = editing {
+        ctx.insert("edit".into(), json!({"id": e.id, "username": e.username, "name": e.form.name, "role": e.form.role, "place": e.form.place, "ledgers": e.form.ledger_keys()}));
+    }
     ctx.insert("problem".into(), json!(problem));
     ctx.insert("notice".into(), json!(notice));
     ctx.insert("group".into(), json!("系统管理"));
@@ -241,6 +389,7 @@ pub async fn users(State(state): State<AppState>, me: Me, Query(q): Query<UsersQ
         "unlock" => "已解除锁定",
         "disabled" => "已停用该账号，其登录已失效",
         "enabled" => "已启用该账号",
+        "saved" => "已保存用户信息",
         _ => "",
     };
     users_page(&state, &me, &UserForm::default(), StatusCode::OK, "", notice).await
@@ -264,7 +413,7 @@ pub async fn add_user(State(state): State<AppState>, me: Me, Form(f): Form<UserF
         return bad(&state, &me, &f, format!("「初始密码」{why}")).await;
     }
     let hash = state.hasher.hash(&f.password).await.map_err(|e| AppError::new(StatusCode::SERVICE_UNAVAILABLE, e))?;
-    let ledger_keys: Vec<String> = f.ledgers.split([',', '，', '、', ' ']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+    let ledger_keys = f.ledger_keys();
     let mut tx = state.db.begin().await?;
     if !me.scope.contains_place(&mut tx, place_id).await? {
         return Err(AppError::not_found("地点不存在或不在您的管辖范围内"));
@@ -286,6 +435,86 @@ pub async fn add_user(State(state): State<AppState>, me: Me, Form(f): Form<UserF
             bad(&state, &me, &f, AppError::from(e).message).await
         }
     }
+}
+
+/// GET /admin/users/{id}: the user's edit form (name, role, place, ledgers) above the list.
+pub async fn edit_user_form(State(state): State<AppState>, me: Me, Path(id): Path<i64>) -> AppResult<Response> {
+    let user = {
+        let mut tx = state.db.read().await?;
+        let user = users::get(&mut tx, id).await?;
+        if !me.scope.contains_place(&mut tx, user.place_id).await? {
+            return Err(AppError::not_found("用户不存在"));
+        }
+        user
+    };
+    if user.role.is_officer() {
+        return Err(AppError::forbidden(format!("{}的账号只能在服务器上用命令行管理", user.role.label())));
+    }
+    let form = UserForm {
+        username: user.username.clone(),
+        name: user.display_name.clone(),
+        role: user.role.key().to_string(),
+        place: user.place_id.to_string(),
+        ticked: user.ledgers.iter().map(|k| (format!("ledger:{k}"), "on".to_string())).collect(),
+        ..Default::default()
+    };
+    let editing = Editing { id, username: user.username.clone(), form };
+    users_page_with(&state, &me, &UserForm::default(), Some(&editing), StatusCode::OK, "", "").await
+}
+
+/// POST /admin/users/{id}: saves the name, role, place and ledgers; on an error the form comes
+/// back with what was chosen. A changed role or place ends the user's sessions.
+pub async fn edit_user(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Form(f): Form<UserForm>) -> AppResult<Response> {
+    let mut tx = state.db.begin().await?;
+    let user = users::get(&mut tx, id).await?;
+    if !me.scope.contains_place(&mut tx, user.place_id).await? {
+        return Err(AppError::not_found("用户不存在"));
+    }
+    if user.role.is_officer() {
+        return Err(AppError::forbidden(format!("{}的账号只能在服务器上用命令行管理", user.role.label())));
+    }
+    let name = f.name.trim().to_string();
+    let keys = f.ledger_keys();
+    let mut problem = String::new();
+    let role = Role::parse(&f.role);
+    match role {
+        None => problem = "「角色」请选择".into(),
+        Some(r) if r.is_officer() => problem = format!("「角色」{}的账号只能在服务器上用命令行新增", r.label()),
+        Some(_) if user.id == me.user.id && f.role != user.role.key() => problem = "「角色」不能修改自己的角色".into(),
+        _ => {}
+    }
+    let place_id = f.place.parse::<i64>().ok();
+    if problem.is_empty() {
+        match place_id {
+            None => problem = "「管辖范围」请选择".into(),
+            Some(p) if !me.scope.contains_place(&mut tx, p).await? => problem = "「管辖范围」不在您的管辖范围内".into(),
+            _ => {}
+        }
+    }
+    if problem.is_empty() && name.chars().count() > 40 {
+        problem = "「姓名」不能超过 40 个字".into();
+    }
+    if problem.is_empty() {
+        for k in &keys {
+            if ledgers::get(&mut tx, k).await.is_err() {
+                problem = "「可编辑台账」所选的台账已不存在，请重新选择".into();
+                break;
+            }
+        }
+    }
+    let (Some(role), Some(place_id), true) = (role, place_id, problem.is_empty()) else {
+        drop(tx);
+        let editing = Editing { id, username: user.username.clone(), form: f };
+        return users_page_with(&state, &me, &UserForm::default(), Some(&editing), StatusCode::UNPROCESSABLE_ENTITY, &problem, "").await;
+    };
+    users::update_profile(&mut tx, &me.user.actor(), id, &name, role, place_id, keys).await?;
+    let moved = role != user.role || place_id != user.place_id;
+    if moved {
+        sessions::delete_for_user(&mut tx, id, None).await?;
+    }
+    tx.commit().await?;
+    state.cache.forget_user(id);
+    Ok(Redirect::to("/admin/users?done=saved").into_response())
 }
 
 #[derive(Deserialize)]

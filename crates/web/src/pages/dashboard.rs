@@ -153,6 +153,62 @@ pub async fn latest_year(tx: &mut Tx, scope: &Scope, defs: &[LedgerDef], today: 
     Ok(latest.unwrap_or(today.year()))
 }
 
+/// The setting that lists the dashboard's cards, by the names people know.
+const CARDS_SETTING: &str = "dashboard:cards";
+/// Card names that are not indicators: every workflow's cases past their deadline, and the
+/// findings of the data checks.
+const OVERDUE_CARD: &str = "逾期事项";
+const CHECKS_CARD: &str = "数据核查发现";
+/// A card name starting with this counts the chosen year's current month (December of a past
+/// year).
+const THIS_MONTH: &str = "本月";
+
+/// The card names the settings choose (or their default), in order.
+async fn card_names(tx: &mut Tx) -> AppResult<Vec<String>> {
+    let all = taizhang_domain::setting::builtin().map_err(|e| AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let Some(def) = all.iter().find(|d| d.key == CARDS_SETTING) else { return Ok(Vec::new()) };
+    let text = match taizhang_storage::settings::effective(tx, def, 0).await? {
+        Some(taizhang_domain::setting::SettingValue::Text(t)) => t,
+        _ => String::new(),
+    };
+    Ok(text.split(['、', ',', '，', ';', '；', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+}
+
+/// The change from the same period of the year before, as shown: "+3（+12%）", "−2", "持平".
+fn year_on_year(value: i64, before: i64, unit: &str, scale: u8) -> String {
+    let diff = value - before;
+    if diff == 0 {
+        return "持平".into();
+    }
+    let sign = if diff > 0 { "+" } else { "−" };
+    let text = figure_text(diff.abs(), unit, scale);
+    if before > 0 {
+        format!("{sign}{text}{unit}（{sign}{}%）", diff.abs() * 100 / before)
+    } else {
+        format!("{sign}{text}{unit}")
+    }
+}
+
+/// What an overdue record is about: its person or household, else the first text it holds that
+/// is not sensitive (a hazard's place, a dispute's parties).
+async fn record_title(tx: &mut Tx, me: &Me, def: &LedgerDef, r: &taizhang_domain::value::Record) -> String {
+    use taizhang_domain::ledger::SubjectKind;
+    use taizhang_domain::value::Value;
+    if matches!(def.subject, SubjectKind::Person | SubjectKind::Household) && r.subject_id.is_some() {
+        return super::ledger::subject_text(tx, me, def, r.subject_id).await;
+    }
+    for f in def.active_fields().filter(|f| f.kind == FieldKind::Text && f.sensitivity.is_none()) {
+        if let Some(Value::Text(t)) = r.values.get(&f.key) {
+            let t = t.trim();
+            if !t.is_empty() {
+                let short: String = t.chars().take(24).collect();
+                return if short.len() < t.len() { format!("{short}…") } else { short };
+            }
+        }
+    }
+    format!("{}第 {} 号", def.name, r.id)
+}
+
 /// The dashboard's figures, charts, open cases and overdue items within the user's scope.
 async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, ind: &str, today: chrono::NaiveDate) -> AppResult<Dashboard> {
     let year = match year {
@@ -160,23 +216,122 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         None => latest_year(tx, &me.scope, defs, today).await?,
     };
     let inds = indicators()?;
-    // Figures with a target for the year come first, then the first figure of each section.
+    // As of the year's end or today, whichever is earlier.
+    let ctx_year = Context::clamped(Period::year(year), None, today, me.scope.clone());
+    let ctx_before = Context::clamped(Period::year(year - 1), Some(ctx_year.as_of.with_year(year - 1).unwrap_or(ctx_year.as_of)), today, me.scope.clone());
+    // The month "this month" means: today's in the current year, else the year's last.
+    let month = if year == today.year() { today.month() } else { 12 };
+    let month_period = |y: i32| parse_period(&format!("{y}-{month:02}")).map_err(|e| AppError::bad_request(e.to_string()));
+
+    // Every overdue case, named: the card counts them and the list shows the first of each ledger.
+    let places = {
+        let all = taizhang_storage::places::subtree(tx, &Scope::all()).await?;
+        all.into_iter().map(|p| (p.id, p)).collect::<std::collections::HashMap<_, _>>()
+    };
+    let village_of = |id: i64| -> (String, String) {
+        let mut cur = places.get(&id);
+        while let Some(p) = cur {
+            if p.level == taizhang_domain::place::PlaceLevel::Village {
+                return (p.name.clone(), p.code.clone().unwrap_or_default());
+            }
+            cur = p.parent_id.and_then(|pid| places.get(&pid));
+        }
+        (places.get(&id).map(|p| p.name.clone()).unwrap_or_default(), String::new())
+    };
+    let mut overdue = Vec::new();
+    let mut overdue_total = 0i64;
+    let mut overdue_by_ledger: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
+    for def in defs.iter().filter(|d| d.workflow.as_ref().is_some_and(|w| !w.deadlines.is_empty())) {
+        let found = records::overdue(tx, def, &me.scope, today).await?;
+        overdue_total += found.len() as i64;
+        overdue_by_ledger.insert(def.key.clone(), found.len() as i64);
+        for (r, why) in found.into_iter().take(20) {
+            let title = record_title(tx, me, def, &r).await;
+            let (village, code) = village_of(r.place_id);
+            overdue.push(json!({"key": def.key, "name": def.name, "id": r.id, "title": title, "village": village, "code": code, "reason": why}));
+        }
+    }
+    // Villages in their code order, then the ledger and the record.
+    overdue.sort_by(|a, b| (a["code"].as_str(), a["key"].as_str(), a["id"].as_i64()).cmp(&(b["code"].as_str(), b["key"].as_str(), b["id"].as_i64())));
+
+    let mut cards = Vec::new();
+    let mut shown: Vec<&IndicatorDef> = Vec::new();
+    let mut missing = Vec::new();
+    for name in card_names(tx).await? {
+        if name == OVERDUE_CARD {
+            cards.push(json!({"kind": "overdue", "name": OVERDUE_CARD, "text": overdue_total.to_string(), "value": overdue_total, "unit": "件", "link": "#overdue", "sub": "各流程超过期限、尚未办结的件数"}));
+            continue;
+        }
+        if name == CHECKS_CARD {
+            let list = taizhang_reports::checks::builtin()?;
+            let found = taizhang_reports::checks::run_all(tx, &list, defs, &ctx_year).await?;
+            let n = found.len() as i64;
+            cards.push(json!({"kind": "checks", "name": CHECKS_CARD, "text": n.to_string(), "value": n, "unit": "条", "link": format!("/checks?period={year}"), "sub": "数据核查列出的问题"}));
+            continue;
+        }
+        let (monthly, key) = match name.strip_prefix(THIS_MONTH) {
+            Some(rest) => (true, rest.trim()),
+            None => (false, name.as_str()),
+        };
+        let Some(i) = inds.iter().find(|i| i.name == key || i.key == key) else {
+            missing.push(name.clone());
+            continue;
+        };
+        let def = eval::ledger_of(i, defs)?;
+        let (now_ctx, before_ctx) = if monthly {
+            (Context::clamped(month_period(year)?, None, today, me.scope.clone()), Context::clamped(month_period(year - 1)?, None, today, me.scope.clone()))
+        } else {
+            (ctx_year.clone(), ctx_before.clone())
+        };
+        let f = eval::evaluate(tx, i, def, &now_ctx).await?;
+        let before = eval::evaluate(tx, i, def, &before_ctx).await?;
+        let mut c = card(&f);
+        if monthly {
+            c["name"] = json!(format!("{month}月{}", f.name));
+            c["target"] = json!(null);
+            c["rate"] = json!(null);
+        }
+        c["kind"] = json!("indicator");
+        c["link"] = json!(format!("/explain/{}?year={year}", f.key));
+        c["yoy"] = json!(year_on_year(f.value, before.value, &f.unit, f.scale));
+        c["yoy_label"] = json!(if monthly { format!("比上年{month}月") } else { "比上年同期".to_string() });
+        if let Some(n) = overdue_by_ledger.get(&def.key).filter(|n| **n > 0) {
+            c["overdue"] = json!(n);
+        }
+        cards.push(c);
+        shown.push(i);
+    }
+    // Then every figure the town has a target for this year (the 下达指标 it is measured by).
     let targets = taizhang_storage::settings::all(tx).await?;
-    let mut shown: Vec<&IndicatorDef> = inds.iter().filter(|i| targets.contains_key(&(format!("target:{}", i.key), year))).take(8).collect();
-    for i in key_indicators(inds) {
-        if !shown.iter().any(|s| s.key == i.key) {
+    for i in inds.iter().filter(|i| targets.contains_key(&(format!("target:{}", i.key), year))).take(8) {
+        if shown.iter().any(|s| s.key == i.key) {
+            continue;
+        }
+        let def = eval::ledger_of(i, defs)?;
+        let f = eval::evaluate(tx, i, def, &ctx_year).await?;
+        let before = eval::evaluate(tx, i, def, &ctx_before).await?;
+        let mut c = card(&f);
+        c["kind"] = json!("indicator");
+        c["link"] = json!(format!("/explain/{}?year={year}", f.key));
+        c["yoy"] = json!(year_on_year(f.value, before.value, &f.unit, f.scale));
+        c["yoy_label"] = json!("比上年同期");
+        cards.push(c);
+        shown.push(i);
+    }
+    if cards.is_empty() {
+        // Nothing chosen: the first figure of each section, as before.
+        for i in key_indicators(inds) {
+            let def = eval::ledger_of(i, defs)?;
+            let mut c = card(&eval::evaluate(tx, i, def, &ctx_year).await?);
+            c["kind"] = json!("indicator");
+            c["link"] = json!(format!("/explain/{}?year={year}", i.key));
+            cards.push(c);
             shown.push(i);
         }
     }
-    // As of the year's end or today, whichever is earlier.
-    let ctx_year = Context::clamped(Period::year(year), None, today, me.scope.clone());
     let mut chosen = inds.iter().find(|i| i.key == ind);
-    if let Some(c) = chosen {
-        if !shown.iter().any(|i| i.key == c.key) {
-            shown.insert(0, c);
-        }
-    } else {
-        // Without a choice, chart the first key figure that differs between villages.
+    if chosen.is_none() {
+        // Without a choice, chart the first card's figure that differs between villages.
         for ind in &shown {
             let def = eval::ledger_of(ind, defs)?;
             let v = eval::by_village(tx, ind, def, &ctx_year).await?;
@@ -189,11 +344,6 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
             }
         }
         chosen = chosen.or(shown.first().copied());
-    }
-    let mut cards = Vec::new();
-    for ind in &shown {
-        let def = eval::ledger_of(ind, defs)?;
-        cards.push(card(&eval::evaluate(tx, ind, def, &ctx_year).await?));
     }
     let (mut by_month, mut by_village, mut chart_name, mut ind_key) = (String::new(), String::new(), String::new(), String::new());
     if let Some(ind) = chosen {
@@ -215,7 +365,9 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
             texts.push(figure_text(f.value, &f.unit, f.scale));
         }
         by_month = charts::bars(&labels, &values, &texts);
-        let villages = eval::by_village(tx, ind, def, &ctx_year).await?;
+        let mut villages = eval::by_village(tx, ind, def, &ctx_year).await?;
+        // Villages in their code order (the order of the county's forms), whatever the query gave.
+        villages.sort_by(|a, b| a.code.cmp(&b.code).then(a.place_id.cmp(&b.place_id)));
         let f = eval::evaluate(tx, ind, def, &ctx_year).await?;
         by_village = charts::bars(
             &villages.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
@@ -225,9 +377,11 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         chart_name = ind.name.clone();
         ind_key = ind.key.clone();
     }
+    if !missing.is_empty() {
+        cards.push(json!({"kind": "missing", "name": "未找到的卡片", "text": missing.join("、"), "sub": "「首页卡片」参数里的这些名称不是指标名称，请在参数设置中改正"}));
+    }
     let mut open = Vec::new();
     let mut open_total = 0;
-    let mut overdue = Vec::new();
     for def in defs.iter().filter(|d| d.workflow.is_some()) {
         let Some(wf) = &def.workflow else { continue };
         for s in wf.states.iter().filter(|s| !s.closed) {
@@ -235,11 +389,6 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
             if n > 0 {
                 open_total += n;
                 open.push(json!({"key": def.key, "name": def.name, "state": s.key, "label": s.label, "tone": s.tone, "count": n}));
-            }
-        }
-        if !wf.deadlines.is_empty() {
-            for (r, why) in records::overdue(tx, def, &me.scope, today).await?.into_iter().take(20) {
-                overdue.push(json!({"key": def.key, "name": def.name, "id": r.id, "reason": why}));
             }
         }
     }
