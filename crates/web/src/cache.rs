@@ -74,6 +74,16 @@ impl Places {
         self.by_id.get(&id).map(|i| self.ordered[*i].name.as_str()).unwrap_or("")
     }
 
+    /// The village a place lies in (itself for a village) and the 组 when it is one: names.
+    pub fn village_and_group(&self, id: i64) -> (String, String) {
+        let Some(p) = self.by_id.get(&id).map(|i| &self.ordered[*i]) else { return (String::new(), String::new()) };
+        if p.level == PlaceLevel::Group {
+            let village = p.parent_id.map(|v| self.name(v).to_string()).unwrap_or_default();
+            return (village, p.name.clone());
+        }
+        (p.name.clone(), String::new())
+    }
+
     /// The villages within `scope`, in path order (as `places::subtree` returns them).
     pub fn villages<'a>(&'a self, scope: &'a Scope) -> impl Iterator<Item = &'a Place> + 'a {
         // Paths are ids and slashes (`/1/2/5/`), so the prefix test is exactly `path LIKE 'p%'`.

@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("defs.html", include_str!("../templates/defs.html")),
     ("error.html", include_str!("../templates/error.html")),
 ];
+    ("village.html", include_str!("../templates/village.html")),
 
 /// The menu's lines of work, in the order township staff expect.
 const GROUP_ORDER: &[&str] = &["党建学习", "乡村振兴", "社会救助", "平安建设", "安全生产", "农业农村", "项目建设", "社保医保", "人居环境"];

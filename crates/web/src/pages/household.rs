@@ -315,14 +315,36 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
         };
         history.push(json!({"on": e.on_date.to_string(), "kind": e.kind_label, "detail": e.detail, "actor": e.actor, "person": person, "other": other}));
     }
+    // Every record of every ledger about the household, and about each of its members.
     let mut recs = Vec::new();
-    for def in super::readable(me, &defs).filter(|d| d.subject == SubjectKind::Household) {
-        let q = RecordQuery { subject_id: Some(h.id), limit: Some(20), ..Default::default() };
-        for r in records::list(&mut tx, def, &me.scope, &q).await? {
-            crate::show::shown(def, &r);
-            recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "summary": taizhang_reports::eval::record_summary(def, &r, 4)}));
+    let mut open_cases: Vec<(String, i64)> = Vec::new();
+    for def in super::readable(me, &defs) {
+        let subjects: Vec<(i64, String)> = match def.subject {
+            SubjectKind::Household => vec![(h.id, String::new())],
+            SubjectKind::Person => list.iter().map(|p| (p.id, p.name.clone())).collect(),
+            _ => continue,
+        };
+        for (sid, who) in subjects {
+            let q = RecordQuery { subject_id: Some(sid), limit: Some(200), ..Default::default() };
+            for r in records::list(&mut tx, def, &me.scope, &q).await? {
+                crate::show::shown(def, &r);
+                let state_label = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
+                if def.workflow.as_ref().zip(r.state.as_deref()).is_some_and(|(w, s)| !w.state(s).is_some_and(|st| st.closed)) {
+                    open_cases.push((def.key.clone(), r.id));
+                }
+                recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "who": who, "state": state_label, "tone": crate::show::tone(def, r.state.as_deref()), "summary": taizhang_reports::eval::record_summary(def, &r, 4)}));
+            }
         }
     }
+    // 走访: the visit form for this household, with its open case when a visit ledger refers to one.
+    let visit = {
+        let case = open_cases.iter().find_map(|(k, id)| super::village::visit_ledger(me, &defs, Some(k)).map(|v| (v, *id)));
+        let cadre = super::village::my_cadre(&mut tx, me).await;
+        match case {
+            Some((v, id)) => Some(super::village::visit_href(&v, &h.number, Some(id), state.today(), cadre.as_ref())),
+            None => super::village::visit_ledger(me, &defs, None).map(|v| super::village::visit_href(&v, &h.number, None, state.today(), cadre.as_ref())),
+        }
+    };
     let place = super::place_name(&mut tx, h.place_id).await;
     let title = format!("户 {}", h.number);
     let mut ctx = views::layout(me, &defs, &title, &[("基础信息", ""), ("查人", "/search"), (title.as_str(), "")]);
@@ -331,6 +353,7 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
     ctx.insert("members".into(), json!(members));
     ctx.insert("history".into(), json!(history));
     ctx.insert("records".into(), json!(recs));
+    ctx.insert("visit".into(), json!(visit));
     // Choices as (value, label): people and places by `#编号`, so that two 组 of the same
     // name in different villages stay apart.
     let places = place_choices(&mut tx, me).await?;

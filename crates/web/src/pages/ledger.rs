@@ -67,33 +67,71 @@ pub async fn subject_text(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>
     }
 }
 
-/// The subjects of a page of records as [`subject_text`] shows them, in one query; an id outside
-/// the user's scope (or not found) is left out and shown as a bare number.
-async fn subject_texts(tx: &mut Tx, me: &Me, def: &LedgerDef, ids: &[i64]) -> std::collections::HashMap<i64, String> {
+/// A subject as lists show it: a person by name and (masked) number, a household by its
+/// 户主's name and 户编号; with the link to its page and the texts a keyword may find it by.
+#[derive(Clone, Default)]
+pub struct Subject {
+    pub text: String,
+    pub link: String,
+    /// Names and 户编号: a keyword matches a part of them.
+    pub names: String,
+    /// A person's full ID number: a keyword matches it only whole (never a part).
+    pub id_number: String,
+    /// A household's 户编号.
+    pub number: String,
+}
+
+/// The subjects of records as lists show them, in one query; an id outside the user's scope
+/// (or not found) is left out and shown as a bare number.
+pub async fn subjects_of(tx: &mut Tx, me: &Me, def: &LedgerDef, ids: &[i64]) -> std::collections::HashMap<i64, Subject> {
     use taizhang_domain::ledger::SubjectKind;
     let mut out = std::collections::HashMap::new();
     let columns = match def.subject {
-        SubjectKind::Person => "id, name, id_number FROM persons",
-        SubjectKind::Household => "id, number FROM households",
+        SubjectKind::Person => "p.id, p.name, p.id_number, '' FROM persons p",
+        SubjectKind::Household => "p.id, coalesce(hp.name, ''), '', p.number FROM households p LEFT JOIN persons hp ON hp.id = p.head_person_id",
         _ => return out,
     };
     if ids.is_empty() {
         return out;
     }
-    let marks: Vec<String> = (0..ids.len()).map(|i| format!("${}", i + 2)).collect();
-    let sql = format!("SELECT {columns} WHERE {} AND id IN ({})", me.scope.condition("place_id", 1), marks.join(", "));
-    let mut args = vec![me.scope.arg()];
-    args.extend(ids.iter().map(|id| taizhang_storage::Arg::Int(*id)));
-    if let Ok(rows) = tx.fetch(&sql, &args).await {
-        for r in rows {
-            let text = match def.subject {
-                SubjectKind::Person => format!("{} {}", r.text(1), show::id_number(me, &r.text(2))),
-                _ => r.text(1),
-            };
-            out.insert(r.int(0), text);
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("SELECT {columns} WHERE {} AND p.id IN ({})", me.scope.condition("p.place_id", 1), marks.join(", "));
+        let mut args = vec![me.scope.arg()];
+        args.extend(chunk.iter().map(|id| taizhang_storage::Arg::Int(*id)));
+        if let Ok(rows) = tx.fetch(&sql, &args).await {
+            for r in rows {
+                let id = r.int(0);
+                let s = match def.subject {
+                    SubjectKind::Person => Subject {
+                        text: format!("{} {}", r.text(1), show::id_number(me, &r.text(2))),
+                        link: format!("/persons/{id}"),
+                        names: r.text(1),
+                        id_number: r.text(2),
+                        number: String::new(),
+                    },
+                    _ => {
+                        let head = r.text(1);
+                        let number = r.text(3);
+                        Subject {
+                            text: if head.is_empty() { number.clone() } else { format!("{head}（户主） {number}") },
+                            link: format!("/households/{id}"),
+                            names: format!("{head} {number}"),
+                            id_number: String::new(),
+                            number,
+                        }
+                    }
+                };
+                out.insert(id, s);
+            }
         }
     }
     out
+}
+
+/// Whether a keyword finds a subject: a part of a name or 户编号, an ID number only whole.
+fn subject_matches(s: &Subject, kw: &str) -> bool {
+    s.names.contains(kw) || (!s.id_number.is_empty() && taizhang_domain::ident::clean(kw).eq_ignore_ascii_case(s.id_number.trim()))
 }
 
 /// Columns of the list: the first required fields, up to six.
@@ -145,10 +183,33 @@ pub async fn list(
         (total, records::list(&mut tx, def, &scope, &rq).await?)
     } else {
         let all = records::list(&mut tx, def, &scope, &rq).await?;
-        let hits: Vec<_> = all
-            .into_iter()
-            .filter(|r| def.fields.iter().any(|f| r.values.get(&f.key).is_some_and(|v| taizhang_domain::masking::keyword_matches(&policy, f, &show::edit_text(f, v), &kw))))
-            .collect();
+        // Besides the fields' values: the subject's name, 户主 and 户编号 (an ID number only
+        // whole), and the names behind reference fields.
+        let mut ids: Vec<i64> = all.iter().filter_map(|r| r.subject_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let subjects = subjects_of(&mut tx, &me, def, &ids).await;
+        let mut names = super::RefNames::default();
+        let mut hits = Vec::new();
+        for r in all {
+            let mut hit = def.fields.iter().any(|f| r.values.get(&f.key).is_some_and(|v| taizhang_domain::masking::keyword_matches(&policy, f, &show::edit_text(f, v), &kw)));
+            if !hit {
+                hit = r.subject_id.and_then(|id| subjects.get(&id)).is_some_and(|s| subject_matches(s, &kw));
+            }
+            if !hit {
+                for f in def.active_fields().filter(|f| f.kind == FieldKind::Reference) {
+                    if let Some(v) = r.values.get(&f.key) {
+                        if names.display(&mut tx, &me, f, v).await.contains(&kw) {
+                            hit = true;
+                            break;
+                        }
+                    }
+                }
+            }
+            if hit {
+                hits.push(r);
+            }
+        }
         let total = hits.len() as i64;
         let pages = ((total + size - 1) / size).max(1);
         let page = q.page.unwrap_or(1).clamp(1, pages);
@@ -161,8 +222,11 @@ pub async fn list(
     let mut subject_ids: Vec<i64> = page_rows.iter().filter_map(|r| r.subject_id).collect();
     subject_ids.sort_unstable();
     subject_ids.dedup();
-    let subjects = subject_texts(&mut tx, &me, def, &subject_ids).await;
+    let subjects = subjects_of(&mut tx, &me, def, &subject_ids).await;
     let places = state.cache.places(&mut tx, version).await?;
+    // Cases a visit ledger refers to get a 走访 button (household, case, today, the cadre).
+    let visits = super::village::visit_ledger(&me, &defs, Some(&def.key)).filter(|_| def.subject == taizhang_domain::ledger::SubjectKind::Household);
+    let cadre = if visits.is_some() { super::village::my_cadre(&mut tx, &me).await } else { None };
     // The page shows these records: the read is noted with the list's filter.
     let filter = [("地点", &q.place), ("期间", &q.period), ("状态", &q.state), ("关键词", &q.kw), ("作废", &q.voids)]
         .iter()
@@ -183,15 +247,18 @@ pub async fn list(
         }
         let state_label = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
         let subject = match r.subject_id {
-            Some(id) => subjects.get(&id).cloned().unwrap_or_else(|| format!("#{id}")),
-            None => String::new(),
+            Some(id) => subjects.get(&id).cloned().unwrap_or_else(|| Subject { text: format!("#{id}"), ..Default::default() }),
+            None => Subject::default(),
         };
-        let place = places.name(r.place_id);
+        let (village, group) = places.village_and_group(r.place_id);
         rows.push(json!({
             "n": (page - 1) * size + n as i64 + 1,
             "id": r.id,
-            "subject": subject,
-            "place": place,
+            "visit": visits.as_ref().filter(|_| !subject.number.is_empty() && r.voided.is_none()).map(|v| super::village::visit_href(v, &subject.number, Some(r.id), state.today(), cadre.as_ref())),
+            "subject": subject.text,
+            "subject_link": subject.link,
+            "place": village,
+            "group": group,
             "cells": cells,
             "state": state_label,
             "tone": show::tone(def, r.state.as_deref()),

@@ -15,6 +15,7 @@ pub mod registry;
 pub mod reports;
 pub mod security;
 pub mod settings;
+pub mod village;
 
 use axum::http::header;
 use axum::response::IntoResponse;

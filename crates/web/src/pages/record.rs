@@ -1,7 +1,7 @@
 //! One record: the form to add it, the page that shows and edits it (with its history from
 //! the audit trail), and the workflow transitions the user may make.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
@@ -182,11 +182,12 @@ async fn page(
     Ok((status, views::render("record.html", &ctx.into())?).into_response())
 }
 
-pub async fn new_form(State(state): State<AppState>, me: Me, Path(key): Path<String>) -> AppResult<Response> {
+pub async fn new_form(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(prefill): Query<Vec<(String, String)>>) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let def = super::find_def(&me, &defs, &key)?;
-    page(&mut tx, &state, &me, def, &defs, None, &Vec::new(), None, "", &Attempt::default()).await
+    // `?field=value` fills the form in (the 走访 button: household, case, today, the visitor).
+    page(&mut tx, &state, &me, def, &defs, None, &prefill, None, "", &Attempt::default()).await
 }
 
 async fn try_create(tx: &mut Tx, state: &AppState, me: &Me, def: &LedgerDef, form: &Pairs) -> Result<Record, Problem> {

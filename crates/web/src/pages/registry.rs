@@ -57,25 +57,60 @@ pub async fn find(tx: &mut Tx, me: &Me, text: &str, limit: i64) -> Result<Vec<Pe
     Ok(persons::search(tx, &me.scope, &query, limit).await?)
 }
 
+/// Households by 户编号 (a part of it: the number is not personal data) or by the 户主's name,
+/// with the 户主 and village, within the user's scope.
+pub async fn find_households(tx: &mut Tx, me: &Me, text: &str, limit: i64) -> AppResult<Vec<serde_json::Value>> {
+    let text = taizhang_domain::ident::clean(text.trim());
+    if text.is_empty() {
+        return Ok(Vec::new());
+    }
+    let pattern = format!("%{}%", persons::escape_like(&text));
+    let sql = format!(
+        "SELECT h.id, h.number, coalesce(p.name, ''), h.place_id FROM households h LEFT JOIN persons p ON p.id = h.head_person_id \
+         WHERE {} AND (h.number LIKE $2 ESCAPE '\\' OR p.name LIKE $2 ESCAPE '\\') ORDER BY h.number LIMIT $3",
+        me.scope.condition("h.place_id", 1)
+    );
+    let rows = tx.fetch(&sql, &[me.scope.arg(), pattern.into(), limit.into()]).await?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(json!({"id": r.int(0), "number": r.text(1), "head": r.text(2), "place": super::place_name(tx, r.int(3)).await}));
+    }
+    Ok(out)
+}
+
 pub async fn search(State(state): State<AppState>, me: Me, Query(q): Query<SearchQuery>) -> AppResult<Html<String>> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let mut people = Vec::new();
     let mut problem = String::new();
+    let mut homes = Vec::new();
     if !q.q.trim().is_empty() {
+        homes = find_households(&mut tx, &me, &q.q, 50).await?;
         match find(&mut tx, &me, &q.q, 100).await {
             Ok(found) => {
                 for p in found {
-                    people.push(person_json(&mut tx, &me, &p).await);
+                    let mut j = person_json(&mut tx, &me, &p).await;
+                    if let Some(hid) = p.household_id {
+                        if let Ok(h) = taizhang_storage::households::get(&mut tx, &me.scope, hid).await {
+                            j["household_number"] = json!(h.number);
+                        }
+                    }
+                    people.push(j);
                 }
             }
-            Err(e) if e.status == axum::http::StatusCode::BAD_REQUEST => problem = e.message,
+            // A 户编号 is a number too: its refusal as an ID number is said only when no household has it.
+            Err(e) if e.status == axum::http::StatusCode::BAD_REQUEST => {
+                if homes.is_empty() {
+                    problem = e.message
+                }
+            }
             Err(e) => return Err(e),
         }
     }
-    let mut ctx = views::layout(&me, &defs, "查人", &[("查人", "")]);
+    let mut ctx = views::layout(&me, &defs, "查找", &[("查找", "")]);
     ctx.insert("q".into(), json!(q.q));
     ctx.insert("people".into(), json!(people));
+    ctx.insert("households".into(), json!(homes));
     ctx.insert("problem".into(), json!(problem));
     ctx.insert("suffix_ok".into(), json!(me.policy().may_search_by_suffix()));
     views::render("search.html", &ctx.into())
