@@ -287,6 +287,11 @@ impl LedgerDef {
         Ok(def)
     }
 
+    /// The definition written as a definition file (what `from_toml` reads back).
+    pub fn to_toml(&self) -> Result<String, DomainError> {
+        toml::to_string(self).map_err(|e| DomainError::Definition(e.to_string()))
+    }
+
     pub fn field(&self, key: &str) -> Option<&FieldDef> {
         self.fields.iter().find(|f| f.key == key)
     }

@@ -147,6 +147,8 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/admin/security", Roles(SECURITY), NoPlaceData, "保存安全策略", post(pages::security::update)),
     r!("GET", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "台账定义", get(pages::admin::ledgers)),
     r!("POST", "/admin/ledgers", Roles(ADMIN), NoPlaceData, "新增或修改台账定义", post(pages::admin::define_ledger)),
+    r!("GET", "/admin/ledgers/form", Roles(ADMIN), NoPlaceData, "用表单定义台账（或给已有台账加字段）", get(pages::admin::define_form)),
+    r!("POST", "/admin/ledgers/form", Roles(ADMIN), NoPlaceData, "预览或保存表单定义的台账", post(pages::admin::define_by_form)),
     r!("GET", "/admin/settings", Roles(ADMIN), NoPlaceData, "参数设置（监测标准、下达指标、本地规则）", get(pages::settings::page)),
     r!("POST", "/admin/settings", Roles(ADMIN), NoPlaceData, "保存一项参数", post(pages::settings::update)),
     // JSON API.

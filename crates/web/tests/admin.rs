@@ -67,7 +67,7 @@ fn targets_on_the_dashboard(s: &Server) {
         tx.commit().await.expect("commit");
     });
     let page = s.signed_in("leader").get(&format!("/?year={year}")).body;
-    let card = page.split("id=\"fig-hazards_gas\"").nth(1).expect("a card for the figure with a target");
+    let card = page.split("id=\"fig-hazards_gas\"").nth(1).unwrap_or_else(|| panic!("a card for the figure with a target: {page}"));
     let card = &card[..card.find("</div>").unwrap_or(card.len())];
     assert!(card.contains("目标 4") && card.contains("完成 50%"), "2 of 4: {card}");
 }

@@ -100,6 +100,8 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("POST", "/admin/users") => write("/admin/users".into(), FORM, "username=x&role=nothing".into(), &[422]),
         ("POST", "/admin/users/{id}/password") => write(format!("/admin/users/{}/password", w.users["cadre"]), FORM, "password=short".into(), &[422]),
         ("GET", "/admin/ledgers") => get("/admin/ledgers".into()),
+        ("GET", "/admin/ledgers/form") => get("/admin/ledgers/form".into()),
+        ("POST", "/admin/ledgers/form") => write("/admin/ledgers/form".into(), FORM, "name=&f0_label=".into(), &[422]),
         ("GET", "/admin/settings") => get("/admin/settings".into()),
         ("POST", "/admin/settings") => write("/admin/settings".into(), FORM, "setting=x&value=1".into(), &[422]),
         ("POST", "/admin/ledgers") => write("/admin/ledgers".into(), FORM, "definition=not+toml".into(), &[422]),

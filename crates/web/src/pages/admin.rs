@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
-use taizhang_domain::ledger::LedgerDef;
+use taizhang_domain::ledger::{FieldKind, LedgerDef, SubjectKind};
 use taizhang_domain::role::Role;
 use taizhang_storage::audit;
 use taizhang_storage::users::{self, NewUser};
@@ -573,7 +573,7 @@ pub struct DefineForm {
 pub async fn define_ledger(State(state): State<AppState>, me: Me, Form(f): Form<DefineForm>) -> AppResult<Response> {
     let def = match LedgerDef::from_toml(&f.definition) {
         Ok(d) => d,
-        Err(e) => return defs_page(&state, &me, &f.definition, StatusCode::UNPROCESSABLE_ENTITY, &e.to_string(), "").await,
+        Err(e) => return defs_page(&state, &me, &f.definition, StatusCode::UNPROCESSABLE_ENTITY, &definition_error(&e.to_string()), "").await,
     };
     // Driven on a blocking thread: the storage future is not provably `Send` to the compiler.
     let (db, actor) = (state.db.clone(), me.user.actor());
@@ -592,4 +592,303 @@ pub async fn define_ledger(State(state): State<AppState>, me: Me, Form(f): Form<
         Ok(saved) => Ok(Redirect::to(&format!("/ledgers/{}", saved.key)).into_response()),
         Err(e) => defs_page(&state, &me, &f.definition, StatusCode::UNPROCESSABLE_ENTITY, &AppError::from(e).message, "").await,
     }
+}
+
+/// The kinds of field the definition form offers (a reference needs a target the form does not
+/// ask for; it stays for definition files).
+const FORM_KINDS: &[(&str, FieldKind)] = &[
+    ("text", FieldKind::Text),
+    ("integer", FieldKind::Integer),
+    ("decimal", FieldKind::Decimal),
+    ("money", FieldKind::Money),
+    ("date", FieldKind::Date),
+    ("month", FieldKind::Month),
+    ("year", FieldKind::Year),
+    ("enum", FieldKind::Enum),
+    ("multi_enum", FieldKind::MultiEnum),
+    ("boolean", FieldKind::Boolean),
+];
+
+const SUBJECTS: &[SubjectKind] = &[SubjectKind::None, SubjectKind::Person, SubjectKind::Household, SubjectKind::Cadre, SubjectKind::Organisation, SubjectKind::Place];
+
+/// Blank field rows the form offers.
+const NEW_ROWS: usize = 6;
+
+/// The definition parser's messages in Chinese: where (line and column) and what.
+pub fn definition_error(message: &str) -> String {
+    let mut at = String::new();
+    if let Some(i) = message.find("line ") {
+        let rest = &message[i + 5..];
+        let line: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if !line.is_empty() {
+            at = format!("第 {line} 行：");
+        }
+    }
+    let quoted = |m: &str| m.split('`').nth(1).map(str::to_string).unwrap_or_default();
+    let what = if message.contains("missing field") {
+        let f = quoted(&message[message.find("missing field").unwrap_or(0)..]);
+        format!("缺少必填项「{f}」（{}）", definition_item(&f))
+    } else if message.contains("unknown field") {
+        format!("不认识的项「{}」", quoted(&message[message.find("unknown field").unwrap_or(0)..]))
+    } else if message.contains("unknown variant") {
+        format!("「{}」不是可选的值", quoted(&message[message.find("unknown variant").unwrap_or(0)..]))
+    } else if message.contains("invalid type") {
+        "值的类型不对（文字要加英文双引号，列表用方括号）".to_string()
+    } else if message.contains("duplicate key") {
+        format!("「{}」写了两次", quoted(message))
+    } else if message.contains("expected") || message.contains("invalid") {
+        "写法有误（检查引号、等号和方括号是否成对）".to_string()
+    } else if message.is_ascii() {
+        "定义写法有误".to_string()
+    } else {
+        // The definition's own checks speak Chinese already.
+        return message.to_string();
+    };
+    format!("台账定义{at}{what}")
+}
+
+/// What an item of a definition file is, in words.
+fn definition_item(key: &str) -> &'static str {
+    match key {
+        "key" => "英文键",
+        "name" => "台账名称",
+        "label" => "字段名称",
+        "type" => "字段类型",
+        "time" => "记录日期的字段",
+        "fields" => "字段",
+        "field" => "日期字段",
+        _ => "见台账定义的写法",
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct DefineParams {
+    /// The ledger whose definition is loaded into the form to add fields.
+    #[serde(default)]
+    load: String,
+}
+
+/// One row of the form: a field as typed.
+#[derive(Default, serde::Serialize, Clone)]
+struct FieldRow {
+    label: String,
+    kind: String,
+    options: String,
+    required: bool,
+    unit: String,
+    help: String,
+}
+
+/// The form's values as typed, to render again.
+#[derive(Default, serde::Serialize)]
+struct DefineValues {
+    base: String,
+    name: String,
+    group: String,
+    subject: String,
+    rows: Vec<FieldRow>,
+}
+
+async fn define_page(state: &AppState, me: &Me, v: &DefineValues, toml_text: &str, status: StatusCode, problem: &str, notice: &str) -> AppResult<Response> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    drop(tx);
+    let existing = defs.iter().find(|d| !v.base.is_empty() && d.key == v.base).map(|d| {
+        d.active_fields()
+            .map(|f| json!({"label": f.label, "kind": f.kind.label(), "options": f.options.join("、"), "required": f.required, "unit": f.unit, "help": f.help}))
+            .collect::<Vec<_>>()
+    });
+    let mut ctx = views::layout(me, &defs, "用表单定义台账", &[("系统管理", ""), ("台账定义", "/admin/ledgers"), ("用表单定义台账", "")]);
+    ctx.insert("v".into(), json!(v));
+    ctx.insert("existing".into(), json!(existing));
+    ctx.insert("kinds".into(), json!(FORM_KINDS.iter().map(|(k, f)| (k, f.label())).collect::<Vec<_>>()));
+    ctx.insert("subjects".into(), json!(SUBJECTS.iter().map(|s| (subject_key(*s), s.label())).collect::<Vec<_>>()));
+    ctx.insert("ledgers".into(), json!(defs.iter().map(|d| (d.key.clone(), d.name.clone())).collect::<Vec<_>>()));
+    ctx.insert("toml".into(), json!(toml_text));
+    ctx.insert("problem".into(), json!(problem));
+    ctx.insert("notice".into(), json!(notice));
+    ctx.insert("group".into(), json!("系统管理"));
+    Ok((status, views::render("define.html", &ctx.into())?).into_response())
+}
+
+fn subject_key(s: SubjectKind) -> &'static str {
+    match s {
+        SubjectKind::Person => "person",
+        SubjectKind::Household => "household",
+        SubjectKind::Cadre => "cadre",
+        SubjectKind::Organisation => "organisation",
+        SubjectKind::Place => "place",
+        SubjectKind::None => "none",
+    }
+}
+
+/// GET /admin/ledgers/form: a new ledger by a form, or (`load=`) an existing one's fields with
+/// rows to add more.
+pub async fn define_form(State(state): State<AppState>, me: Me, Query(p): Query<DefineParams>) -> AppResult<Response> {
+    let mut v = DefineValues { subject: "none".into(), rows: vec![FieldRow::default(); NEW_ROWS], ..Default::default() };
+    let mut text = String::new();
+    if !p.load.trim().is_empty() {
+        let mut tx = state.db.read().await?;
+        let defs = super::all_defs(&mut tx).await?;
+        let def = defs.iter().find(|d| d.key == p.load.trim() || d.name == p.load.trim()).ok_or_else(|| AppError::not_found("没有这个台账"))?;
+        v.base = def.key.clone();
+        v.name = def.name.clone();
+        v.group = def.group.clone();
+        v.subject = subject_key(def.subject).into();
+        text = def.to_toml().unwrap_or_default();
+    }
+    define_page(&state, &me, &v, &text, StatusCode::OK, "", "").await
+}
+
+/// Reads the form into a definition: a new one (a key made up, time by its first date field),
+/// or the loaded one with the rows added as new fields.
+fn definition_from_form(form: &std::collections::HashMap<String, String>, defs: &[LedgerDef]) -> (DefineValues, Result<LedgerDef, String>) {
+    let get = |k: &str| form.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
+    let mut v = DefineValues { base: get("base"), name: get("name"), group: get("group"), subject: get("subject"), rows: Vec::new() };
+    for i in 0..40 {
+        if !form.contains_key(&format!("f{i}_label")) {
+            break;
+        }
+        v.rows.push(FieldRow {
+            label: get(&format!("f{i}_label")),
+            kind: get(&format!("f{i}_type")),
+            options: get(&format!("f{i}_options")),
+            required: form.contains_key(&format!("f{i}_required")),
+            unit: get(&format!("f{i}_unit")),
+            help: get(&format!("f{i}_help")),
+        });
+    }
+    let result = (|| -> Result<LedgerDef, String> {
+        let base = defs.iter().find(|d| !v.base.is_empty() && d.key == v.base);
+        if v.base.is_empty() && v.name.is_empty() {
+            return Err("「台账名称」请填写".into());
+        }
+        let mut def = match base {
+            Some(d) => d.clone(),
+            None if !v.base.is_empty() => return Err("要增加字段的台账已不存在".into()),
+            None => {
+                if defs.iter().any(|d| d.name == v.name) {
+                    return Err(format!("「台账名称」已有台账叫「{}」，要给它加字段请在上方选择它", v.name));
+                }
+                let mut n = defs.len() + 1;
+                while defs.iter().any(|d| d.key == format!("custom_{n}")) {
+                    n += 1;
+                }
+                let subject = SUBJECTS.iter().copied().find(|s| subject_key(*s) == v.subject).unwrap_or_default();
+                LedgerDef {
+                    key: format!("custom_{n}"),
+                    name: v.name.clone(),
+                    group: v.group.clone(),
+                    description: String::new(),
+                    version: 1,
+                    subject,
+                    time: taizhang_domain::ledger::TimeModel::Event { field: String::new() },
+                    natural_key: Vec::new(),
+                    concerns_year: false,
+                    fields: Vec::new(),
+                    required_when: Vec::new(),
+                    workflow: None,
+                }
+            }
+        };
+        if base.is_some() {
+            // The loaded ledger keeps its key and time; its name and group may be corrected.
+            if !v.name.is_empty() {
+                def.name = v.name.clone();
+            }
+            def.group = v.group.clone();
+        }
+        let mut n = def.fields.len() + 1;
+        for (i, row) in v.rows.iter().enumerate() {
+            if row.label.is_empty() {
+                if !row.options.is_empty() || !row.unit.is_empty() || !row.help.is_empty() {
+                    return Err(format!("第 {} 行字段：请填写「字段名称」", i + 1));
+                }
+                continue;
+            }
+            if def.fields.iter().any(|f| f.label == row.label && !f.retired) {
+                return Err(format!("第 {} 行字段：已有字段叫「{}」", i + 1, row.label));
+            }
+            let Some((_, kind)) = FORM_KINDS.iter().find(|(k, _)| *k == row.kind) else {
+                return Err(format!("第 {} 行字段「{}」：请选择类型", i + 1, row.label));
+            };
+            let options: Vec<String> = row.options.split(['、', ',', '，', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect();
+            if matches!(kind, FieldKind::Enum | FieldKind::MultiEnum) && options.len() < 2 {
+                return Err(format!("第 {} 行字段「{}」：单选、多选至少要有两个选项，用顿号分隔", i + 1, row.label));
+            }
+            if !options.is_empty() && !matches!(kind, FieldKind::Enum | FieldKind::MultiEnum) {
+                return Err(format!("第 {} 行字段「{}」：只有单选、多选需要填选项", i + 1, row.label));
+            }
+            while def.fields.iter().any(|f| f.key == format!("f{n}")) {
+                n += 1;
+            }
+            let mut field = json!({"key": format!("f{n}"), "label": row.label, "type": row.kind, "required": row.required});
+            if !options.is_empty() {
+                field["options"] = json!(options);
+            }
+            if !row.unit.is_empty() {
+                field["unit"] = json!(row.unit);
+            }
+            if !row.help.is_empty() {
+                field["help"] = json!(row.help);
+            }
+            if *kind == FieldKind::Decimal {
+                field["scale"] = json!(2);
+            }
+            let field: taizhang_domain::ledger::FieldDef = serde_json::from_value(field).map_err(|e| format!("第 {} 行字段「{}」：{}", i + 1, row.label, definition_error(&e.to_string())))?;
+            def.fields.push(field);
+            n += 1;
+        }
+        if base.is_none() {
+            let Some(date) = def.fields.iter().find(|f| matches!(f.kind, FieldKind::Date | FieldKind::Month)) else {
+                return Err("请至少添加一个「日期」或「月份」字段：记录按它归入年度和月份".into());
+            };
+            def.time = taizhang_domain::ledger::TimeModel::Event { field: date.key.clone() };
+        } else if def.fields.len() == base.map_or(0, |b| b.fields.len()) && base.is_some_and(|b| b.name == def.name && b.group == def.group) {
+            return Err("没有要增加的字段：请在空行里填写字段名称和类型".into());
+        }
+        // Through the definition file's own checks, as a pasted definition would be.
+        let text = def.to_toml().map_err(|e| definition_error(&e.to_string()))?;
+        LedgerDef::from_toml(&text).map_err(|e| definition_error(&e.to_string()))
+    })();
+    (v, result)
+}
+
+/// POST /admin/ledgers/form: 预览 shows the definition the form makes; 保存 defines it (a new
+/// ledger, or new fields of the loaded one) and opens its list.
+pub async fn define_by_form(State(state): State<AppState>, me: Me, Form(form): Form<std::collections::HashMap<String, String>>) -> AppResult<Response> {
+    let defs = {
+        let mut tx = state.db.read().await?;
+        super::all_defs(&mut tx).await?
+    };
+    let (v, result) = definition_from_form(&form, &defs);
+    let def = match result {
+        Ok(d) => d,
+        Err(why) => return define_page(&state, &me, &v, "", StatusCode::UNPROCESSABLE_ENTITY, &why, "").await,
+    };
+    let text = def.to_toml().unwrap_or_default();
+    if form.get("preview").is_some() {
+        return define_page(&state, &me, &v, &text, StatusCode::OK, "", "下面是表单生成的定义，确认无误后点「保存」").await;
+    }
+    match save_definition(&state, &me, def).await? {
+        Ok(key) => Ok(Redirect::to(&format!("/ledgers/{key}")).into_response()),
+        Err(why) => define_page(&state, &me, &v, &text, StatusCode::UNPROCESSABLE_ENTITY, &why, "").await,
+    }
+}
+
+/// Defines a ledger (on a blocking thread: the storage future is not provably `Send`).
+async fn save_definition(state: &AppState, me: &Me, def: LedgerDef) -> AppResult<Result<String, String>> {
+    let (db, actor) = (state.db.clone(), me.user.actor());
+    let handle = tokio::runtime::Handle::current();
+    let saved = tokio::task::spawn_blocking(move || {
+        handle.block_on(async move {
+            let mut tx = db.begin().await?;
+            let saved = ledgers::define(&mut tx, &actor, &def).await?;
+            tx.commit().await?;
+            Ok::<_, taizhang_storage::StoreError>(saved)
+        })
+    })
+    .await
+    .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("保存中断：{e}")))?;
+    Ok(saved.map(|d| d.key).map_err(|e| AppError::from(e).message))
 }

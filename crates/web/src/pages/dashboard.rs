@@ -293,7 +293,10 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         }
         c["kind"] = json!("indicator");
         c["link"] = json!(format!("/explain/{}?year={year}", f.key));
-        c["yoy"] = json!(year_on_year(f.value, before.value, &f.unit, f.scale));
+        // A count of what stands now (no time condition) has no year before to compare with.
+        if i.time != taizhang_reports::indicator::TimeMode::None {
+            c["yoy"] = json!(year_on_year(f.value, before.value, &f.unit, f.scale));
+        }
         c["yoy_label"] = json!(if monthly { format!("比上年{month}月") } else { "比上年同期".to_string() });
         if let Some(n) = overdue_by_ledger.get(&def.key).filter(|n| **n > 0) {
             c["overdue"] = json!(n);
