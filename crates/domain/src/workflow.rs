@@ -312,6 +312,11 @@ impl Workflow {
 }
 
 impl Guard {
+    /// The field the rule is about (beside which its message stands).
+    pub fn field_key(&self) -> &str {
+        self.field()
+    }
+
     /// The field the rule is about.
     fn field(&self) -> &str {
         match self {
@@ -335,6 +340,54 @@ impl Guard {
                 v
             }
         }
+    }
+
+    /// What the rule asks, said positively for the step's form before it is sent (纳入监测满
+    /// 6 个月, 家庭劳动能力不是「无劳动力」).
+    pub fn describe(&self, def: &LedgerDef) -> String {
+        let label = |k: &str| def.field(k).map_or_else(|| k.to_string(), |f| f.label.clone());
+        match self {
+            Guard::MonthsSince { field, months, .. } => format!("「{}」距办理日期满 {months} 个月", label(field)),
+            Guard::IsTrue { field, .. } => format!("「{}」为「是」", label(field)),
+            Guard::NotEqual { field, value, .. } => format!("「{}」不是「{value}」", label(field)),
+            Guard::NotEmpty { field, unless: Some(u), .. } => format!("已填写「{}」（「{}」为「是」的除外）", label(field), label(u)),
+            Guard::NotEmpty { field, unless: None, .. } => format!("已填写「{}」", label(field)),
+            Guard::AboveSetting { field, setting, .. } => {
+                format!("「{}」高于当年「{}」", label(field), crate::setting::label_of(setting))
+            }
+        }
+    }
+
+    /// What stops this rule on a step, beside its field and in plain words: "请先填写…" when
+    /// the field the rule reads is empty (the rule cannot be judged yet), the rule's own
+    /// message (with the dates or figures it compared) when it is filled and fails.
+    /// `Err` for what no field can fix: the year's setting missing.
+    fn problem(&self, def: &LedgerDef, values: &Values, on: NaiveDate, settings: &Settings) -> Option<Result<FieldError, String>> {
+        let field = self.field();
+        let label = def.field(field).map_or_else(|| field.to_string(), |f| f.label.clone());
+        let empty = values.get(field).is_none_or(Value::is_null);
+        let checks_emptiness = matches!(self, Guard::NotEmpty { .. } | Guard::NotEqual { .. });
+        if empty && !checks_emptiness {
+            return Some(Ok(FieldError::new(field, &label, format!("请先填写{label}"))));
+        }
+        let why = self.refusal(values, on, settings)?;
+        if let Guard::AboveSetting { setting, .. } = self {
+            match settings.get(&(setting.clone(), on.year())) {
+                None => return Some(Err(why)),
+                Some(line) => {
+                    let line = crate::money::format_yuan(crate::money::Fen(*line));
+                    return Some(Ok(FieldError::new(field, &label, format!("{why}（{} 年为 {line} 元）", on.year()))));
+                }
+            }
+        }
+        let detail = match (self, values.get(field).and_then(Value::as_date)) {
+            (Guard::MonthsSince { months, .. }, Some(d)) => d
+                .checked_add_months(chrono::Months::new(*months))
+                .map(|limit| format!("（自 {d} 起算，{limit} 起方可办理）"))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        Some(Ok(FieldError::new(field, &label, format!("{why}{detail}"))))
     }
 
     /// `None` when the guard holds, else the message.
@@ -412,21 +465,54 @@ pub fn check_transition<'a>(
             t.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、")
         )));
     }
-    let mut missing = Vec::new();
+    let problems = step_problems(def, t, values, on, settings);
+    if problems.fields.is_empty() && problems.unfixable.is_empty() {
+        return Ok(t);
+    }
+    if problems.fields.is_empty() {
+        return Err(DomainError::Rule(format!("不能办理「{}」：{}", t.label, problems.unfixable.join("；"))));
+    }
+    let mut fields = problems.fields;
+    // What no field fixes is said with the step's name (the form shows it above the fields).
+    fields.extend(problems.unfixable.into_iter().map(|m| FieldError::new("_step", &t.label, m)));
+    Err(DomainError::Fields(fields))
+}
+
+/// What stops a step on these values: each problem beside the field it concerns (a required
+/// field empty, a rule's field empty or failing the rule — one message per field), and what no
+/// field can fix (a setting not set for the year).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct StepProblems {
+    pub fields: Vec<FieldError>,
+    pub unfixable: Vec<String>,
+}
+
+/// The problems of transition `t` on `values` (state and role not checked): used to refuse the
+/// step and to show before it is sent what it still lacks.
+pub fn step_problems(def: &LedgerDef, t: &Transition, values: &Values, on: NaiveDate, settings: &Settings) -> StepProblems {
+    let mut out = StepProblems::default();
     for f in &t.requires {
         if values.get(f).is_none_or(Value::is_null) {
             let label = def.field(f).map(|fd| fd.label.as_str()).unwrap_or(f);
-            missing.push(FieldError::new(f, label, format!("办理「{}」时必须填写", t.label)));
+            out.fields.push(FieldError::new(f, label, format!("请先填写{label}（办理「{}」必须填写）", t.label)));
         }
     }
-    if !missing.is_empty() {
-        return Err(DomainError::Fields(missing));
+    for g in &t.guards {
+        match g.problem(def, values, on, settings) {
+            Some(Ok(e)) if !out.fields.iter().any(|x| x.key == e.key) => out.fields.push(e),
+            Some(Err(m)) if !out.unfixable.contains(&m) => out.unfixable.push(m),
+            _ => {}
+        }
     }
-    let refusals: Vec<String> = t.guards.iter().filter_map(|g| g.refusal(values, on, settings)).collect();
-    if !refusals.is_empty() {
-        return Err(DomainError::Rule(format!("不能办理「{}」：{}", t.label, refusals.join("；"))));
-    }
-    Ok(t)
+    out
+}
+
+/// What a step asks before it is sent, in plain words: the fields it requires, then each rule
+/// ([`Guard::describe`]).
+pub fn step_needs(def: &LedgerDef, t: &Transition) -> Vec<String> {
+    let mut out: Vec<String> = t.requires.iter().map(|k| format!("填写「{}」", def.field(k).map_or(k.as_str(), |f| f.label.as_str()))).collect();
+    out.extend(t.guards.iter().map(|g| g.describe(def)));
+    out
 }
 
 /// What a case must carry to be in state `to` having come from `from` — for a case registered

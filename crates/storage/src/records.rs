@@ -365,21 +365,57 @@ pub fn changed_fields(def: &LedgerDef, a: &Values, b: &Values) -> Vec<String> {
         .collect()
 }
 
+/// A stored instant (RFC 3339, UTC) as the town reads it: Beijing time (Asia/Shanghai, UTC+8
+/// all year), to the second. Text that is not such an instant comes back as it was.
+pub fn local_time(at: &str) -> String {
+    let beijing = chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8");
+    match chrono::DateTime::parse_from_rfc3339(at) {
+        Ok(t) => t.with_timezone(&beijing).format("%Y-%m-%d %H:%M:%S").to_string(),
+        Err(_) => at.get(..19).unwrap_or(at).replace('T', " "),
+    }
+}
+
 async fn stale(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64, expected: i64, seen: Option<&Values>) -> StoreError {
     match get(tx, def, scope, id).await {
         Ok(current) => {
+            // What changed since the version the user saw: given, or the values before the
+            // first change after it, as its audit entry holds them.
+            let seen = match seen {
+                Some(s) => Some(s.clone()),
+                None => seen_at(tx, def, scope, id, expected).await,
+            };
             let what = seen
-                .map(|s| changed_fields(def, s, &current.values))
+                .map(|s| changed_fields(def, &s, &current.values))
                 .filter(|c| !c.is_empty())
-                .map(|c| format!("，改动的字段：{}", c.join("、")))
+                .map(|c| format!("，改了{}", c.iter().map(|l| format!("「{l}」")).collect::<Vec<_>>().join("")))
                 .unwrap_or_default();
+            let state = match (&def.workflow, &current.state) {
+                (Some(w), Some(s)) => format!("，现状态「{}」", w.state_label(s)),
+                _ => String::new(),
+            };
             StoreError::Stale(format!(
-                "这条记录已被「{}」于 {} 修改（版本 {} → {}{what}）。您的修改没有保存，请刷新后再改。",
-                current.updated_by, current.updated_at, expected, current.row_version
+                "这条记录已被「{}」于 {}（北京时间）修改（版本 {} → {}{what}{state}）。您的修改没有保存。",
+                current.updated_by,
+                local_time(&current.updated_at),
+                expected,
+                current.row_version
             ))
         }
         Err(e) => e,
     }
+}
+
+/// The values a record had at `version`, from the audit entry of the change that left it.
+async fn seen_at(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64, version: i64) -> Option<Values> {
+    let q = audit::AuditQuery { entity: Some(def.table_name()), entity_id: Some(id), limit: 50, ..Default::default() };
+    let entries = audit::list(tx, scope, &q).await.ok()?;
+    entries.into_iter().filter(|e| e.entity_id == Some(id)).find_map(|e| {
+        let before = e.before?;
+        (before.get("row_version").and_then(serde_json::Value::as_i64) == Some(version))
+            .then(|| before.get("values").cloned())
+            .flatten()
+            .and_then(|v| serde_json::from_value(v).ok())
+    })
 }
 
 /// Applies `changes` (a null value clears a field) if the record is still at `expected_version`.

@@ -25,6 +25,9 @@ pub struct FormField {
     pub error: String,
     /// The id of a list of suggestions (`cadres`, `orgs`), empty for none.
     pub suggest: String,
+    /// The input's id where a page shows the field in more than one form (a step's form
+    /// beside the edit form); empty: `f-<key>`.
+    pub id: String,
 }
 
 fn placeholder(f: &FieldDef) -> String {
@@ -82,6 +85,7 @@ pub fn field(policy: &Policy, f: &FieldDef, typed: &[(String, String)], stored: 
         placeholder: placeholder(f),
         error: errors.iter().filter(|e| e.key == f.key).map(|e| e.reason.clone()).collect::<Vec<_>>().join("；"),
         suggest: String::new(),
+        id: String::new(),
     }
 }
 

@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("ledgers.html", include_str!("../templates/ledgers.html")),
     ("list.html", include_str!("../templates/list.html")),
     ("record.html", include_str!("../templates/record.html")),
+    ("record_progress.html", include_str!("../templates/record_progress.html")),
     ("search.html", include_str!("../templates/search.html")),
     ("person.html", include_str!("../templates/person.html")),
     ("household.html", include_str!("../templates/household.html")),
@@ -39,8 +40,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("orgs.html", include_str!("../templates/orgs.html")),
     ("defs.html", include_str!("../templates/defs.html")),
     ("error.html", include_str!("../templates/error.html")),
-];
     ("village.html", include_str!("../templates/village.html")),
+];
 
 /// The menu's lines of work, in the order township staff expect.
 const GROUP_ORDER: &[&str] = &["党建学习", "乡村振兴", "社会救助", "平安建设", "安全生产", "农业农村", "项目建设", "社保医保", "人居环境"];

@@ -24,6 +24,18 @@ fn version_of(form: &Pairs) -> i64 {
     forms::get(form, "_version").and_then(|v| v.parse().ok()).unwrap_or(-1)
 }
 
+/// A value of an audit entry's `values` as this user may read it (masked by the policy, a
+/// reference by its name); `None` for a field the policy hides.
+async fn audit_value(tx: &mut Tx, me: &Me, names: &mut super::RefNames, f: &taizhang_domain::ledger::FieldDef, v: Option<&serde_json::Value>) -> String {
+    match v.cloned().map(serde_json::from_value::<Value>) {
+        Some(Ok(v)) if !v.is_null() => names.display(tx, me, f, &v).await,
+        _ => String::new(),
+    }
+}
+
+/// The record's history from the audit trail, newest first: who, when (Beijing time), what —
+/// each changed field with its old and new value as this user may see them, the step's name,
+/// the reason of a void.
 async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppResult<Vec<serde_json::Value>> {
     let q = AuditQuery { entity: Some(def.table_name()), entity_id: Some(record.id), limit: 50, ..Default::default() };
     let entries = audit::list(tx, &me.scope, &q).await?;
@@ -37,42 +49,121 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppR
             next_before = e.before.as_ref().and_then(|b| b.get("values")).cloned();
         }
     }
-    Ok(entries
-        .into_iter()
-        .zip(created)
-        .map(|(e, created)| {
-            let before = e.before.as_ref().and_then(|b| b.get("values")).cloned().unwrap_or_default();
-            let after = created.or_else(|| e.after.as_ref().and_then(|b| b.get("values")).cloned()).unwrap_or_default();
-            let changed: Vec<String> = def
-                .fields
-                .iter()
-                .filter(|f| before.get(&f.key) != after.get(&f.key))
-                .map(|f| f.label.clone())
-                .collect();
-            let action = match e.action.as_str() {
-                "create" => "新增",
-                "update" => "修改",
-                "transition" => "办理",
-                "read" => "查看",
-                "delete" => "删除",
-                "void" => "作废",
-                "restore" => "恢复",
-                "status" => "状态变更",
-                other => other,
-            };
-            let step = def.workflow.as_ref().and_then(|w| w.transitions.iter().find(|t| t.key == e.note)).map_or(e.note.as_str(), |t| t.label.as_str());
-            let changes = match e.action.as_str() {
-                "read" => e.note.clone(),
-                "void" => format!("作废原因：{}", e.note),
-                "restore" => "恢复为有效记录".to_string(),
-                "transition" => format!("{step}：{}", changed.join("、")),
-                // A run of imported records, or one imported in a state (导入（状态：…）).
-                _ if e.last_entity_id.is_some() || !e.note.is_empty() => format!("{}（{}）", changed.join("、"), e.note),
-                _ => changed.join("、"),
-            };
-            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "changes": me.policy().text(&changes)})
+    let policy = me.policy();
+    let mut names = super::RefNames::default();
+    let mut out = Vec::with_capacity(entries.len());
+    for (e, created) in entries.into_iter().zip(created) {
+        let before = e.before.as_ref().and_then(|b| b.get("values")).cloned().unwrap_or_default();
+        let after = created.or_else(|| e.after.as_ref().and_then(|b| b.get("values")).cloned()).unwrap_or_default();
+        let mut items = Vec::new();
+        if !matches!(e.action.as_str(), "read" | "void" | "restore") {
+            for f in def.fields.iter().filter(|f| before.get(&f.key) != after.get(&f.key)) {
+                if policy.field(f) == taizhang_domain::masking::Treatment::Hidden {
+                    items.push(json!({"label": f.label, "old": "", "new": "", "hidden": true}));
+                    continue;
+                }
+                let old = audit_value(tx, me, &mut names, f, before.get(&f.key)).await;
+                let new = audit_value(tx, me, &mut names, f, after.get(&f.key)).await;
+                if old != new || old.is_empty() {
+                    items.push(json!({"label": f.label, "old": old, "new": new, "hidden": false}));
+                }
+            }
+        }
+        let action = match e.action.as_str() {
+            "create" => "新增",
+            "update" => "修改",
+            "transition" => "办理",
+            "read" => "查看",
+            "delete" => "删除",
+            "void" => "作废",
+            "restore" => "恢复",
+            "status" => "状态变更",
+            other => other,
+        };
+        let wf = def.workflow.as_ref();
+        let step = wf.and_then(|w| w.transitions.iter().find(|t| t.key == e.note)).map_or(e.note.as_str(), |t| t.label.as_str());
+        let state_of = |j: &Option<serde_json::Value>| j.as_ref().and_then(|b| b.get("state")).and_then(|s| s.as_str()).map(|s| wf.map_or(s, |w| w.state_label(s)).to_string());
+        let moved = match (state_of(&e.before), state_of(&e.after)) {
+            (Some(a), Some(b)) if a != b => format!("「{a}」→「{b}」"),
+            _ => String::new(),
+        };
+        let summary = match e.action.as_str() {
+            "read" => e.note.clone(),
+            "void" => format!("作废原因：{}", e.note),
+            "restore" => "恢复为有效记录".to_string(),
+            "transition" => {
+                let labels: Vec<&str> = items.iter().filter_map(|i| i["label"].as_str()).collect();
+                let filled = if labels.is_empty() { String::new() } else { format!("：{}", labels.join("、")) };
+                format!("{step}{filled}{}", if moved.is_empty() { String::new() } else { format!("（{moved}）") })
+            }
+            // A run of imported records, or one imported in a state (导入（状态：…）).
+            _ if e.last_entity_id.is_some() || !e.note.is_empty() => e.note.clone(),
+            _ => String::new(),
+        };
+        out.push(json!({
+            "at": records::local_time(&e.at),
+            "actor": e.actor,
+            "action": action,
+            "summary": policy.text(&summary),
+            "items": items,
+            "step": if e.action == "transition" { format!("{step}{}", if moved.is_empty() { String::new() } else { format!("（{moved}）") }) } else { String::new() },
+        }));
+    }
+    Ok(out)
+}
+
+/// Where the record stands in its workflow: every state in order (passed, current, ahead),
+/// the steps made (when, by whom, from the audit trail), the steps that may come next and who
+/// makes them, and the deadline of the current state.
+fn progress(def: &LedgerDef, r: &Record, history: &[serde_json::Value], today: chrono::NaiveDate) -> Option<serde_json::Value> {
+    let wf = def.workflow.as_ref()?;
+    let current = r.state.as_deref()?;
+    let states: Vec<serde_json::Value> = wf
+        .states
+        .iter()
+        .map(|s| {
+            let at = if s.key == current { "current" } else if wf.is_later(current, &s.key) { "passed" } else { "ahead" };
+            json!({"label": s.label, "at": at})
         })
-        .collect())
+        .collect();
+    let done: Vec<serde_json::Value> = history
+        .iter()
+        .rev()
+        .filter(|h| h["action"] == "办理")
+        .map(|h| json!({"at": h["at"].as_str().unwrap_or("").get(..16).unwrap_or(""), "actor": h["actor"], "step": h["step"], "summary": h["summary"]}))
+        .collect();
+    let next: Vec<serde_json::Value> = wf
+        .transitions
+        .iter()
+        .filter(|t| t.from.iter().any(|f| f == current))
+        .map(|t| json!({"key": t.key, "label": t.label, "roles": t.roles.iter().map(|r| r.label()).collect::<Vec<_>>().join("、")}))
+        .collect();
+    let closed = wf.state(current).is_some_and(|s| s.closed);
+    let since = r.state_since;
+    let deadline = if closed {
+        None
+    } else {
+        wf.deadlines.iter().filter(|d| d.states.iter().any(|s| s == current)).find_map(|d| {
+            let by_field = d.field.as_ref().and_then(|f| r.values.get(f)).and_then(Value::as_date);
+            let by_days = d.days.zip(since).and_then(|(n, s)| s.checked_add_days(chrono::Days::new(n.into())));
+            let due = match (by_field, by_days) {
+                (Some(a), Some(b)) => a.min(b),
+                (a, b) => a.or(b)?,
+            };
+            let left = (due - today).num_days();
+            let when = if left < 0 { format!("已逾期 {} 天", -left) } else if left == 0 { "今天到期".to_string() } else { format!("还有 {left} 天") };
+            Some(json!({"label": d.label, "due": due.to_string(), "when": when, "overdue": left < 0}))
+        })
+    };
+    Some(json!({
+        "state": wf.state_label(current),
+        "since": since.map(|d| d.to_string()),
+        "closed": closed,
+        "states": states,
+        "done": done,
+        "next": next,
+        "deadline": deadline,
+    }))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -106,24 +197,47 @@ async fn page(
     ctx.insert("may_void".into(), json!(me.can_edit(&def.key) && record.is_some() && !voided));
     ctx.insert("may_restore".into(), json!(me.user.role == taizhang_domain::role::Role::Admin && voided));
     ctx.insert("void_attempt".into(), json!(void_attempt));
-    // What the user typed stays in the form, unless someone else saved first: then the form
-    // shows what is stored now.
-    let keep_typed = !problem.is_some_and(|p| p.stale);
-    let policy = me.policy();
-    ctx.insert("fields".into(), json!(with_suggestions(forms::fields(&policy, def, if keep_typed { typed } else { &[] }, &stored, &errors), def)));
-    ctx.insert("subject_label".into(), json!(if def.subject == SubjectKind::None { "" } else { def.subject.label() }));
-    // A refused workflow step says so beside its own button, the form left open.
+    // Which form was sent: a workflow step (its `_transition`), else the edit (or new) form.
+    // A step's values and messages stay in the step's own form; the edit form then shows what
+    // is stored, untouched.
+    let step_sent = forms::get(typed, "_transition").is_some();
     let step = forms::get(typed, "_transition").filter(|_| problem.is_some()).unwrap_or("");
+    let edit_sent = !step_sent && problem.is_some();
+    let stale = problem.is_some_and(|p| p.stale);
+    let policy = me.policy();
+    let edit_errors: Vec<FieldError> = if edit_sent { errors.clone() } else { Vec::new() };
+    let mut edit_fields = forms::fields(&policy, def, if step_sent { &[] } else { typed }, &stored, &edit_errors);
+    if stale {
+        // Someone saved first: the form keeps what this user typed (sent again with the new
+        // version), and says beside each field what is stored now where it differs.
+        for f in &mut edit_fields {
+            if let Some(fd) = def.field(&f.key) {
+                let now = stored.get(&f.key).map(|v| show::display(&policy, fd, v)).unwrap_or_default();
+                let now_text = stored.get(&f.key).map(|v| show::form_text(&policy, fd, v)).unwrap_or_default();
+                if now_text.trim() != f.value.trim() && fd.kind != taizhang_domain::ledger::FieldKind::MultiEnum {
+                    f.help = format!("现在保存的是：{}", if now.is_empty() { "（空）".to_string() } else { now });
+                }
+            }
+        }
+    }
+    ctx.insert("fields".into(), json!(with_suggestions(edit_fields, def)));
+    ctx.insert("stale".into(), json!(stale));
+    ctx.insert("subject_label".into(), json!(if def.subject == SubjectKind::None { "" } else { def.subject.label() }));
     ctx.insert("open_transition".into(), json!(step));
     // Beside the step: its message, naming any field the step's form does not show (a field
-    // the step may not change, refused by name).
-    let shown_by_step: Vec<String> = def.workflow.as_ref().and_then(|w| w.transition(step)).map(|t| t.requires.clone()).unwrap_or_default();
+    // the step may not change, a setting not set for the year).
+    let shown_by_step: Vec<String> = def
+        .workflow
+        .as_ref()
+        .and_then(|w| w.transition(step))
+        .map(|t| step_field_keys(&policy, def, t))
+        .unwrap_or_default();
     let step_message = problem.map(|p| {
-        let unshown: Vec<String> = p.fields.iter().filter(|f| !shown_by_step.contains(&f.key)).map(|f| format!("「{}」{}", f.label, f.reason)).collect();
+        let unshown: Vec<String> = p.fields.iter().filter(|f| !shown_by_step.contains(&f.key)).map(|f| if f.key == "_step" { f.reason.clone() } else { format!("「{}」{}", f.label, f.reason) }).collect();
         if unshown.is_empty() { p.message.clone() } else { unshown.join("；") }
     });
     ctx.insert("transition_error".into(), json!(if step.is_empty() { String::new() } else { step_message.unwrap_or_default() }));
-    ctx.insert("form_error".into(), json!(if step.is_empty() { problem.map(|p| p.message.clone()).unwrap_or_default() } else { String::new() }));
+    ctx.insert("form_error".into(), json!(if edit_sent { problem.map(|p| p.message.clone()).unwrap_or_default() } else { String::new() }));
     if me.can_edit(&def.key) && !voided {
         ctx.insert("suggestions".into(), json!(suggestions(tx, me, def, state.today()).await?));
     }
@@ -157,26 +271,55 @@ async fn page(
             "record".into(),
             json!({
                 "id": r.id, "version": r.row_version, "updated_by": r.updated_by,
-                "updated_at": r.updated_at.get(..19).unwrap_or(&r.updated_at).replace('T', " "),
+                "updated_at": records::local_time(&r.updated_at),
                 "state_label": def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()),
                 "tone": show::tone(def, r.state.as_deref()),
                 "subject": super::ledger::subject_text(tx, me, def, r.subject_id).await,
                 "place": super::place_name(tx, r.place_id).await,
                 "shown": shown,
-                "voided": r.voided.as_ref().map(|v| json!({"at": v.at.get(..19).unwrap_or(&v.at).replace('T', " "), "by": v.by, "reason": v.reason})),
+                "voided": r.voided.as_ref().map(|v| json!({"at": records::local_time(&v.at), "by": v.by, "reason": v.reason})),
             }),
         );
         let mut transitions = Vec::new();
         if let (Some(wf), Some(state_key)) = (&def.workflow, r.state.as_deref()) {
             if me.can_transition(&def.key) && !voided {
+                let settings = settings::all(tx).await?;
                 for t in wf.transitions.iter().filter(|t| t.from.iter().any(|f| f == state_key) && t.roles.contains(&me.user.role)) {
-                    let tf: Vec<FormField> = t.requires.iter().filter_map(|k| def.field(k)).map(|f| forms::field(&policy, f, &[], &stored, &errors)).collect();
-                    transitions.push(json!({"key": t.key, "label": t.label, "fields": tf}));
+                    // This step's own form: what was typed into it and its messages when it
+                    // was the one sent, else the stored values; every field it may fill.
+                    let sent = t.key == step;
+                    let (t_typed, t_errors): (&[(String, String)], &[FieldError]) = if sent { (typed, &errors) } else { (&[], &[]) };
+                    let tf: Vec<FormField> = step_field_keys(&policy, def, t)
+                        .iter()
+                        .filter_map(|k| def.field(k))
+                        .map(|f| {
+                            let mut ff = forms::field(&policy, f, t_typed, &stored, t_errors);
+                            ff.id = format!("t-{}-{}", t.key, f.key);
+                            ff.required = t.requires.contains(&f.key);
+                            let rules: Vec<String> = t.guards.iter().filter(|g| g.field_key() == f.key).map(|g| g.describe(def)).collect();
+                            if !rules.is_empty() {
+                                ff.help = format!("办理条件：{}", rules.join("；"));
+                            }
+                            ff
+                        })
+                        .collect();
+                    // Said before sending: what the step needs, and what the stored values still lack.
+                    let lacking = taizhang_domain::workflow::step_problems(def, t, &r.values, state.today(), &settings);
+                    let mut lacks: Vec<String> = lacking.fields.iter().map(|e| format!("「{}」{}", e.label, e.reason)).collect();
+                    lacks.extend(lacking.unfixable);
+                    transitions.push(json!({
+                        "key": t.key, "label": t.label, "fields": tf,
+                        "needs": taizhang_domain::workflow::step_needs(def, t),
+                        "lacks": policy.text(&lacks.join("；")),
+                        "on": if sent { forms::get(typed, "_on").unwrap_or("").to_string() } else { String::new() },
+                    }));
                 }
             }
         }
         ctx.insert("transitions".into(), json!(transitions));
-        ctx.insert("history".into(), json!(history(tx, me, def, r).await?));
+        let history = history(tx, me, def, r).await?;
+        ctx.insert("progress".into(), json!(progress(def, r, &history, state.today())));
+        ctx.insert("history".into(), json!(history));
     }
     let status = problem.map_or(StatusCode::OK, |p| p.status);
     Ok((status, views::render("record.html", &ctx.into())?).into_response())
@@ -324,20 +467,45 @@ pub async fn transition(State(state): State<AppState>, me: Me, Path((key, id)): 
     let mut tx = state.db.begin().await?;
     let defs = super::all_defs(&mut tx).await?;
     let def = super::find_def(&me, &defs, &key)?;
-    records::get(&mut tx, def, &me.scope, id).await?;
+    let before = records::get(&mut tx, def, &me.scope, id).await?;
     let result = async {
         let on = match forms::get(&form, "_on") {
             Some(d) => parse_date_lenient(d).map_err(|e| DomainError::field("_on", "办理日期", e.to_string()))?,
             None => state.today(),
         };
         let t = forms::get(&form, "_transition").unwrap_or("").to_string();
-        let values = refs::parse_values(&mut tx, &me.scope, def, &forms::field_pairs(def, &form), state.today()).await?;
+        // As the edit form: a masked value sent back as shown is unchanged, and a field the
+        // step's form shows and sends empty is cleared (the step is judged on what it shows).
+        let policy = me.policy();
+        let pairs: Pairs = forms::field_pairs(def, &form)
+            .into_iter()
+            .filter(|(k, text)| def.field(k).is_none_or(|f| !show::kept_masked(&policy, f, before.values.get(k), text)))
+            .collect();
+        let mut values = refs::parse_values(&mut tx, &me.scope, def, &pairs, state.today()).await?;
+        for (k, text) in &pairs {
+            if text.trim().is_empty() && before.values.contains_key(k) {
+                values.insert(k.clone(), Value::Null);
+            }
+        }
         let all = settings::all(&mut tx).await?;
         records::transition(&mut tx, def, &me.user.actor(), &me.scope, id, version_of(&form), &t, values, on, &all).await
     }
     .await
     .map_err(Problem::from);
     after_write(&state, &me, &key, id, &defs, def, &form, result, tx).await
+}
+
+/// The fields a step's form shows: those it requires, those its rules read, those it lists,
+/// each once, none the user's policy hides.
+fn step_field_keys(policy: &taizhang_domain::masking::Policy, def: &LedgerDef, t: &taizhang_domain::workflow::Transition) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for k in t.declared_fields() {
+        let visible = def.field(k).is_some_and(|f| policy.field(f) != taizhang_domain::masking::Treatment::Hidden);
+        if visible && !out.iter().any(|o| o == k) {
+            out.push(k.to_string());
+        }
+    }
+    out
 }
 
 /// The reference fields a clerk picks a cadre or an organisation for get suggestions: only
