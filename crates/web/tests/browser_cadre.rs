@@ -1,0 +1,119 @@
+//! A village cadre's phone in a real browser (Chromium through chromedriver) at 390×844: the
+//! home page lists the village's households due a visit; tapping 走访 opens the visit form with
+//! the household, the case, today and the cadre filled in; one more tap saves it. The steps and
+//! the time from the home page to the saved visit are printed. The monitoring list is shown as
+//! cards no wider than the screen, the search box is visible, and a keyword finds the household
+//! by its 户主. With `CI=true` a missing browser is a failure. `TAIZHANG_SCREENSHOTS=DIR` also
+//! writes phone-village.png, phone-visit.png and list-search.png.
+
+mod common;
+mod webdriver;
+
+use chrono::Datelike;
+use serde_json::json;
+use taizhang_domain::place::PlaceLevel;
+use taizhang_domain::registry::{validate_person, PersonInput};
+use taizhang_domain::role::Actor;
+use taizhang_domain::value::{RecordInput, Value, Values};
+use taizhang_storage::places::{self, NewPlace};
+use taizhang_storage::{ledgers, persons, records, Engine, Scope};
+use webdriver::{browser, Driver};
+
+const HEAD: &str = "王守田";
+const NUMBER: &str = "4312241102010077";
+
+fn seed(s: &common::Server) -> (i64, i64) {
+    s.rt.block_on(async {
+        let sys = Actor::System;
+        let all = Scope::all();
+        let today = chrono::Local::now().date_naive();
+        let mut tx = s.db.begin().await.expect("begin");
+        let group = places::create(&mut tx, &sys, NewPlace { parent_id: Some(s.world.village_a), level: PlaceLevel::Group, code: None, name: "3组", attributes: vec![] }).await.expect("group");
+        let monitoring = ledgers::get(&mut tx, "monitoring").await.expect("monitoring");
+        let mut first = (0, 0);
+        for (n, name) in [HEAD, "李春花", "张满仓"].iter().enumerate() {
+            let input = PersonInput { name: name.to_string(), id_number: common::id_number(70 + n as u32), place_id: group.id, ..Default::default() };
+            let head = persons::create(&mut tx, &sys, &all, &validate_person(&input, today).expect("person")).await.expect("head");
+            let h = taizhang_storage::households::create(&mut tx, &sys, &all, &format!("43122411020100{}", 77 + n), group.id).await.expect("household");
+            taizhang_storage::households::add_member(&mut tx, &sys, &all, h.id, head.id, "户主").await.expect("member");
+            let mut v = Values::new();
+            v.insert("category".into(), Value::Text("边缘易致贫户".into()));
+            v.insert("risk_types".into(), Value::List(vec!["因病".into()]));
+            v.insert("household_size".into(), Value::Int(3 + n as i64));
+            v.insert("identified_on".into(), Value::Date(chrono::NaiveDate::from_ymd_opt(today.year() - 1, 3, 1 + n as u32).expect("day")));
+            let c = records::create(&mut tx, &monitoring, &sys, &all, RecordInput { place_id: None, subject_id: Some(h.id), concerns_year: None, values: v }, today).await.expect("case");
+            if n == 0 {
+                first = (h.id, c.id);
+            }
+        }
+        let cadre = taizhang_domain::registry::Cadre {
+            id: 0, name: "赵走访".into(), kind: taizhang_domain::registry::CadreKind::Village, post: "村委委员".into(), unit: "坪溪村村委会".into(),
+            birth_date: None, place_id: s.world.village_a, person_id: None, user_id: Some(s.world.users["cadre"]), phone: String::new(), ended_on: None, end_reason: String::new(),
+        };
+        taizhang_storage::orgs::create_cadre(&mut tx, &sys, &all, &cadre, today).await.expect("cadre");
+        tx.commit().await.expect("commit");
+        first
+    })
+}
+
+fn shot(d: &Driver, name: &str) {
+    if let Some(dir) = std::env::var_os("TAIZHANG_SCREENSHOTS") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::create_dir_all(&dir).expect("screenshot directory");
+        d.screenshot(&dir.join(name));
+    }
+}
+
+#[test]
+fn a_cadre_records_a_visit_on_a_phone() {
+    let Some((driver, chromium)) = browser() else { return };
+    let s = common::start(Engine::Sqlite).expect("sqlite always runs");
+    let (household, case) = seed(&s);
+    let today = chrono::Local::now().date_naive().to_string();
+    let d = Driver::start(&driver, &chromium);
+    d.size(390, 844);
+    d.sign_in(&s.base, "cadre", common::PASSWORD);
+    d.go(&format!("{}/", s.base));
+    d.wait_until("document.body.innerText.includes('待走访（3）')", "the village's households due a visit");
+    let width = d.script("return [window.innerWidth, document.documentElement.scrollWidth];", json!([]));
+    println!("viewport and page width on the home page: {width}");
+    // The search box shows on a phone.
+    let shown = d.script("const r = document.querySelector('header form.quick input').getBoundingClientRect(); return r.width > 100 && r.height > 0;", json!([]));
+    assert_eq!(shown, json!(true), "the search box is visible on a phone");
+    shot(&d, "phone-village.png");
+    // Tap 1: 走访 on the first household (never visited, so listed first).
+    let started = std::time::Instant::now();
+    let mut taps = 0;
+    d.click("#due-visits .due-list li:first-child a.button");
+    taps += 1;
+    d.wait_for_url("/ledgers/assistance_visits/new");
+    let values = d.script(
+        "return ['_subject','visited_on','visitor','monitoring_case'].map(n => document.querySelector('form#edit [name=' + n + ']').value);",
+        json!([]),
+    );
+    let expected = json!([NUMBER, today, values[2].as_str().unwrap_or(""), format!("#{case}")]);
+    assert_eq!(values, expected, "the form comes filled in");
+    assert!(values[2].as_str().is_some_and(|v| v.starts_with('#')), "the visitor is the cadre: {values}");
+    shot(&d, "phone-visit.png");
+    // The save button stays within thumb's reach at the bottom of the screen.
+    let bottom = d.script("const r = document.querySelector('form#edit button[type=submit]').getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight];", json!([]));
+    println!("save button top/bottom and the viewport height: {bottom}");
+    // Tap 2: 保存.
+    d.click("form#edit button[type=submit]");
+    taps += 1;
+    d.wait_until("!location.pathname.endsWith('/new')", "the saved visit");
+    let elapsed = started.elapsed();
+    println!("visit recorded in {taps} taps, {} ms from the home page (the browser's own time)", elapsed.as_millis());
+    assert_eq!(s.scalar(&format!("SELECT COUNT(*) FROM ld_assistance_visits WHERE subject_id = {household}")), 1);
+    d.go(&format!("{}/", s.base));
+    d.wait_until("document.body.innerText.includes('待走访（2）')", "the visited household off the list");
+    // The monitoring list as cards no wider than the screen, found by the 户主's name.
+    d.go(&format!("{}/ledgers/monitoring?kw={}", s.base, common::encode(HEAD)));
+    d.wait_until("document.body.innerText.includes('共 1 条')", "the keyword finding the household by its 户主");
+    let sizes = d.script("const t = document.querySelector('table.list'); return [t.getBoundingClientRect().width, document.documentElement.scrollWidth, window.innerWidth, getComputedStyle(t.querySelector('tr:nth-child(1) td') || t).display];", json!([]));
+    println!("list table width, page width, viewport width, cell display: {sizes}");
+    let (table, page, view) = (sizes[0].as_f64().unwrap_or(0.0), sizes[1].as_f64().unwrap_or(0.0), sizes[2].as_f64().unwrap_or(0.0));
+    assert!(table <= view && page <= view, "the list fits the screen: {sizes}");
+    assert!(d.source().contains(HEAD));
+    shot(&d, "list-search.png");
+}
