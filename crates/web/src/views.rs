@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("audit.html", include_str!("../templates/audit.html")),
     ("audit_reads.html", include_str!("../templates/audit_reads.html")),
     ("users.html", include_str!("../templates/users.html")),
+    ("define.html", include_str!("../templates/define.html")),
     ("settings.html", include_str!("../templates/settings.html")),
     ("security.html", include_str!("../templates/security.html")),
     ("macros.html", include_str!("../templates/macros.html")),
