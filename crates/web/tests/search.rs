@@ -127,18 +127,18 @@ fn cadre_home_and_visit() {
         assert!(home.body.contains("本村待办") && home.body.contains("待走访（1）"), "{}", home.body);
         assert!(home.body.contains(&format!("{HEAD}（户主）")) && home.body.contains("从未走访"));
         // The seeded hazard of 坪溪村 has no deadline and is not yet rectified: not to re-check.
-        let expected = format!("/ledgers/assistance_visits/new?_subject={NUMBER}&visited_on={today}&visitor=%23{}&monitoring_case=%23{}", seeded.cadre, seeded.case);
+        let expected = format!("/ledgers/assistance_visits/new?_subject={NUMBER}&visited_on={today}&visitor={}&monitoring_case=%23{}", encode(CADRE), seeded.case);
         assert!(plain(&home.body).contains(&expected), "{expected}\n{}", home.body);
         // The 走访 form comes filled in.
         let form = cadre.get(&expected);
         assert_eq!(form.status, 200);
-        for v in [NUMBER.to_string(), today.to_string(), format!("#{}", seeded.cadre), format!("#{}", seeded.case)] {
+        for v in [NUMBER.to_string(), today.to_string(), CADRE.to_string(), format!("#{}", seeded.case)] {
             assert!(form.body.contains(&format!("value=\"{v}\"")), "{v}: {}", form.body);
         }
         // Saved as it came, with the way of the visit chosen: the household is no longer due.
         let saved = cadre.post_form(
             "/ledgers/assistance_visits/new",
-            &[("_subject", NUMBER), ("visited_on", &today.to_string()), ("visitor", &format!("#{}", seeded.cadre)), ("monitoring_case", &format!("#{}", seeded.case)), ("visit_kind", "入户走访")],
+            &[("_subject", NUMBER), ("visited_on", &today.to_string()), ("visitor", CADRE), ("monitoring_case", &format!("#{}", seeded.case)), ("visit_kind", "入户走访")],
         );
         assert_eq!(saved.status, 303, "{}", saved.body);
         let home = cadre.get("/");

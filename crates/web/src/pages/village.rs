@@ -49,25 +49,32 @@ pub fn visit_ledger<'a>(me: &'a Me, defs: &'a [LedgerDef], case_key: Option<&str
     })
 }
 
-/// The cadre record of the signed-in user (by account, else by name in their scope).
+/// The cadre record of the signed-in user (by account, else by name in their scope), with the
+/// text a form takes for it: the name where no other cadre in the scope has it, else `#id`.
 pub async fn my_cadre(tx: &mut Tx, me: &Me) -> Option<(i64, String)> {
-    if let Ok(Some(r)) = tx.fetch_opt("SELECT id, name FROM cadres WHERE user_id = $1 ORDER BY id LIMIT 1", &[me.user.id.into()]).await {
-        return Some((r.int(0), r.text(1)));
-    }
-    let name = me.user.display_name.trim();
-    if name.is_empty() {
-        return None;
-    }
-    let sql = format!("SELECT id, name FROM cadres WHERE name = $2 AND {} ORDER BY id LIMIT 1", me.scope.condition("place_id", 1));
-    tx.fetch_opt(&sql, &[me.scope.arg(), name.into()]).await.ok().flatten().map(|r| (r.int(0), r.text(1)))
+    let found = match tx.fetch_opt("SELECT id, name FROM cadres WHERE user_id = $1 ORDER BY id LIMIT 1", &[me.user.id.into()]).await {
+        Ok(Some(r)) => Some((r.int(0), r.text(1))),
+        _ => {
+            let name = me.user.display_name.trim();
+            if name.is_empty() {
+                return None;
+            }
+            let sql = format!("SELECT id, name FROM cadres WHERE name = $2 AND {} ORDER BY id LIMIT 1", me.scope.condition("place_id", 1));
+            tx.fetch_opt(&sql, &[me.scope.arg(), name.into()]).await.ok().flatten().map(|r| (r.int(0), r.text(1)))
+        }
+    };
+    let (id, name) = found?;
+    let sql = format!("SELECT COUNT(*) FROM cadres WHERE name = $2 AND {}", me.scope.condition("place_id", 1));
+    let same = tx.fetch_opt(&sql, &[me.scope.arg(), name.as_str().into()]).await.ok().flatten().map_or(2, |r| r.int(0));
+    Some((id, if same == 1 { name } else { format!("#{id}") }))
 }
 
 /// The address of the visit form, filled in: household, case, today, the cadre as visitor.
 pub fn visit_href(v: &VisitLedger, household_number: &str, case_id: Option<i64>, today: NaiveDate, cadre: Option<&(i64, String)>) -> String {
     let enc = crate::guard::encode;
     let mut href = format!("/ledgers/{}/new?_subject={}&{}={}", v.def.key, enc(household_number), v.date, today);
-    if let Some((id, _)) = cadre {
-        href.push_str(&format!("&{}={}", v.visitor.key, enc(&format!("#{id}"))));
+    if let Some((_, text)) = cadre {
+        href.push_str(&format!("&{}={}", v.visitor.key, enc(text)));
     }
     if let (Some(f), Some(id)) = (v.case, case_id) {
         href.push_str(&format!("&{}={}", f.key, enc(&format!("#{id}"))));
@@ -231,7 +238,7 @@ async fn village(state: AppState, me: Me, guard_tx: GuardTx) -> AppResult<Html<S
     ctx.insert("place".into(), json!(me.place_name));
     ctx.insert("today".into(), json!(today.to_string()));
     ctx.insert("interval".into(), json!(interval));
-    ctx.insert("cadre".into(), json!(cadre.as_ref().map(|c| c.1.clone())));
+    ctx.insert("cadre".into(), json!(cadre.as_ref().map(|c| c.1.clone()).filter(|c| !c.starts_with('#'))));
     ctx.insert("due_visits".into(), json!(due_visits));
     ctx.insert("to_close".into(), json!(to_close));
     ctx.insert("overdue".into(), json!(overdue));
