@@ -10,7 +10,7 @@
 #     slow; its rate is what it is compared with.
 # Each is run RUNS times (default 3); wall time and peak RSS come from /usr/bin/time.
 #
-#   bash bench/registry.sh      # PERSONS=200000 ROW_PERSONS=20000 RUNS=3
+#   bash bench/registry.sh      # PERSONS=200000 ROW_PERSONS=20000 RUNS=3 (NO_BUILD=1: no cargo build)
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres bash bench/registry.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +21,11 @@ DIR=${DIR:-/tmp/taizhang-bench-registry}
 PG_URL=${PG_URL:-}
 mkdir -p "$DIR"
 
-cargo build --release -q -p taizhang
-cargo build --release -q -p taizhang-exchange --examples
+# NO_BUILD=1: use the binaries already built (while the tree is mid-edit).
+if [ -z "${NO_BUILD:-}" ]; then
+    cargo build --release -q -p taizhang
+    cargo build --release -q -p taizhang-exchange --examples
+fi
 T=target/release/taizhang
 for n in "$PERSONS" "$ROW_PERSONS"; do
     if [ ! -f "$DIR/roster-$n.xlsx" ]; then
@@ -39,7 +42,8 @@ setup() { # db
 }
 BASE="$DIR/base.db"
 [ -f "$BASE" ] || setup "$BASE"
-fresh_sqlite() { rm -f "$DIR"/run.db*; cp "$BASE" "$DIR/run.db"; echo "$DIR/run.db"; }
+# The base with its write-ahead log, if SQLite left one.
+fresh_sqlite() { rm -f "$DIR"/run.db*; for f in "$BASE"*; do cp "$f" "$DIR/run.db${f#"$BASE"}"; done; echo "$DIR/run.db"; }
 fresh_pg() {
     local db=taizhang_bench_registry
     psql -q "$PG_URL" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null

@@ -540,3 +540,95 @@ pub enum ColumnType {
     Date,
     Bool,
 }
+
+/// Bulk loading on PostgreSQL (the ledger import's batches).
+impl Tx {
+    /// Inserts rows (`args`, `per_row` values each, in `columns` order) into `table` with
+    /// PostgreSQL's `COPY … FROM STDIN`: the rows stream as text, with no statement to parse,
+    /// bind and plan per chunk. Returns their ids in row order: the identity sequence gives
+    /// them in row order, ending at this session's `currval`; one count checks that the range
+    /// below it holds exactly these rows (their `xmin`, the inserting transaction, is this
+    /// one's), and when another session took ids in between, this session's rows are read
+    /// back instead. SQLite has no `COPY` (`insert_many` is its bulk path): `None` there, and
+    /// nothing is written.
+    pub async fn copy_in(&mut self, table: &str, columns: &[String], args: &[Arg], per_row: usize) -> Result<Option<Vec<i64>>> {
+        let Tx::Pg(t) = self else { return Ok(None) };
+        let rows = args.len() / per_row.max(1);
+        if rows == 0 || rows * per_row != args.len() || columns.len() != per_row {
+            return Err(StoreError::Internal(format!("批量写入 {table}：{} 个值不能分成每行 {per_row} 个", args.len())));
+        }
+        let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
+        let mut copy = t.copy_in_raw(&sql).await?;
+        let mut buf = String::with_capacity(1 << 20);
+        for row in args.chunks(per_row) {
+            for (k, a) in row.iter().enumerate() {
+                if k > 0 {
+                    buf.push('\t');
+                }
+                copy_text(a, &mut buf);
+            }
+            buf.push('\n');
+            if buf.len() >= 1 << 20 {
+                copy.send(buf.as_bytes()).await?;
+                buf.clear();
+            }
+        }
+        if !buf.is_empty() {
+            copy.send(buf.as_bytes()).await?;
+        }
+        let written = copy.finish().await?;
+        if written != rows as u64 {
+            return Err(StoreError::Internal(format!("批量写入 {rows} 行，写入了 {written} 行")));
+        }
+        let n = rows as i64;
+        let last: i64 = sqlx::query_scalar("SELECT currval(pg_get_serial_sequence($1, 'id'))").bind(table).fetch_one(&mut **t).await?;
+        // `table` is a ledger table's name, built from its validated ASCII key.
+        let ours = format!("xmin = (SELECT xmin FROM {table} WHERE id = $1)");
+        let in_range: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE id BETWEEN $2 AND $1 AND {ours}"))
+            .bind(last)
+            .bind(last - n + 1)
+            .fetch_one(&mut **t)
+            .await?;
+        if in_range == n {
+            return Ok(Some((last - n + 1..=last).collect()));
+        }
+        let mut ids: Vec<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id <= $1 AND {ours} ORDER BY id DESC LIMIT $2"))
+            .bind(last)
+            .bind(n)
+            .fetch_all(&mut **t)
+            .await?;
+        if ids.len() != rows {
+            return Err(StoreError::Internal(format!("批量写入 {rows} 行，只找到 {} 个编号", ids.len())));
+        }
+        ids.reverse();
+        Ok(Some(ids))
+    }
+}
+
+/// A value in `COPY`'s text format: `\N` for null; backslash, tab, line feed and carriage
+/// return escaped in text.
+fn copy_text(a: &Arg, out: &mut String) {
+    use std::fmt::Write;
+    match a {
+        Arg::Int(v) => {
+            let _ = write!(out, "{v}");
+        }
+        Arg::Text(s) => {
+            for c in s.chars() {
+                match c {
+                    '\\' => out.push_str("\\\\"),
+                    '\t' => out.push_str("\\t"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    c => out.push(c),
+                }
+            }
+        }
+        Arg::Date(d) => {
+            let _ = write!(out, "{d}");
+        }
+        Arg::Bool(b) => out.push(if *b { 't' } else { 'f' }),
+        Arg::Time(t) => out.push_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        Arg::NullInt | Arg::NullText | Arg::NullDate | Arg::NullBool => out.push_str("\\N"),
+    }
+}

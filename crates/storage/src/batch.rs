@@ -1,8 +1,8 @@
 //! Writing and looking up many records with few statements, for imports of hundreds of
 //! thousands of rows. The rules are those of `records::create`; what differs is that the
 //! caller resolves subjects for a whole batch in one query (`subjects_by_text`), the rows go
-//! in with multi-row `INSERT`s, and the audit has one entry per run of them (`audit::Run`)
-//! instead of one per record.
+//! in with multi-row `INSERT`s (on PostgreSQL one `COPY` per batch, `Tx::copy_in`), and the
+//! audit has one entry per run of them (`audit::Run`) instead of one per record.
 
 use std::collections::{HashMap, HashSet};
 
@@ -23,6 +23,9 @@ use crate::sql::Arg;
 /// Bind parameters per statement. Both engines accept far more (SQLite 32 766, PostgreSQL
 /// 65 535), but larger statements gain nothing and cost SQLite parse time.
 const MAX_PARAMS: usize = 8_000;
+
+/// Rows from which PostgreSQL gets them by `COPY` rather than a multi-row `INSERT`.
+const COPY_FROM_ROWS: usize = 200;
 
 /// The ids of every place in scope: lookups below filter by it in memory, which keeps the
 /// planner on the key's index instead of scanning everything in scope.
@@ -85,15 +88,16 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
         .collect();
     cols.extend(def.fields.iter().map(|f| quote(&f.key)));
     let per_row = cols.len();
-    let chunk = (MAX_PARAMS / per_row).max(1);
+    // PostgreSQL takes a batch of rows by one `COPY`, which has no parameters to bound; a
+    // few rows go by `INSERT … RETURNING` (a `COPY` costs two more queries, for its ids).
+    let copy = tx.engine() == crate::Engine::Postgres && order.len() >= COPY_FROM_ROWS;
+    let chunk = if copy { order.len() } else { (MAX_PARAMS / per_row).max(1) };
     let table = def.table_name();
     let total = rows.len();
     let mut id_range: Option<(i64, i64)> = None;
     for part in order.chunks(chunk) {
         let mut args = Vec::with_capacity(part.len() * per_row);
-        let mut tuples = Vec::with_capacity(part.len());
         for r in part.iter().map(|&i| &rows[i]) {
-            let base = args.len();
             args.push(Arg::Int(r.place_id));
             args.push(r.subject_id.into());
             args.push(state.clone().into());
@@ -106,12 +110,18 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
             for f in &def.fields {
                 args.push(to_arg(f.kind, r.values.get(&f.key).unwrap_or(&taizhang_domain::value::Value::Null)));
             }
-            tuples.push(format!("({})", tx.placeholders(base + 1, per_row)));
         }
-        let sql = format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), tuples.join(", "));
-        // Ids come from a rowid or sequence that grows in VALUES order, so ascending ids line
-        // up with the rows as given.
-        let ids = tx.insert_many(&sql, args, part.len()).await?;
+        // Ids come from a rowid or sequence that grows in row order, so ascending ids line up
+        // with the rows as given.
+        let copied = if copy { tx.copy_in(&table, &cols, &args, per_row).await? } else { None };
+        let ids = match copied {
+            Some(ids) => ids,
+            None => {
+                let tuples: Vec<String> = (0..part.len()).map(|k| format!("({})", tx.placeholders(k * per_row + 1, per_row))).collect();
+                let sql = format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), tuples.join(", "));
+                tx.insert_many(&sql, args, part.len()).await?
+            }
+        };
         id_range = Some(id_range.map_or((ids[0], ids[ids.len() - 1]), |(lo, _)| (lo, ids[ids.len() - 1])));
         let placed: Vec<(i64, i64)> = ids.iter().zip(part).map(|(id, &i)| (*id, rows[i].place_id)).collect();
         crate::audit::append_runs(tx, actor, "create", &table, &crate::audit::runs(&placed), note).await?;
@@ -282,6 +292,12 @@ pub async fn next_id(tx: &mut Tx, def: &LedgerDef) -> Result<i64> {
 /// a batch of next month's payments need not look up each household's history. One probe on
 /// the fields' indexes, where fetching by subject seeks once per row.
 pub async fn any_before(tx: &mut Tx, def: &LedgerDef, before: i64, narrow: &[Narrowing]) -> Result<bool> {
+    // A ledger empty when the import began (the first import of a year's payments, say): no
+    // probe. On a table the import itself is filling, the probe would walk the months' index
+    // over every record written so far, batch after batch.
+    if before <= 1 {
+        return Ok(false);
+    }
     let (extra_sql, mut args) = narrowing_sql(tx, def, narrow);
     let n = args.len() + 1;
     args.push(Arg::Int(before));
