@@ -9,6 +9,7 @@ use taizhang_domain::ledger::{FieldKind, LedgerDef, RefTarget, SubjectKind};
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{RecordInput, Value, Values};
 use taizhang_domain::DomainError;
+use taizhang_storage::backend::Pauses;
 use taizhang_storage::{ledgers, records, refs, Db, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, ColumnSpec, OutColumn, OutKind, RawRow, SheetLayout, SheetLooks, Source, TabularError, XlsxOut, LIST_SHEET};
 
@@ -496,7 +497,11 @@ async fn import_each(
             }
         };
         tx.exec_script("SAVEPOINT taizhang_file").await?;
-        let result = import_in(tx, actor, scope, path, source, opts, today).await;
+        // A dry run of one file pauses between batches to let other writers in (a sign-in):
+        // the rows of one ledger file do not depend on each other's writes, those of several
+        // files may (a second file updating what the first creates).
+        let pause = opts.dry_run && paths.len() == 1;
+        let result = import_in(tx, actor, scope, path, source, opts, pause, today).await;
         let result = match result {
             // The database itself failed: nothing more can be done in this transaction.
             Err(ExchangeError::Store(e @ (StoreError::Database(_) | StoreError::Connect(_) | StoreError::Internal(_)))) => return Err(e.into()),
@@ -514,7 +519,9 @@ async fn import_each(
     Ok(outcomes)
 }
 
-/// Everything `import_file` does inside its transaction: a verdict for every row.
+/// Everything `import_file` does inside its transaction: a verdict for every row. With
+/// `pause`, a ledger's rows are decided with pauses between batches (`storage::Pauses`).
+#[allow(clippy::too_many_arguments)]
 async fn import_in(
     tx: &mut Tx,
     actor: &Actor,
@@ -522,6 +529,7 @@ async fn import_in(
     path: &Path,
     source: taizhang_tabular::Source,
     opts: &ImportOptions,
+    pause: bool,
     today: NaiveDate,
 ) -> Result<ImportReport> {
     let (sheets, target) = choose_sheets(tx, &source, opts.ledger.as_deref(), opts.sheet.as_deref()).await?;
@@ -531,7 +539,11 @@ async fn import_in(
         Target::Ledger(def) => {
             report.target = def.key.clone();
             report.target_name = def.name.clone();
-            import_ledger_sheets(tx, &def, actor, scope, path, source, &sheets, opts, &mut report, today).await?;
+            let mut pauses = match pause {
+                true => Some(Pauses::start(tx).await?),
+                false => None,
+            };
+            import_ledger_sheets(tx, &def, actor, scope, path, source, &sheets, opts, &mut report, today, pauses.as_mut()).await?;
         }
         Target::Persons => {
             let sheet = first;
@@ -574,6 +586,7 @@ async fn import_ledger_sheets(
     opts: &ImportOptions,
     report: &mut ImportReport,
     today: NaiveDate,
+    mut pauses: Option<&mut Pauses>,
 ) -> Result<()> {
     let specs = ledger_specs(def);
     let mut fixed = FixedValues::resolve(&opts.set, def, &specs, today)?;
@@ -594,7 +607,7 @@ async fn import_ledger_sheets(
             b.set_sheet(name, note);
         }
         let mut stream = stream_rows(src, name.clone(), specs.clone(), opts.progress);
-        let mut sheet = SheetRun { def, sheet: name, several: sheets.len() > 1, fixed: &mut fixed, totals: None };
+        let mut sheet = SheetRun { def, sheet: name, several: sheets.len() > 1, fixed: &mut fixed, totals: None, pauses: pauses.as_deref_mut() };
         let imported = import_ledger_rows(tx, actor, scope, &specs, &mut stream, report, today, batcher.as_mut(), &mut seen, &mut sheet).await;
         // The importer's own failure explains more than the reader's "stopped".
         let (back, layout) = stream.finish_with_source().await;
@@ -789,7 +802,16 @@ struct SheetRun<'a> {
     several: bool,
     fixed: &'a mut FixedValues,
     totals: Option<Totals>,
+    /// A dry run's pauses between batches (`storage::Pauses`), when it takes them.
+    pauses: Option<&'a mut Pauses>,
 }
+
+/// Rows the per-row path decides between two pauses of a dry run.
+const ROWS_BETWEEN_PAUSES: usize = 64;
+
+/// The savepoints open while a file's rows are decided (`import_each`), for a pause to open
+/// again.
+const OPEN_SAVEPOINTS: &[&str] = &["taizhang_file"];
 
 /// Feeds the streamed rows of one sheet to the batch path when the ledger allows it, else
 /// row by row. Rows that are not records (合计, 签字) are taken out and noted, a 合计 compared
@@ -880,13 +902,23 @@ async fn decide_rows(
     };
     let before = report.verdicts.len();
     match batcher {
-        Some(b) => b.run(tx, data, cols, report, seen).await?,
+        Some(b) => {
+            b.run(tx, data, cols, report, seen).await?;
+            if let Some(p) = run.pauses.as_deref_mut() {
+                p.pause(tx, OPEN_SAVEPOINTS).await?;
+            }
+        }
         None => {
-            for row in data.iter() {
+            for (i, row) in data.iter().enumerate() {
                 let (v, errs) = ledger_row(tx, def, actor, scope, run.sheet, row, cols, today, seen).await?;
                 report.read += 1;
                 report.record(row.excel_row, v);
                 report.rejections.extend(errs);
+                if (i + 1) % ROWS_BETWEEN_PAUSES == 0 || i + 1 == data.len() {
+                    if let Some(p) = run.pauses.as_deref_mut() {
+                        p.pause(tx, OPEN_SAVEPOINTS).await?;
+                    }
+                }
             }
         }
     }

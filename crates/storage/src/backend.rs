@@ -187,7 +187,10 @@ impl Db {
     /// queue instead of failing half-way.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(p) => {
+                let _waiting = WaitingWriter::new();
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?)
+            }
             Pool::Pg(p) => Tx::Pg(p.begin().await?),
         })
     }
@@ -237,7 +240,9 @@ impl Db {
                 let short = format!("PRAGMA busy_timeout = {}", wait.as_millis());
                 sqlx::query(&short).execute(&mut *conn).await?;
                 // `query`, not `raw_sql`: its future stays `Send` (a web handler awaits it).
+                let waiting = WaitingWriter::new();
                 let began = sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map(|_| ());
+                drop(waiting);
                 let usual = format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}");
                 if let Err(e) = sqlx::query(&usual).execute(&mut *conn).await {
                     // Never hand a connection with the short wait back to the pool.
@@ -298,6 +303,75 @@ impl Db {
             Pool::Pg(p) => p.close().await,
         }
     }
+}
+
+/// Writers of this process waiting for SQLite's write lock (`Db::begin`, `Db::try_begin`): a
+/// dry run lets them go first at its next pause (`Pauses`).
+static WAITING_WRITERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Counts a writer as waiting while it lives.
+struct WaitingWriter;
+
+impl WaitingWriter {
+    fn new() -> WaitingWriter {
+        WAITING_WRITERS.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        WaitingWriter
+    }
+}
+
+impl Drop for WaitingWriter {
+    fn drop(&mut self) {
+        WAITING_WRITERS.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// How long a dry run pausing for waiting writers waits for them at most.
+const PAUSE_AT_MOST: Duration = Duration::from_secs(5);
+
+/// The pauses of a dry run on SQLite, where one writer at a time holds the database: between
+/// batches of rows that do not depend on each other (a ledger import's), a dry run — rolled
+/// back in the end anyway — throws away what it wrote so far and ends its transaction, lets
+/// the writers of this process that are waiting for the lock go first (a sign-in, a saved
+/// form), and begins again with its savepoints: it never keeps the lock longer than a batch.
+/// A transaction that has written nothing since the last pause holds no lock (it began
+/// deferred): it is only begun afresh, so that its snapshot stays recent and its first write
+/// is not refused for an old one. PostgreSQL locks rows, not the database: nothing to do.
+pub struct Pauses {
+    /// `total_changes()` when the transaction began, and whether it began holding the lock.
+    began: Option<(i64, bool)>,
+}
+
+impl Pauses {
+    pub async fn start(tx: &mut Tx) -> Result<Pauses> {
+        Ok(Pauses { began: match tx { Tx::Sqlite(t) => Some((total_changes(t).await?, false)), Tx::Pg(_) => None } })
+    }
+
+    /// A pause; `savepoints` are the savepoints open at this point, outermost first.
+    pub async fn pause(&mut self, tx: &mut Tx, savepoints: &[&str]) -> Result<()> {
+        let (Tx::Sqlite(t), Some((changes, immediate))) = (tx, self.began) else { return Ok(()) };
+        let wrote = total_changes(t).await? != changes;
+        sqlx::raw_sql("ROLLBACK").execute(&mut **t).await?;
+        if wrote || immediate {
+            let until = std::time::Instant::now() + PAUSE_AT_MOST;
+            while WAITING_WRITERS.load(std::sync::atomic::Ordering::Acquire) > 0 && std::time::Instant::now() < until {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
+        // What wrote before will write again: holding the lock from the start, its snapshot
+        // cannot be overtaken by another writer's commit.
+        let mut sql = String::from(if wrote { "BEGIN IMMEDIATE;" } else { "BEGIN DEFERRED;" });
+        for s in savepoints {
+            sql.push_str(&format!(" SAVEPOINT {s};"));
+        }
+        sqlx::raw_sql(&sql).execute(&mut **t).await?;
+        self.began = Some((total_changes(t).await?, wrote));
+        Ok(())
+    }
+}
+
+async fn total_changes(t: &mut Transaction<'static, Sqlite>) -> Result<i64> {
+    let (n,): (i64,) = sqlx::query_as("SELECT total_changes()").fetch_one(&mut **t).await?;
+    Ok(n)
 }
 
 /// The file a SQLite `--db` target names (`sqlite://` taken off).
