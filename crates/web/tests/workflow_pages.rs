@@ -195,3 +195,29 @@ fn a_stale_edit_names_who_changed_what_in_beijing_time_and_keeps_the_input() {
         assert_eq!(stored_text(s, &format!("SELECT location FROM ld_hazards WHERE id = {}", s.world.hazard_a)), "坪溪村5组");
     });
 }
+
+#[test]
+fn the_progress_shows_the_deadline_of_the_current_state() {
+    both(|s| {
+        let path = format!("/ledgers/hazards/{}", s.world.hazard_a);
+        let mut cadre = s.signed_in("cadre");
+        let page = cadre.get(&path).body;
+        let step = section(&page, "id=\"t-assign\"", "</details>");
+        assert!(step.contains("办理这一环节须：</b>填写「整改责任人」；填写「整改期限」"), "{step}");
+        assert!(step.contains("按现有数据尚缺：未填写「整改责任人」「整改期限」「整改措施」「整改标准」"), "{step}");
+        assert!(step.contains("<i class=\"req\">*</i>整改期限"), "the step's required fields are marked: {step}");
+        let due = chrono::NaiveDate::from_ymd_opt(today().year(), 1, 16).expect("date");
+        let r = cadre.post_form(
+            &format!("{path}/transition"),
+            &[("_version", "1"), ("_transition", "assign"), ("rectify_person", "张师傅"), ("rectify_deadline", &due.to_string()), ("rectify_measures", "更换燃气管"), ("rectify_standard", "符合燃气安全规范")],
+        );
+        assert_eq!(r.status, 303, "{}", r.body);
+        let page = cadre.get(&path).body;
+        let progress = section(&page, "id=\"progress\"", "</div>");
+        let left = (due - today()).num_days();
+        let when = if left < 0 { format!("已逾期 {} 天", -left) } else if left == 0 { "今天到期".to_string() } else { format!("还有 {left} 天") };
+        assert!(progress.contains(&format!("整改期限：{due}，{when}")), "{progress}");
+        assert!(progress.contains("<b>整改中</b>") && progress.contains("整改完成（业务员、村干部办理）"), "{progress}");
+        assert!(progress.contains("下达整改（落实五定）（「发现」→「整改中」）"), "{progress}");
+    });
+}

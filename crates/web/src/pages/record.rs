@@ -305,7 +305,9 @@ async fn page(
                         .collect();
                     // Said before sending: what the step needs, and what the stored values still lack.
                     let lacking = taizhang_domain::workflow::step_problems(def, t, &r.values, state.today(), &settings);
-                    let mut lacks: Vec<String> = lacking.fields.iter().map(|e| format!("「{}」{}", e.label, e.reason)).collect();
+                    let unfilled: Vec<String> = lacking.fields.iter().filter(|e| t.requires.contains(&e.key)).map(|e| format!("「{}」", e.label)).collect();
+                    let mut lacks: Vec<String> = if unfilled.is_empty() { Vec::new() } else { vec![format!("未填写{}", unfilled.join(""))] };
+                    lacks.extend(lacking.fields.iter().filter(|e| !t.requires.contains(&e.key)).map(|e| format!("「{}」{}", e.label, e.reason)));
                     lacks.extend(lacking.unfixable);
                     transitions.push(json!({
                         "key": t.key, "label": t.label, "fields": tf,
