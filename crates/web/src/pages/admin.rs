@@ -77,8 +77,9 @@ fn object_name(defs: &[LedgerDef], entity: &str) -> String {
     }
 }
 
-/// An entry's action as people name it: a workflow step by its label (办理：核查确认).
-fn action_name(defs: &[LedgerDef], e: &audit::AuditEntry) -> String {
+/// An entry's action as people name it: a workflow step by its label (办理：核查确认), and
+/// whether its note was the step's key (then not shown).
+fn action_name(defs: &[LedgerDef], e: &audit::AuditEntry) -> (String, bool) {
     if e.action == "transition" {
         let label = e
             .entity
@@ -88,10 +89,10 @@ fn action_name(defs: &[LedgerDef], e: &audit::AuditEntry) -> String {
             .and_then(|wf| wf.transition(&e.note))
             .map(|t| t.label.clone());
         if let Some(l) = label {
-            return format!("办理：{l}");
+            return (format!("办理：{l}"), true);
         }
     }
-    action_label(&e.action).to_string()
+    (action_label(&e.action).to_string(), false)
 }
 
 #[derive(Deserialize, Default, serde::Serialize)]
@@ -120,7 +121,9 @@ const AUDIT_PAGE: i64 = 50;
 
 /// 操作日志: paged, filtered by days, user, ledger (or registry table) and action, every action
 /// and object in Chinese.
-pub async fn audit(State(state): State<AppState>, me: Me, Query(mut p): Query<AuditParams>) -> AppResult<Response> {
+/// The audit page's filters as the store takes them (the older `actor=` and `entity=` names
+/// too), and what was wrong with them, in Chinese.
+pub(crate) fn audit_filter(p: &mut AuditParams, defs: &[LedgerDef]) -> (audit::AuditFilter, String) {
     if p.user.trim().is_empty() {
         p.user = std::mem::take(&mut p.actor);
     }
@@ -128,8 +131,6 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(mut p): Query<Au
         let e = std::mem::take(&mut p.entity);
         p.ledger = e.strip_prefix("ld_").map_or(e.clone(), String::from);
     }
-    let mut tx = state.db.read().await?;
-    let defs = super::all_defs(&mut tx).await?;
     let mut problem = String::new();
     let mut date = |text: &str, label: &str| -> Option<chrono::NaiveDate> {
         match text.trim() {
@@ -160,12 +161,28 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(mut p): Query<Au
         limit: AUDIT_PAGE,
         offset: (page - 1) * AUDIT_PAGE,
     };
+    (filter, problem)
+}
+
+pub async fn audit(State(state): State<AppState>, me: Me, Query(mut p): Query<AuditParams>) -> AppResult<Response> {
+    let mut tx = state.db.read().await?;
+    let defs = super::all_defs(&mut tx).await?;
+    let (filter, problem) = audit_filter(&mut p, &defs);
+    let page = p.page.unwrap_or(1).max(1);
     let (entries, total) = audit::search(&mut tx, &me.scope, &filter).await?;
+    // The export takes the same filters.
+    let export = [("from", &p.from), ("to", &p.to), ("user", &p.user), ("ledger", &p.ledger), ("action", &p.action)]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", crate::guard::encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
     let entries: Vec<_> = entries
         .iter()
         .map(|e| {
-            let note = if e.action == "transition" { String::new() } else { me.policy().text(&e.note) };
-            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action_name(&defs, e), "entity": object_name(&defs, &e.entity), "entity_id": e.entity_id, "last_entity_id": e.last_entity_id, "note": note})
+            let (action, keyed) = action_name(&defs, e);
+            let note = if keyed { String::new() } else { me.policy().text(&e.note) };
+            json!({"at": e.at.get(..19).unwrap_or(&e.at).replace('T', " "), "actor": e.actor, "action": action, "entity": object_name(&defs, &e.entity), "entity_id": e.entity_id, "last_entity_id": e.last_entity_id, "note": note})
         })
         .collect();
     let users = audit::distinct(&mut tx, &me.scope, "actor").await?;
@@ -194,6 +211,7 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(mut p): Query<Au
     ctx.insert("pages".into(), json!(pages));
     ctx.insert("prev".into(), json!((page > 1).then(|| query(page - 1))));
     ctx.insert("next".into(), json!((page < pages).then(|| query(page + 1))));
+    ctx.insert("export".into(), json!(export));
     ctx.insert("problem".into(), json!(problem));
     ctx.insert("group".into(), json!("系统管理"));
     let status = if problem.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };

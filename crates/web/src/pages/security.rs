@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::json;
 use taizhang_domain::role::Role;
 use taizhang_domain::security::GROUP;
-use taizhang_storage::audit::{self, AuditQuery, Change};
+use taizhang_storage::audit::{self, Change};
 use taizhang_storage::users::{self, User};
 use taizhang_storage::{sessions, settings, Tx};
 
@@ -178,14 +178,6 @@ pub async fn enable(State(state): State<AppState>, me: Me, Path(id): Path<i64>) 
     set_disabled(&state, &me, id, false).await
 }
 
-#[derive(Deserialize, Default)]
-pub struct ExportParams {
-    #[serde(default)]
-    actor: String,
-    #[serde(default)]
-    entity: String,
-}
-
 /// A CSV cell: quoted, and text a spreadsheet would run as a formula (= + - @, tab, CR) made
 /// plain text by a leading apostrophe.
 fn cell(text: &str) -> String {
@@ -198,17 +190,17 @@ const EXPORT_LIMIT: i64 = 100_000;
 
 /// GET /audit/export: the audit trail in the caller's scope as CSV (UTF-8 with BOM, opens in
 /// Excel), newest first, with the same filters as the page. The export itself is audited.
-pub async fn export_audit(State(state): State<AppState>, me: Me, Query(p): Query<ExportParams>) -> AppResult<Response> {
-    let q = AuditQuery {
-        actor: Some(p.actor.trim().to_string()).filter(|s| !s.is_empty()),
-        entity: Some(p.entity.trim().to_string()).filter(|s| !s.is_empty()),
-        limit: EXPORT_LIMIT,
-        ..Default::default()
-    };
+pub async fn export_audit(State(state): State<AppState>, me: Me, Query(mut p): Query<super::admin::AuditParams>) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
-    let mut entries = audit::list(&mut tx, &me.scope, &q).await?;
-    // Values before and after through the reader's masking policy (and noted as reads).
     let defs = taizhang_storage::ledgers::all(&mut tx).await?;
+    let (mut q, problem) = super::admin::audit_filter(&mut p, &defs);
+    if !problem.is_empty() {
+        return Err(AppError::bad_request(problem));
+    }
+    q.limit = EXPORT_LIMIT;
+    q.offset = 0;
+    let (mut entries, _) = audit::search(&mut tx, &me.scope, &q).await?;
+    // Values before and after through the reader's masking policy (and noted as reads).
     crate::show::audit_entries(&me, &defs, &mut entries);
     drop(tx);
     let mut out = String::from("\u{feff}编号,时间,操作人,操作,对象,对象编号,至编号,地点编号,说明,修改前,修改后\r\n");
@@ -232,7 +224,7 @@ pub async fn export_audit(State(state): State<AppState>, me: Me, Query(p): Query
     }
     let mut w = state.db.begin().await?;
     let note = format!("导出操作日志 {} 条", entries.len());
-    audit::append(&mut w, &me.user.actor(), Change { action: "export", entity: "audit", entity_id: None, place_id: Some(me.user.place_id), before: None, after: Some(json!({"actor": q.actor, "entity": q.entity})), note: &note }).await?;
+    audit::append(&mut w, &me.user.actor(), Change { action: "export", entity: "audit", entity_id: None, place_id: Some(me.user.place_id), before: None, after: Some(json!({"actor": q.actor, "entity": q.entity, "action": q.action, "from": q.from, "to": q.to})), note: &note }).await?;
     w.commit().await?;
     let name = format!("操作日志-{}.csv", state.today().format("%Y%m%d"));
     Ok((
