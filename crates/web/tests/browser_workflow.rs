@@ -116,5 +116,15 @@ fn a_refused_step_keeps_what_was_typed_and_then_completes() {
         assert_eq!(s.scalar(&format!("SELECT per_capita_income FROM ld_monitoring WHERE id = {id}")), 950_000);
         let history = text(&d, "#history");
         assert!(history.contains("家庭人均纯收入：9,000.00 元 → 9,500.00 元"), "{history}");
+        // The whole page after the step, for looking at by eye (not committed).
+        if let (Engine::Sqlite, Ok(extra)) = (engine, std::env::var("TAIZHANG_SCREENSHOTS_EXTRA")) {
+            let extra = std::path::PathBuf::from(extra);
+            std::fs::create_dir_all(&extra).expect("extra directory");
+            d.size(1366, 3000);
+            d.screenshot(&extra.join("record-workflow-full.png"));
+            d.size(390, 844);
+            d.go(&record);
+            d.screenshot(&extra.join("record-workflow-phone.png"));
+        }
     }
 }
