@@ -18,7 +18,7 @@ use crate::AppState;
 
 /// What a browser may load and do on our pages: nothing from elsewhere, no scripts at all, no
 /// framing by anyone.
-pub const CSP: &str = "default-src 'self'; script-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
 /// HSTS for a year once the site is reached over HTTPS.
 pub const HSTS: &str = "max-age=31536000";

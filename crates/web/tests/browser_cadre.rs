@@ -92,6 +92,8 @@ fn a_cadre_records_a_visit_on_a_phone() {
         json!([]),
     );
     assert_eq!(values, json!([NUMBER, today, "赵走访", format!("#{case}")]), "the form comes filled in, the visitor by name");
+    // The case's #编号 is named beside its input by the picker script.
+    d.wait_until("(document.querySelector('form#edit [name=monitoring_case] ~ .picker-note') || {}).textContent.includes('王守田')", "the case named beside #编号");
     shot(&d, "phone-visit.png");
     // The save button stays within thumb's reach at the bottom of the screen.
     let bottom = d.script("const r = document.querySelector('form#edit button[type=submit]').getBoundingClientRect(); return [r.top, r.bottom, window.innerHeight];", json!([]));
@@ -114,4 +116,14 @@ fn a_cadre_records_a_visit_on_a_phone() {
     assert!(table <= view && page <= view, "the list fits the screen: {sizes}");
     assert!(d.source().contains(HEAD));
     shot(&d, "list-search.png");
+    // Type-ahead: two characters of a 户主's name in the household box offer the household;
+    // tapping it fills in the 户编号.
+    d.go(&format!("{}/ledgers/assistance_visits/new", s.base));
+    d.type_into("form#edit input[name=_subject]", "春花");
+    d.wait_until("document.querySelectorAll('ul.picker li').length === 1", "the picker's offer");
+    let offer = d.script("return document.querySelector('ul.picker li').textContent;", json!([]));
+    assert_eq!(offer, json!("李春花（户主） · 坪溪村 3组 · 4312241102010078"));
+    d.click("ul.picker li");
+    let value = d.script("return document.querySelector('form#edit input[name=_subject]').value;", json!([]));
+    assert_eq!(value, json!("4312241102010078"));
 }

@@ -43,6 +43,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/password") => get("/password".into()),
         ("POST", "/password") => write("/password".into(), FORM, "current=wrong1234&new=abc&again=abc".into(), &[422]),
         ("GET", "/static/app.css") => get("/static/app.css".into()),
+        ("GET", "/static/app.js") => get("/static/app.js".into()),
         ("GET", "/") => get("/".into()),
         ("GET", "/search") => get(format!("/search?q={}", common::encode("李"))),
         ("GET", "/persons/new") => get("/persons/new".into()),
@@ -108,6 +109,8 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/api/v1/openapi.json") => get("/api/v1/openapi.json".into()),
         ("GET", "/api/v1/me") => get("/api/v1/me".into()),
         ("GET", "/api/v1/persons") => get("/api/v1/persons".into()),
+        // The other village's person and cadre share FOREIGN_NAME: neither may appear.
+        ("GET", "/api/v1/search") => get(format!("/api/v1/search?q={}", common::encode(FOREIGN_NAME))),
         ("POST", "/api/v1/persons") => write("/api/v1/persons".into(), JSON, serde_json::json!({"name": "x", "id_number": common::id_number(78), "place": VILLAGE_B}).to_string(), &[201, 409]),
         ("GET", "/api/v1/persons/{id}") => get(format!("/api/v1/persons/{}", w.person_b)),
         ("PUT", "/api/v1/persons/{id}") => write(format!("/api/v1/persons/{}", w.person_b), JSON, r#"{"version": 999, "reason": "y", "fields": {"name": "x"}}"#.into(), &[409]),

@@ -151,3 +151,48 @@ fn cadre_home_and_visit() {
         assert!(!home.body.contains("本村待办"));
     });
 }
+
+#[test]
+fn the_search_api_answers_pickers() {
+    both(|s| {
+        let seeded = seed(s);
+        let mut cadre = s.signed_in("cadre");
+        // Persons by name, with the village and the number masked for a 村干部.
+        let j = cadre.get(&format!("/api/v1/search?kind=person&q={}", encode(HEAD))).json();
+        let items = j["items"].as_array().expect("items");
+        assert_eq!(items.len(), 1, "{j}");
+        assert_eq!(items[0]["name"], HEAD);
+        assert_eq!(items[0]["village"], "坪溪村 3组");
+        let number = items[0]["number"].as_str().unwrap_or("");
+        assert!(number.contains('*') && number != common::id_number(77), "masked: {number}");
+        // A part of an ID number finds nobody, the whole number finds the person.
+        let id = common::id_number(77);
+        let part = cadre.get(&format!("/api/v1/search?kind=person&q={}", &id[4..14]));
+        assert!(part.status == 400 || part.json()["items"].as_array().is_some_and(|a| a.is_empty()), "{}", part.body);
+        assert_eq!(cadre.get(&format!("/api/v1/search?kind=person&q={id}")).json()["items"].as_array().map(Vec::len), Some(1));
+        // Households by 户编号 (the value a form takes) and by 户主.
+        let j = cadre.get(&format!("/api/v1/search?kind=household&q={}", "0077")).json();
+        assert_eq!(j["items"][0]["value"], NUMBER, "{j}");
+        assert_eq!(j["items"][0]["name"], format!("{HEAD}（户主）"));
+        // Cadres by a part of the name, the value being the name; #id named.
+        let j = cadre.get(&format!("/api/v1/search?kind=cadre&q={}", encode("走访"))).json();
+        assert_eq!(j["items"][0]["value"], CADRE, "{j}");
+        let j = cadre.get(&format!("/api/v1/search?kind=cadre&id={}", seeded.cadre)).json();
+        assert_eq!(j["items"][0]["name"], CADRE, "{j}");
+        // A ledger's cases by their household's 户主, and one by its id.
+        let j = cadre.get(&format!("/api/v1/search?kind=ledger:monitoring&q={}", encode(HEAD))).json();
+        assert_eq!(j["items"][0]["value"], format!("#{}", seeded.case), "{j}");
+        let j = cadre.get(&format!("/api/v1/search?kind=ledger:monitoring&id={}", seeded.case)).json();
+        assert!(j["items"][0]["name"].as_str().is_some_and(|n| n.contains(HEAD)), "{j}");
+        // The visit form's inputs that take pickers.
+        let j = cadre.get("/api/v1/search?fields=assistance_visits").json();
+        let fields: Vec<String> = j["fields"].as_array().expect("fields").iter().map(|f| format!("{}={}", f["key"].as_str().unwrap_or(""), f["kind"].as_str().unwrap_or(""))).collect();
+        assert_eq!(fields, ["_subject=household", "visitor=cadre", "monitoring_case=ledger:monitoring"]);
+        // Everything together (no kind): the person, the household and nothing of 金竹村.
+        let j = cadre.get(&format!("/api/v1/search?q={}", encode(common::FOREIGN_NAME))).json();
+        assert_eq!(j["items"].as_array().map(Vec::len), Some(0), "{j}");
+        let j = cadre.get(&format!("/api/v1/search?q={}", encode(HEAD))).json();
+        let kinds: Vec<&str> = j["items"].as_array().expect("items").iter().filter_map(|i| i["kind"].as_str()).collect();
+        assert_eq!(kinds, ["person", "household"], "{j}");
+    });
+}

@@ -31,6 +31,11 @@ pub async fn stylesheet() -> impl IntoResponse {
 }
 
 /// Every ledger definition, for the menu.
+/// The one script: type-ahead pickers for reference fields (static/app.js, embedded).
+pub async fn script() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/javascript; charset=utf-8"), (header::CACHE_CONTROL, "max-age=3600")], include_str!("../../static/app.js"))
+}
+
 pub async fn all_defs(tx: &mut Tx) -> AppResult<Vec<LedgerDef>> {
     Ok(ledgers::all(tx).await?)
 }
