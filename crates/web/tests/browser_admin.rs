@@ -67,6 +67,8 @@ fn a_user_disabled_and_unlocked_and_a_ledger_defined_in_the_browser() {
     d.wait_until("document.body.innerText.includes('下面是表单生成的定义')", "the preview");
     assert!(d.source().contains("[[fields]]"), "the TOML shown");
     if let Some(dir) = shots() {
+        // The field rows and, below them, the generated definition.
+        d.script("document.querySelector('.fields-form').scrollIntoView();", json!([]));
         d.screenshot(&dir.join("define-ledger.png"));
     }
     d.click("button[name=save]");

@@ -885,7 +885,7 @@ pub async fn define_by_form(State(state): State<AppState>, me: Me, Form(form): F
         Err(why) => return define_page(&state, &me, &v, "", StatusCode::UNPROCESSABLE_ENTITY, &why, "").await,
     };
     let text = def.to_toml().unwrap_or_default();
-    if form.get("preview").is_some() {
+    if form.contains_key("preview") {
         return define_page(&state, &me, &v, &text, StatusCode::OK, "", "下面是表单生成的定义，确认无误后点「保存」").await;
     }
     match save_definition(&state, &me, def).await? {
