@@ -69,3 +69,75 @@
     });
   });
 })();
+
+// A dropped connection: a new record's form sent while the browser is offline is kept in this
+// browser (localStorage) and sent when the connection returns — on the `online` event or the
+// next page opened — with its state shown at the top of the page. Only forms already open keep
+// working: pages are not stored for opening offline.
+(function () {
+  'use strict';
+  var KEY = 'taizhang.queue';
+  function load() {
+    try { return JSON.parse(localStorage.getItem(KEY) || '[]'); } catch (e) { return []; }
+  }
+  function save(q) {
+    try { localStorage.setItem(KEY, JSON.stringify(q)); } catch (e) { /* storage full or refused */ }
+  }
+  var bar = null;
+  function say(text, tone) {
+    if (!bar) {
+      bar = document.createElement('div');
+      bar.id = 'offline-state';
+      bar.setAttribute('role', 'status');
+      var main = document.querySelector('main') || document.body;
+      main.insertBefore(bar, main.firstChild);
+    }
+    bar.className = 'notice ' + (tone || '');
+    bar.textContent = text;
+    bar.hidden = !text;
+  }
+  function pending() {
+    var q = load();
+    if (q.length) say('有 ' + q.length + ' 条离线保存的记录待提交，联网后自动提交。', 'bad');
+  }
+  var sending = false;
+  function flush() {
+    var q = load();
+    if (!q.length || sending || !navigator.onLine) return;
+    sending = true;
+    var item = q[0];
+    fetch(item.action, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: item.body })
+      .then(function (r) {
+        var rest = load().slice(1);
+        save(rest);
+        sending = false;
+        if (r.ok && r.redirected && !/\/new$/.test(new URL(r.url).pathname)) {
+          say('离线保存的「' + item.title + '」已提交。' + (rest.length ? '还有 ' + rest.length + ' 条。' : ''), 'ok');
+          flush();
+        } else {
+          // Refused (a field to correct, the session ended): open the form again with its values.
+          say('离线保存的「' + item.title + '」未能提交，请重新填写后保存。', 'bad');
+        }
+      })
+      .catch(function () { sending = false; pending(); });
+  }
+  var m = location.pathname.match(/^\/ledgers\/[a-z0-9_]+\/new$/);
+  var form = m && document.getElementById('edit');
+  if (form) {
+    form.addEventListener('submit', function (e) {
+      if (navigator.onLine) return;
+      e.preventDefault();
+      var q = load();
+      var title = (document.querySelector('h1') || {}).textContent || '记录';
+      q.push({ action: form.getAttribute('action'), body: new URLSearchParams(new FormData(form)).toString(), title: title.replace(/\s+/g, ' ').trim(), at: new Date().toISOString() });
+      save(q);
+      var b = form.querySelector('button[type=submit]');
+      if (b) { b.disabled = true; b.textContent = '已离线保存'; }
+      say('网络已断开：本条已保存在本机，联网后自动提交（共 ' + q.length + ' 条待提交）。', 'bad');
+    });
+  }
+  window.addEventListener('online', flush);
+  window.addEventListener('offline', function () { say('网络已断开。新增的记录可照常保存，联网后自动提交。', 'bad'); });
+  pending();
+  flush();
+})();

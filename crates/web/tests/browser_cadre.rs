@@ -107,6 +107,24 @@ fn a_cadre_records_a_visit_on_a_phone() {
     assert_eq!(s.scalar(&format!("SELECT COUNT(*) FROM ld_assistance_visits WHERE subject_id = {household}")), 1);
     d.go(&format!("{}/", s.base));
     d.wait_until("document.body.innerText.includes('待走访（2）')", "the visited household off the list");
+    // The connection drops with the next visit's form open: 保存 keeps it in the browser, and it
+    // is sent when the connection returns.
+    d.click("#due-visits .due-list li:first-child a.button");
+    d.wait_for_url("/ledgers/assistance_visits/new");
+    let next = d.script("return document.querySelector('form#edit [name=_subject]').value;", json!([])).as_str().unwrap_or("").to_string();
+    let visits = |number: &str| s.scalar(&format!("SELECT COUNT(*) FROM ld_assistance_visits v JOIN households h ON h.id = v.subject_id WHERE h.number = '{number}'"));
+    let offline = |on: bool| {
+        d.call("POST", "/chromium/network_conditions", Some(json!({"network_conditions": {"offline": on, "latency": 0, "download_throughput": -1, "upload_throughput": -1}})));
+    };
+    offline(true);
+    d.wait_until("navigator.onLine === false", "the browser offline");
+    d.click("form#edit button[type=submit]");
+    d.wait_until("(document.getElementById('offline-state') || {}).textContent.includes('已保存在本机')", "the visit kept in the browser");
+    assert_eq!(visits(&next), 0);
+    shot(&d, "phone-offline.png");
+    offline(false);
+    d.wait_until("(document.getElementById('offline-state') || {}).textContent.includes('已提交')", "the kept visit sent when the connection returns");
+    assert_eq!(visits(&next), 1, "the visit saved once the connection returned");
     // The monitoring list as cards no wider than the screen, found by the 户主's name.
     d.go(&format!("{}/ledgers/monitoring?kw={}", s.base, common::encode(HEAD)));
     d.wait_until("document.body.innerText.includes('共 1 条')", "the keyword finding the household by its 户主");
