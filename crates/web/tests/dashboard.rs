@@ -109,6 +109,14 @@ fn run(s: &Server) {
     assert!(page.find("id=\"fig-overdue\"") < page.find("id=\"fig-hazards_open\""), "in the setting's order");
     assert!(page.contains("未找到的卡片") && page.contains("没有这个指标"));
     assert!(!page.contains("dashboard:cards"), "no setting key shown");
+    // The 系统管理员 chooses them on the settings page, by the setting's name.
+    let mut admin = s.signed_in("admin");
+    let settings = admin.get("/admin/settings").body;
+    assert!(settings.contains("首页卡片") && !settings.contains("dashboard:cards"), "the setting offered by its name");
+    let r = admin.post_form("/admin/settings", &[("setting", "首页卡片"), ("value", "数据核查发现、未消除风险监测对象户数")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = leader.get("/").body;
+    assert!(page.find("id=\"fig-checks\"") < page.find("id=\"fig-monitoring_risk_households\"") && !page.contains("id=\"fig-overdue\""), "the cards as set");
 }
 
 #[test]
