@@ -196,3 +196,50 @@ fn the_search_api_answers_pickers() {
         assert_eq!(kinds, ["person", "household"], "{j}");
     });
 }
+
+#[test]
+fn cadre_home_lists_rechecks_and_overdue() {
+    both(|s| {
+        let (rectified, late) = s.rt.block_on(async {
+            let sys = Actor::System;
+            let all = Scope::all();
+            let today = chrono::Local::now().date_naive();
+            let mut tx = s.db.begin().await.expect("begin");
+            let hazards = ledgers::get(&mut tx, "hazards").await.expect("hazards");
+            let base = |description: &str| {
+                let mut v = Values::new();
+                v.insert("found_on".into(), Value::Date(today - chrono::Duration::days(40)));
+                v.insert("industry".into(), Value::Text("燃气".into()));
+                v.insert("level".into(), Value::Text("一般".into()));
+                v.insert("location".into(), Value::Text("坪溪村2组".into()));
+                v.insert("description".into(), Value::Text(description.into()));
+                v
+            };
+            let mut v = base("灭火器过期");
+            v.insert("rectified_on".into(), Value::Date(today - chrono::Duration::days(2)));
+            let input = RecordInput { place_id: Some(s.world.village_a), subject_id: None, concerns_year: None, values: v };
+            let since = today - chrono::Duration::days(2);
+            let settings = Default::default();
+            let r1 = records::create_in_state(&mut tx, &hazards, &sys, &all, input, "rectified", since, today, &settings).await.expect("rectified");
+            let mut v = base("电线私拉乱接");
+            v.insert("rectify_person".into(), Value::Text("李电工".into()));
+            v.insert("rectify_deadline".into(), Value::Date(today - chrono::Duration::days(5)));
+            v.insert("rectify_measures".into(), Value::Text("重新布线".into()));
+            v.insert("rectify_standard".into(), Value::Text("穿管敷设".into()));
+            let input = RecordInput { place_id: Some(s.world.village_a), subject_id: None, concerns_year: None, values: v };
+            let r2 = records::create_in_state(&mut tx, &hazards, &sys, &all, input, "rectifying", today - chrono::Duration::days(20), today, &settings).await.expect("rectifying");
+            tx.commit().await.expect("commit");
+            (r1.id, r2.id)
+        });
+        let mut cadre = s.signed_in("cadre");
+        let home = plain(&cadre.get("/").body);
+        let section = |id: &str| home.split(&format!("id=\"{id}\"")).nth(1).and_then(|x| x.split("</section>").next()).unwrap_or("").to_string();
+        let to_close = section("to-close");
+        assert!(to_close.contains(&format!("/ledgers/hazards/{rectified}")) && to_close.contains("待「复查销号」"), "{to_close}");
+        assert!(!to_close.contains(&format!("/ledgers/hazards/{late}")));
+        let overdue = section("overdue");
+        assert!(overdue.contains(&format!("/ledgers/hazards/{late}")) && overdue.contains("坪溪村"), "{overdue}");
+        // Nothing of 金竹村.
+        assert!(!home.contains(common::FOREIGN_MARK));
+    });
+}

@@ -163,7 +163,7 @@ async fn village(state: AppState, me: Me, guard_tx: GuardTx) -> AppResult<Html<S
                 (Some(h), _) if !h.head.is_empty() => format!("{}（户主）", h.head),
                 (Some(h), _) => h.number.clone(),
                 (None, Some(s)) => s.text.clone(),
-                (None, None) => format!("{} #{}", def.name, r.id),
+                (None, None) => taizhang_reports::eval::record_summary(def, r, 2),
             };
             let link = r.subject_id.and_then(|id| subjects.get(&id)).map(|s| s.link.clone()).unwrap_or_default();
             json!({
