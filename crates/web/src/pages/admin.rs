@@ -30,6 +30,7 @@ pub(crate) fn action_label(a: &str) -> &'static str {
         "sign_in" => "登录",
         "sign_out" => "退出",
         "sign_in_failed" => "登录失败",
+        "password_check_failed" => "原密码核对失败",
         "unlock" => "解除锁定",
         "disable" => "停用账号",
         "enable" => "启用账号",
@@ -39,8 +40,10 @@ pub(crate) fn action_label(a: &str) -> &'static str {
         "define" => "定义台账",
         "join" => "成员加入",
         "leave" => "成员迁出",
-        "head" => "户主变更",
+        "head" | "head_change" => "户主变更",
         "split" => "分户",
+        "upload" => "上传",
+        "attach" => "上传附件",
         "move" => "整户迁移",
         "correct" => "信息更正",
         "end" => "离任或注销",
@@ -909,4 +912,18 @@ async fn save_definition(state: &AppState, me: &Me, def: LedgerDef) -> AppResult
     .await
     .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("保存中断：{e}")))?;
     Ok(saved.map(|d| d.key).map_err(|e| AppError::from(e).message))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_definition_parsers_english_comes_out_in_chinese() {
+        let e = taizhang_domain::ledger::LedgerDef::from_toml("key = \"x\"").err().map(|e| e.to_string()).unwrap_or_default();
+        let c = super::definition_error(&e);
+        assert!(c.contains("缺少必填项") && c.is_char_boundary(0) && !c.contains("missing"), "{c}");
+        let e = taizhang_domain::ledger::LedgerDef::from_toml("key = \n").err().map(|e| e.to_string()).unwrap_or_default();
+        let c = super::definition_error(&e);
+        assert!(c.starts_with("台账定义第 1 行") && !c.chars().any(|ch| ch.is_ascii_alphabetic()), "{c}");
+        assert_eq!(super::definition_error("字段「甲」重复"), "字段「甲」重复", "Chinese messages pass through");
+    }
 }
