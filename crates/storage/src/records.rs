@@ -394,7 +394,7 @@ async fn stale(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64, expected: i
                 _ => String::new(),
             };
             StoreError::Stale(format!(
-                "这条记录已被「{}」于 {}（北京时间）修改（版本 {} → {}{what}{state}）。您的修改没有保存。",
+                "这条记录已被「{}」于 {}（北京时间）修改（版本 {} → {}{what}{state}）。您的修改没有保存，请刷新后再改。",
                 current.updated_by,
                 local_time(&current.updated_at),
                 expected,

@@ -184,7 +184,7 @@ fn a_stale_edit_names_who_changed_what_in_beijing_time_and_keeps_the_input() {
         assert!(notice.contains("已被「clerk」") && notice.contains(&format!("于 {}（北京时间）", beijing.format("%Y-%m-%d %H:%M:%S"))), "{notice}");
         assert!(!notice.contains(&utc.format("%Y-%m-%d %H:%M:%S").to_string()), "not in UTC: {notice}");
         assert!(notice.contains("改了「隐患地点」") && notice.contains("版本 1 → 2"), "says what changed: {notice}");
-        assert!(notice.contains("您填写的内容仍在下面的表单中"), "{notice}");
+        assert!(notice.contains("您填写的内容仍在下面的表单中") && !notice.contains("刷新"), "no reload that would lose the input: {notice}");
         let edit = section(&r.body, "id=\"edit\"", "</form>");
         assert!(edit.contains("value=\"坪溪村5组\"") && edit.contains("燃气管老化，阀门锈蚀"), "the input is kept: {edit}");
         assert!(edit.contains("现在保存的是：坪溪村4组"), "beside the field, what is stored now: {edit}");

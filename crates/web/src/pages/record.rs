@@ -237,7 +237,9 @@ async fn page(
         if unshown.is_empty() { p.message.clone() } else { unshown.join("；") }
     });
     ctx.insert("transition_error".into(), json!(if step.is_empty() { String::new() } else { step_message.unwrap_or_default() }));
-    ctx.insert("form_error".into(), json!(if edit_sent { problem.map(|p| p.message.clone()).unwrap_or_default() } else { String::new() }));
+    // A stale edit keeps the input below: no need to reload (which would lose it).
+    let form_error = problem.map(|p| if p.stale { p.message.replace("，请刷新后再改。", "。") } else { p.message.clone() }).unwrap_or_default();
+    ctx.insert("form_error".into(), json!(if edit_sent { form_error } else { String::new() }));
     if me.can_edit(&def.key) && !voided {
         ctx.insert("suggestions".into(), json!(suggestions(tx, me, def, state.today()).await?));
     }
