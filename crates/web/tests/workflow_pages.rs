@@ -189,6 +189,12 @@ fn a_stale_edit_names_who_changed_what_in_beijing_time_and_keeps_the_input() {
         assert!(edit.contains("value=\"坪溪村5组\"") && edit.contains("燃气管老化，阀门锈蚀"), "the input is kept: {edit}");
         assert!(edit.contains("现在保存的是：坪溪村4组"), "beside the field, what is stored now: {edit}");
         assert!(edit.contains("name=\"_version\" value=\"2\""), "ready to send again on the current version: {edit}");
+        // A step sent from an old version: its form keeps what was typed, on the current version.
+        let r = cadre.post_form(&format!("{path}/transition"), &[("_version", "1"), ("_transition", "fix_on_spot"), ("rectified_on", "2023-1-6")]);
+        assert_eq!(r.status, 409, "{}", r.body);
+        let step = section(&r.body, "id=\"t-fix_on_spot\"", "</details>");
+        assert!(step.contains("已被「clerk」") && step.contains("您在这一环节填写的内容仍在下面") && step.contains("value=\"2023-1-6\""), "{step}");
+        assert!(step.contains("name=\"_version\" value=\"2\""), "{step}");
         // Sent again as it stands: saved.
         let r = cadre.post_form(&path, &[("_version", "2"), ("location", "坪溪村5组"), ("description", "燃气管老化，阀门锈蚀")]);
         assert_eq!(r.status, 303, "{}", r.body);

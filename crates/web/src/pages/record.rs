@@ -234,7 +234,14 @@ async fn page(
         .unwrap_or_default();
     let step_message = problem.map(|p| {
         let unshown: Vec<String> = p.fields.iter().filter(|f| !shown_by_step.contains(&f.key)).map(|f| if f.key == "_step" { f.reason.clone() } else { format!("「{}」{}", f.label, f.reason) }).collect();
-        if unshown.is_empty() { p.message.clone() } else { unshown.join("；") }
+        if !unshown.is_empty() {
+            unshown.join("；")
+        } else if p.stale {
+            // The step's form keeps what was typed, on the current version: send it again.
+            p.message.replace("，请刷新后再改。", "。您在这一环节填写的内容仍在下面，核对后可再次办理。")
+        } else {
+            p.message.clone()
+        }
     });
     ctx.insert("transition_error".into(), json!(if step.is_empty() { String::new() } else { step_message.unwrap_or_default() }));
     // A stale edit keeps the input below: no need to reload (which would lose it).
