@@ -129,6 +129,30 @@ pub async fn subjects_of(tx: &mut Tx, me: &Me, def: &LedgerDef, ids: &[i64]) -> 
     out
 }
 
+/// The ids of a reference's target whose name (a household: 户编号 or 户主) contains the
+/// keyword, within the user's scope where the target has a place.
+async fn ids_named(tx: &mut Tx, me: &Me, target: &taizhang_domain::ledger::RefTarget, kw: &str) -> std::collections::HashSet<i64> {
+    use taizhang_domain::ledger::RefTarget;
+    let sql = match target {
+        RefTarget::Person => format!("SELECT p.id FROM persons p WHERE {} AND p.name LIKE $2 ESCAPE '\\'", me.scope.condition("p.place_id", 1)),
+        RefTarget::Household => format!(
+            "SELECT h.id FROM households h LEFT JOIN persons p ON p.id = h.head_person_id WHERE {} AND (h.number LIKE $2 ESCAPE '\\' OR p.name LIKE $2 ESCAPE '\\')",
+            me.scope.condition("h.place_id", 1)
+        ),
+        // Shown by name wherever they are (as `RefNames` shows them): not confined by place.
+        RefTarget::Cadre => "SELECT id FROM cadres WHERE name LIKE $1 ESCAPE '\\'".to_string(),
+        RefTarget::Organisation => "SELECT id FROM organisations WHERE name LIKE $1 ESCAPE '\\'".to_string(),
+        RefTarget::Place => "SELECT id FROM places WHERE name LIKE $1 ESCAPE '\\'".to_string(),
+        RefTarget::Ledger(_) => return Default::default(),
+    };
+    let pattern: taizhang_storage::Arg = format!("%{}%", persons::escape_like(kw)).into();
+    let args = if sql.contains("$2") { vec![me.scope.arg(), pattern] } else { vec![pattern] };
+    match tx.fetch(&sql, &args).await {
+        Ok(rows) => rows.iter().map(|r| r.int(0)).collect(),
+        Err(_) => Default::default(),
+    }
+}
+
 /// Whether a keyword finds a subject: a part of a name or 户编号, an ID number only whole.
 fn subject_matches(s: &Subject, kw: &str) -> bool {
     s.names.contains(kw) || (!s.id_number.is_empty() && taizhang_domain::ident::clean(kw).eq_ignore_ascii_case(s.id_number.trim()))
@@ -189,23 +213,19 @@ pub async fn list(
         ids.sort_unstable();
         ids.dedup();
         let subjects = subjects_of(&mut tx, &me, def, &ids).await;
-        let mut names = super::RefNames::default();
+        // The ids each reference field's target has under a name containing the keyword: one
+        // query per field, not one per record.
+        let mut named: Vec<(&str, std::collections::HashSet<i64>)> = Vec::new();
+        for f in def.active_fields().filter(|f| f.kind == FieldKind::Reference) {
+            if let Some(t) = &f.target {
+                named.push((f.key.as_str(), ids_named(&mut tx, &me, t, &kw).await));
+            }
+        }
         let mut hits = Vec::new();
         for r in all {
-            let mut hit = def.fields.iter().any(|f| r.values.get(&f.key).is_some_and(|v| taizhang_domain::masking::keyword_matches(&policy, f, &show::edit_text(f, v), &kw)));
-            if !hit {
-                hit = r.subject_id.and_then(|id| subjects.get(&id)).is_some_and(|s| subject_matches(s, &kw));
-            }
-            if !hit {
-                for f in def.active_fields().filter(|f| f.kind == FieldKind::Reference) {
-                    if let Some(v) = r.values.get(&f.key) {
-                        if names.display(&mut tx, &me, f, v).await.contains(&kw) {
-                            hit = true;
-                            break;
-                        }
-                    }
-                }
-            }
+            let hit = def.fields.iter().any(|f| r.values.get(&f.key).is_some_and(|v| taizhang_domain::masking::keyword_matches(&policy, f, &show::edit_text(f, v), &kw)))
+                || r.subject_id.and_then(|id| subjects.get(&id)).is_some_and(|s| subject_matches(s, &kw))
+                || named.iter().any(|(k, set)| matches!(r.values.get(*k), Some(taizhang_domain::value::Value::Int(id)) if set.contains(id)));
             if hit {
                 hits.push(r);
             }
