@@ -111,6 +111,13 @@ fn screenshots_of_the_dashboard_and_audit_page() {
     d.sign_in(&base, "shotlead", common::PASSWORD);
     d.go(&format!("{base}/"));
     d.screenshot(&dir.join("dashboard.png"));
+    // The overdue list, for looking at by eye (not committed).
+    if let Some(extra) = std::env::var_os("TAIZHANG_SCREENSHOTS_EXTRA") {
+        let extra = std::path::PathBuf::from(extra);
+        std::fs::create_dir_all(&extra).expect("extra directory");
+        d.script("document.getElementById('overdue').scrollIntoView();", json!([]));
+        d.screenshot(&extra.join("dashboard-overdue.png"));
+    }
     let d2 = Driver::start(&driver, &chromium);
     d2.size(1366, 768);
     d2.sign_in(&base, "shotaudit", common::PASSWORD);
