@@ -134,6 +134,14 @@ fn a_cadre_records_a_visit_on_a_phone() {
     assert!(table <= view && page <= view, "the list fits the screen: {sizes}");
     assert!(d.source().contains(HEAD));
     shot(&d, "list-search.png");
+    // The household page: every record about it, and its own 走访 button filled in the same way.
+    d.go(&format!("{}/households/{household}", s.base));
+    d.wait_until("document.body.innerText.includes('相关台账记录')", "the household page");
+    let page = d.source();
+    assert!(page.contains("帮扶走访台账") && page.contains("防返贫监测对象台账"), "the visit and the case listed on the household page");
+    let href = d.script("return document.getElementById('visit-household').getAttribute('href');", json!([]));
+    assert!(href.as_str().is_some_and(|h| h.contains(&format!("visited_on={today}")) && h.contains(NUMBER)), "{href}");
+    shot(&d, "phone-household.png");
     // Type-ahead: two characters of a 户主's name in the household box offer the household;
     // tapping it fills in the 户编号.
     d.go(&format!("{}/ledgers/assistance_visits/new", s.base));

@@ -345,7 +345,11 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
             None => super::village::visit_ledger(me, &defs, None).map(|v| super::village::visit_href(&v, &h.number, None, state.today(), cadre.as_ref())),
         }
     };
-    let place = super::place_name(&mut tx, h.place_id).await;
+    // The village, and the 组 when the household is in one.
+    let place = {
+        let (village, group) = state.cache.places(&mut tx, me.version).await?.village_and_group(h.place_id);
+        if group.is_empty() { village } else { format!("{village} {group}") }
+    };
     let title = format!("户 {}", h.number);
     let mut ctx = views::layout(me, &defs, &title, &[("基础信息", ""), ("查人", "/search"), (title.as_str(), "")]);
     ctx.insert("group".into(), json!("基础信息"));
