@@ -94,6 +94,9 @@ fn keyword_search_and_lists() {
         let page = admin.get("/ledgers/monitoring");
         assert!(plain(&page.body).contains(&format!("<a href=\"/households/{}\">{HEAD}（户主） {NUMBER}</a>", seeded.household)), "{}", page.body);
         assert!(page.body.contains("<td data-label=\"村\">坪溪村</td><td data-label=\"组\">3组</td>"), "{}", page.body);
+        // The record links to its household, named by its 户主.
+        let page = admin.get(&format!("/ledgers/monitoring/{}", seeded.case));
+        assert!(plain(&page.body).contains(&format!("<a href=\"/households/{}\">{HEAD}（户主） {NUMBER}</a>", seeded.household)), "{}", page.body);
         // A person's ID number is matched only whole, never by a part.
         let id = common::id_number(77);
         let page = admin.get(&format!("/ledgers/key_population?kw={}", encode(&id[3..12])));

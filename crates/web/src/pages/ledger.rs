@@ -51,20 +51,16 @@ pub struct ListQuery {
     pub size: Option<i64>,
 }
 
-/// How a subject is named in lists: a person by name and (masked) ID number.
+/// How a subject is named: a person by name and (masked) ID number, a household by its 户主
+/// and 户编号.
 pub async fn subject_text(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>) -> String {
-    let Some(id) = id else { return String::new() };
-    match def.subject {
-        taizhang_domain::ledger::SubjectKind::Person => match persons::get(tx, &me.scope, id).await {
-            Ok(p) => format!("{} {}", p.name, show::id_number(me, &p.id_number)),
-            Err(_) => format!("#{id}"),
-        },
-        taizhang_domain::ledger::SubjectKind::Household => taizhang_storage::households::get(tx, &me.scope, id)
-            .await
-            .map(|h| h.number)
-            .unwrap_or_else(|_| format!("#{id}")),
-        _ => format!("#{id}"),
-    }
+    subject_of(tx, me, def, id).await.text
+}
+
+/// One subject as lists show it, with the link to its page (none outside the user's scope).
+pub async fn subject_of(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>) -> Subject {
+    let Some(id) = id else { return Subject::default() };
+    subjects_of(tx, me, def, &[id]).await.remove(&id).unwrap_or_else(|| Subject { text: format!("#{id}"), ..Default::default() })
 }
 
 /// A subject as lists show it: a person by name and (masked) number, a household by its

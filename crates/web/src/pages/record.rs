@@ -284,6 +284,7 @@ async fn page(
                 "state_label": def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()),
                 "tone": show::tone(def, r.state.as_deref()),
                 "subject": super::ledger::subject_text(tx, me, def, r.subject_id).await,
+                "subject_link": super::ledger::subject_of(tx, me, def, r.subject_id).await.link,
                 "place": super::place_name(tx, r.place_id).await,
                 "shown": shown,
                 "voided": r.voided.as_ref().map(|v| json!({"at": records::local_time(&v.at), "by": v.by, "reason": v.reason})),
