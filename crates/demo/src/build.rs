@@ -12,11 +12,10 @@ use taizhang_domain::registry::{
 };
 use taizhang_domain::role::Actor;
 use taizhang_domain::value::{Value, Values};
-use taizhang_storage::audit::{self, Change};
+use taizhang_storage::audit;
 use taizhang_storage::places::{self, NewPlace};
-use taizhang_storage::{
-    batch as bulk, bulk as bulk_registry, households, ledgers, orgs, persons, Arg, Db, Scope, Tx,
-};
+use taizhang_storage::person_batch::{self, Joins, NewMember};
+use taizhang_storage::{batch as bulk, households, ledgers, orgs, persons, Arg, Db, Scope, Tx};
 
 use crate::error::{DemoError, Result};
 use crate::rng::{split_total, Rng};
@@ -448,14 +447,14 @@ pub async fn build_with(
                     relation.to_string(),
                 ));
             }
-            rows.push(bulk_registry::NewHousehold {
+            rows.push(NewHousehold {
                 number,
                 place_id: place,
                 members,
             });
             places_of.push(place);
         }
-        let made = bulk_registry::households_with_members(tx, &actor, rows).await?;
+        let made = households_with_members(tx, &actor, rows).await?;
         for ((hid, pids), place) in made.into_iter().zip(places_of) {
             pools.households.push(hid);
             pools
@@ -872,25 +871,15 @@ async fn batch(
     }
     // The pools hold only ids created above in this transaction (or the town's own places),
     // so every subject and reference lies within the demo's scope, as `prepare` requires.
-    // Small chunks: statements with a few hundred parameters are the fast middle ground
-    // between one INSERT per record and one giant statement.
-    let mut recs = Vec::with_capacity(prepared.len());
-    let mut rest = prepared.into_iter().peekable();
-    while rest.peek().is_some() {
-        let part: Vec<bulk::Prepared> = rest.by_ref().take(CHUNK).collect();
-        recs.extend(bulk::insert(tx, def, &actor, part, today, "演示数据").await?);
-    }
+    // The whole batch at once: SQLite gets multi-row INSERTs of a few thousand parameters,
+    // PostgreSQL one COPY (`batch::insert`).
+    let recs = bulk::insert(tx, def, &actor, prepared, today, "演示数据").await?;
     let ids: Vec<i64> = recs.iter().map(|(id, _)| *id).collect();
     if let Some(state) = &b.state {
-        for &(id, place_id) in &recs {
-            set_state(tx, def, id, place_id, state, today).await?;
-        }
+        set_state(tx, def, &recs, state, today).await?;
     }
     Ok(ids)
 }
-
-/// Records per multi-row INSERT.
-const CHUNK: usize = 32;
 
 fn pick_ref(pools: &Pools, r: &RefSpec, i: usize) -> Result<i64> {
     let k = match r.modulo {
@@ -900,13 +889,13 @@ fn pick_ref(pools: &Pools, r: &RefSpec, i: usize) -> Result<i64> {
     pools.pick(&r.pool, r.offset + k)
 }
 
-/// Puts a record into a workflow state directly (the demo's history is not replayed step by
-/// step); audited like any other write.
+/// Puts records into a workflow state directly (the demo's history is not replayed step by
+/// step): one `UPDATE` per chunk of ids, audited by one entry per run of them, as an import's
+/// records are.
 async fn set_state(
     tx: &mut Tx,
     def: &LedgerDef,
-    id: i64,
-    place_id: i64,
+    recs: &[(i64, i64)],
     state: &str,
     today: NaiveDate,
 ) -> Result<()> {
@@ -920,27 +909,81 @@ async fn set_state(
             def.name
         )));
     }
-    tx.exec(
-        &format!(
-            "UPDATE {} SET state = $1, state_since = $2 WHERE id = $3",
-            def.table_name()
-        ),
-        &[Arg::Text(state.to_string()), Arg::Date(today), Arg::Int(id)],
-    )
-    .await?;
-    audit::append(
-        tx,
-        &Actor::Demo,
-        Change {
-            action: "transition",
-            entity: &def.table_name(),
-            entity_id: Some(id),
-            place_id: Some(place_id),
-            before: None,
-            after: Some(serde_json::json!({ "state": state })),
-            note: "演示数据：直接设定流程状态",
-        },
-    )
-    .await?;
+    let table = def.table_name();
+    for part in recs.chunks(STATE_CHUNK) {
+        let mut args = vec![Arg::Text(state.to_string()), Arg::Date(today)];
+        args.extend(part.iter().map(|(id, _)| Arg::Int(*id)));
+        // Placeholders in the engine's own form throughout: SQLite's `?` are positional.
+        let (st, since, list) = (tx.placeholders(1, 1), tx.placeholders(2, 1), tx.placeholders(3, part.len()));
+        let n = tx
+            .exec(
+                &format!("UPDATE {table} SET state = {st}, state_since = {since} WHERE id IN ({list})"),
+                &args,
+            )
+            .await?;
+        if n != part.len() as u64 {
+            return Err(bad(format!("设定流程状态：{} 条记录只更新了 {n} 条", part.len())));
+        }
+        let mut sorted = part.to_vec();
+        sorted.sort_unstable();
+        audit::append_runs(
+            tx,
+            &Actor::Demo,
+            "transition",
+            &table,
+            &audit::runs(&sorted),
+            &format!("演示数据：直接设定流程状态「{state}」"),
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// Records whose state one statement sets.
+const STATE_CHUNK: usize = 2_000;
+
+/// A household to create with its members; the first member is the head (户主).
+struct NewHousehold {
+    number: String,
+    place_id: i64,
+    /// (person, relation to the head); the first relation must be 户主.
+    members: Vec<(taizhang_domain::registry::NewPerson, String)>,
+}
+
+/// Creates households with their members by multi-row inserts (`storage::person_batch`, as
+/// the 花名册 import's batches do: each person in their household with their relation, heads
+/// set by one statement, persons and households audited by runs). Returns, per household,
+/// its id and its members' ids in input order.
+async fn households_with_members(
+    tx: &mut Tx,
+    actor: &Actor,
+    rows: Vec<NewHousehold>,
+) -> Result<Vec<(i64, Vec<i64>)>> {
+    let mut homes = Vec::with_capacity(rows.len());
+    let mut members = Vec::new();
+    for (i, h) in rows.iter().enumerate() {
+        homes.push(person_batch::NewHousehold {
+            number: h.number.clone(),
+            place_id: h.place_id,
+        });
+        for (k, (p, r)) in h.members.iter().enumerate() {
+            let rel = taizhang_domain::relation::normalize(r, Some(p.sex))
+                .map_err(|reason| bad(format!("户 {}：{reason}", h.number)))?;
+            if (k == 0) != (rel == taizhang_domain::relation::HEAD) {
+                return Err(bad(format!("户 {} 的第一名成员应为户主，且只有一名户主", h.number)));
+            }
+            members.push(NewMember {
+                person: p.clone(),
+                joins: Some((Joins::New(i), rel)),
+            });
+        }
+    }
+    let written = person_batch::insert(tx, actor, &homes, &members, "演示数据").await?;
+    let mut out = Vec::with_capacity(rows.len());
+    let mut k = 0;
+    for (h, hid) in rows.iter().zip(written.household_ids) {
+        out.push((hid, written.person_ids[k..k + h.members.len()].to_vec()));
+        k += h.members.len();
+    }
+    Ok(out)
 }

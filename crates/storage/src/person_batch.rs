@@ -130,10 +130,10 @@ fn sex_key(s: Sex) -> &'static str {
 pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], members: &[NewMember], note: &str) -> Result<Written> {
     let now = crate::now();
     let mut written = Written { household_ids: vec![0; households.len()], person_ids: vec![0; members.len()] };
-    // Households, grouped by place so that their audit runs are long.
+    // Households, in the order given (so ids follow it, as one-by-one creation would give
+    // them); a roster sorted by village makes long audit runs.
     if !households.is_empty() {
-        let mut order: Vec<usize> = (0..households.len()).collect();
-        order.sort_by_key(|&i| households[i].place_id);
+        let order: Vec<usize> = (0..households.len()).collect();
         let per_row = 4;
         let mut range: Option<(i64, i64)> = None;
         for part in order.chunks(MAX_PARAMS / per_row) {
@@ -173,10 +173,9 @@ pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], mem
     if members.is_empty() {
         return Ok(written);
     }
-    // Persons, grouped by place; each already in their household, as `add_member` would leave
-    // them (a second row version).
-    let mut order: Vec<usize> = (0..members.len()).collect();
-    order.sort_by_key(|&i| members[i].person.place_id);
+    // Persons, in the order given; each already in their household, as `add_member` would
+    // leave them (a second row version).
+    let order: Vec<usize> = (0..members.len()).collect();
     let per_row = 14;
     let mut range: Option<(i64, i64)> = None;
     for part in order.chunks(MAX_PARAMS / per_row) {
