@@ -69,5 +69,7 @@ fn out_of_memory(size: usize) -> ! {
         " 字节未成功），操作已停止。正在进行的导入或修改没有提交，数据库保持原样。请关闭其他程序后重试，或把文件拆成几个小文件分别导入。\n".as_bytes(),
     );
     let _ = err.flush();
-    std::process::exit(3)
+    // Not `std::process::exit`: its exit handlers and destructors may allocate, and crash.
+    // SAFETY: `_exit` ends the process at once; nothing of ours runs after it.
+    unsafe { libc::_exit(3) }
 }
