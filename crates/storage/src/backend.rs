@@ -143,8 +143,9 @@ impl Db {
     /// Brings the schema up to date, then chains any audit entries written before the audit
     /// chain existed (`audit::seal`, once).
     pub async fn migrate(&self) -> Result<()> {
-        self.migrate_up_to(i64::MAX).await?;
-        crate::audit::seal(self).await?;
+        if self.migrate_to(i64::MAX).await? {
+            crate::audit::seal(self).await?;
+        }
         Ok(())
     }
 
@@ -152,6 +153,14 @@ impl Db {
     /// tests that open such a database with this one.
     #[doc(hidden)]
     pub async fn migrate_up_to(&self, version: i64) -> Result<()> {
+        self.migrate_to(version).await.map(|_| ())
+    }
+
+    /// Migrates up to `version`; says whether audit entries written before the audit chain may
+    /// await it (`audit::seal`). On SQLite that is asked on the migrating connection: opening a
+    /// database takes no second connection (each is a thread of its own, with the C library's
+    /// memory arena: a program under a memory limit, `prlimit --as`, ran out of it).
+    async fn migrate_to(&self, version: i64) -> Result<bool> {
         let upto = |list: MigrationList| {
             let mut m = migrator(list);
             m.migrations = Cow::Owned(m.migrations.iter().filter(|x| x.version <= version).cloned().collect());
@@ -166,13 +175,22 @@ impl Db {
                 let pragma = |on: bool| format!("PRAGMA foreign_keys = {}", if on { "ON" } else { "OFF" });
                 sqlx::query(&pragma(false)).execute(&mut *conn).await.map_err(|e| StoreError::Database(e.to_string()))?;
                 let ran = upto(SQLITE_MIGRATIONS).run(&mut *conn).await.map_err(map_migrate);
+                let unsealed = match ran {
+                    Ok(()) => sqlx::query_as::<_, (bool,)>("SELECT last_id < legacy_upto FROM audit_head WHERE id = 1")
+                        .fetch_optional(&mut *conn)
+                        .await
+                        .ok()
+                        .flatten()
+                        .is_some_and(|(pending,)| pending),
+                    Err(_) => false,
+                };
                 if sqlx::query(&pragma(true)).execute(&mut *conn).await.is_err() {
                     // Never hand a connection without foreign keys back to the pool.
                     conn.detach();
                 }
-                ran
+                ran.map(|()| unsealed)
             }
-            Pool::Pg(p) => upto(PG_MIGRATIONS).run(p).await.map_err(map_migrate),
+            Pool::Pg(p) => upto(PG_MIGRATIONS).run(p).await.map_err(map_migrate).map(|()| true),
         }
     }
 
