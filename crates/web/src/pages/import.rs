@@ -34,6 +34,8 @@ pub const IMPORTS_AT_ONCE: usize = 2;
 /// Rejections listed on the page, and runs of verdicts; the rest are counted (and every
 /// rejection is in the error workbook).
 pub const SHOWN_ROWS: usize = 200;
+/// Characters of a refused value shown on the page.
+const SHOWN_CHARS: usize = 100;
 
 /// What an uploaded file may make the server hold: the reader's limits, tighter where a file
 /// from the command line may take more (a workbook the upload limit lets through needs no
@@ -212,13 +214,19 @@ async fn render(state: &AppState, me: &Me, ledger: &str, report: Option<(&Import
             "sheets": r.sheets.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "sheets_total": r.sheets.len(),
             "warnings": r.warnings.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "warnings_total": r.warnings.len(),
             "skipped_rows": r.skipped_rows, "skipped_rows_total": r.skipped_rows_total,
-            "rejections": r.rejections.iter().take(SHOWN_ROWS).collect::<Vec<_>>(),
+            // A refused cell may hold 32,767 characters: the page shows its start.
+            "rejections": r.rejections.iter().take(SHOWN_ROWS).map(|x| json!({
+                "row": x.row, "column": x.column, "reason": x.reason,
+                "value": match x.value.chars().count() > SHOWN_CHARS {
+                    true => format!("{}…", x.value.chars().take(SHOWN_CHARS).collect::<String>()),
+                    false => x.value.clone(),
+                },
+            })).collect::<Vec<_>>(),
             "rejections_total": r.rejections.len(),
         });
         let runs = verdict_runs(r);
         j["verdict_runs_total"] = json!(runs.len());
         j["verdict_runs"] = json!(runs.into_iter().take(SHOWN_ROWS).collect::<Vec<_>>());
-        j["shown"] = json!(SHOWN_ROWS);
         ctx.insert("report".into(), j);
         let workbook = !upload.is_empty() && lock(&state.imports.waiting).get(upload).is_some_and(|u| u.errors.is_some());
         ctx.insert("error_workbook".into(), json!(workbook));
