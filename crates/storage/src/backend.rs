@@ -674,7 +674,8 @@ impl Tx {
         }
         let n = rows as i64;
         let last: i64 = sqlx::query_scalar("SELECT currval(pg_get_serial_sequence($1, 'id'))").bind(table).fetch_one(&mut **t).await?;
-        // `table` is a ledger table's name, built from its validated ASCII key.
+        // `table` is a name the program gives (a ledger table's, from its validated key, or
+        // a registry table's), never user text.
         let ours = format!("xmin = (SELECT xmin FROM {table} WHERE id = $1)");
         let in_range: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table} WHERE id BETWEEN $2 AND $1 AND {ours}"))
             .bind(last)

@@ -125,37 +125,53 @@ fn sex_key(s: Sex) -> &'static str {
     }
 }
 
+/// Rows from which PostgreSQL gets them by `COPY` (see `batch`).
+const COPY_FROM_ROWS: usize = 200;
+
+/// Inserts rows of `per_row` values into `table` (a name from the program): by one `COPY` on
+/// PostgreSQL when there are many (`Tx::copy_in`), else by multi-row `INSERT`s of at most
+/// `MAX_PARAMS` parameters. Returns the ids in row order.
+async fn insert_rows(tx: &mut Tx, table: &str, columns: &[&str], args: Vec<Arg>, per_row: usize) -> Result<Vec<i64>> {
+    let n = args.len() / per_row;
+    if n >= COPY_FROM_ROWS {
+        let cols: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        if let Some(ids) = tx.copy_in(table, &cols, &args, per_row).await? {
+            return Ok(ids);
+        }
+    }
+    let mut ids = Vec::with_capacity(n);
+    let mut args = args.into_iter();
+    let mut left = n;
+    while left > 0 {
+        let k = left.min((MAX_PARAMS / per_row).max(1));
+        let part: Vec<Arg> = args.by_ref().take(k * per_row).collect();
+        let tuples: Vec<String> = (0..k).map(|r| format!("({})", tx.placeholders(r * per_row + 1, per_row))).collect();
+        let sql = format!("INSERT INTO {table} ({}) VALUES {}", columns.join(", "), tuples.join(", "));
+        ids.extend(tx.insert_many(&sql, part, k).await?);
+        left -= k;
+    }
+    if let (Some(lo), Some(hi)) = (ids.first(), ids.last()) {
+        tx.check_new_ids(table, *lo, *hi, n).await?;
+    }
+    Ok(ids)
+}
+
 /// Creates the households, then the persons in them, in the caller's transaction; sets the
-/// heads; audits both by runs (`note`: where they came from).
+/// heads; audits both by runs (`note`: where they came from). Rows go in in the order given,
+/// so ids follow it as one-by-one creation would give them (a roster sorted by village
+/// makes long audit runs).
 pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], members: &[NewMember], note: &str) -> Result<Written> {
     let now = crate::now();
-    let mut written = Written { household_ids: vec![0; households.len()], person_ids: vec![0; members.len()] };
-    // Households, in the order given (so ids follow it, as one-by-one creation would give
-    // them); a roster sorted by village makes long audit runs.
+    let mut written = Written { household_ids: Vec::new(), person_ids: Vec::new() };
     if !households.is_empty() {
-        let order: Vec<usize> = (0..households.len()).collect();
-        let per_row = 4;
-        let mut range: Option<(i64, i64)> = None;
-        for part in order.chunks(MAX_PARAMS / per_row) {
-            let mut args = Vec::with_capacity(part.len() * per_row);
-            let mut tuples = Vec::with_capacity(part.len());
-            for &i in part {
-                tuples.push(format!("({})", tx.placeholders(args.len() + 1, per_row)));
-                let h = &households[i];
-                args.extend([Arg::Text(h.number.trim().to_string()), Arg::Int(h.place_id), Arg::Time(now), Arg::Time(now)]);
-            }
-            let sql = format!("INSERT INTO households (number, place_id, created_at, updated_at) VALUES {}", tuples.join(", "));
-            let ids = tx.insert_many(&sql, args, part.len()).await?;
-            range = Some(range.map_or((ids[0], ids[ids.len() - 1]), |(lo, _)| (lo, ids[ids.len() - 1])));
-            let placed: Vec<(i64, i64)> = ids.iter().zip(part).map(|(id, &i)| (*id, households[i].place_id)).collect();
-            audit::append_runs(tx, actor, "create", "households", &audit::runs(&placed), note).await?;
-            for (&i, id) in part.iter().zip(ids) {
-                written.household_ids[i] = id;
-            }
+        let mut args = Vec::with_capacity(households.len() * 4);
+        for h in households {
+            args.extend([Arg::Text(h.number.trim().to_string()), Arg::Int(h.place_id), Arg::Time(now), Arg::Time(now)]);
         }
-        if let Some((lo, hi)) = range {
-            tx.check_new_ids("households", lo, hi, households.len()).await?;
-        }
+        let ids = insert_rows(tx, "households", &["number", "place_id", "created_at", "updated_at"], args, 4).await?;
+        let placed: Vec<(i64, i64)> = ids.iter().zip(households).map(|(id, h)| (*id, h.place_id)).collect();
+        audit::append_runs(tx, actor, "create", "households", &audit::runs(&placed), note).await?;
+        written.household_ids = ids;
     }
     let household_id = |j: &Joins| -> Result<i64> {
         match j {
@@ -173,50 +189,36 @@ pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], mem
     if members.is_empty() {
         return Ok(written);
     }
-    // Persons, in the order given; each already in their household, as `add_member` would
-    // leave them (a second row version).
-    let order: Vec<usize> = (0..members.len()).collect();
-    let per_row = 14;
-    let mut range: Option<(i64, i64)> = None;
-    for part in order.chunks(MAX_PARAMS / per_row) {
-        let mut args = Vec::with_capacity(part.len() * per_row);
-        let mut tuples = Vec::with_capacity(part.len());
-        for &i in part {
-            tuples.push(format!("({})", tx.placeholders(args.len() + 1, per_row)));
-            let p = &members[i].person;
-            let joined = resolved[i];
-            args.extend([
-                Arg::Text(p.name.clone()),
-                Arg::Text(p.id_number.clone()),
-                sex_key(p.sex).into(),
-                Arg::Date(p.birth_date),
-                Arg::Text(p.ethnicity.clone()),
-                Arg::Text(p.phone.clone()),
-                p.status.key().into(),
-                p.status_date.into(),
-                Arg::Int(p.place_id),
-                joined.map(|(h, _)| h).into(),
-                joined.map(|(_, r)| r.to_string()).into(),
-                Arg::Int(if joined.is_some() { 2 } else { 1 }),
-                Arg::Time(now),
-                Arg::Time(now),
-            ]);
-        }
-        let sql = format!(
-            "INSERT INTO persons (name, id_number, sex, birth_date, ethnicity, phone, status, status_date, place_id, household_id, relation, row_version, created_at, updated_at) VALUES {}",
-            tuples.join(", ")
-        );
-        let ids = tx.insert_many(&sql, args, part.len()).await?;
-        range = Some(range.map_or((ids[0], ids[ids.len() - 1]), |(lo, _)| (lo, ids[ids.len() - 1])));
-        let placed: Vec<(i64, i64)> = ids.iter().zip(part).map(|(id, &i)| (*id, members[i].person.place_id)).collect();
-        audit::append_runs(tx, actor, "create", "persons", &audit::runs(&placed), note).await?;
-        for (&i, id) in part.iter().zip(ids) {
-            written.person_ids[i] = id;
-        }
+    // Persons, each already in their household, as `add_member` would leave them (a second
+    // row version).
+    let mut args = Vec::with_capacity(members.len() * 14);
+    for (m, joined) in members.iter().zip(&resolved) {
+        let p = &m.person;
+        args.extend([
+            Arg::Text(p.name.clone()),
+            Arg::Text(p.id_number.clone()),
+            sex_key(p.sex).into(),
+            Arg::Date(p.birth_date),
+            Arg::Text(p.ethnicity.clone()),
+            Arg::Text(p.phone.clone()),
+            p.status.key().into(),
+            p.status_date.into(),
+            Arg::Int(p.place_id),
+            joined.map(|(h, _)| h).into(),
+            joined.map(|(_, r)| r.to_string()).into(),
+            Arg::Int(if joined.is_some() { 2 } else { 1 }),
+            Arg::Time(now),
+            Arg::Time(now),
+        ]);
     }
-    if let Some((lo, hi)) = range {
-        tx.check_new_ids("persons", lo, hi, members.len()).await?;
-    }
+    let columns = [
+        "name", "id_number", "sex", "birth_date", "ethnicity", "phone", "status", "status_date", "place_id", "household_id", "relation",
+        "row_version", "created_at", "updated_at",
+    ];
+    let ids = insert_rows(tx, "persons", &columns, args, 14).await?;
+    let placed: Vec<(i64, i64)> = ids.iter().zip(members).map(|(id, m)| (*id, m.person.place_id)).collect();
+    audit::append_runs(tx, actor, "create", "persons", &audit::runs(&placed), note).await?;
+    written.person_ids = ids;
     // Heads: each household that a 户主 joined, as `add_member` sets it (a new row version).
     let heads: Vec<(i64, i64)> =
         resolved.iter().zip(&written.person_ids).filter_map(|(j, pid)| j.filter(|(_, r)| *r == HEAD).map(|(h, _)| (h, *pid))).collect();
