@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Import benchmark (issues 4 and 15; results in BENCHMARKS.md). Generates a 1,000,000-row,
-# 12-column 低保金发放 sheet (shared strings, as Excel/WPS save it) and, side by side in one run:
+# 12-column 低保金发放 sheet (shared strings, as Excel/WPS save it; more rows than a million go
+# on further sheets of a million) and, side by side in one run:
 #   - the Rust xlsx reader alone (the floor), and calamine's own cell reader for comparison,
 #   - `taizhang import` into SQLite with full validation (a fresh copy of the database each run),
 #     and the same file again (every row 未变),
@@ -88,8 +89,8 @@ measure() { # label command...
 imports() { # label-suffix binary
     for e in $ENGINES; do
         db=$(fresh "$e" "$2")
-        measure "$e import$1" "$2" --db "$db" import "$DIR/dibao_payments.xlsx"
-        measure "$e re-import$1" "$2" --db "$db" import "$DIR/dibao_payments.xlsx"
+        measure "$e import$1" "$2" --db "$db" import --ledger dibao_payments "$DIR/dibao_payments.xlsx"
+        measure "$e re-import$1" "$2" --db "$db" import --ledger dibao_payments "$DIR/dibao_payments.xlsx"
     done
 }
 

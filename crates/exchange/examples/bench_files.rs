@@ -5,7 +5,7 @@
 //! - `DIR/registry.xlsx`: one head of household per household (姓名, 公民身份号码, 所属村,
 //!   户编号, 与户主关系), for the registry import that must come first;
 //! - `DIR/dibao_payments.xlsx`: ROWS rows (default 1,000,000) of a 低保金发放花名册 in 12
-//!   columns, HOUSEHOLDS households (default 50,000) paid month after month, with a title row
+//!   columns (beyond 1,000,000 rows, on further sheets of a million each), HOUSEHOLDS households (default 50,000) paid month after month, with a title row
 //!   above the header and a shared-string table, as Excel and WPS save it.
 //!
 //! - `bench_files roster DIR [PERSONS]`: `DIR/roster.xlsx`, a 花名册 of PERSONS persons (default
@@ -117,38 +117,44 @@ fn roster(path: &Path, persons: u32) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// Rows per sheet: an .xlsx sheet holds at most 1,048,576 rows, so more rows than this go
+/// on further sheets of the same layout (低保金发放台账2, 3 …), as a clerk would split them.
+const SHEET_ROWS: u32 = 1_000_000;
+
 fn payments(path: &Path, rows: u32, households: u32) -> Result<(), Box<dyn std::error::Error>> {
     let mut wb = Workbook::new();
     let money = Format::new().set_num_format("#,##0.00");
     let date = Format::new().set_num_format("yyyy-mm-dd");
-    // Low-memory mode streams rows to disk but keeps the shared-string table, as Excel does.
-    let ws = wb.add_worksheet_with_low_memory();
-    ws.set_name("低保金发放台账")?;
-    ws.write_string(0, 0, "北斗溪镇低保金发放花名册")?;
     let headers = ["序号", "村", "组", "户主姓名", "户主身份证号", "保障人数", "发放月份", "发放类别", "发放金额（元）", "发放日期", "银行账号", "备注"];
-    for (c, h) in (0u16..).zip(headers) {
-        ws.write_string(1, c, h)?;
-    }
     let first = NaiveDate::from_ymd_opt(2022, 1, 1).ok_or("date")?;
-    for i in 0..rows {
-        let h = i % households;
-        let month = first.checked_add_months(Months::new(i / households)).ok_or("month")?;
-        let paid = month + chrono::Days::new(u64::from(h % 25));
-        let r = i + 2;
-        ws.write_number(r, 0, f64::from(i + 1))?;
-        ws.write_string(r, 1, village(h))?;
-        ws.write_string(r, 2, format!("{}组", h % 12 + 1))?;
-        ws.write_string(r, 3, name(h))?;
-        ws.write_string(r, 4, id_number(h)?)?;
-        ws.write_number(r, 5, f64::from(h % 5 + 1))?;
-        ws.write_string(r, 6, month.format("%Y-%m").to_string())?;
-        ws.write_string(r, 7, "正常发放")?;
-        ws.write_number_with_format(r, 8, f64::from(30_000 + (h % 400) * 50) / 100.0, &money)?;
-        let dt = ExcelDateTime::from_ymd(paid.year() as u16, paid.month() as u8, paid.day() as u8)?;
-        ws.write_datetime_with_format(r, 9, &dt, &date)?;
-        ws.write_string(r, 10, format!("6217{:015}", u64::from(h) * 7919))?;
-        if h.is_multiple_of(10) {
-            ws.write_string(r, 11, "户主外出务工")?;
+    for sheet in 0..rows.div_ceil(SHEET_ROWS).max(1) {
+        // Low-memory mode streams rows to disk but keeps the shared-string table, as Excel does.
+        let ws = wb.add_worksheet_with_low_memory();
+        ws.set_name(if sheet == 0 { "低保金发放台账".to_string() } else { format!("低保金发放台账{}", sheet + 1) })?;
+        ws.write_string(0, 0, "北斗溪镇低保金发放花名册")?;
+        for (c, h) in (0u16..).zip(headers) {
+            ws.write_string(1, c, h)?;
+        }
+        for i in sheet * SHEET_ROWS..rows.min((sheet + 1) * SHEET_ROWS) {
+            let h = i % households;
+            let month = first.checked_add_months(Months::new(i / households)).ok_or("month")?;
+            let paid = month + chrono::Days::new(u64::from(h % 25));
+            let r = i % SHEET_ROWS + 2;
+            ws.write_number(r, 0, f64::from(i + 1))?;
+            ws.write_string(r, 1, village(h))?;
+            ws.write_string(r, 2, format!("{}组", h % 12 + 1))?;
+            ws.write_string(r, 3, name(h))?;
+            ws.write_string(r, 4, id_number(h)?)?;
+            ws.write_number(r, 5, f64::from(h % 5 + 1))?;
+            ws.write_string(r, 6, month.format("%Y-%m").to_string())?;
+            ws.write_string(r, 7, "正常发放")?;
+            ws.write_number_with_format(r, 8, f64::from(30_000 + (h % 400) * 50) / 100.0, &money)?;
+            let dt = ExcelDateTime::from_ymd(paid.year() as u16, paid.month() as u8, paid.day() as u8)?;
+            ws.write_datetime_with_format(r, 9, &dt, &date)?;
+            ws.write_string(r, 10, format!("6217{:015}", u64::from(h) * 7919))?;
+            if h.is_multiple_of(10) {
+                ws.write_string(r, 11, "户主外出务工")?;
+            }
         }
     }
     wb.save(path)?;
