@@ -10,7 +10,8 @@
 #     slow; its rate is what it is compared with.
 # Each is run RUNS times (default 3); wall time and peak RSS come from /usr/bin/time.
 #
-#   bash bench/registry.sh      # PERSONS=200000 ROW_PERSONS=20000 RUNS=3 (NO_BUILD=1: no cargo build)
+#   bash bench/registry.sh      # PERSONS=200000 ROW_PERSONS=20000 RUNS=3
+# NO_BUILD=1 uses the binaries already built (TAIZHANG=path: another taizhang to measure).
 #   PG_URL=postgres://postgres@127.0.0.1:5432/postgres bash bench/registry.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,7 @@ if [ -z "${NO_BUILD:-}" ]; then
     cargo build --release -q -p taizhang
     cargo build --release -q -p taizhang-exchange --examples
 fi
-T=target/release/taizhang
+T=${TAIZHANG:-target/release/taizhang}
 for n in "$PERSONS" "$ROW_PERSONS"; do
     if [ ! -f "$DIR/roster-$n.xlsx" ]; then
         target/release/examples/bench_files roster "$DIR/tmp" "$n" >/dev/null

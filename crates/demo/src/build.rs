@@ -978,7 +978,8 @@ async fn households_with_members(
             });
         }
     }
-    let written = person_batch::insert(tx, actor, &homes, &members, "演示数据").await?;
+    // In the order given: the demo's ids are the same whichever way it is built.
+    let written = person_batch::insert(tx, actor, &homes, &members, "演示数据", person_batch::Order::AsGiven).await?;
     let mut out = Vec::with_capacity(rows.len());
     let mut k = 0;
     for (h, hid) in rows.iter().zip(written.household_ids) {

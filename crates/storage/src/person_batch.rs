@@ -156,22 +156,46 @@ async fn insert_rows(tx: &mut Tx, table: &str, columns: &[&str], args: Vec<Arg>,
     Ok(ids)
 }
 
+/// In which order `insert` writes rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// As given: ids follow it, as one-by-one creation would give them (the demo's).
+    AsGiven,
+    /// Grouped by place, in the order given within a place: consecutive ids in one place make
+    /// one audit run, where a roster interleaving villages would make one per household.
+    ByPlace,
+}
+
+/// The order to write `n` rows in, and for each row given its position in that order.
+fn arrange(order: Order, places: impl Iterator<Item = i64>) -> Vec<usize> {
+    let places: Vec<i64> = places.collect();
+    let mut seq: Vec<usize> = (0..places.len()).collect();
+    if order == Order::ByPlace {
+        // A stable sort: within a place, rows keep the order they were given.
+        seq.sort_by_key(|&i| places[i]);
+    }
+    seq
+}
+
 /// Creates the households, then the persons in them, in the caller's transaction; sets the
-/// heads; audits both by runs (`note`: where they came from). Rows go in in the order given,
-/// so ids follow it as one-by-one creation would give them (a roster sorted by village
-/// makes long audit runs).
-pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], members: &[NewMember], note: &str) -> Result<Written> {
+/// heads; audits both by runs (`note`: where they came from). Ids come back in the order
+/// given, whatever `order` the rows were written in.
+pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], members: &[NewMember], note: &str, order: Order) -> Result<Written> {
     let now = crate::now();
-    let mut written = Written { household_ids: Vec::new(), person_ids: Vec::new() };
+    let mut written = Written { household_ids: vec![0; households.len()], person_ids: vec![0; members.len()] };
     if !households.is_empty() {
+        let seq = arrange(order, households.iter().map(|h| h.place_id));
         let mut args = Vec::with_capacity(households.len() * 4);
-        for h in households {
+        for &i in &seq {
+            let h = &households[i];
             args.extend([Arg::Text(h.number.trim().to_string()), Arg::Int(h.place_id), Arg::Time(now), Arg::Time(now)]);
         }
         let ids = insert_rows(tx, "households", &["number", "place_id", "created_at", "updated_at"], args, 4).await?;
-        let placed: Vec<(i64, i64)> = ids.iter().zip(households).map(|(id, h)| (*id, h.place_id)).collect();
+        let placed: Vec<(i64, i64)> = ids.iter().zip(&seq).map(|(id, &i)| (*id, households[i].place_id)).collect();
         audit::append_runs(tx, actor, "create", "households", &audit::runs(&placed), note).await?;
-        written.household_ids = ids;
+        for (&i, id) in seq.iter().zip(ids) {
+            written.household_ids[i] = id;
+        }
     }
     let household_id = |j: &Joins| -> Result<i64> {
         match j {
@@ -191,9 +215,10 @@ pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], mem
     }
     // Persons, each already in their household, as `add_member` would leave them (a second
     // row version).
+    let seq = arrange(order, members.iter().map(|m| m.person.place_id));
     let mut args = Vec::with_capacity(members.len() * 14);
-    for (m, joined) in members.iter().zip(&resolved) {
-        let p = &m.person;
+    for &i in &seq {
+        let (p, joined) = (&members[i].person, &resolved[i]);
         args.extend([
             Arg::Text(p.name.clone()),
             Arg::Text(p.id_number.clone()),
@@ -216,9 +241,11 @@ pub async fn insert(tx: &mut Tx, actor: &Actor, households: &[NewHousehold], mem
         "row_version", "created_at", "updated_at",
     ];
     let ids = insert_rows(tx, "persons", &columns, args, 14).await?;
-    let placed: Vec<(i64, i64)> = ids.iter().zip(members).map(|(id, m)| (*id, m.person.place_id)).collect();
+    let placed: Vec<(i64, i64)> = ids.iter().zip(&seq).map(|(id, &i)| (*id, members[i].person.place_id)).collect();
     audit::append_runs(tx, actor, "create", "persons", &audit::runs(&placed), note).await?;
-    written.person_ids = ids;
+    for (&i, id) in seq.iter().zip(ids) {
+        written.person_ids[i] = id;
+    }
     // Heads: each household that a 户主 joined, as `add_member` sets it (a new row version).
     let heads: Vec<(i64, i64)> =
         resolved.iter().zip(&written.person_ids).filter_map(|(j, pid)| j.filter(|(_, r)| *r == HEAD).map(|(h, _)| (h, *pid))).collect();

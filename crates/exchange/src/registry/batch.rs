@@ -249,7 +249,7 @@ impl Batch {
             return Ok(());
         }
         let p = std::mem::take(&mut self.pending);
-        let written = person_batch::insert(tx, actor, &p.households, &p.members, &sheet.source).await?;
+        let written = person_batch::insert(tx, actor, &p.households, &p.members, &sheet.source, person_batch::Order::ByPlace).await?;
         // What was written is known from now on, for the rows after it.
         for (number, (i, _)) in &p.new_by_number {
             let h = &p.households[*i];
