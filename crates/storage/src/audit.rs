@@ -425,25 +425,26 @@ pub async fn list(tx: &mut Tx, scope: &Scope, q: &AuditQuery) -> Result<Vec<Audi
     }
     args.push(Arg::Int(if q.limit > 0 { q.limit } else { 200 }));
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));
+    Ok(tx.fetch(&sql, &args).await?.iter().map(entry_of).collect())
+}
+
+/// An entry from a row of `id, at, actor, action, entity, entity_id, last_entity_id,
+/// place_id, before_json, after_json, note`.
+fn entry_of(r: &Row) -> AuditEntry {
     let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
-    Ok(tx
-        .fetch(&sql, &args)
-        .await?
-        .into_iter()
-        .map(|r| AuditEntry {
-            id: r.int(0),
-            at: r.text(1),
-            actor: r.text(2),
-            action: r.text(3),
-            entity: r.text(4),
-            entity_id: r.opt_int(5),
-            last_entity_id: r.opt_int(6),
-            place_id: r.opt_int(7),
-            before: parse(r.opt_text(8)),
-            after: parse(r.opt_text(9)),
-            note: r.text(10),
-        })
-        .collect())
+    AuditEntry {
+        id: r.int(0),
+        at: r.text(1),
+        actor: r.text(2),
+        action: r.text(3),
+        entity: r.text(4),
+        entity_id: r.opt_int(5),
+        last_entity_id: r.opt_int(6),
+        place_id: r.opt_int(7),
+        before: parse(r.opt_text(8)),
+        after: parse(r.opt_text(9)),
+        note: r.text(10),
+    }
 }
 
 pub async fn count(tx: &mut Tx) -> Result<i64> {
@@ -693,23 +694,10 @@ pub async fn search(tx: &mut Tx, scope: &Scope, f: &AuditFilter) -> Result<(Vec<
         n + 1,
         n + 2
     );
-    let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
     let rows = tx.fetch(&sql, &args).await?;
     Ok((
-        rows.into_iter()
-            .map(|r| AuditEntry {
-                id: r.int(0),
-                at: r.text(1),
-                actor: r.text(2),
-                action: r.text(3),
-                entity: r.text(4),
-                entity_id: r.opt_int(5),
-                last_entity_id: r.opt_int(6),
-                place_id: r.opt_int(7),
-                before: parse(r.opt_text(8)),
-                after: parse(r.opt_text(9)),
-                note: r.text(10),
-            })
+        rows.iter()
+            .map(entry_of)
             .collect(),
         total,
     ))
