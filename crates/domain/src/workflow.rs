@@ -70,6 +70,10 @@ pub struct Transition {
     /// note). A transition accepts no other field ([`Transition::refuse_undeclared`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<String>,
+    /// What evidence (佐证材料) the record must carry before this step, e.g. 整改后照片: the
+    /// step is refused while the record has no attachment (`storage::attachments`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requires_attachment: Option<String>,
 }
 
 impl Transition {

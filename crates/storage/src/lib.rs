@@ -4,6 +4,7 @@
 //! [`Tx`] interface; `backend` and `sql` hold everything that differs between the engines.
 //! Every write appends to the audit trail in the same transaction.
 
+pub mod attachments;
 pub mod audit;
 pub mod backend;
 pub mod backup;

@@ -528,6 +528,7 @@ async fn write(
         Step::Transition(key, settings) => {
             let state = before.state.clone().unwrap_or_default();
             let t = check_transition(def, &state, key, actor, &values, today, settings)?;
+            crate::attachments::require_for(tx, def, id, t).await?;
             new_state = Some(t.to.clone());
             note = key.to_string();
         }
