@@ -451,6 +451,26 @@ pub async fn count(tx: &mut Tx) -> Result<i64> {
     Ok(tx.fetch_one("SELECT COUNT(*) FROM audit", &[]).await?.int(0))
 }
 
+/// The newest entry's id (0 when there is none): taken before an import, so that what the
+/// import wrote can be found after it ([`import_entries`]).
+pub async fn last_id(tx: &mut Tx) -> Result<i64> {
+    Ok(tx.fetch_one("SELECT COALESCE(MAX(id), 0) FROM audit", &[]).await?.int(0))
+}
+
+/// The ids of the first and last entries `actor` wrote after entry `after` — read just after
+/// an import's commit, the entries of that import — or `None` when there are none. An
+/// import's transaction appends its entries holding the audit's head (SQLite's write lock,
+/// PostgreSQL's row lock on `audit_head`), so no other writer's entry falls between the two.
+pub async fn import_entries(tx: &mut Tx, actor: &str, after: i64) -> Result<Option<(i64, i64)>> {
+    let r = tx
+        .fetch_one(
+            "SELECT MIN(id), MAX(id) FROM audit WHERE id > $1 AND actor = $2",
+            &[Arg::Int(after), Arg::Text(actor.to_string())],
+        )
+        .await?;
+    Ok(r.opt_int(0).zip(r.opt_int(1)))
+}
+
 const CHAIN_COLUMNS: &str =
     "id, at, actor, action, entity, entity_id, last_entity_id, place_id, before_json, after_json, note, hash";
 

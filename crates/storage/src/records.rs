@@ -700,6 +700,9 @@ pub struct RecordQuery {
     pub limit: Option<i64>,
     pub offset: Option<i64>,
     pub voids: Voids,
+    /// Records an audit entry with an id in this range (inclusive) concerns: what one import
+    /// wrote ([`crate::audit::import_entries`]).
+    pub audited: Option<(i64, i64)>,
 }
 
 /// Builds `WHERE …` and its arguments; argument `$1` is always the scope.
@@ -760,6 +763,15 @@ pub fn where_clause(def: &LedgerDef, scope: &Scope, q: &RecordQuery) -> Result<(
     if let Some(sid) = q.subject_id {
         let i = push(&mut args, Arg::Int(sid));
         conds.push(format!("subject_id = ${i}"));
+    }
+    if let Some((from, to)) = q.audited {
+        let i = push(&mut args, Arg::Int(from));
+        let j = push(&mut args, Arg::Int(to));
+        let t = push(&mut args, Arg::Text(def.table_name()));
+        conds.push(format!(
+            "EXISTS (SELECT 1 FROM audit a WHERE a.id BETWEEN ${i} AND ${j} AND a.entity = ${t} AND {tbl}.id BETWEEN a.entity_id AND COALESCE(a.last_entity_id, a.entity_id))",
+            tbl = def.table_name()
+        ));
     }
     for (k, v) in &q.equals {
         let f = def.field(k).ok_or_else(|| StoreError::NotFound(format!("「{}」中没有字段「{k}」", def.name)))?;

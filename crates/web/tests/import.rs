@@ -135,3 +135,54 @@ fn import_in_the_browser_way() {
 fn imported_records_have_their_history() {
     both(history_of_an_imported_record);
 }
+
+fn file_part(boundary: &str, file_name: &str, content: &str) -> String {
+    format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n")
+}
+
+/// Several files in one upload: each file's outcome; confirmed without 只导入正确的行 while a
+/// row is refused, nothing is written and the page says so, the upload still waiting; each
+/// file's error list downloads; once written, the page links to exactly what was written.
+fn several_files(s: &Server) {
+    let mut c = s.signed_in("admin");
+    let boundary = "XyZ0123456789";
+    let good = "所属村,发现日期,行业领域,隐患等级,隐患地点,隐患描述\n坪溪村,2024-04-01,燃气,一般,坪溪村1组,多文件一\n坪溪村,2024-04-02,消防,一般,坪溪村3组,多文件二\n";
+    let bad = "所属村,发现日期,行业领域,隐患等级,隐患地点,隐患描述\n坪溪村,2024-04-03,燃气,一般,坪溪村4组,多文件三\n坪溪村,2024-14-03,燃气,一般,坪溪村4组,日期错的一行\n";
+    let body = format!("{}{}{}--{boundary}--\r\n", part(boundary, "ledger", "hazards"), file_part(boundary, "一组.csv", good), file_part(boundary, "二组.csv", bad));
+    let before = s.fingerprint();
+    let r = c.post_multipart("/import", boundary, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("共 2 个文件，读取 4 行：新增 3，更新 0，未变 0，"), "{}", r.body);
+    assert!(r.body.contains("一组.csv → ") && r.body.contains("二组.csv → "), "{}", r.body);
+    assert_eq!(before, s.fingerprint(), "the dry run wrote nothing");
+    let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
+    // The second file's error list; the first has none.
+    let e = c.get(&format!("/import/errors?upload={upload}&file=1"));
+    assert_eq!(e.status, 200);
+    assert_eq!(c.get(&format!("/import/errors?upload={upload}&file=0")).status, 404);
+    // 确认导入 alone: refused whole, said so, and the upload waits for another choice.
+    let r = c.post_form("/import/confirm", &[("upload", &upload)]);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("没有写入任何数据") && r.body.contains(&format!("value=\"{upload}\"")), "{}", r.body);
+    assert_eq!(before, s.fingerprint(), "nothing was written");
+    // Then 只导入正确的行: three records written, and a link listing exactly those three.
+    let r = c.post_form("/import/confirm", &[("upload", &upload), ("partial", "1")]);
+    assert!(r.body.contains("已写入") && r.body.contains("被拒绝的 1 行未写入"), "{}", r.body);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM ld_hazards WHERE description LIKE '多文件%'"), 3);
+    let body = r.body.replace("&#x2f;", "/");
+    let link = body.split("href=\"/ledgers/hazards?imported=").nth(1).and_then(|t| t.split('"').next()).unwrap_or_else(|| panic!("a link to what was written: {}", r.body)).to_string();
+    let list = c.get(&format!("/ledgers/hazards?imported={link}"));
+    assert_eq!(list.status, 200, "{}", list.body);
+    assert!(list.body.contains("共 3 条") && list.body.contains("只列出一次导入写入"), "{}", list.body);
+    assert_eq!(c.get("/ledgers/hazards?imported=9-1").status, 400);
+    // A file that is not a table is named.
+    let body = format!("{}{}--{boundary}--\r\n", part(boundary, "ledger", "hazards"), file_part(boundary, "说明.txt", "x"));
+    let r = c.post_multipart("/import", boundary, &body);
+    assert_eq!(r.status, 400);
+    assert!(r.body.contains("「说明.txt」不是"), "{}", r.body);
+}
+
+#[test]
+fn several_files_in_one_upload() {
+    both(several_files);
+}

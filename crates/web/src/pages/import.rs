@@ -21,7 +21,7 @@ use axum::response::Html;
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
-use taizhang_exchange::{import_file, write_registry_template, ImportOptions, ImportReport, Limits, RegistryTarget, Verdict};
+use taizhang_exchange::{import_files, write_registry_template, FileOutcome, ImportOptions, ImportReport, Limits, RegistryTarget, Verdict};
 
 use crate::auth::{self, Me};
 use crate::error::{AppError, AppResult};
@@ -52,17 +52,26 @@ pub fn upload_limits() -> Limits {
     }
 }
 
-/// An uploaded file awaiting confirmation; its directory goes when it does.
+/// Files a page may upload at once (several villages' sheets, several months).
+pub const FILES_AT_ONCE: usize = 20;
+
+/// One file of an upload.
+struct UploadFile {
+    /// The name the clerk's computer gave it.
+    file_name: String,
+    path: PathBuf,
+    /// The dry run's error workbook, if it refused rows.
+    errors: Option<PathBuf>,
+}
+
+/// Uploaded files awaiting confirmation; their directory goes when they do.
 pub struct Upload {
     user_id: i64,
     ledger: Option<String>,
     sheet: Option<String>,
     set: Vec<(String, String)>,
-    file_name: String,
+    files: Vec<UploadFile>,
     dir: PathBuf,
-    path: PathBuf,
-    /// The dry run's error workbook, if it refused rows.
-    errors: Option<PathBuf>,
     at: Instant,
 }
 
@@ -187,14 +196,68 @@ fn verdict_runs(r: &ImportReport) -> Vec<(u32, u32, &'static str, &'static str)>
             Verdict::Rejected => ("拒绝", "red"),
         };
         match runs.last_mut() {
-            Some(last) if last.2 == label && last.1 + 1 == *row => last.1 = *row,
-            _ => runs.push((*row, *row, label, colour)),
+            Some(last) if last.2 == label && last.1 + 1 == row => last.1 = row,
+            _ => runs.push((row, row, label, colour)),
         }
     }
     runs
 }
 
-async fn render(state: &AppState, me: &Me, ledger: &str, report: Option<(&ImportReport, &str)>, upload: &str) -> AppResult<Html<String>> {
+/// What one file of an upload came to: its report, or why it could not be read at all.
+pub struct FileResult {
+    pub file_name: String,
+    pub result: Result<ImportReport, String>,
+}
+
+/// One file's report as the page shows it: the first rejections, the verdicts as runs.
+fn report_json(r: &ImportReport) -> serde_json::Value {
+    let mut j = json!({
+        "sheet": r.sheet, "target": r.target, "target_name": r.target_name,
+        "read": r.read, "new": r.new, "updated": r.updated, "unchanged": r.unchanged, "rejected": r.rejected,
+        "committed": r.committed,
+        "sheets": r.sheets.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "sheets_total": r.sheets.len(),
+        "warnings": r.warnings.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "warnings_total": r.warnings.len(),
+        "skipped_rows": r.skipped_rows, "skipped_rows_total": r.skipped_rows_total,
+        // A refused cell may hold 32,767 characters: the page shows its start.
+        "rejections": r.rejections.iter().take(SHOWN_ROWS).map(|x| json!({
+            "sheet": x.sheet, "row": x.row, "column": x.column, "reason": x.reason,
+            "value": match x.value.chars().count() > SHOWN_CHARS {
+                true => format!("{}…", x.value.chars().take(SHOWN_CHARS).collect::<String>()),
+                false => x.value.clone(),
+            },
+        })).collect::<Vec<_>>(),
+        "rejections_total": r.rejections.len(),
+        "error_workbook": r.error_workbook.is_some(),
+    });
+    let runs = verdict_runs(r);
+    j["verdict_runs_total"] = json!(runs.len());
+    j["verdict_runs"] = json!(runs.into_iter().take(SHOWN_ROWS).collect::<Vec<_>>());
+    j
+}
+
+/// Where the page sends the user to see what was written: the ledger's list narrowed to the
+/// import's audit entries, or the registry's page.
+fn written_link(target: &str, audited: Option<(i64, i64)>) -> Option<String> {
+    match RegistryTarget::parse(target) {
+        Some(RegistryTarget::Cadres) => Some("/cadres".into()),
+        Some(RegistryTarget::Organisations) => Some("/orgs".into()),
+        Some(_) => None,
+        None => audited.map(|(a, b)| format!("/ledgers/{}?imported={a}-{b}", crate::guard::encode(target))),
+    }
+}
+
+/// What the page is showing: a dry run waiting for its confirmation, or a confirmation's outcome.
+struct Shown<'a> {
+    files: &'a [FileResult],
+    /// The upload waiting for confirmation (empty once confirmed or spent).
+    upload: &'a str,
+    /// A confirmation that wrote nothing because rows were refused (all or nothing).
+    refused_whole: bool,
+    /// The audit entries the confirmed import wrote.
+    audited: Option<(i64, i64)>,
+}
+
+async fn render(state: &AppState, me: &Me, ledger: &str, shown: Option<Shown<'_>>) -> AppResult<Html<String>> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     drop(tx);
@@ -204,54 +267,68 @@ async fn render(state: &AppState, me: &Me, ledger: &str, report: Option<(&Import
     let registry: Vec<_> = RegistryTarget::ALL.iter().map(|t| (t.key(), t.label())).collect();
     ctx.insert("registry".into(), json!(registry));
     ctx.insert("ledger".into(), json!(ledger));
-    if let Some((r, file_name)) = report {
-        // The page stays small whatever the file: the first rejections, the verdicts as runs.
-        let mut j = json!({
-            "file_name": file_name,
-            "sheet": r.sheet, "target_name": r.target_name,
-            "read": r.read, "new": r.new, "updated": r.updated, "unchanged": r.unchanged, "rejected": r.rejected,
-            "committed": r.committed,
-            "sheets": r.sheets.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "sheets_total": r.sheets.len(),
-            "warnings": r.warnings.iter().take(SHOWN_ROWS).collect::<Vec<_>>(), "warnings_total": r.warnings.len(),
-            "skipped_rows": r.skipped_rows, "skipped_rows_total": r.skipped_rows_total,
-            // A refused cell may hold 32,767 characters: the page shows its start.
-            "rejections": r.rejections.iter().take(SHOWN_ROWS).map(|x| json!({
-                "row": x.row, "column": x.column, "reason": x.reason,
-                "value": match x.value.chars().count() > SHOWN_CHARS {
-                    true => format!("{}…", x.value.chars().take(SHOWN_CHARS).collect::<String>()),
-                    false => x.value.clone(),
-                },
-            })).collect::<Vec<_>>(),
-            "rejections_total": r.rejections.len(),
-        });
-        let runs = verdict_runs(r);
-        j["verdict_runs_total"] = json!(runs.len());
-        j["verdict_runs"] = json!(runs.into_iter().take(SHOWN_ROWS).collect::<Vec<_>>());
-        ctx.insert("report".into(), j);
-        let workbook = !upload.is_empty() && lock(&state.imports.waiting).get(upload).is_some_and(|u| u.errors.is_some());
-        ctx.insert("error_workbook".into(), json!(workbook));
+    ctx.insert("files_at_once".into(), json!(FILES_AT_ONCE));
+    ctx.insert("upload_minutes".into(), json!(UPLOAD_MINUTES));
+    let mut upload = "";
+    if let Some(sh) = shown {
+        upload = sh.upload;
+        let mut total = json!({"read": 0, "new": 0, "updated": 0, "unchanged": 0, "rejected": 0, "failed": 0});
+        let mut files = Vec::new();
+        for (i, f) in sh.files.iter().enumerate() {
+            let mut j = json!({"index": i, "file_name": f.file_name});
+            match &f.result {
+                Ok(r) => {
+                    for (k, n) in [("read", r.read), ("new", r.new), ("updated", r.updated), ("unchanged", r.unchanged), ("rejected", r.rejected)] {
+                        total[k] = json!(total[k].as_u64().unwrap_or(0) + n as u64);
+                    }
+                    j["report"] = report_json(r);
+                    if r.committed && r.new + r.updated > 0 {
+                        j["written_link"] = json!(written_link(&r.target, sh.audited));
+                    }
+                }
+                Err(e) => {
+                    total["failed"] = json!(total["failed"].as_u64().unwrap_or(0) + 1);
+                    j["error"] = json!(e);
+                }
+            }
+            files.push(j);
+        }
+        let committed = sh.files.iter().any(|f| f.result.as_ref().is_ok_and(|r| r.committed));
+        ctx.insert("files".into(), json!(files));
+        ctx.insert("total".into(), total);
+        ctx.insert("committed".into(), json!(committed));
+        ctx.insert("refused_whole".into(), json!(sh.refused_whole));
     }
     ctx.insert("upload".into(), json!(upload));
     views::render("import.html", &ctx.into())
 }
 
 pub async fn form(State(state): State<AppState>, me: Me, Query(q): Query<FormQuery>) -> AppResult<Html<String>> {
-    render(&state, &me, &q.ledger, None, "").await
+    render(&state, &me, &q.ledger, None).await
 }
 
-/// Runs an import on a blocking thread, in its turn (at most [`IMPORTS_AT_ONCE`] at a time),
-/// reading the file under [`upload_limits`]. The exchange crate's future is not provably
-/// `Send` (a known limitation of the compiler with higher-ranked lifetimes), so it is driven
-/// there.
-pub async fn run_import(state: &AppState, me: &Me, path: std::path::PathBuf, mut opts: ImportOptions) -> AppResult<ImportReport> {
+/// Runs an import of one or several files (in one transaction: `import_files`) on a
+/// blocking thread, in its turn (at most [`IMPORTS_AT_ONCE`] at a time), reading the files
+/// under [`upload_limits`]. The exchange crate's future is not provably `Send` (a known
+/// limitation of the compiler with higher-ranked lifetimes), so it is driven there.
+pub async fn run_imports(state: &AppState, me: &Me, paths: Vec<PathBuf>, mut opts: ImportOptions) -> AppResult<Vec<FileOutcome>> {
     let _turn = state.imports.turns.acquire().await.map_err(|_| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "服务正在停止，请稍后再试"))?;
     opts.limits = Some(upload_limits());
     let (db, actor, scope, today) = (state.db.clone(), me.user.actor(), me.scope.clone(), state.today());
     let handle = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || handle.block_on(async move { import_file(&db, &actor, &scope, &path, &opts, today).await }))
+    tokio::task::spawn_blocking(move || handle.block_on(async move { import_files(&db, &actor, &scope, &paths, &opts, today).await }))
         .await
         .map_err(|e| AppError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("导入中断：{e}")))?
         .map_err(AppError::from)
+}
+
+/// [`run_imports`] of one file: its report, or why it could not be read.
+pub async fn run_import(state: &AppState, me: &Me, path: PathBuf, opts: ImportOptions) -> AppResult<ImportReport> {
+    let mut outcomes = run_imports(state, me, vec![path], opts).await?;
+    match outcomes.pop() {
+        Some(o) => o.result.map_err(AppError::from),
+        None => Err(AppError::bad_request("没有要导入的文件")),
+    }
 }
 
 fn may_import(me: &Me, target: &str) -> bool {
@@ -301,21 +378,40 @@ pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multip
             "ledger" => ledger = field.text().await.unwrap_or_default(),
             "sheet" => sheet = field.text().await.unwrap_or_default(),
             "set" => set_text = field.text().await.unwrap_or_default(),
-            "file" if saved.is_none() => {
-                let file_name = field.file_name().unwrap_or("upload.xlsx").to_string();
-                let ext = Path::new(&file_name).extension().and_then(|e| e.to_str()).unwrap_or("xlsx").to_ascii_lowercase();
-                if !["xlsx", "xls", "csv"].contains(&ext.as_str()) {
-                    return Err(AppError::bad_request("「文件」只能是 .xlsx、.xls 或 .csv"));
+            "file" => {
+                let file_name = field.file_name().unwrap_or("").to_string();
+                // A form sent with no file chosen has one empty part.
+                if file_name.is_empty() {
+                    while field.chunk().await.map_err(upload_failed)?.is_some() {}
+                    continue;
                 }
-                let dir = state.imports.new_dir(&id)?;
-                let path = dir.join(format!("{}.{ext}", safe_stem(&file_name)));
-                let u = saved.insert(Upload { user_id: me.user.id, ledger: None, sheet: None, set: Vec::new(), file_name, dir, path, errors: None, at: Instant::now() });
+                let ext = Path::new(&file_name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                if !["xlsx", "xls", "csv"].contains(&ext.as_str()) {
+                    return Err(AppError::bad_request(format!("「文件」只能是 .xlsx、.xls 或 .csv（「{file_name}」不是）")));
+                }
+                if saved.as_ref().is_some_and(|u| u.files.len() >= FILES_AT_ONCE) {
+                    return Err(AppError::bad_request(format!("一次最多导入 {FILES_AT_ONCE} 个文件，请分批上传")));
+                }
+                if saved.is_none() {
+                    let dir = state.imports.new_dir(&id)?;
+                    saved = Some(Upload { user_id: me.user.id, ledger: None, sheet: None, set: Vec::new(), files: Vec::new(), dir, at: Instant::now() });
+                }
+                let Some(u) = saved.as_mut() else { continue };
+                // Each file in a directory of its own, under its own name: a CSV's one sheet
+                // is named after its file, and so are the report and the audit.
+                let sub = u.dir.join(u.files.len().to_string());
+                let mut b = std::fs::DirBuilder::new();
+                #[cfg(unix)]
+                std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+                b.create(&sub).map_err(failed("无法保存上传的文件"))?;
+                let path = sub.join(format!("{}.{ext}", safe_stem(&file_name)));
                 // Streamed to disk as it arrives, into a file only the server's account reads.
                 let mut o = std::fs::OpenOptions::new();
                 o.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-                let mut out = o.open(&u.path).map_err(failed("无法保存上传的文件"))?;
+                let mut out = o.open(&path).map_err(failed("无法保存上传的文件"))?;
+                u.files.push(UploadFile { file_name, path: path.clone(), errors: None });
                 while let Some(chunk) = field.chunk().await.map_err(upload_failed)? {
                     out.write_all(&chunk).map_err(failed("无法保存上传的文件"))?;
                 }
@@ -324,41 +420,66 @@ pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multip
             _ => {}
         }
     }
-    let Some(mut u) = saved.filter(|u| std::fs::metadata(&u.path).is_ok_and(|m| m.len() > 0)) else {
+    let Some(mut u) = saved.filter(|u| !u.files.is_empty()) else {
         return Err(AppError::bad_request("请选择要导入的文件"));
     };
+    if let Some(f) = u.files.iter().find(|f| std::fs::metadata(&f.path).map_or(true, |m| m.len() == 0)) {
+        return Err(AppError::bad_request(format!("「{}」是空文件，请重新选择", f.file_name)));
+    }
     u.ledger = Some(ledger.clone()).filter(|l| !l.is_empty());
     u.sheet = Some(sheet.trim().to_string()).filter(|s| !s.is_empty());
     u.set = parse_set(&set_text)?;
+    let files = run_upload(&state, &me, &mut u, true, false).await?;
+    for r in files.iter().filter_map(|f| f.result.as_ref().ok()) {
+        if !may_import(&me, &r.target) {
+            return Err(AppError::forbidden(format!("{}不能导入「{}」", me.user.role.label(), r.target_name)));
+        }
+    }
+    lock(&state.imports.waiting).insert(id.clone(), u);
+    render(&state, &me, &ledger, Some(Shown { files: &files, upload: &id, refused_whole: false, audited: None })).await
+}
+
+/// Imports an upload's files (a dry run, or for real), notes each file's error workbook on
+/// it, and gives each file's outcome.
+async fn run_upload(state: &AppState, me: &Me, u: &mut Upload, dry_run: bool, partial: bool) -> AppResult<Vec<FileResult>> {
+    let one = u.files.len() == 1;
     let opts = ImportOptions {
         ledger: u.ledger.clone(),
-        dry_run: true,
-        source_name: Some(u.file_name.clone()),
+        dry_run,
+        partial,
+        // One file keeps the clerk's name exactly; several are each kept under theirs.
+        source_name: if one { u.files.first().map(|f| f.file_name.clone()) } else { None },
         sheet: u.sheet.clone(),
         set: u.set.clone(),
         ..Default::default()
     };
-    let report = run_import(&state, &me, u.path.clone(), opts).await?;
-    if !may_import(&me, &report.target) {
-        return Err(AppError::forbidden(format!("{}不能导入「{}」", me.user.role.label(), report.target_name)));
+    let outcomes = run_imports(state, me, u.files.iter().map(|f| f.path.clone()).collect(), opts).await?;
+    let mut out = Vec::with_capacity(outcomes.len());
+    for (f, o) in u.files.iter_mut().zip(outcomes) {
+        f.errors = o.result.as_ref().ok().and_then(|r| r.error_workbook.clone());
+        out.push(FileResult { file_name: f.file_name.clone(), result: o.result.map_err(|e| AppError::from(e).message) });
     }
-    u.errors = report.error_workbook.clone();
-    let file_name = u.file_name.clone();
-    lock(&state.imports.waiting).insert(id.clone(), u);
-    render(&state, &me, &ledger, Some((&report, &file_name)), &id).await
+    Ok(out)
 }
 
 #[derive(Deserialize)]
 pub struct ErrorsQuery {
     #[serde(default)]
     upload: String,
+    /// Which file of the upload, from 0.
+    #[serde(default)]
+    file: usize,
 }
 
-/// The dry run's error workbook (every rejection: sheet, row, column, value, reason), for
-/// the user who uploaded the file, while the upload waits.
+/// A dry run's error workbook (every rejection: sheet, row, column, value, reason), for the
+/// user who uploaded the file, while the upload waits.
 pub async fn errors(State(state): State<AppState>, me: Me, Query(q): Query<ErrorsQuery>) -> AppResult<axum::response::Response> {
     state.imports.sweep();
-    let found = lock(&state.imports.waiting).get(&q.upload).filter(|u| u.user_id == me.user.id).and_then(|u| u.errors.clone().map(|p| (p, u.file_name.clone())));
+    let found = lock(&state.imports.waiting)
+        .get(&q.upload)
+        .filter(|u| u.user_id == me.user.id)
+        .and_then(|u| u.files.get(q.file))
+        .and_then(|f| f.errors.clone().map(|p| (p, f.file_name.clone())));
     let Some((path, file_name)) = found else {
         return Err(AppError::not_found("找不到这次上传的错误清单（可能已导入或已过期），请重新上传"));
     };
@@ -375,6 +496,9 @@ pub struct ConfirmForm {
     partial: Option<String>,
 }
 
+/// Writes an upload. All or nothing by default: when a row is refused (or a file cannot be
+/// read) and 只导入正确的行 was not ticked, nothing is written and the page says so, the
+/// upload still waiting for another choice.
 pub async fn confirm(State(state): State<AppState>, me: Me, Form(f): Form<ConfirmForm>) -> AppResult<Html<String>> {
     state.imports.sweep();
     let upload = {
@@ -384,22 +508,30 @@ pub async fn confirm(State(state): State<AppState>, me: Me, Form(f): Form<Confir
             _ => None,
         }
     };
-    let Some(u) = upload else {
+    let Some(mut u) = upload else {
         return Err(AppError::not_found("找不到这次上传（可能已导入或已过期），请重新上传"));
     };
-    let opts = ImportOptions {
-        ledger: u.ledger.clone(),
-        partial: f.partial.is_some(),
-        source_name: Some(u.file_name.clone()),
-        sheet: u.sheet.clone(),
-        set: u.set.clone(),
-        ..Default::default()
+    let before = {
+        let mut tx = state.db.read().await?;
+        taizhang_storage::audit::last_id(&mut tx).await?
     };
-    let report = run_import(&state, &me, u.path.clone(), opts).await?;
-    let (ledger, file_name) = (u.ledger.clone().unwrap_or_default(), u.file_name.clone());
-    // The file and its directory go now.
+    let partial = f.partial.is_some();
+    let files = run_upload(&state, &me, &mut u, false, partial).await?;
+    let ledger = u.ledger.clone().unwrap_or_default();
+    let written = files.iter().any(|f| f.result.as_ref().is_ok_and(|r| r.committed));
+    if !written && !partial {
+        // Refused whole: the upload waits again, for 只导入正确的行 or a new file.
+        u.at = Instant::now();
+        lock(&state.imports.waiting).insert(f.upload.clone(), u);
+        return render(&state, &me, &ledger, Some(Shown { files: &files, upload: &f.upload, refused_whole: true, audited: None })).await;
+    }
+    let audited = {
+        let mut tx = state.db.read().await?;
+        taizhang_storage::audit::import_entries(&mut tx, me.user.actor().name(), before).await?
+    };
+    // The files and their directory go now.
     drop(u);
-    render(&state, &me, &ledger, Some((&report, &file_name)), "").await
+    render(&state, &me, &ledger, Some(Shown { files: &files, upload: "", refused_whole: false, audited })).await
 }
 
 /// The blank import template of the registry: persons (花名册), households, cadres or

@@ -18,8 +18,11 @@ use crate::{show, views, AppState};
 pub async fn index(State(state): State<AppState>, me: Me) -> AppResult<Html<String>> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
+    // Only the ledgers this user may read (a 业务员 sees no health or 重点人群 ledger not
+    // assigned to them: its link would lead to "not found").
     let list: Vec<_> = defs
         .iter()
+        .filter(|d| me.may_read_ledger(d))
         .map(|d| json!({"key": d.key, "name": d.name, "group": d.group, "description": d.description, "fields": d.active_fields().count()}))
         .collect();
     let mut ctx = views::layout(&me, &defs, "全部台账", &[("全部台账", "")]);
@@ -30,6 +33,10 @@ pub async fn index(State(state): State<AppState>, me: Me) -> AppResult<Html<Stri
 
 #[derive(Deserialize, Default, Debug)]
 pub struct ListQuery {
+    /// `1`: the print view — every filtered row (up to [`PRINT_ROWS`]) on one page under a title
+    /// naming the filter, without the filter form, pager and buttons.
+    #[serde(default)]
+    pub print: String,
     #[serde(default)]
     pub place: String,
     #[serde(default)]
@@ -49,7 +56,29 @@ pub struct ListQuery {
     pub page: Option<i64>,
     #[serde(default)]
     pub size: Option<i64>,
+    /// `first-last`: the audit entries of one import (the import page links here), so the
+    /// list shows what that import wrote.
+    #[serde(default)]
+    pub imported: String,
 }
+
+/// The audit-entry range of `imported=first-last`.
+fn imported_range(text: &str) -> AppResult<Option<(i64, i64)>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let bad = || crate::error::AppError::bad_request("「导入批次」应写作 起-止（由导入页给出的链接）");
+    let (a, b) = text.trim().split_once('-').ok_or_else(bad)?;
+    let (a, b) = (a.trim().parse::<i64>().map_err(|_| bad())?, b.trim().parse::<i64>().map_err(|_| bad())?);
+    if a > b || a < 1 {
+        return Err(bad());
+    }
+    Ok(Some((a, b)))
+}
+
+/// The most rows the print view of a list shows (beyond them it says to narrow the filter or
+/// export).
+const PRINT_ROWS: i64 = 5000;
 
 /// How a subject is named: a person by name and (masked) ID number, a household by its 户主
 /// and 户编号.
@@ -176,9 +205,11 @@ pub async fn list(
     let def = super::find_def(&me, &defs, &key)?;
     let scope = super::narrowed(&mut tx, &me, Some(&q.place)).await?;
     let period = if q.period.trim().is_empty() { None } else { Some(super::period_of(Some(&q.period), 0)?) };
-    let size = q.size.filter(|s| [10, 20, 50, 100].contains(s)).unwrap_or(20);
+    let printing = q.print == "1";
+    let size = if printing { PRINT_ROWS } else { q.size.filter(|s| [10, 20, 50, 100].contains(s)).unwrap_or(20) };
     let desc = q.desc == "1";
-    let mut rq = RecordQuery { period, state: Some(q.state.clone()).filter(|s| !s.is_empty()), voids: voids_of(&q.voids), ..Default::default() };
+    let audited = imported_range(&q.imported)?;
+    let mut rq = RecordQuery { period, state: Some(q.state.clone()).filter(|s| !s.is_empty()), voids: voids_of(&q.voids), audited, ..Default::default() };
     rq.order_by = Some(if def.field(&q.sort).is_some() { (q.sort.clone(), desc) } else { ("id".to_string(), true) });
     let columns = list_columns(def);
     // Keyword: matched after the scope filter on what the user may see — a sensitive number
@@ -244,7 +275,7 @@ pub async fn list(
     let visits = super::village::visit_ledger(&me, &defs, Some(&def.key)).filter(|_| def.subject == taizhang_domain::ledger::SubjectKind::Household);
     let cadre = if visits.is_some() { super::village::my_cadre(&mut tx, &me).await } else { None };
     // The page shows these records: the read is noted with the list's filter.
-    let filter = [("地点", &q.place), ("期间", &q.period), ("状态", &q.state), ("关键词", &q.kw), ("作废", &q.voids)]
+    let filter = [("地点", &q.place), ("期间", &q.period), ("状态", &q.state), ("关键词", &q.kw), ("作废", &q.voids), ("导入批次", &q.imported)]
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())
         .map(|(k, v)| format!("{k}={}", v.trim()))
@@ -283,12 +314,13 @@ pub async fn list(
     }
     let states: Vec<_> = def.workflow.iter().flat_map(|w| w.states.iter()).map(|s| json!({"key": s.key, "label": s.label})).collect();
     let filter_query = format!(
-        "place={}&period={}&state={}&kw={}&voids={}",
+        "place={}&period={}&state={}&kw={}&voids={}&imported={}",
         crate::guard::encode(&q.place),
         crate::guard::encode(&q.period),
         crate::guard::encode(&q.state),
         crate::guard::encode(&q.kw),
-        crate::guard::encode(&q.voids)
+        crate::guard::encode(&q.voids),
+        crate::guard::encode(&q.imported)
     );
     let mut ctx = views::layout(&me, &defs, &def.name, &[(def.group.as_str(), ""), (def.name.as_str(), "")]);
     ctx.insert("def".into(), json!({"key": def.key, "name": def.name}));
@@ -296,7 +328,7 @@ pub async fn list(
     ctx.insert("current".into(), json!(def.key));
     ctx.insert("places".into(), json!(super::village_options(&places, &me)));
     ctx.insert("states".into(), json!(states));
-    ctx.insert("q".into(), json!({"place": q.place, "period": q.period, "state": q.state, "kw": q.kw, "voids": q.voids, "sort": q.sort, "desc": desc, "desc_n": if desc {"1"} else {"0"}}));
+    ctx.insert("q".into(), json!({"place": q.place, "period": q.period, "state": q.state, "kw": q.kw, "voids": q.voids, "imported": q.imported, "sort": q.sort, "desc": desc, "desc_n": if desc {"1"} else {"0"}}));
     ctx.insert("columns".into(), json!(columns.iter().map(|f| json!({"key": f.key, "label": f.label})).collect::<Vec<_>>()));
     ctx.insert("subject".into(), json!(if def.subject == taizhang_domain::ledger::SubjectKind::None { "" } else { def.subject.label() }));
     ctx.insert("rows".into(), json!(rows));
@@ -306,6 +338,9 @@ pub async fn list(
     ctx.insert("size".into(), json!(size));
     ctx.insert("filter_query".into(), json!(filter_query));
     ctx.insert("can_edit".into(), json!(me.can_edit(&def.key)));
+    ctx.insert("printing".into(), json!(printing));
+    ctx.insert("print_rows".into(), json!(PRINT_ROWS));
+    ctx.insert("today".into(), json!(state.today().to_string()));
     views::render("list.html", &ctx.into())
 }
 
