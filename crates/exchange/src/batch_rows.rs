@@ -15,7 +15,7 @@ use taizhang_storage::{records, refs, Scope, StoreError, Tx};
 use taizhang_tabular::{Cell, RawRow};
 
 use crate::columns::{subject_disagrees, FIELD_PREFIX, SEQ_KEY, SUBJECT_KEY, YEAR_KEY};
-use crate::convert::{cell_for_field, ref_text_noted, Parsed};
+use crate::convert::{cell_for_field, ref_text_noted, Parsed, RefText};
 use crate::import::{ledger_row, savepoint, year_of, Columns, ImportReport, KeysSeen, Rejection, RowErrors, Verdict};
 use crate::Result;
 
@@ -71,6 +71,66 @@ struct Row<'r> {
     values: Values,
 }
 
+/// A data row as the importer receives it: the row read, and what its cells say worked out
+/// ahead on the reader's thread (`pre_parse`; `None` when not, or no longer, valid for the
+/// row: the importer then works it out itself).
+pub(crate) struct SheetRow {
+    pub(crate) raw: RawRow,
+    pub(crate) pre: Option<PreParsed>,
+}
+
+/// What a row's cells say, worked out without the database: the field values, and in column
+/// order what only the importer can finish (subjects and references to look up, the year,
+/// refusals, which need the sheet's columns to be worded).
+pub(crate) struct PreParsed {
+    values: Values,
+    items: Vec<(usize, Item)>,
+}
+
+enum Item {
+    Year(std::result::Result<Option<i32>, String>),
+    Subject(std::result::Result<Option<RefText>, String>),
+    /// A reference field's text, resolved on the database side.
+    Lookup(String),
+    Refused(String),
+}
+
+/// Cells to values, identifiers normalised: every part of parsing a row that needs no
+/// database, so that it can run on the reader's thread while the importer waits on the
+/// database (`stream::stream_rows_with`); `BatchImporter::parse` finishes it.
+pub(crate) fn pre_parse(def: &LedgerDef, specs: &[taizhang_tabular::ColumnSpec], raw: &RawRow, today: NaiveDate) -> PreParsed {
+    let mut pre = PreParsed { values: Values::new(), items: Vec::new() };
+    for (i, spec) in specs.iter().enumerate() {
+        let cell = raw.cells.get(i).unwrap_or(&Cell::Empty);
+        if spec.key == SEQ_KEY {
+            continue;
+        }
+        if spec.key == YEAR_KEY {
+            pre.items.push((i, Item::Year(year_of(cell))));
+            continue;
+        }
+        if spec.key == SUBJECT_KEY {
+            let Some(target) = RefTarget::of_subject(def.subject) else { continue };
+            pre.items.push((i, Item::Subject(ref_text_noted(cell, &target))));
+            continue;
+        }
+        let Some(f) = spec.key.strip_prefix(FIELD_PREFIX).and_then(|k| def.field(k)) else { continue };
+        if f.retired {
+            continue;
+        }
+        match cell_for_field(f, cell, today) {
+            Ok(Parsed::Blank) => {}
+            Ok(Parsed::Value(v)) => {
+                pre.values.insert(f.key.clone(), v);
+            }
+            Ok(Parsed::Lookup(text)) if f.target.is_some() => pre.items.push((i, Item::Lookup(text))),
+            Ok(Parsed::Lookup(_)) => {}
+            Err(reason) => pre.items.push((i, Item::Refused(reason))),
+        }
+    }
+    pre
+}
+
 /// What was decided for one row; New rows are confirmed once their batch is inserted.
 enum Outcome {
     Done(Verdict, Vec<Rejection>),
@@ -106,7 +166,7 @@ impl<'a> BatchImporter<'a> {
 
     /// Decides every row of the batch and writes what is to be written. Verdicts go into
     /// `report` in file order.
-    pub(crate) async fn run(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, report: &mut ImportReport, seen: &mut KeysSeen) -> Result<()> {
+    pub(crate) async fn run(&mut self, tx: &mut Tx, rows: &mut [SheetRow], cols: &Columns, report: &mut ImportReport, seen: &mut KeysSeen) -> Result<()> {
         let r = self.run_batch(tx, rows, cols, report, seen).await;
         self.flush_notes(report);
         r
@@ -134,9 +194,11 @@ impl<'a> BatchImporter<'a> {
         }
     }
 
-    async fn run_batch(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, report: &mut ImportReport, seen: &mut KeysSeen) -> Result<()> {
+    async fn run_batch(&mut self, tx: &mut Tx, rows: &mut [SheetRow], cols: &Columns, report: &mut ImportReport, seen: &mut KeysSeen) -> Result<()> {
         tx.exec_script("SAVEPOINT taizhang_batch").await?;
-        match self.try_batch(tx, rows, cols, seen).await {
+        let pres: Vec<Option<PreParsed>> = rows.iter_mut().map(|r| r.pre.take()).collect();
+        let rows: Vec<&RawRow> = rows.iter().map(|r| &r.raw).collect();
+        match self.try_batch(tx, &rows, pres, cols, seen).await {
             Ok(outcomes) => {
                 tx.exec_script("RELEASE SAVEPOINT taizhang_batch").await?;
                 for (raw, (v, errs)) in rows.iter().zip(outcomes) {
@@ -164,13 +226,13 @@ impl<'a> BatchImporter<'a> {
         }
     }
 
-    async fn try_batch(&mut self, tx: &mut Tx, rows: &[RawRow], cols: &Columns, seen: &mut KeysSeen) -> std::result::Result<Vec<(Verdict, Vec<Rejection>)>, BatchFailed> {
+    async fn try_batch(&mut self, tx: &mut Tx, rows: &[&RawRow], pres: Vec<Option<PreParsed>>, cols: &Columns, seen: &mut KeysSeen) -> std::result::Result<Vec<(Verdict, Vec<Rejection>)>, BatchFailed> {
         if self.start_id.is_none() && !self.def.natural_key.is_empty() {
             self.start_id = Some(batch::next_id(tx, self.def).await?);
         }
         let mut parsed: Vec<Row> = Vec::with_capacity(rows.len());
-        for raw in rows {
-            parsed.push(self.parse(tx, raw, cols).await?);
+        for (raw, pre) in rows.iter().zip(pres) {
+            parsed.push(self.parse(tx, raw, pre, cols).await?);
         }
         self.resolve_subjects(tx, &parsed).await?;
         let subject_ids: Vec<i64> = parsed
@@ -225,55 +287,34 @@ impl<'a> BatchImporter<'a> {
         }
     }
 
-    /// Cells to values; references other than the subject resolved (cached).
-    async fn parse<'r>(&mut self, tx: &mut Tx, raw: &'r RawRow, cols: &Columns) -> Result<Row<'r>> {
+    /// Cells to values (from `pre`, worked out ahead, or here); references other than the
+    /// subject resolved (cached).
+    async fn parse<'r>(&mut self, tx: &mut Tx, raw: &'r RawRow, pre: Option<PreParsed>, cols: &Columns) -> Result<Row<'r>> {
         let sheet = self.sheet.clone();
         let mut errs = RowErrors { sheet: &sheet, row: raw, cols, list: Vec::new() };
-        let mut row = Row { raw, errors: Vec::new(), subject_text: None, also: Vec::new(), concerns_year: None, values: Values::new() };
-        for (i, spec) in cols.specs.iter().enumerate() {
-            let cell = raw.cells.get(i).unwrap_or(&Cell::Empty);
-            if spec.key == SEQ_KEY {
-                continue;
-            }
-            if spec.key == YEAR_KEY {
-                match year_of(cell) {
-                    Ok(y) => row.concerns_year = y,
-                    Err(reason) => errs.at(Some(i), reason),
-                }
-                continue;
-            }
-            if spec.key == SUBJECT_KEY {
-                let Some(target) = RefTarget::of_subject(self.def.subject) else { continue };
-                match ref_text_noted(cell, &target) {
-                    Ok(Some(r)) => {
-                        if let Some(w) = r.warning {
-                            self.notes.push(format!("工作表「{sheet}」第 {} 行：{w}", raw.excel_row));
-                        }
-                        // The first filled subject column names the subject; others must agree.
-                        match row.subject_text {
-                            None => row.subject_text = Some(r.text),
-                            Some(_) => row.also.push((i, r.text)),
-                        }
+        let pre = pre.unwrap_or_else(|| pre_parse(self.def, &cols.specs, raw, self.today));
+        let mut row = Row { raw, errors: Vec::new(), subject_text: None, also: Vec::new(), concerns_year: None, values: pre.values };
+        for (i, item) in pre.items {
+            match item {
+                Item::Year(Ok(y)) => row.concerns_year = y,
+                Item::Subject(Ok(Some(r))) => {
+                    if let Some(w) = r.warning {
+                        self.notes.push(format!("工作表「{sheet}」第 {} 行：{w}", raw.excel_row));
                     }
-                    Ok(None) => {}
-                    Err(reason) => errs.at(Some(i), reason),
+                    // The first filled subject column names the subject; others must agree.
+                    match row.subject_text {
+                        None => row.subject_text = Some(r.text),
+                        Some(_) => row.also.push((i, r.text)),
+                    }
                 }
-                continue;
-            }
-            let Some(f) = spec.key.strip_prefix(FIELD_PREFIX).and_then(|k| self.def.field(k)) else { continue };
-            if f.retired {
-                continue;
-            }
-            match cell_for_field(f, cell, self.today) {
-                Ok(Parsed::Blank) => {}
-                Ok(Parsed::Value(v)) => {
-                    row.values.insert(f.key.clone(), v);
-                }
-                Ok(Parsed::Lookup(text)) => {
+                Item::Subject(Ok(None)) => {}
+                Item::Year(Err(reason)) | Item::Subject(Err(reason)) | Item::Refused(reason) => errs.at(Some(i), reason),
+                Item::Lookup(text) => {
+                    let Some(f) = cols.specs.get(i).and_then(|s| s.key.strip_prefix(FIELD_PREFIX)).and_then(|k| self.def.field(k)) else { continue };
                     let Some(target) = f.target.as_ref() else { continue };
-                    let key = (f.key.clone(), text.clone());
+                    let key = (f.key.clone(), text);
                     if !self.lookups.contains_key(&key) {
-                        let r = match refs::resolve(tx, self.scope, target, &text).await {
+                        let r = match refs::resolve(tx, self.scope, target, &key.1).await {
                             Ok(id) => Ok(id),
                             Err(e @ (StoreError::NotFound(_) | StoreError::Conflict(_))) => Err(e.to_string()),
                             Err(e) => return Err(e.into()),
@@ -288,7 +329,6 @@ impl<'a> BatchImporter<'a> {
                         None => {}
                     }
                 }
-                Err(reason) => errs.at(Some(i), reason),
             }
         }
         if row.subject_text.is_none() && errs.list.is_empty() {

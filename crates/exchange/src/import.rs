@@ -1,7 +1,5 @@
 //! Importing one file into a ledger or into the registry, in one transaction.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -17,9 +15,9 @@ use crate::columns::{ledger_specs, subject_disagrees, FIELD_PREFIX, PLACE_KEY, S
 use crate::fixed::{self, FixedValues};
 use crate::nondata::{classify, marker, NonData, Totals};
 use crate::convert::{cell_for_field, lookup_text, ref_text, shown, Parsed};
-use crate::batch_rows::{batchable, BatchImporter};
+use crate::batch_rows::{batchable, pre_parse, BatchImporter, SheetRow};
 use crate::registry::templates::RegistryTarget;
-use crate::stream::{stream_rows, Chunk, RowStream};
+use crate::stream::{stream_rows_with, Chunk, RowStream};
 use crate::{ExchangeError, Result};
 
 /// `--ledger persons` (or a sheet named 人员) imports into the registry.
@@ -95,7 +93,7 @@ pub struct ImportReport {
     pub unchanged: usize,
     pub rejected: usize,
     /// One verdict per data row, in file order: (Excel row, verdict).
-    pub verdicts: Vec<(u32, Verdict)>,
+    pub verdicts: Verdicts,
     pub rejections: Vec<Rejection>,
     /// Columns of the file that match no field: (letter, header).
     pub unknown_columns: Vec<(String, String)>,
@@ -186,7 +184,133 @@ impl ImportReport {
             Verdict::Unchanged => self.unchanged += 1,
             Verdict::Rejected => self.rejected += 1,
         }
-        self.verdicts.push((row, v));
+        self.verdicts.push(row, v);
+    }
+}
+
+/// One verdict per data row, in file order, as (Excel row, verdict) pairs. Kept as runs of
+/// consecutive rows and two bits a verdict, since an import holds them for the whole file: a
+/// run of a million rows takes a few bytes and a quarter of a megabyte, where pairs took
+/// 8 MB (and twice that while their vector grew). Serialised as the list of pairs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdicts {
+    /// (first Excel row, index of its verdict) of each run of consecutive rows.
+    runs: Vec<(u32, u32)>,
+    /// The verdicts, four to a byte.
+    codes: Vec<u8>,
+    len: usize,
+}
+
+impl Verdicts {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn push(&mut self, row: u32, v: Verdict) {
+        let next_row = self.runs.last().map(|&(first, start)| u64::from(first) + (self.len as u64 - u64::from(start)));
+        if next_row != Some(u64::from(row)) {
+            // An index beyond u32 would be a file of four billion rows, far past any limit.
+            self.runs.push((row, self.len as u32));
+        }
+        let code = match v {
+            Verdict::New => 0,
+            Verdict::Updated => 1,
+            Verdict::Unchanged => 2,
+            Verdict::Rejected => 3,
+        };
+        if self.len.is_multiple_of(4) {
+            self.codes.push(0);
+        }
+        if let Some(b) = self.codes.last_mut() {
+            *b |= code << (2 * (self.len % 4));
+        }
+        self.len += 1;
+    }
+
+    /// Every (Excel row, verdict), in file order.
+    pub fn iter(&self) -> VerdictIter<'_> {
+        self.iter_from(0)
+    }
+
+    /// The verdicts from the `start`th on.
+    pub fn iter_from(&self, start: usize) -> VerdictIter<'_> {
+        let run = self.runs.partition_point(|&(_, s)| (s as usize) <= start).saturating_sub(1);
+        VerdictIter { v: self, run, at: start }
+    }
+
+    pub fn first(&self) -> Option<(u32, Verdict)> {
+        self.iter().next()
+    }
+
+    fn verdict(&self, i: usize) -> Verdict {
+        match (self.codes[i / 4] >> (2 * (i % 4))) & 3 {
+            0 => Verdict::New,
+            1 => Verdict::Updated,
+            2 => Verdict::Unchanged,
+            _ => Verdict::Rejected,
+        }
+    }
+}
+
+/// The verdicts of a [`Verdicts`], as (Excel row, verdict).
+pub struct VerdictIter<'a> {
+    v: &'a Verdicts,
+    /// The run holding `at`.
+    run: usize,
+    at: usize,
+}
+
+impl Iterator for VerdictIter<'_> {
+    type Item = (u32, Verdict);
+
+    fn next(&mut self) -> Option<(u32, Verdict)> {
+        if self.at >= self.v.len {
+            return None;
+        }
+        while self.v.runs.get(self.run + 1).is_some_and(|&(_, s)| s as usize <= self.at) {
+            self.run += 1;
+        }
+        let (first, start) = self.v.runs[self.run];
+        let row = first + (self.at - start as usize) as u32;
+        let verdict = self.v.verdict(self.at);
+        self.at += 1;
+        Some((row, verdict))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.v.len.saturating_sub(self.at);
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for VerdictIter<'_> {}
+
+impl<'a> IntoIterator for &'a Verdicts {
+    type Item = (u32, Verdict);
+    type IntoIter = VerdictIter<'a>;
+
+    fn into_iter(self) -> VerdictIter<'a> {
+        self.iter()
+    }
+}
+
+impl FromIterator<(u32, Verdict)> for Verdicts {
+    fn from_iter<I: IntoIterator<Item = (u32, Verdict)>>(iter: I) -> Verdicts {
+        let mut v = Verdicts::default();
+        for (row, verdict) in iter {
+            v.push(row, verdict);
+        }
+        v
+    }
+}
+
+impl serde::Serialize for Verdicts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter())
     }
 }
 
@@ -606,7 +730,13 @@ async fn import_ledger_sheets(
         if let Some(b) = batcher.as_mut() {
             b.set_sheet(name, note);
         }
-        let mut stream = stream_rows(src, name.clone(), specs.clone(), opts.progress);
+        // The batch path's rows are parsed as far as they can be without the database on the
+        // reader's thread, while the importer waits on the database with the batch before.
+        let ahead = batcher.is_some().then(|| (def.clone(), specs.clone()));
+        let mut stream = stream_rows_with(src, name.clone(), specs.clone(), opts.progress, move |raw: RawRow| {
+            let pre = ahead.as_ref().map(|(def, specs)| pre_parse(def, specs, &raw, today));
+            SheetRow { raw, pre }
+        });
         let mut sheet = SheetRun { def, sheet: name, several: sheets.len() > 1, fixed: &mut fixed, totals: None, pauses: pauses.as_deref_mut() };
         let imported = import_ledger_rows(tx, actor, scope, &specs, &mut stream, report, today, batcher.as_mut(), &mut seen, &mut sheet).await;
         // The importer's own failure explains more than the reader's "stopped".
@@ -701,10 +831,21 @@ fn note_sheet_layout(report: &mut ImportReport, layout: &SheetLayout, sheet: &st
 
 /// The natural keys of the rows an import has decided so far (hashed), each with the first
 /// row that gave it, so the same key again in the file is refused naming that row.
+///
+/// Held for the whole file, so kept small: a key is its 64-bit hash and a 32-bit ordinal
+/// (`KeyTable`, 12 bytes a slot), and the ordinal finds its sheet and row through `places`,
+/// one entry per run of consecutive rows of a sheet. A `HashMap<u64, (u32, u32)>` took
+/// 17 bytes a bucket, its buckets doubling: 143 MB at 4,000,000 keys, and 71 MB more while
+/// it last grew.
 #[derive(Default)]
 pub(crate) struct KeysSeen {
-    /// Key hash → (index into `sheets`, Excel row).
-    first: HashMap<u64, (u32, u32)>,
+    /// Key hash → ordinal of the first row that gave it.
+    first: KeyTable,
+    /// (first ordinal, index into `sheets`, its Excel row) of each run of ordinals given to
+    /// consecutive rows of one sheet.
+    places: Vec<(u32, u32, u32)>,
+    /// Ordinals given so far.
+    given: u32,
     sheets: Vec<String>,
 }
 
@@ -732,22 +873,103 @@ impl KeysSeen {
             }
         } as u32;
         let key = natural_key_hash(def, subject_id.unwrap_or(0), values);
-        match self.first.entry(key) {
-            Entry::Vacant(v) => {
-                v.insert((sheet_index, row));
-                None
+        let ordinal = self.given;
+        let Some(earlier) = self.first.insert(key, ordinal) else {
+            self.note_place(ordinal, sheet_index, row);
+            return None;
+        };
+        let (s, r) = self.place(earlier);
+        if s == sheet_index && r == row {
+            return None;
+        }
+        let at = if s == sheet_index { format!("第 {r} 行") } else { format!("工作表「{}」第 {r} 行", self.sheets[s as usize]) };
+        Some(format!(
+            "与{at}的识别字段相同（{}）；同一条记录在一个文件中只能出现一次，请删除或合并其中一行",
+            key_labels(def, cols).join("、")
+        ))
+    }
+
+    /// Notes that `ordinal` (the next one) is row `row` of sheet `sheet`.
+    fn note_place(&mut self, ordinal: u32, sheet: u32, row: u32) {
+        let follows = self.places.last().is_some_and(|&(o, s, r)| s == sheet && u64::from(r) + u64::from(ordinal - o) == u64::from(row));
+        if !follows {
+            self.places.push((ordinal, sheet, row));
+        }
+        self.given += 1;
+    }
+
+    /// The sheet and row an ordinal was given to.
+    fn place(&self, ordinal: u32) -> (u32, u32) {
+        let i = self.places.partition_point(|&(o, _, _)| o <= ordinal).saturating_sub(1);
+        let (o, s, r) = self.places[i];
+        (s, r + (ordinal - o))
+    }
+}
+
+/// A set of 64-bit hashes, each with a 32-bit value: open addressing in 64 shards by the
+/// hash's top bits, each a slot array grown by half when four fifths full. Growing one shard
+/// at a time keeps the moment of growth from holding two copies of the whole table, and
+/// growing by half keeps the table within 1.25–1.9 slots a key rather than up to 2.3. A slot
+/// is the hash's two halves and the value, side by side: one cache line read per probe.
+#[derive(Default)]
+struct KeyTable {
+    shards: Vec<KeyShard>,
+}
+
+#[derive(Default)]
+struct KeyShard {
+    /// [low half of the hash, high half, value + 1]; a value of 0 marks an empty slot.
+    slots: Vec<[u32; 3]>,
+    len: usize,
+}
+
+const KEY_SHARD_BITS: u32 = 6;
+
+impl KeyTable {
+    /// The value already held for `hash`, or `None` after noting `value` for it.
+    fn insert(&mut self, hash: u64, value: u32) -> Option<u32> {
+        if self.shards.is_empty() {
+            self.shards.resize_with(1 << KEY_SHARD_BITS, KeyShard::default);
+        }
+        let shard = &mut self.shards[(hash >> (64 - KEY_SHARD_BITS)) as usize];
+        shard.insert(hash, value)
+    }
+}
+
+impl KeyShard {
+    fn insert(&mut self, hash: u64, value: u32) -> Option<u32> {
+        if (self.len + 1) * 5 > self.slots.len() * 4 {
+            self.grow();
+        }
+        let (lo, hi) = (hash as u32, (hash >> 32) as u32);
+        let mut i = self.home(lo);
+        loop {
+            match self.slots[i] {
+                [_, _, 0] => break,
+                [l, h, v] if l == lo && h == hi => return Some(v - 1),
+                _ => i = if i + 1 == self.slots.len() { 0 } else { i + 1 },
             }
-            Entry::Occupied(o) => {
-                let (s, r) = *o.get();
-                if s == sheet_index && r == row {
-                    return None;
-                }
-                let at = if s == sheet_index { format!("第 {r} 行") } else { format!("工作表「{}」第 {r} 行", self.sheets[s as usize]) };
-                Some(format!(
-                    "与{at}的识别字段相同（{}）；同一条记录在一个文件中只能出现一次，请删除或合并其中一行",
-                    key_labels(def, cols).join("、")
-                ))
+        }
+        self.slots[i] = [lo, hi, value + 1];
+        self.len += 1;
+        None
+    }
+
+    /// Where a probe starts: the hash's low half scaled to the slot count (which need not be
+    /// a power of two).
+    fn home(&self, lo: u32) -> usize {
+        ((u64::from(lo) * self.slots.len() as u64) >> 32) as usize
+    }
+
+    fn grow(&mut self) {
+        let n = (self.slots.len() + self.slots.len() / 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![[0; 3]; n]);
+        for slot in old.into_iter().filter(|s| s[2] != 0) {
+            let mut i = self.home(slot[0]);
+            while self.slots[i][2] != 0 {
+                i = if i + 1 == n { 0 } else { i + 1 };
             }
+            self.slots[i] = slot;
         }
     }
 }
@@ -822,7 +1044,7 @@ async fn import_ledger_rows(
     actor: &Actor,
     scope: &Scope,
     specs: &[ColumnSpec],
-    stream: &mut RowStream,
+    stream: &mut RowStream<SheetRow>,
     report: &mut ImportReport,
     today: NaiveDate,
     mut batcher: Option<&mut BatchImporter<'_>>,
@@ -842,31 +1064,37 @@ async fn import_ledger_rows(
             }
             Chunk::Rows(rows) => {
                 let cols = cols.as_ref().ok_or_else(|| ExchangeError::Usage("读取文件时未先得到表头".into()))?;
-                let mut data: Vec<RawRow> = Vec::with_capacity(rows.len());
+                let mut data: Vec<SheetRow> = Vec::with_capacity(rows.len());
                 for mut row in rows {
-                    if let Some((kind, text)) = classify(&row, key_spec) {
+                    if let Some((kind, text)) = classify(&row.raw, key_spec) {
                         decide_rows(tx, actor, scope, cols, &mut data, report, today, batcher.as_deref_mut(), seen, run).await?;
-                        report.skip_row(run.sheet, row.excel_row, kind.label(), &text);
+                        report.skip_row(run.sheet, row.raw.excel_row, kind.label(), &text);
                         if matches!(kind, NonData::Total | NonData::Subtotal) {
                             let at = if run.several { format!("工作表「{}」", run.sheet) } else { String::new() };
                             if let Some(t) = run.totals.as_mut() {
-                                report.warnings.extend(t.compare(def, kind, &row, &text, &at, today));
+                                report.warnings.extend(t.compare(def, kind, &row.raw, &text, &at, today));
                             }
                         }
                         continue;
                     }
                     if !run.fixed.is_empty() {
-                        if let Some((spec, reason)) = run.fixed.apply(def, &mut row, today) {
+                        let blanks = row.raw.cells.iter().filter(|c| c.is_blank()).count();
+                        if let Some((spec, reason)) = run.fixed.apply(def, &mut row.raw, today) {
                             decide_rows(tx, actor, scope, cols, &mut data, report, today, batcher.as_deref_mut(), seen, run).await?;
-                            let mut errs = RowErrors { sheet: run.sheet, row: &row, cols, list: Vec::new() };
+                            let mut errs = RowErrors { sheet: run.sheet, row: &row.raw, cols, list: Vec::new() };
                             errs.at(Some(spec), reason);
                             report.read += 1;
-                            report.record(row.excel_row, Verdict::Rejected);
+                            report.record(row.raw.excel_row, Verdict::Rejected);
                             report.rejections.extend(errs.list);
                             if let Some(t) = run.totals.as_mut() {
                                 t.add(&[], false);
                             }
                             continue;
+                        }
+                        // A value filled in for the whole file changed the row after it was
+                        // parsed ahead: parse it again.
+                        if row.raw.cells.iter().filter(|c| c.is_blank()).count() != blanks {
+                            row.pre = None;
                         }
                     }
                     data.push(row);
@@ -885,7 +1113,7 @@ async fn decide_rows(
     actor: &Actor,
     scope: &Scope,
     cols: &Columns,
-    data: &mut Vec<RawRow>,
+    data: &mut Vec<SheetRow>,
     report: &mut ImportReport,
     today: NaiveDate,
     batcher: Option<&mut BatchImporter<'_>>,
@@ -897,7 +1125,7 @@ async fn decide_rows(
     }
     let def = run.def;
     let values: Vec<Vec<Option<i64>>> = match run.totals.as_ref() {
-        Some(t) if t.wanted() => data.iter().map(|r| t.values(def, r, today)).collect(),
+        Some(t) if t.wanted() => data.iter().map(|r| t.values(def, &r.raw, today)).collect(),
         _ => Vec::new(),
     };
     let before = report.verdicts.len();
@@ -909,7 +1137,7 @@ async fn decide_rows(
             }
         }
         None => {
-            for (i, row) in data.iter().enumerate() {
+            for (i, row) in data.iter().map(|r| &r.raw).enumerate() {
                 let (v, errs) = ledger_row(tx, def, actor, scope, run.sheet, row, cols, today, seen).await?;
                 report.read += 1;
                 report.record(row.excel_row, v);
@@ -923,8 +1151,8 @@ async fn decide_rows(
         }
     }
     if let Some(t) = run.totals.as_mut() {
-        for (k, (_, verdict)) in report.verdicts[before..].iter().enumerate() {
-            t.add(values.get(k).map_or(&[][..], Vec::as_slice), *verdict != Verdict::Rejected);
+        for (k, (_, verdict)) in report.verdicts.iter_from(before).enumerate() {
+            t.add(values.get(k).map_or(&[][..], Vec::as_slice), verdict != Verdict::Rejected);
         }
     }
     data.clear();
@@ -1121,3 +1349,52 @@ pub(crate) async fn ledger_row(
     }
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    /// The key table answers as a `HashMap` would, across its shards' growth, for hashes
+    /// spread as a hasher's are and for hashes crowded into one shard and one home slot.
+    #[test]
+    fn key_table_is_a_map() {
+        use std::hash::{BuildHasher, RandomState};
+        let hasher = RandomState::new();
+        let mut table = KeyTable::default();
+        let mut model: HashMap<u64, u32> = HashMap::new();
+        for i in 0..200_000u64 {
+            // Every third key comes again; a few share their low and high bits.
+            let h = if i.is_multiple_of(97) { (i << 32) | 7 } else { hasher.hash_one(i / 3) };
+            let v = i as u32;
+            let want = match model.entry(h) {
+                std::collections::hash_map::Entry::Occupied(o) => Some(*o.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(v);
+                    None
+                }
+            };
+            assert_eq!(table.insert(h, v), want, "key {i}");
+        }
+        let slots: usize = table.shards.iter().map(|s| s.slots.len()).sum();
+        assert!(slots * 4 >= model.len() * 5 && slots <= model.len() * 2 + 64 * 64, "{slots} slots for {} keys", model.len());
+    }
+
+    /// An ordinal finds the sheet and row it was given to, rows skipped and sheets changing.
+    #[test]
+    fn ordinals_find_their_rows() {
+        let mut seen = KeysSeen::default();
+        let mut given = Vec::new();
+        for (sheet, rows) in [(0u32, 3..1000u32), (1, 2..50), (0, 1000..1003)] {
+            for row in rows.filter(|r| !r.is_multiple_of(17)) {
+                let o = seen.given;
+                seen.note_place(o, sheet, row);
+                given.push((o, sheet, row));
+            }
+        }
+        assert!(seen.places.len() < 100, "{} runs", seen.places.len());
+        for (o, sheet, row) in given {
+            assert_eq!(seen.place(o), (sheet, row));
+        }
+    }
+}

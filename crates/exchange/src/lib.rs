@@ -19,7 +19,7 @@ mod stream;
 pub use columns::{recognised_headers, registry_headers};
 pub use export::{export_ledger, export_records, ledger_columns, write_ledger_template, ExportQuery, Exported};
 pub use registry::templates::{write_registry_template, RegistryTarget};
-pub use import::{import_file, import_files, FileOutcome, ImportOptions, ImportReport, Rejection, SkippedRow, Verdict, PERSONS_TARGET};
+pub use import::{import_file, import_files, FileOutcome, ImportOptions, ImportReport, Rejection, SkippedRow, Verdict, VerdictIter, Verdicts, PERSONS_TARGET};
 /// A text cell made inert for a CSV (an apostrophe before a formula), for CSVs written
 /// elsewhere than through the exporter.
 pub use taizhang_tabular::csv_inert;

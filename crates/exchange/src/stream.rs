@@ -17,19 +17,21 @@ pub(crate) const BATCH_TEXT_BYTES: usize = 16 << 20;
 /// memory bound.
 const BATCHES_IN_FLIGHT: usize = 4;
 
-pub(crate) enum Chunk {
+/// What the reader hands over: rows as read (`RawRow`), or as the reader's thread made them
+/// ready for the importer (`stream_rows_with`).
+pub(crate) enum Chunk<T = RawRow> {
     /// Always first: the header found and the columns bound.
     Layout(SheetLayout),
-    Rows(Vec<RawRow>),
+    Rows(Vec<T>),
 }
 
 /// The receiving end; the reader's own result arrives when it has finished.
-pub(crate) struct RowStream {
-    pub(crate) rx: mpsc::Receiver<Chunk>,
+pub(crate) struct RowStream<T = RawRow> {
+    pub(crate) rx: mpsc::Receiver<Chunk<T>>,
     reader: JoinHandle<(Source, Result<SheetLayout>)>,
 }
 
-impl RowStream {
+impl<T> RowStream<T> {
     /// Waits for the reader: the final layout (with counts), or the error that stopped it.
     pub(crate) async fn finish(self) -> Result<SheetLayout> {
         self.finish_with_source().await.1
@@ -49,22 +51,24 @@ impl RowStream {
 /// The importer stopped listening (it failed); the reader just stops.
 struct Closed;
 
-struct ChannelSink {
-    tx: mpsc::Sender<Chunk>,
-    batch: Vec<RawRow>,
+struct ChannelSink<T, F> {
+    tx: mpsc::Sender<Chunk<T>>,
+    /// What the reader's thread makes of each row before handing it over.
+    ready: F,
+    batch: Vec<T>,
     /// Text bytes of the rows in `batch`.
     bytes: usize,
     progress: Progress,
     read: u64,
 }
 
-impl ChannelSink {
-    fn send(&mut self, c: Chunk) -> std::result::Result<(), Closed> {
+impl<T, F> ChannelSink<T, F> {
+    fn send(&mut self, c: Chunk<T>) -> std::result::Result<(), Closed> {
         self.tx.blocking_send(c).map_err(|_| Closed)
     }
 }
 
-impl RowSink<Closed> for ChannelSink {
+impl<T, F: FnMut(RawRow) -> T> RowSink<Closed> for ChannelSink<T, F> {
     fn layout(&mut self, layout: &SheetLayout) -> std::result::Result<(), Closed> {
         if let Some(total) = layout.rows_hint {
             self.progress.set_total(total);
@@ -74,7 +78,8 @@ impl RowSink<Closed> for ChannelSink {
 
     fn row(&mut self, row: RawRow) -> std::result::Result<(), Closed> {
         self.bytes += row.text_bytes();
-        self.batch.push(row);
+        let ready = (self.ready)(row);
+        self.batch.push(ready);
         self.read += 1;
         if self.batch.len() >= BATCH_ROWS || self.bytes >= BATCH_TEXT_BYTES {
             self.bytes = 0;
@@ -87,10 +92,21 @@ impl RowSink<Closed> for ChannelSink {
 }
 
 /// Starts reading `sheet` of `source` on a blocking thread.
-pub(crate) fn stream_rows(mut source: Source, sheet: String, specs: Vec<ColumnSpec>, progress: bool) -> RowStream {
+pub(crate) fn stream_rows(source: Source, sheet: String, specs: Vec<ColumnSpec>, progress: bool) -> RowStream {
+    stream_rows_with(source, sheet, specs, progress, |row| row)
+}
+
+/// As `stream_rows`, each row passed through `ready` on the reader's thread: work a row
+/// needs that needs no database is done there, ahead of the importer, while the importer
+/// waits on the database with the batch before.
+pub(crate) fn stream_rows_with<T, F>(mut source: Source, sheet: String, specs: Vec<ColumnSpec>, progress: bool, ready: F) -> RowStream<T>
+where
+    T: Send + 'static,
+    F: FnMut(RawRow) -> T + Send + 'static,
+{
     let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
     let reader = tokio::task::spawn_blocking(move || {
-        let mut sink = ChannelSink { tx, batch: Vec::with_capacity(BATCH_ROWS), bytes: 0, progress: Progress::new(None, "导入", progress), read: 0 };
+        let mut sink = ChannelSink { tx, ready, batch: Vec::with_capacity(BATCH_ROWS), bytes: 0, progress: Progress::new(None, "导入", progress), read: 0 };
         let result = source.read_sheet(&sheet, &specs, &mut sink);
         let read = (|| {
             let layout = match result {

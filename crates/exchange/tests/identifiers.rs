@@ -91,7 +91,7 @@ async fn person_count(db: &Db) -> i64 {
 /// Every row refused, each naming `column` with Excel's explanation; nothing written.
 fn all_refused_as_excel_numbers(r: &ImportReport, rows: usize, column: &str) {
     assert_eq!((r.read, r.rejected, r.committed), (rows, rows, false), "{} {:?}", r.summary(), r.rejections);
-    assert!(r.verdicts.iter().all(|(_, v)| *v == Verdict::Rejected));
+    assert!(r.verdicts.iter().all(|(_, v)| v == Verdict::Rejected));
     for x in &r.rejections {
         assert!(x.column.contains(column), "{x:?}");
         assert!(x.reason.contains("被 Excel 存成了数字") && x.reason.contains("请把该列设为文本格式后重新填写"), "{x:?}");

@@ -141,7 +141,7 @@ async fn registry(db: &Db) -> Vec<String> {
 
 fn outcome(r: &ImportReport) -> (Vec<(u32, String)>, Vec<String>, Vec<String>) {
     (
-        r.verdicts.iter().map(|(n, v)| (*n, format!("{v:?}"))).collect(),
+        r.verdicts.iter().map(|(n, v)| (n, format!("{v:?}"))).collect(),
         r.rejections.iter().map(|x| format!("{} {} {} {}", x.row, x.column, x.value, x.reason)).collect(),
         r.warnings.clone(),
     )

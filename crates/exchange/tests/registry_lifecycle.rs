@@ -177,7 +177,7 @@ both!(second_roster_records_deaths_moves_and_corrections, |db: Db| async move {
         [Verdict::Updated, Verdict::Updated, Verdict::Unchanged, Verdict::Updated, Verdict::Unchanged, Verdict::Updated],
         "the title row and the header come first: rows 3 to 8"
     );
-    assert_eq!(r.verdicts.first().map(|(row, _)| *row), Some(3));
+    assert_eq!(r.verdicts.first().map(|(row, _)| row), Some(3));
     let source = "花名册导入「花名册2023下.xlsx」工作表「花名册」";
 
     // The death, with its date, the row's reason and the file.

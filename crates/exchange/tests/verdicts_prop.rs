@@ -85,7 +85,7 @@ async fn check(db: &Db, dir: &std::path::Path, lines: &[Line], case: u32) -> Res
     prop_assert_eq!(r.skipped_rows_total, not_data, "{:?}", r.skipped_rows);
 
     // The accepted lines alone, as a file: all 未变.
-    let accepted: Vec<&String> = r.verdicts.iter().filter(|(_, v)| *v != Verdict::Rejected).map(|(row, _)| &texts[*row as usize - 2]).collect();
+    let accepted: Vec<&String> = r.verdicts.iter().filter(|(_, v)| *v != Verdict::Rejected).map(|(row, _)| &texts[row as usize - 2]).collect();
     let clean = dir.join(format!("case{case}-clean.csv"));
     let body: String = accepted.iter().map(|t| format!("{t}\n")).collect();
     std::fs::write(&clean, format!("{HEADER}\n{body}")).map_err(|e| TestCaseError::fail(e.to_string()))?;
