@@ -516,6 +516,7 @@ pub fn step_problems(def: &LedgerDef, t: &Transition, values: &Values, on: Naive
 pub fn step_needs(def: &LedgerDef, t: &Transition) -> Vec<String> {
     let mut out: Vec<String> = t.requires.iter().map(|k| format!("填写「{}」", def.field(k).map_or(k.as_str(), |f| f.label.as_str()))).collect();
     out.extend(t.guards.iter().map(|g| g.describe(def)));
+    out.extend(t.requires_attachment.iter().map(|what| format!("先上传佐证材料「{what}」")));
     out
 }
 

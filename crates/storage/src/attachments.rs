@@ -153,7 +153,9 @@ pub fn clean_name(given: &str, kind: Kind) -> String {
 
 /// A size as people read it: 2.4 MB, 380 KB.
 pub fn size_text(bytes: i64) -> String {
-    if bytes >= 1024 * 1024 {
+    if bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 {
+        format!("{} MB", bytes / (1024 * 1024))
+    } else if bytes >= 1024 * 1024 {
         format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
     } else {
         format!("{} KB", (bytes + 1023) / 1024)
@@ -364,12 +366,13 @@ pub async fn fetch(tx: &mut Tx, def: &LedgerDef, scope: &Scope, record_id: i64, 
 /// Takes an attachment off its record (作废), with the reason; the file stays in the database
 /// and in the audit trail. Audited on the record (`detach`).
 pub async fn void(tx: &mut Tx, def: &LedgerDef, actor: &Actor, scope: &Scope, record_id: i64, id: i64, reason: &str) -> Result<Attachment> {
+    // Scope first: outside it the answer is "not found", whatever else is wrong.
+    let record = records::get(tx, def, scope, record_id).await?;
+    let a = get(tx, def, scope, record_id, id).await?;
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(refused("撤下佐证材料须说明原因".into()));
     }
-    let record = records::get(tx, def, scope, record_id).await?;
-    let a = get(tx, def, scope, record_id, id).await?;
     if a.voided.is_some() {
         return Err(StoreError::Conflict(format!("佐证材料「{}」已撤下", a.file_name)));
     }
@@ -452,5 +455,6 @@ mod tests {
         assert_eq!(unhex("abc"), None);
         assert_eq!(size_text(1000), "1 KB");
         assert_eq!(size_text(3 * 1024 * 1024 / 2), "1.5 MB");
+        assert_eq!(size_text(10 * 1024 * 1024), "10 MB");
     }
 }

@@ -142,7 +142,7 @@ both!(the_size_limit_is_the_setting, |db: Db| async move {
     attachments::add(&mut tx, &def, &Actor::System, &Scope::all(), id, "a.jpg", &big).await.expect("1 MB is under 10");
     settings::set(&mut tx, &Actor::System, attachments::MAX_MB_SETTING, 0, 1).await.expect("set");
     let e = attachments::add(&mut tx, &def, &Actor::System, &Scope::all(), id, "大照片.jpg", &big).await.expect_err("over 1 MB");
-    assert!(e.to_string().contains("文件「大照片.jpg」超过佐证材料单个文件的上限 1.0 MB"), "{e}");
+    assert!(e.to_string().contains("文件「大照片.jpg」超过佐证材料单个文件的上限 1 MB"), "{e}");
     // No setting lifts it past the ceiling.
     settings::set(&mut tx, &Actor::System, attachments::MAX_MB_SETTING, 0, 100_000).await.expect("set");
     assert_eq!(attachments::max_bytes(&mut tx).await.expect("limit"), 50 * 1024 * 1024);

@@ -61,6 +61,11 @@ impl RouteSpec {
 /// The largest workbook an import accepts.
 const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
+/// The largest upload of evidence: the highest per-file limit a setting may give
+/// (`attachments::CEILING_MB`), with room for the form around it; the setting's own limit is
+/// applied while the file arrives (`pages::attachments::upload`).
+const ATTACHMENT_LIMIT: usize = (taizhang_storage::attachments::CEILING_MB as usize + 1) * 1024 * 1024;
+
 /// The 系统管理员: users, definitions, settings.
 const ADMIN: &[Role] = &[Role::Admin];
 /// The 审计管理员 alone reads and exports the audit trail (三员分立).
@@ -122,6 +127,10 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/ledgers/{key}/{id}/transition", Worker, ById, "办理流程环节", post(pages::record::transition)),
     r!("POST", "/ledgers/{key}/{id}/void", Editor, ById, "作废记录（须说明原因）", post(pages::record::void)),
     r!("POST", "/ledgers/{key}/{id}/restore", Roles(ADMIN), ById, "恢复作废的记录", post(pages::record::restore)),
+    r!("POST", "/ledgers/{key}/{id}/attachments", Editor, ById, "上传佐证材料（照片、PDF、Word、Excel）", post(pages::attachments::upload).layer(DefaultBodyLimit::max(ATTACHMENT_LIMIT))),
+    r!("GET", "/ledgers/{key}/{id}/attachments/{aid}", Signed, ById, "佐证材料原件（照片在页面中显示，其余下载）", get(pages::attachments::original)),
+    r!("POST", "/ledgers/{key}/{id}/attachments/{aid}/void", Editor, ById, "撤下佐证材料（须说明原因）", post(pages::attachments::remove)),
+    r!("GET", "/ledgers/{key}/{id}/attachments.zip", Signed, ById, "下载记录及佐证材料（zip）", get(pages::attachments::zip)),
     r!("GET", "/import", Roles(WRITERS), NoPlaceData, "导入页", get(pages::import::form)),
     r!("POST", "/import", Roles(WRITERS), Filtered, "上传并试导入", post(pages::import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT))),
     r!("POST", "/import/confirm", Roles(WRITERS), Filtered, "确认导入", post(pages::import::confirm)),

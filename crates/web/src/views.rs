@@ -22,6 +22,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("list.html", include_str!("../templates/list.html")),
     ("record.html", include_str!("../templates/record.html")),
     ("record_progress.html", include_str!("../templates/record_progress.html")),
+    ("attachments.html", include_str!("../templates/attachments.html")),
     ("search.html", include_str!("../templates/search.html")),
     ("person.html", include_str!("../templates/person.html")),
     ("household.html", include_str!("../templates/household.html")),

@@ -137,6 +137,17 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("POST", "/api/v1/ledgers/{key}/records/{id}/void") => write(format!("/api/v1/ledgers/hazards/records/{hb}/void"), JSON, r#"{"version": 999, "reason": "x"}"#.into(), &[409]),
         ("POST", "/api/v1/ledgers/{key}/records/{id}/restore") => write(format!("/api/v1/ledgers/hazards/records/{hb}/restore"), JSON, r#"{"version": 999}"#.into(), &[409]),
         ("GET", "/api/v1/settings") => get("/api/v1/settings".into()),
+        // 佐证材料 of 金竹村's hazard: a file that is no photo is refused (422), removal without
+        // a reason too; the photo itself and the zip are read.
+        ("POST", "/ledgers/{key}/{id}/attachments") => write(
+            format!("/ledgers/hazards/{hb}/attachments"),
+            "multipart/form-data; boundary=b",
+            "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.txt\"\r\nContent-Type: text/plain\r\n\r\nhello\r\n--b--\r\n".into(),
+            &[422],
+        ),
+        ("GET", "/ledgers/{key}/{id}/attachments/{aid}") => get(format!("/ledgers/hazards/{hb}/attachments/{}", w.attachment_b)),
+        ("POST", "/ledgers/{key}/{id}/attachments/{aid}/void") => write(format!("/ledgers/hazards/{hb}/attachments/{}/void", w.attachment_b), FORM, "reason=".into(), &[422]),
+        ("GET", "/ledgers/{key}/{id}/attachments.zip") => get(format!("/ledgers/hazards/{hb}/attachments.zip")),
         ("PUT", "/api/v1/settings") => write("/api/v1/settings".into(), JSON, r#"{"setting": "x", "value": "1"}"#.into(), &[422]),
         ("GET", "/api/v1/indicators") => get(format!("/api/v1/indicators?place={VILLAGE_B}")),
         ("GET", "/api/v1/checks") => get(format!("/api/v1/checks?place={VILLAGE_B}")),

@@ -44,6 +44,7 @@ pub(crate) fn action_label(a: &str) -> &'static str {
         "split" => "分户",
         "upload" => "上传",
         "attach" => "上传附件",
+        "detach" => "撤下附件",
         "move" => "整户迁移",
         "correct" => "信息更正",
         "end" => "离任或注销",

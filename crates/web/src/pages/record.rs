@@ -45,7 +45,7 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppR
     let mut created = Vec::with_capacity(entries.len());
     for e in &entries {
         created.push(if e.after.is_none() && e.action == "create" { next_before.clone() } else { None });
-        if e.action != "read" {
+        if !matches!(e.action.as_str(), "read" | "attach" | "detach") {
             next_before = e.before.as_ref().and_then(|b| b.get("values")).cloned();
         }
     }
@@ -77,6 +77,8 @@ async fn history(tx: &mut Tx, me: &Me, def: &LedgerDef, record: &Record) -> AppR
             "delete" => "删除",
             "void" => "作废",
             "restore" => "恢复",
+            "attach" => "上传佐证材料",
+            "detach" => "撤下佐证材料",
             "status" => "状态变更",
             other => other,
         };
@@ -290,6 +292,7 @@ async fn page(
                 "voided": r.voided.as_ref().map(|v| json!({"at": records::local_time(&v.at), "by": v.by, "reason": v.reason})),
             }),
         );
+        ctx.insert("evidence".into(), json!(super::attachments::section(tx, me, def, r).await?));
         let mut transitions = Vec::new();
         if let (Some(wf), Some(state_key)) = (&def.workflow, r.state.as_deref()) {
             if me.can_transition(&def.key) && !voided {

@@ -32,6 +32,8 @@ pub struct World {
     pub household_b: i64,
     pub hazard_a: i64,
     pub hazard_b: i64,
+    /// A photo attached to `hazard_b` (佐证材料).
+    pub attachment_b: i64,
     pub keypop_a: i64,
     /// A cadre and an organisation of 金竹村 (named so that a list showing them is caught).
     pub cadre_b: i64,
@@ -97,6 +99,8 @@ async fn seed(db: &Db) -> World {
     };
     let ha = records::create(&mut tx, &hazards, &sys, &all, hazard(a.id, "坪溪村3组", "燃气管老化"), today).await.expect("ha");
     let hb = records::create(&mut tx, &hazards, &sys, &all, hazard(b.id, FOREIGN_MARK, "外村标记的隐患"), today).await.expect("hb");
+    let photo = include_bytes!("../fixtures/hazard-after.png");
+    let ab = taizhang_storage::attachments::add(&mut tx, &hazards, &sys, &all, hb.id, "外村照片.png", photo).await.expect("attachment");
     let kp = ledgers::get(&mut tx, "key_population").await.expect("key_population");
     let mut values = taizhang_domain::value::Values::new();
     values.insert("category".into(), Value::Text("社区矫正对象".into()));
@@ -130,7 +134,7 @@ async fn seed(db: &Db) -> World {
         ids.insert(name.to_string(), u.id);
     }
     tx.commit().await.expect("commit");
-    World { village_a: a.id, village_b: b.id, person_a: pa.id, person_b: pb.id, person_b_number: pb.id_number, household_b: hb_house.id, hazard_a: ha.id, hazard_b: hb.id, keypop_a: kpa.id, cadre_b: cadre_b.id, org_b: org_b.id, users: ids }
+    World { village_a: a.id, village_b: b.id, person_a: pa.id, person_b: pb.id, person_b_number: pb.id_number, household_b: hb_house.id, hazard_a: ha.id, hazard_b: hb.id, attachment_b: ab.id, keypop_a: kpa.id, cadre_b: cadre_b.id, org_b: org_b.id, users: ids }
 }
 
 /// Starts a server over a fresh seeded database; `None` when PostgreSQL is not configured
