@@ -176,4 +176,3 @@ fn run(s: &Server) {
 fn evidence_on_a_record_on_sqlite_and_postgres() {
     common::both(run);
 }
-
