@@ -19,7 +19,7 @@ use taizhang_storage::{households, ledgers, persons, places, refs, settings};
 use crate::auth::Me;
 use crate::error::{AppError, AppResult};
 use crate::forms::Problem;
-use crate::pages::{self, household, registry::person_json};
+use crate::query::{self, people::person_json};
 use crate::{show, AppState};
 
 type ApiResult<T> = Result<T, AppError>;
@@ -62,7 +62,7 @@ pub async fn persons(State(state): State<AppState>, me: Me, Query(q): Query<Pers
             }
             v
         } else {
-            pages::registry::find(&mut tx, &me, &q.q, limit).await?
+            query::people::find(&mut tx, &me, &q.q, limit).await?
         };
         let mut out = Vec::new();
         for p in &found {
@@ -82,9 +82,9 @@ pub async fn person(State(state): State<AppState>, me: Me, Path(id): Path<i64>) 
     .await)
 }
 
-pub async fn create_person(State(state): State<AppState>, me: Me, Json(f): Json<pages::registry::PersonForm>) -> ApiResult<Response> {
+pub async fn create_person(State(state): State<AppState>, me: Me, Json(f): Json<query::people::PersonForm>) -> ApiResult<Response> {
     api(async {
-        let p = pages::registry::register(&state, &me, &f).await?;
+        let p = query::people::register(&state, &me, &f).await?;
         let mut tx = state.db.read().await?;
         Ok((StatusCode::CREATED, Json(person_json(&mut tx, &me, &p).await)).into_response())
     }
@@ -94,7 +94,7 @@ pub async fn create_person(State(state): State<AppState>, me: Me, Json(f): Json<
 pub async fn household(State(state): State<AppState>, me: Me, Path(id): Path<i64>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.read().await?;
-        Ok(Json(pages::registry::household_json(&mut tx, &me, id).await?))
+        Ok(Json(query::people::household_json(&mut tx, &me, id).await?))
     }
     .await)
 }
@@ -129,11 +129,11 @@ pub struct RecordsQuery {
 pub async fn records(State(state): State<AppState>, me: Me, Path(key): Path<String>, Query(q): Query<RecordsQuery>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.read().await?;
-        let def = pages::readable_def(&mut tx, &me, &key).await?;
-        let scope = pages::narrowed(&mut tx, &me, Some(&q.place)).await?;
-        let period = if q.period.trim().is_empty() { None } else { Some(pages::period_of(Some(&q.period), 0)?) };
+        let def = query::readable_def(&mut tx, &me, &key).await?;
+        let scope = query::narrowed(&mut tx, &me, Some(&q.place)).await?;
+        let period = if q.period.trim().is_empty() { None } else { Some(query::period_of(Some(&q.period), 0)?) };
         let as_of = if q.as_of.trim().is_empty() { None } else { Some(parse_date_lenient(&q.as_of).map_err(|e| AppError::bad_request(format!("「时点」{e}")))?) };
-        let mut rq = RecordQuery { period, as_of, state: Some(q.state.clone()).filter(|s| !s.is_empty()), voids: pages::ledger::voids_of(&q.voids), ..Default::default() };
+        let mut rq = RecordQuery { period, as_of, state: Some(q.state.clone()).filter(|s| !s.is_empty()), voids: query::records::voids_of(&q.voids), ..Default::default() };
         let total = records::count(&mut tx, &def, &scope, &rq).await?;
         rq.limit = Some(q.limit.unwrap_or(100).clamp(1, 1000));
         rq.offset = Some(q.offset.unwrap_or(0).max(0));
@@ -147,9 +147,9 @@ pub async fn records(State(state): State<AppState>, me: Me, Path(key): Path<Stri
 pub async fn record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.read().await?;
-        let def = pages::readable_def(&mut tx, &me, &key).await?;
+        let def = query::readable_def(&mut tx, &me, &key).await?;
         drop(tx);
-        let rec = pages::record::open_record(&state, &me, &def, id).await?;
+        let rec = query::records::open_record(&state, &me, &def, id).await?;
         Ok(Json(show::record_json(&me, &def, &rec)))
     }
     .await)
@@ -191,7 +191,7 @@ fn pairs(values: &std::collections::BTreeMap<String, J>) -> Vec<(String, String)
 pub async fn create_record(State(state): State<AppState>, me: Me, Path(key): Path<String>, Json(b): Json<RecordBody>) -> ApiResult<Response> {
     api(async {
         let mut tx = state.db.begin().await?;
-        let def = pages::readable_def(&mut tx, &me, &key).await?;
+        let def = query::readable_def(&mut tx, &me, &key).await?;
         let subject_id = match (RefTarget::of_subject(def.subject), &b.subject) {
             (Some(t), Some(s)) => Some(refs::resolve(&mut tx, &me.scope, &t, s).await?),
             _ => None,
@@ -211,7 +211,7 @@ pub async fn create_record(State(state): State<AppState>, me: Me, Path(key): Pat
 pub async fn update_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<RecordBody>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.begin().await?;
-        let def = pages::readable_def(&mut tx, &me, &key).await?;
+        let def = query::readable_def(&mut tx, &me, &key).await?;
         records::get(&mut tx, &def, &me.scope, id).await?;
         let version = b.version.ok_or_else(|| AppError::bad_request("「version」必须填写（记录的当前版本）"))?;
         // A masked value sent back as it was shown means "unchanged", as in the form.
@@ -235,7 +235,7 @@ pub async fn update_record(State(state): State<AppState>, me: Me, Path((key, id)
 pub async fn transition_record(State(state): State<AppState>, me: Me, Path((key, id, t)): Path<(String, i64, String)>, Json(b): Json<RecordBody>) -> ApiResult<Json<J>> {
     api(async {
         let mut tx = state.db.begin().await?;
-        let def = pages::readable_def(&mut tx, &me, &key).await?;
+        let def = query::readable_def(&mut tx, &me, &key).await?;
         records::get(&mut tx, &def, &me.scope, id).await?;
         let version = b.version.ok_or_else(|| AppError::bad_request("「version」必须填写（记录的当前版本）"))?;
         let on = match &b.on {
@@ -251,20 +251,20 @@ pub async fn transition_record(State(state): State<AppState>, me: Me, Path((key,
     .await)
 }
 
-pub async fn indicators(State(state): State<AppState>, me: Me, Query(q): Query<pages::reports::ReportQuery>) -> ApiResult<Json<J>> {
+pub async fn indicators(State(state): State<AppState>, me: Me, Query(q): Query<query::reports::ReportQuery>) -> ApiResult<Json<J>> {
     api(async {
-        let rc = pages::reports::context(&state, &me, &q).await?;
+        let rc = query::reports::context(&state, &me, &q).await?;
         let mut tx = state.db.read().await?;
         let defs = ledgers::all(&mut tx).await?;
-        let figures = eval::evaluate_all(&mut tx, pages::dashboard::indicators()?, &defs, &rc).await?;
+        let figures = eval::evaluate_all(&mut tx, query::reports::indicators()?, &defs, &rc).await?;
         Ok(Json(json!({ "period": rc.period, "as_of": rc.as_of, "year": rc.period.end.year(), "figures": figures })))
     }
     .await)
 }
 
-pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<pages::reports::ReportQuery>) -> ApiResult<Json<J>> {
+pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<query::reports::ReportQuery>) -> ApiResult<Json<J>> {
     api(async {
-        let rc = pages::reports::context(&state, &me, &q).await?;
+        let rc = query::reports::context(&state, &me, &q).await?;
         let mut tx = state.db.read().await?;
         let defs = ledgers::all(&mut tx).await?;
         let findings = checks::run_all(&mut tx, &checks::builtin()?, &defs, &rc).await?;
@@ -297,15 +297,15 @@ pub async fn audit(State(state): State<AppState>, me: Me, Query(p): Query<AuditP
     .await)
 }
 
-/// Who read whose data (PIPL): the read entries the filters select (`pages::admin::ReadsParams`),
+/// Who read whose data (PIPL): the read entries the filters select (`query::reads::ReadsParams`),
 /// for the audit administrator.
-pub async fn reads(State(state): State<AppState>, me: Me, Query(p): Query<pages::admin::ReadsParams>) -> ApiResult<Json<J>> {
+pub async fn reads(State(state): State<AppState>, me: Me, Query(p): Query<query::reads::ReadsParams>) -> ApiResult<Json<J>> {
     api(async {
         if !me.may_read_audit() {
             return Err(AppError::new(StatusCode::FORBIDDEN, "只有审计管理员可以查看个人信息查看记录"));
         }
         let mut tx = state.db.read().await?;
-        Ok(Json(json!({ "reads": pages::admin::read_report(&mut tx, &me, &p).await? })))
+        Ok(Json(json!({ "reads": query::reads::read_report(&mut tx, &me, &p).await? })))
     }
     .await)
 }
@@ -362,7 +362,7 @@ pub async fn person_status(State(state): State<AppState>, me: Me, Path(id): Path
         Some(d) => parse_date_lenient(d).map(Some).map_err(|e| e.to_string()),
         None => Ok(None),
     };
-    let input = pages::person::status_input(&b.status, date, &b.reason, &b.place).map_err(Problem::into_api)?;
+    let input = query::people::status_input(&b.status, date, &b.reason, &b.place).map_err(Problem::into_api)?;
     let after = persons::set_status(&mut tx, &me.user.actor(), &me.scope, p.id, version, &input, state.today())
         .await
         .map_err(|e| Problem::from(e).into_api())?;
@@ -382,32 +382,32 @@ where
     let shown = change(&mut tx, me, &h).await.map_err(Problem::into_api)?;
     tx.commit().await.map_err(|e| AppError::from(e).api())?;
     let mut tx = state.db.read().await.map_err(|e| AppError::from(e).api())?;
-    Ok(Json(pages::registry::household_json(&mut tx, me, shown).await.map_err(AppError::api)?))
+    Ok(Json(query::people::household_json(&mut tx, me, shown).await.map_err(AppError::api)?))
 }
 
-pub async fn household_join(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::JoinInput>) -> ApiResult<Json<J>> {
+pub async fn household_join(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<query::households::JoinInput>) -> ApiResult<Json<J>> {
     let today = state.today();
-    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::join(tx, me, h, &b, today).await.map(|_| h.id) })).await
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { query::households::join(tx, me, h, &b, today).await.map(|_| h.id) })).await
 }
 
-pub async fn household_leave(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::LeaveInput>) -> ApiResult<Json<J>> {
+pub async fn household_leave(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<query::households::LeaveInput>) -> ApiResult<Json<J>> {
     let today = state.today();
-    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::leave(tx, me, h, &b, today).await.map(|_| h.id) })).await
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { query::households::leave(tx, me, h, &b, today).await.map(|_| h.id) })).await
 }
 
-pub async fn household_head(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::HeadInput>) -> ApiResult<Json<J>> {
+pub async fn household_head(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<query::households::HeadInput>) -> ApiResult<Json<J>> {
     let today = state.today();
-    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::change_head(tx, me, h, &b, today).await.map(|_| h.id) })).await
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { query::households::change_head(tx, me, h, &b, today).await.map(|_| h.id) })).await
 }
 
-pub async fn household_split(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::SplitInput>) -> ApiResult<Json<J>> {
+pub async fn household_split(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<query::households::SplitInput>) -> ApiResult<Json<J>> {
     let today = state.today();
-    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::split(tx, me, h, &b, today).await.map(|n| n.id) })).await
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { query::households::split(tx, me, h, &b, today).await.map(|n| n.id) })).await
 }
 
-pub async fn household_move(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<household::MoveInput>) -> ApiResult<Json<J>> {
+pub async fn household_move(State(state): State<AppState>, me: Me, Path(id): Path<i64>, Json(b): Json<query::households::MoveInput>) -> ApiResult<Json<J>> {
     let today = state.today();
-    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { household::move_to(tx, me, h, &b, today).await.map(|_| h.id) })).await
+    household_change(&state, &me, id, |tx, me, h| Box::pin(async move { query::households::move_to(tx, me, h, &b, today).await.map(|_| h.id) })).await
 }
 
 /// 作废 (with a reason) and 恢复: the version seen, and for a void why.
@@ -421,7 +421,7 @@ pub struct VoidBody {
 
 pub async fn void_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<VoidBody>) -> ApiResult<Json<J>> {
     let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
-    let def = pages::readable_def(&mut tx, &me, &key).await.map_err(AppError::api)?;
+    let def = query::readable_def(&mut tx, &me, &key).await.map_err(AppError::api)?;
     records::get(&mut tx, &def, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
     let version = version_required(b.version, "记录")?;
     let rec = records::void(&mut tx, &def, &me.user.actor(), &me.scope, id, version, &b.reason).await.map_err(|e| Problem::from(e).into_api())?;
@@ -431,7 +431,7 @@ pub async fn void_record(State(state): State<AppState>, me: Me, Path((key, id)):
 
 pub async fn restore_record(State(state): State<AppState>, me: Me, Path((key, id)): Path<(String, i64)>, Json(b): Json<VoidBody>) -> ApiResult<Json<J>> {
     let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
-    let def = pages::readable_def(&mut tx, &me, &key).await.map_err(AppError::api)?;
+    let def = query::readable_def(&mut tx, &me, &key).await.map_err(AppError::api)?;
     records::get(&mut tx, &def, &me.scope, id).await.map_err(|e| AppError::from(e).api())?;
     let version = version_required(b.version, "记录")?;
     let rec = records::restore(&mut tx, &def, &me.user.actor(), &me.scope, id, version).await.map_err(|e| Problem::from(e).into_api())?;
@@ -451,14 +451,14 @@ pub async fn settings_list(State(state): State<AppState>, _me: Me, Query(q): Que
     api(async {
         let mut tx = state.db.read().await?;
         let year = q.year.unwrap_or_else(|| state.today().year());
-        let all = pages::settings::catalogue(&mut tx).await?;
+        let all = query::settings::catalogue(&mut tx).await?;
         let mut out = Vec::new();
         for d in &all {
             let v = taizhang_storage::settings::effective(&mut tx, d, year).await?;
             out.push(json!({
                 "key": d.key, "label": d.label, "group": d.group, "unit": d.unit, "help": d.help, "kind": d.kind.label(),
                 "per_year": d.per_year, "year": if d.per_year { Some(year) } else { None },
-                "value": v.as_ref().map(|v| pages::settings::edit_text(d, v)), "shown": v.as_ref().map(|v| d.show(v)),
+                "value": v.as_ref().map(|v| query::settings::edit_text(d, v)), "shown": v.as_ref().map(|v| d.show(v)),
             }));
         }
         Ok(Json(json!({ "year": year, "settings": out })))
@@ -480,17 +480,143 @@ pub struct SettingBody {
 
 pub async fn settings_update(State(state): State<AppState>, me: Me, Json(b): Json<SettingBody>) -> ApiResult<Json<J>> {
     let mut tx = state.db.begin().await.map_err(|e| AppError::from(e).api())?;
-    let all = pages::settings::catalogue(&mut tx).await.map_err(AppError::api)?;
+    let all = query::settings::catalogue(&mut tx).await.map_err(AppError::api)?;
     let text = match &b.value {
         J::String(s) => s.clone(),
         J::Bool(x) => if *x { "是" } else { "否" }.to_string(),
         J::Null => String::new(),
         other => other.to_string(),
     };
-    let (def, value) = pages::settings::save(&mut tx, &me, &all, &b.setting, b.year, &text).await.map_err(Problem::into_api)?;
+    let (def, value) = query::settings::save(&mut tx, &me, &all, &b.setting, b.year, &text).await.map_err(Problem::into_api)?;
     tx.commit().await.map_err(|e| AppError::from(e).api())?;
     Ok(Json(json!({
         "key": def.key, "label": def.label, "year": if def.per_year { b.year } else { None },
-        "value": pages::settings::edit_text(&def, &value), "shown": def.show(&value),
+        "value": query::settings::edit_text(&def, &value), "shown": def.show(&value),
     })))
+}
+
+#[derive(Deserialize, Default)]
+pub struct PickQuery {
+    #[serde(default)]
+    pub q: String,
+    /// `person`, `household`, `cadre`, `ledger:<key>`, or empty for persons, households and
+    /// cadres together.
+    #[serde(default)]
+    pub kind: String,
+    /// One item by its id (what a form's `#14` stands for), instead of a search.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// A ledger's key: answers which of its form's inputs take which kind (its reference
+    /// fields and its subject), for the script that attaches the pickers.
+    #[serde(default)]
+    pub fields: String,
+}
+
+/// `GET /api/v1/search`: the one search (names, ID numbers by the exact rule, 户编号, cadres'
+/// names, a ledger's cases by their subject) answering the type-ahead pickers of reference
+/// fields: each item with the text a form takes (`value`), its name, village and masked number.
+pub async fn pick(State(state): State<AppState>, me: Me, Query(q): Query<PickQuery>) -> Result<axum::Json<serde_json::Value>, crate::error::AppError> {
+    let mut tx = state.db.read().await?;
+    if !q.fields.is_empty() {
+        use taizhang_domain::ledger::{FieldKind, RefTarget, SubjectKind};
+        let defs = state.cache.defs(&mut tx, me.version).await?;
+        let def = query::find_def(&me, &defs, &q.fields)?;
+        let mut fields = Vec::new();
+        match def.subject {
+            SubjectKind::Person => fields.push(json!({"key": "_subject", "kind": "person"})),
+            SubjectKind::Household => fields.push(json!({"key": "_subject", "kind": "household"})),
+            _ => {}
+        }
+        for f in def.active_fields().filter(|f| f.kind == FieldKind::Reference) {
+            let kind = match &f.target {
+                Some(RefTarget::Person) => "person".to_string(),
+                Some(RefTarget::Household) => "household".to_string(),
+                Some(RefTarget::Cadre) => "cadre".to_string(),
+                Some(RefTarget::Ledger(k)) if query::find_def(&me, &defs, k).is_ok() => format!("ledger:{k}"),
+                _ => continue,
+            };
+            fields.push(json!({"key": f.key, "kind": kind}));
+        }
+        return Ok(axum::Json(json!({ "fields": fields })));
+    }
+    let text = q.q.trim();
+    let kind = q.kind.trim();
+    let mut items = Vec::new();
+    let wants = |k: &str| kind.is_empty() || kind == k;
+    let places = state.cache.places(&mut tx, me.version).await?;
+    let village = |id: i64| {
+        let (v, g) = places.village_and_group(id);
+        if g.is_empty() { v } else { format!("{v} {g}") }
+    };
+    if wants("person") && (q.id.is_some() || !text.is_empty()) {
+        let found = match q.id {
+            Some(id) => persons::get(&mut tx, &me.scope, id).await.ok().into_iter().collect(),
+            None => match query::people::find(&mut tx, &me, text, 20).await {
+                Ok(found) => found,
+                Err(e) if e.status == axum::http::StatusCode::BAD_REQUEST && !kind.is_empty() => return Err(e),
+                Err(_) => Vec::new(),
+            },
+        };
+        if q.id.is_some() {
+            crate::reads::filter("persons", &format!("#{}", q.id.unwrap_or_default()));
+        }
+        for p in found {
+            let view = show::person(&me, &p);
+            items.push(json!({"kind": "person", "id": p.id, "value": format!("#{}", p.id), "name": p.name, "village": village(p.place_id), "number": view.id_number, "link": format!("/persons/{}", p.id)}));
+        }
+    }
+    if wants("household") && (q.id.is_some() || !text.is_empty()) {
+        let found = match q.id {
+            Some(id) => match taizhang_storage::households::get(&mut tx, &me.scope, id).await {
+                Ok(h) => query::people::find_households(&mut tx, &me, &h.number, 1).await?,
+                Err(_) => Vec::new(),
+            },
+            None => query::people::find_households(&mut tx, &me, text, 20).await?,
+        };
+        for h in found {
+            let number = h["number"].as_str().unwrap_or("").to_string();
+            let head = h["head"].as_str().unwrap_or("").to_string();
+            items.push(json!({"kind": "household", "id": h["id"], "value": number, "name": if head.is_empty() { number.clone() } else { format!("{head}（户主）") }, "village": h["place"], "number": number, "link": format!("/households/{}", h["id"])}));
+        }
+    }
+    if wants("cadre") && (q.id.is_some() || !text.is_empty()) {
+        let (cond, arg) = match q.id {
+            Some(id) => ("id = $2".to_string(), taizhang_storage::Arg::Int(id)),
+            None => ("name LIKE $2 ESCAPE '\\'".to_string(), format!("%{}%", persons::escape_like(text)).into()),
+        };
+        let sql = format!("SELECT id, name, post, place_id FROM cadres WHERE {} AND {cond} ORDER BY name, id LIMIT 20", me.scope.condition("place_id", 1));
+        let rows = tx.fetch(&sql, &[me.scope.arg(), arg]).await?;
+        for r in &rows {
+            let name = r.text(1);
+            let unique = rows.iter().filter(|o| o.text(1) == name).count() == 1 && q.id.is_none();
+            items.push(json!({"kind": "cadre", "id": r.int(0), "value": if unique { name.clone() } else { format!("#{}", r.int(0)) }, "name": name, "village": village(r.int(3)), "number": r.text(2)}));
+        }
+    }
+    if let Some(key) = kind.strip_prefix("ledger:") {
+        let defs = state.cache.defs(&mut tx, me.version).await?;
+        let def = query::find_def(&me, &defs, key)?;
+        let rq = taizhang_storage::records::RecordQuery::default();
+        let all = taizhang_storage::records::list(&mut tx, def, &me.scope, &rq).await?;
+        let mut ids: Vec<i64> = all.iter().filter_map(|r| r.subject_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let subjects = query::subjects::subjects_of(&mut tx, &me, def, &ids).await;
+        for r in all.iter().rev() {
+            let subject = r.subject_id.and_then(|id| subjects.get(&id));
+            let hit = match q.id {
+                Some(id) => r.id == id,
+                None => text.is_empty() || subject.is_some_and(|s| s.names.contains(text)) || text.trim_start_matches('#') == r.id.to_string(),
+            };
+            if !hit {
+                continue;
+            }
+            show::shown(def, r);
+            let state_label = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
+            items.push(json!({"kind": "record", "id": r.id, "value": format!("#{}", r.id), "name": format!("{} #{}", subject.map(|s| s.text.clone()).unwrap_or_else(|| def.name.clone()), r.id), "village": village(r.place_id), "number": state_label, "link": format!("/ledgers/{}/{}", def.key, r.id)}));
+            if items.len() >= 20 {
+                break;
+            }
+        }
+    }
+    Ok(axum::Json(json!({ "items": items })))
 }

@@ -122,7 +122,7 @@ impl Cache {
         if let Some(v) = self.defs.lock().unwrap_or_else(|e| e.into_inner()).as_ref().and_then(|e| e.fresh(version)) {
             return Ok(v);
         }
-        let value = Arc::new(crate::pages::all_defs(tx).await?);
+        let value = Arc::new(crate::query::all_defs(tx).await?);
         *self.defs.lock().unwrap_or_else(|e| e.into_inner()) = Some(Entry { version, made: Instant::now(), value: value.clone() });
         Ok(value)
     }

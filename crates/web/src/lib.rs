@@ -12,6 +12,7 @@ pub mod forms;
 pub mod guard;
 pub mod openapi;
 pub mod pages;
+pub mod query;
 pub mod reads;
 pub mod routes;
 pub mod security;

@@ -97,6 +97,7 @@ pub static ROUTES: &[RouteSpec] = &[
     r!("POST", "/password", Own, NoPlaceData, "修改密码", post(pages::account::change_password)),
     r!("GET", "/static/app.css", Anyone, NoPlaceData, "样式表", get(pages::stylesheet)),
     r!("GET", "/static/app.js", Anyone, NoPlaceData, "脚本（引用字段的输入提示）", get(pages::script)),
+    r!("GET", "/sw.js", Anyone, NoPlaceData, "离线表单的 Service Worker（断网时打开走访等新增表单）", get(pages::service_worker)),
     // Work pages.
     r!("GET", "/", Signed, Filtered, "首页（年度指标、图表、在办与逾期；村干部：本村待办）", get(pages::village::home)),
     r!("GET", "/search", Signed, Filtered, "按姓名或身份证号查人", get(pages::registry::search)),
@@ -164,7 +165,7 @@ pub static ROUTES: &[RouteSpec] = &[
     // JSON API.
     r!("GET", "/api/v1/openapi.json", Anyone, NoPlaceData, "本接口的 OpenAPI 3 描述", get(api::openapi)),
     r!("GET", "/api/v1/me", Own, NoPlaceData, "当前用户", get(api::me)),
-    r!("GET", "/api/v1/search", Signed, Filtered, "查找（q=姓名、户编号、身份证号；kind=person、household、cadre 或 ledger:台账；id=编号）：引用字段的输入提示", get(pages::registry::pick)),
+    r!("GET", "/api/v1/search", Signed, Filtered, "查找（q=姓名、户编号、身份证号；kind=person、household、cadre 或 ledger:台账；id=编号）：引用字段的输入提示", get(api::pick)),
     r!("GET", "/api/v1/persons", Signed, Filtered, "查人（q=姓名或身份证号）", get(api::persons)),
     r!("POST", "/api/v1/persons", Roles(WRITERS), Filtered, "登记人员", post(api::create_person)),
     r!("GET", "/api/v1/persons/{id}", Signed, ById, "人员详情", get(api::person)),

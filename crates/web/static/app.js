@@ -72,8 +72,8 @@
 
 // A dropped connection: a new record's form sent while the browser is offline is kept in this
 // browser (localStorage) and sent when the connection returns — on the `online` event or the
-// next page opened — with its state shown at the top of the page. Only forms already open keep
-// working: pages are not stored for opening offline.
+// next page opened — with its state shown at the top of the page. A new-record form opened once
+// can be opened again offline through the service worker (static/sw.js, HTTPS or localhost).
 (function () {
   'use strict';
   var KEY = 'taizhang.queue';
@@ -140,4 +140,30 @@
   window.addEventListener('offline', function () { say('网络已断开。新增的记录可照常保存，联网后自动提交。', 'bad'); });
   pending();
   flush();
+  // Opening a form again with no connection needs the service worker (static/sw.js), which
+  // browsers run only over HTTPS or on this computer itself: over plain HTTP the form says so.
+  if ('serviceWorker' in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register('/sw.js').catch(function () { /* refused: forms still work online */ });
+  } else if (form) {
+    var note = document.createElement('p');
+    note.className = 'help';
+    note.id = 'offline-http';
+    note.textContent = '本页经 HTTP 打开：已打开的表单断网后仍可保存，联网后自动提交；但断网后不能重新打开本页。改用 HTTPS 访问后，打开过的表单断网也能打开。';
+    form.appendChild(note);
+  }
+  // Signing out empties the forms this browser stored (records not yet sent stay queued).
+  document.querySelectorAll('form[action="/logout"]').forEach(function (f) {
+    f.addEventListener('submit', function () {
+      if (window.caches) caches.keys().then(function (keys) { keys.forEach(function (k) { caches.delete(k); }); });
+    });
+  });
+})();
+
+// 打印: a button marked data-print opens the browser's print dialog (the page's print stylesheet
+// leaves out menus, buttons and forms).
+(function () {
+  'use strict';
+  document.querySelectorAll('[data-print]').forEach(function (b) {
+    b.addEventListener('click', function () { window.print(); });
+  });
 })();

@@ -125,6 +125,25 @@ fn a_cadre_records_a_visit_on_a_phone() {
     offline(false);
     d.wait_until("(document.getElementById('offline-state') || {}).textContent.includes('已提交')", "the kept visit sent when the connection returns");
     assert_eq!(visits(&next), 1, "the visit saved once the connection returned");
+    // The service worker (127.0.0.1 is a secure context) stored the visit forms opened, and
+    // nothing else of the town's pages; a stored form opens again with no connection.
+    // The service worker (127.0.0.1 is a secure context) takes the pages opened after it is
+    // installed: it stored the visit forms opened and the assets, nothing else of the town's
+    // pages, and a stored form is whole — what opens when the connection is down. (Chromium's
+    // network emulation does not reach a service worker's own fetches, so the reopening itself
+    // is not tried here.)
+    d.wait_until("!!navigator.serviceWorker && navigator.serviceWorker.getRegistration().then(r => { window.__active = !!(r && r.active); }) && window.__active === true", "the service worker installed");
+    let form_url = d.url();
+    d.go(&form_url);
+    d.wait_until("!!navigator.serviceWorker.controller", "the form page under the service worker");
+    d.go(&format!("{}/ledgers/monitoring", s.base));
+    d.script("window.__stored = null; caches.open('taizhang-forms-v1').then(c => c.keys()).then(k => { window.__stored = k.map(r => new URL(r.url).pathname); }); return 0;", json!([]));
+    d.wait_until("Array.isArray(window.__stored) && window.__stored.includes('/ledgers/assistance_visits/new')", "the visit form stored");
+    let stored = d.script("return window.__stored;", json!([]));
+    println!("stored by the service worker: {stored}");
+    assert!(stored.as_array().is_some_and(|a| a.iter().all(|p| p.as_str().is_some_and(|p| p.ends_with("/new") || p.starts_with("/static/")))), "only forms and assets are stored: {stored}");
+    d.script("window.__form = null; caches.match(arguments[0]).then(r => r.text()).then(t => { window.__form = t; }); return 0;", json!([form_url]));
+    d.wait_until("typeof window.__form === 'string' && window.__form.includes('id=\"edit\"')", "the stored copy of the visit form whole");
     // The monitoring list as cards no wider than the screen, found by the 户主's name.
     d.go(&format!("{}/ledgers/monitoring?kw={}", s.base, common::encode(HEAD)));
     d.wait_until("document.body.innerText.includes('共 1 条')", "the keyword finding the household by its 户主");

@@ -124,7 +124,7 @@ pub async fn edit_cadre(State(state): State<AppState>, me: Me, Path(id): Path<i6
             c.phone = typed_phone;
         }
         c.birth_date = forms::date(&form, "birth_date", "出生日期")?;
-        c.place_id = super::household::place_ref(&mut tx, &me, &forms::text(&form, "place"), "place", "所属地点").await?;
+        c.place_id = crate::query::households::place_ref(&mut tx, &me, &forms::text(&form, "place"), "place", "所属地点").await?;
         Ok::<_, Problem>(orgs::update_cadre(&mut tx, &me.user.actor(), &me.scope, &c, state.today()).await?)
     }
     .await;

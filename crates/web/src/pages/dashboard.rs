@@ -1,7 +1,7 @@
 //! The dashboard: the year's key figures against their targets, charts by month and by
 //! village for the chosen figure, open cases and overdue items, all within the user's scope.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use axum::extract::{Query, State};
 use axum::Extension;
@@ -11,25 +11,17 @@ use serde::Deserialize;
 use serde_json::json;
 use taizhang_domain::ledger::{FieldKind, LedgerDef, TimeModel};
 use taizhang_domain::period::{parse_period, Period};
-use taizhang_reports::{eval, indicator, Context, Figure, IndicatorDef};
+use taizhang_reports::{eval, Context, Figure, IndicatorDef};
 use taizhang_storage::ledgers::quote;
 use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{Arg, Scope, Tx};
 
 use crate::auth::Me;
+use crate::query::reports::indicators;
 use crate::guard::GuardTx;
 use crate::cache::Dashboard;
 use crate::error::{AppError, AppResult};
 use crate::{charts, views, AppState};
-
-/// The built-in indicators, parsed once.
-pub fn indicators() -> AppResult<&'static [IndicatorDef]> {
-    static INDS: OnceLock<Result<Vec<IndicatorDef>, String>> = OnceLock::new();
-    match INDS.get_or_init(|| indicator::builtin().map_err(|e| e.to_string())) {
-        Ok(v) => Ok(v),
-        Err(e) => Err(AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.clone())),
-    }
-}
 
 /// A figure as people read it: money in 元 (万元 when large), decimals at their scale.
 pub fn figure_text(value: i64, unit: &str, scale: u8) -> String {
@@ -195,7 +187,7 @@ async fn record_title(tx: &mut Tx, me: &Me, def: &LedgerDef, r: &taizhang_domain
     use taizhang_domain::ledger::SubjectKind;
     use taizhang_domain::value::Value;
     if matches!(def.subject, SubjectKind::Person | SubjectKind::Household) && r.subject_id.is_some() {
-        return super::ledger::subject_text(tx, me, def, r.subject_id).await;
+        return crate::query::subjects::subject_text(tx, me, def, r.subject_id).await;
     }
     for f in def.active_fields().filter(|f| f.kind == FieldKind::Text && f.sensitivity.is_none()) {
         if let Some(Value::Text(t)) = r.values.get(&f.key) {

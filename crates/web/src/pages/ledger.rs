@@ -10,6 +10,8 @@ use taizhang_domain::ledger::{FieldKind, LedgerDef};
 use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{persons, Tx};
 
+use crate::query::records::voids_of;
+use crate::query::subjects::Subject;
 use crate::auth::Me;
 use crate::guard::GuardTx;
 use crate::error::AppResult;
@@ -79,80 +81,6 @@ fn imported_range(text: &str) -> AppResult<Option<(i64, i64)>> {
 /// The most rows the print view of a list shows (beyond them it says to narrow the filter or
 /// export).
 const PRINT_ROWS: i64 = 5000;
-
-/// How a subject is named: a person by name and (masked) ID number, a household by its 户主
-/// and 户编号.
-pub async fn subject_text(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>) -> String {
-    subject_of(tx, me, def, id).await.text
-}
-
-/// One subject as lists show it, with the link to its page (none outside the user's scope).
-pub async fn subject_of(tx: &mut Tx, me: &Me, def: &LedgerDef, id: Option<i64>) -> Subject {
-    let Some(id) = id else { return Subject::default() };
-    subjects_of(tx, me, def, &[id]).await.remove(&id).unwrap_or_else(|| Subject { text: format!("#{id}"), ..Default::default() })
-}
-
-/// A subject as lists show it: a person by name and (masked) number, a household by its
-/// 户主's name and 户编号; with the link to its page and the texts a keyword may find it by.
-#[derive(Clone, Default)]
-pub struct Subject {
-    pub text: String,
-    pub link: String,
-    /// Names and 户编号: a keyword matches a part of them.
-    pub names: String,
-    /// A person's full ID number: a keyword matches it only whole (never a part).
-    pub id_number: String,
-    /// A household's 户编号.
-    pub number: String,
-}
-
-/// The subjects of records as lists show them, in one query; an id outside the user's scope
-/// (or not found) is left out and shown as a bare number.
-pub async fn subjects_of(tx: &mut Tx, me: &Me, def: &LedgerDef, ids: &[i64]) -> std::collections::HashMap<i64, Subject> {
-    use taizhang_domain::ledger::SubjectKind;
-    let mut out = std::collections::HashMap::new();
-    let columns = match def.subject {
-        SubjectKind::Person => "p.id, p.name, p.id_number, '' FROM persons p",
-        SubjectKind::Household => "p.id, coalesce(hp.name, ''), '', p.number FROM households p LEFT JOIN persons hp ON hp.id = p.head_person_id",
-        _ => return out,
-    };
-    if ids.is_empty() {
-        return out;
-    }
-    for chunk in ids.chunks(500) {
-        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!("SELECT {columns} WHERE {} AND p.id IN ({})", me.scope.condition("p.place_id", 1), marks.join(", "));
-        let mut args = vec![me.scope.arg()];
-        args.extend(chunk.iter().map(|id| taizhang_storage::Arg::Int(*id)));
-        if let Ok(rows) = tx.fetch(&sql, &args).await {
-            for r in rows {
-                let id = r.int(0);
-                let s = match def.subject {
-                    SubjectKind::Person => Subject {
-                        text: format!("{} {}", r.text(1), show::id_number(me, &r.text(2))),
-                        link: format!("/persons/{id}"),
-                        names: r.text(1),
-                        id_number: r.text(2),
-                        number: String::new(),
-                    },
-                    _ => {
-                        let head = r.text(1);
-                        let number = r.text(3);
-                        Subject {
-                            text: if head.is_empty() { number.clone() } else { format!("{head}（户主） {number}") },
-                            link: format!("/households/{id}"),
-                            names: format!("{head} {number}"),
-                            id_number: String::new(),
-                            number,
-                        }
-                    }
-                };
-                out.insert(id, s);
-            }
-        }
-    }
-    out
-}
 
 /// The ids of a reference's target whose name (a household: 户编号 or 户主) contains the
 /// keyword, within the user's scope where the target has a place.
@@ -239,7 +167,7 @@ pub async fn list(
         let mut ids: Vec<i64> = all.iter().filter_map(|r| r.subject_id).collect();
         ids.sort_unstable();
         ids.dedup();
-        let subjects = subjects_of(&mut tx, &me, def, &ids).await;
+        let subjects = crate::query::subjects::subjects_of(&mut tx, &me, def, &ids).await;
         // The ids each reference field's target has under a name containing the keyword: one
         // query per field, not one per record.
         let mut named: Vec<(&str, std::collections::HashSet<i64>)> = Vec::new();
@@ -269,7 +197,7 @@ pub async fn list(
     let mut subject_ids: Vec<i64> = page_rows.iter().filter_map(|r| r.subject_id).collect();
     subject_ids.sort_unstable();
     subject_ids.dedup();
-    let subjects = subjects_of(&mut tx, &me, def, &subject_ids).await;
+    let subjects = crate::query::subjects::subjects_of(&mut tx, &me, def, &subject_ids).await;
     let places = state.cache.places(&mut tx, version).await?;
     // Cases a visit ledger refers to get a 走访 button (household, case, today, the cadre).
     let visits = super::village::visit_ledger(&me, &defs, Some(&def.key)).filter(|_| def.subject == taizhang_domain::ledger::SubjectKind::Household);
@@ -344,11 +272,3 @@ pub async fn list(
     views::render("list.html", &ctx.into())
 }
 
-/// The 作废记录 filter as a query: voided records only when asked for.
-pub fn voids_of(text: &str) -> records::Voids {
-    match text.trim() {
-        "include" | "含" => records::Voids::Include,
-        "only" | "仅作废" => records::Voids::Only,
-        _ => records::Voids::Exclude,
-    }
-}

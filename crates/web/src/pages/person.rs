@@ -6,16 +6,15 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use chrono::NaiveDate;
 use serde::Deserialize;
 use serde_json::{json, Value as J};
 use taizhang_domain::ledger::SubjectKind;
-use taizhang_domain::registry::{Person, PersonStatus, StatusChange, StatusChangeInput};
-use taizhang_domain::FieldError;
+use taizhang_domain::registry::{Person, PersonStatus, StatusChange};
 use taizhang_storage::audit::{self, AuditQuery};
 use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{households, persons, Tx};
 
+use crate::query::people::status_input;
 use crate::auth::Me;
 use crate::error::AppResult;
 use crate::forms::{self, Attempt, Problem};
@@ -168,7 +167,7 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
         None => None,
     };
     let sees = me.policy().shows_derived();
-    let mut person = super::registry::person_json(&mut tx, me, &p).await;
+    let mut person = crate::query::people::person_json(&mut tx, me, &p).await;
     let (shown_number, shown_phone) = (person["id_number"].clone(), person["phone"].clone());
     person["status_text"] = json!(status_text(&p));
     person["tone"] = json!(status_tone(p.status));
@@ -256,29 +255,6 @@ pub async fn correct(State(state): State<AppState>, me: Me, Path(id): Path<i64>,
             let problem = Problem::from(e);
             render(&state, &me, id, Attempt::new("edit", &form, &problem, EDIT_KEYS), problem.status, "").await
         }
-    }
-}
-
-/// A status change as typed: the change (key or label), its date, reason and place.
-pub fn status_input(change: &str, date: Result<Option<NaiveDate>, String>, reason: &str, place_text: &str) -> Result<StatusChangeInput, Problem> {
-    let mut errors = Vec::new();
-    let change = StatusChange::parse(change);
-    if change.is_none() {
-        errors.push(FieldError::new("change", "变更类型", "请选择：死亡、迁出、迁入、失联 或 正常"));
-    }
-    let date = date.unwrap_or_else(|e| {
-        errors.push(FieldError::new("date", "变更日期", e));
-        None
-    });
-    match change {
-        Some(change) if errors.is_empty() => Ok(StatusChangeInput {
-            change,
-            date,
-            reason: reason.trim().to_string(),
-            // A place typed before switching to a change without one (死亡) is not kept.
-            place_text: if change.place_label().is_some() { place_text.trim().to_string() } else { String::new() },
-        }),
-        _ => Err(Problem::fields(errors)),
     }
 }
 

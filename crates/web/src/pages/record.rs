@@ -13,6 +13,7 @@ use taizhang_domain::{DomainError, FieldError};
 use taizhang_storage::audit::{self, AuditQuery};
 use taizhang_storage::{places, records, refs, settings, StoreError, Tx};
 
+use crate::query::records::open_record;
 use crate::auth::Me;
 use crate::error::AppResult;
 use crate::forms::{self, Attempt, FormField, Problem};
@@ -285,8 +286,8 @@ async fn page(
                 "updated_at": records::local_time(&r.updated_at),
                 "state_label": def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()),
                 "tone": show::tone(def, r.state.as_deref()),
-                "subject": super::ledger::subject_text(tx, me, def, r.subject_id).await,
-                "subject_link": super::ledger::subject_of(tx, me, def, r.subject_id).await.link,
+                "subject": crate::query::subjects::subject_text(tx, me, def, r.subject_id).await,
+                "subject_link": crate::query::subjects::subject_of(tx, me, def, r.subject_id).await.link,
                 "place": super::place_name(tx, r.place_id).await,
                 "shown": shown,
                 "voided": r.voided.as_ref().map(|v| json!({"at": records::local_time(&v.at), "by": v.by, "reason": v.reason})),
@@ -404,14 +405,6 @@ pub async fn create(State(state): State<AppState>, me: Me, Path(key): Path<Strin
             page(&mut tx, &state, &me, def, &defs, None, &form, Some(&p), "", &Attempt::default()).await
         }
     }
-}
-
-/// One record in the user's scope. Showing it (the page, `show::record_json`) notes the read,
-/// which the guard writes to the audit trail with the answer (`crate::reads`).
-pub async fn open_record(state: &AppState, me: &Me, def: &LedgerDef, id: i64) -> AppResult<Record> {
-    let mut tx = state.db.read().await?;
-    let rec = records::get(&mut tx, def, &me.scope, id).await?;
-    Ok(rec)
 }
 
 #[derive(serde::Deserialize)]

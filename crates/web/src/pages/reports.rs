@@ -4,44 +4,13 @@
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, Response};
 use chrono::Datelike;
-use serde::Deserialize;
 use serde_json::json;
 use taizhang_reports::{checks, eval, render, Context};
 
+use crate::query::reports::{context, ReportQuery};
 use crate::auth::Me;
 use crate::error::{AppError, AppResult};
 use crate::{charts, views, AppState};
-
-#[derive(Deserialize, Default)]
-pub struct ReportQuery {
-    #[serde(default)]
-    pub period: String,
-    #[serde(default)]
-    pub year: String,
-    #[serde(default)]
-    pub place: String,
-    #[serde(default)]
-    pub template: String,
-    #[serde(default)]
-    pub form: String,
-}
-
-impl ReportQuery {
-    fn period_text(&self) -> Option<&str> {
-        [self.period.as_str(), self.year.as_str()].into_iter().find(|s| !s.trim().is_empty())
-    }
-}
-
-/// The report context a query names, confined to the user's scope: the period (this year
-/// unless one is named) as of its end or today, whichever is earlier — nothing is reported
-/// "as of" a day still to come.
-pub async fn context(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<Context> {
-    let mut tx = state.db.read().await?;
-    let scope = super::narrowed(&mut tx, me, Some(&q.place)).await?;
-    let today = state.today();
-    let period = super::period_of(q.period_text(), today.year())?;
-    Ok(Context::clamped(period, None, today, scope))
-}
 
 pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
     let rc = context(&state, &me, &q).await?;
@@ -49,6 +18,10 @@ pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<Repor
     let defs = super::all_defs(&mut tx).await?;
     let list = checks::builtin()?;
     let findings = checks::run_all(&mut tx, &list, &defs, &rc).await?;
+    // Not a finding in a ledger this user may not read (a 业务员 and a health or 重点人群 ledger
+    // not assigned to them): it would name its people and link to "not found".
+    let readable = |key: &String| key.is_empty() || defs.iter().any(|d| &d.key == key && me.may_read_ledger(d));
+    let findings: Vec<_> = findings.into_iter().filter(|f| readable(&f.ledger) && readable(&f.other_ledger)).collect();
     let groups: Vec<_> = list
         .iter()
         .map(|c| {
@@ -99,7 +72,7 @@ async fn report_text(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(S
     let rc = context(state, me, q).await?;
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let text = render::gather_for(&mut tx, super::dashboard::indicators()?, &defs, &rc, |data| render::render(src, data)).await?;
+    let text = render::gather_for(&mut tx, crate::query::reports::indicators()?, &defs, &rc, |data| render::render(src, data)).await?;
     Ok((text, rc))
 }
 
@@ -108,8 +81,8 @@ async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> Ap
     let defs = super::all_defs(&mut tx).await?;
     let mut ctx = views::layout(me, &defs, "报表与总结", &[("报表与总结", "")]);
     ctx.insert("places".into(), json!(super::place_options(&mut tx, me).await?));
-    ctx.insert("templates".into(), json!(render::builtin_templates()));
-    ctx.insert("forms".into(), json!(taizhang_reports::form::builtin_forms()));
+    ctx.insert("templates".into(), json!(render::named(render::builtin_templates())));
+    ctx.insert("forms".into(), json!(render::named(taizhang_reports::form::builtin_forms())));
     ctx.insert("period".into(), json!(q.period_text().map_or_else(|| state.today().year().to_string(), String::from)));
     ctx.insert("place".into(), json!(q.place));
     ctx.insert("template".into(), json!(q.template));
@@ -149,7 +122,7 @@ pub async fn explain(State(state): State<AppState>, me: Me, Path(key): Path<Stri
     let rc = context(&state, &me, &q).await?;
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let inds = super::dashboard::indicators()?;
+    let inds = crate::query::reports::indicators()?;
     let ind = inds.iter().find(|i| i.key == key).ok_or_else(|| AppError::not_found(format!("没有指标「{key}」")))?;
     let def = eval::ledger_of(ind, &defs)?;
     // The figure is a count; the records behind it are the ledger's: not for a reader who may
@@ -189,6 +162,6 @@ pub async fn filled_form(State(state): State<AppState>, me: Me, Query(q): Query<
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let opts = taizhang_reports::form::FormOptions { filled_on: state.today() };
-    let bytes = render::gather_for(&mut tx, super::dashboard::indicators()?, &defs, &rc, |data| taizhang_reports::form::fill(template, data, &opts)).await?;
+    let bytes = render::gather_for(&mut tx, crate::query::reports::indicators()?, &defs, &rc, |data| taizhang_reports::form::fill(template, data, &opts)).await?;
     Ok(super::exchange::download(bytes, &format!("{name}（{}）.xlsx", rc.period.label), super::exchange::XLSX))
 }

@@ -57,7 +57,7 @@ async fn watched(tx: &mut Tx, me: &Me) -> AppResult<Vec<serde_json::Value>> {
 async fn render(state: &AppState, me: &Me, attempt: Attempt, status: StatusCode, notice: &str) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let all = super::settings::catalogue(&mut tx).await?;
+    let all = crate::query::settings::catalogue(&mut tx).await?;
     let stored = settings::list(&mut tx).await?;
     let mut rows = Vec::new();
     for def in all.iter().filter(|d| d.group == GROUP) {
@@ -68,7 +68,7 @@ async fn render(state: &AppState, me: &Me, attempt: Attempt, status: StatusCode,
             "label": def.label, "unit": def.unit, "help": def.help,
             "shown": value.as_ref().map(|v| def.show(v)).unwrap_or_default(),
             "source": if set { "" } else { "默认" },
-            "edit": value.as_ref().map(|v| super::settings::edit_text(def, v)).unwrap_or_default(),
+            "edit": value.as_ref().map(|v| crate::query::settings::edit_text(def, v)).unwrap_or_default(),
             "typed": if here { attempt.values.get("value").cloned() } else { None },
             "error": if here { attempt.errors.get("value").cloned().unwrap_or_else(|| attempt.message.clone()) } else { String::new() },
         }));
@@ -108,9 +108,9 @@ pub async fn page(State(state): State<AppState>, me: Me, Query(q): Query<PageQue
 pub async fn update(State(state): State<AppState>, me: Me, Form(form): Form<Vec<(String, String)>>) -> AppResult<Response> {
     let name = forms::text(&form, "setting");
     let mut tx = state.db.begin().await?;
-    let all = super::settings::catalogue(&mut tx).await?;
+    let all = crate::query::settings::catalogue(&mut tx).await?;
     let only_policy: Vec<_> = all.into_iter().filter(|d| d.group == GROUP).collect();
-    match super::settings::save(&mut tx, &me, &only_policy, &name, None, &forms::text(&form, "value")).await {
+    match crate::query::settings::save(&mut tx, &me, &only_policy, &name, None, &forms::text(&form, "value")).await {
         Ok((def, _)) => {
             tx.commit().await?;
             Ok(Redirect::to(&format!("/admin/security?saved={}", crate::guard::encode(&def.label))).into_response())

@@ -155,7 +155,7 @@ async fn village(state: AppState, me: Me, guard_tx: GuardTx) -> AppResult<Html<S
         ids.sort_unstable();
         ids.dedup();
         let homes = if def.subject == SubjectKind::Household { households(&mut tx, &me, &ids).await } else { HashMap::new() };
-        let subjects = super::ledger::subjects_of(&mut tx, &me, def, &ids).await;
+        let subjects = crate::query::subjects::subjects_of(&mut tx, &me, def, &ids).await;
         let describe = |r: &taizhang_domain::value::Record| {
             let home = r.subject_id.and_then(|id| homes.get(&id));
             let (village, group) = places.village_and_group(home.map_or(r.place_id, |h| h.place_id));

@@ -1,0 +1,52 @@
+//! What a report, the dashboard and the indicators API compute over: the period, place and
+//! indicators a request asks for.
+
+use std::sync::OnceLock;
+
+use chrono::Datelike;
+use serde::Deserialize;
+use taizhang_reports::{indicator, Context, IndicatorDef};
+
+use crate::auth::Me;
+use crate::error::{AppError, AppResult};
+use crate::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct ReportQuery {
+    #[serde(default)]
+    pub period: String,
+    #[serde(default)]
+    pub year: String,
+    #[serde(default)]
+    pub place: String,
+    #[serde(default)]
+    pub template: String,
+    #[serde(default)]
+    pub form: String,
+}
+
+/// The report context a query names, confined to the user's scope: the period (this year
+/// unless one is named) as of its end or today, whichever is earlier — nothing is reported
+/// "as of" a day still to come.
+pub async fn context(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<Context> {
+    let mut tx = state.db.read().await?;
+    let scope = super::narrowed(&mut tx, me, Some(&q.place)).await?;
+    let today = state.today();
+    let period = super::period_of(q.period_text(), today.year())?;
+    Ok(Context::clamped(period, None, today, scope))
+}
+
+/// The built-in indicators, parsed once.
+pub fn indicators() -> AppResult<&'static [IndicatorDef]> {
+    static INDS: OnceLock<Result<Vec<IndicatorDef>, String>> = OnceLock::new();
+    match INDS.get_or_init(|| indicator::builtin().map_err(|e| e.to_string())) {
+        Ok(v) => Ok(v),
+        Err(e) => Err(AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, e.clone())),
+    }
+}
+
+impl ReportQuery {
+    pub fn period_text(&self) -> Option<&str> {
+        [self.period.as_str(), self.year.as_str()].into_iter().find(|s| !s.trim().is_empty())
+    }
+}
