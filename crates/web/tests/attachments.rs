@@ -170,6 +170,16 @@ fn run(s: &Server) {
     assert_eq!(leader.get(&url).status, 200);
     let after = s.scalar("SELECT COUNT(*) FROM audit WHERE action = 'read' AND entity = 'ld_key_population' AND actor = 'leader' AND note LIKE '%佐证材料%'");
     assert_eq!(after, before + 1, "the original's read is in the trail");
+    // The record and its files from a reader who sees numbers masked: the subject by name, no
+    // ID number; the download is a read too.
+    let z = leader.get(&format!("{kp}/attachments.zip"));
+    assert_eq!(z.status, 200);
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(z.bytes)).unwrap();
+    let mut text = String::new();
+    archive.by_name("记录.txt").unwrap().read_to_string(&mut text).unwrap();
+    assert!(text.contains("记录对象（人员）：张坪溪") && text.contains("人员类别：社区矫正对象"), "{text}");
+    assert!(!text.contains(&common::id_number(1)), "no ID number: {text}");
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM audit WHERE action = 'read' AND entity = 'ld_key_population' AND actor = 'leader' AND note LIKE '下载记录及佐证材料%'"), 1);
 }
 
 #[test]

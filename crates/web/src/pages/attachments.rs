@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
-use taizhang_domain::ledger::LedgerDef;
+use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
 use taizhang_domain::value::Record;
 use taizhang_storage::attachments::{self, Attachment};
 use taizhang_storage::{records, Tx};
@@ -195,6 +195,18 @@ pub async fn zip(State(state): State<AppState>, me: Me, Path((key, id)): Path<(S
     let policy = me.policy();
     let mut names = super::RefNames::default();
     let mut text = format!("{} · 记录 #{}\n所属地点：{}\n", def.name, r.id, super::place_name(&mut tx, r.place_id).await);
+    // The subject by name (a person without the ID number, a household by its 户编号).
+    let target = match def.subject {
+        SubjectKind::Person => Some(RefTarget::Person),
+        SubjectKind::Household => Some(RefTarget::Household),
+        SubjectKind::Cadre => Some(RefTarget::Cadre),
+        SubjectKind::Organisation => Some(RefTarget::Organisation),
+        SubjectKind::Place => Some(RefTarget::Place),
+        SubjectKind::None => None,
+    };
+    if let (Some(t), Some(sid)) = (target, r.subject_id) {
+        text.push_str(&format!("记录对象（{}）：{}\n", def.subject.label(), names.label(&mut tx, &me, &t, sid).await));
+    }
     if let (Some(wf), Some(s)) = (&def.workflow, r.state.as_deref()) {
         text.push_str(&format!("状态：{}\n", wf.state_label(s)));
     }
