@@ -44,6 +44,7 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("POST", "/password") => write("/password".into(), FORM, "current=wrong1234&new=abc&again=abc".into(), &[422]),
         ("GET", "/static/app.css") => get("/static/app.css".into()),
         ("GET", "/static/app.js") => get("/static/app.js".into()),
+        ("GET", "/sw.js") => get("/sw.js".into()),
         ("GET", "/") => get("/".into()),
         ("GET", "/search") => get(format!("/search?q={}", common::encode("李"))),
         ("GET", "/persons/new") => get("/persons/new".into()),
