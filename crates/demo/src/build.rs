@@ -910,6 +910,7 @@ async fn set_state(
         )));
     }
     let table = def.table_name();
+    let label = def.workflow.as_ref().map_or(state, |w| w.state_label(state));
     for part in recs.chunks(STATE_CHUNK) {
         let mut args = vec![Arg::Text(state.to_string()), Arg::Date(today)];
         args.extend(part.iter().map(|(id, _)| Arg::Int(*id)));
@@ -932,7 +933,7 @@ async fn set_state(
             "transition",
             &table,
             &audit::runs(&sorted),
-            &format!("演示数据：直接设定流程状态「{state}」"),
+            &format!("演示数据：直接设定流程状态「{label}」"),
         )
         .await?;
     }

@@ -113,6 +113,16 @@ impl Actor {
         }
     }
 
+    /// How an actor's audit name reads on a page: the console operator (`system`) and the demo's
+    /// generator (`demo`) in Chinese, a user by their user name.
+    pub fn label_of(name: &str) -> &str {
+        match name {
+            "system" => "系统（命令行）",
+            "demo" => "演示数据",
+            other => other,
+        }
+    }
+
     pub fn has_role(&self, role: Role) -> bool {
         match self {
             Actor::System | Actor::Demo => true,

@@ -208,6 +208,37 @@ pub fn builtin_templates() -> Vec<String> {
         .collect()
 }
 
+/// The Chinese names of the built-in templates and county forms, by file name
+/// (`catalogue/templates/names.toml`).
+static NAMES: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| {
+    #[derive(serde::Deserialize)]
+    struct Names {
+        names: BTreeMap<String, String>,
+    }
+    taizhang_domain::catalogue::text_files("templates/names.toml")
+        .find_map(|(_, t)| toml::from_str::<Names>(t).ok())
+        .map(|n| n.names)
+        .unwrap_or_default()
+});
+
+/// The Chinese name of a built-in template or county form (`annual_summary` → 年度工作总结), as
+/// pages show it; `None` when `catalogue/templates/names.toml` gives it none.
+pub fn builtin_name(file: &str) -> Option<&'static str> {
+    NAMES.get(file).map(String::as_str)
+}
+
+/// File names with their Chinese names, for a page's choices: (file name, name); a file without
+/// a name is shown as 未命名的模板.
+pub fn named(files: Vec<String>) -> Vec<(String, String)> {
+    files
+        .into_iter()
+        .map(|f| {
+            let name = builtin_name(&f).unwrap_or("未命名的模板").to_string();
+            (f, name)
+        })
+        .collect()
+}
+
 const DIGITS: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
 
 /// Chinese numerals below 100 (larger numbers stay Arabic): 9 → 九, 12 → 十二, 35 → 三十五.
@@ -507,6 +538,14 @@ impl From<String> for ReportError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_built_in_template_and_form_has_a_chinese_name() {
+        for f in builtin_templates().into_iter().chain(crate::form::builtin_forms()) {
+            assert!(builtin_name(&f).is_some(), "{f} has no name in catalogue/templates/names.toml");
+        }
+        assert_eq!(named(vec!["annual_summary".into()]), vec![("annual_summary".to_string(), "年度工作总结".to_string())]);
+    }
 
     #[test]
     fn dates_are_written_the_chinese_way() {

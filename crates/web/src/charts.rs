@@ -37,7 +37,7 @@ pub fn bars(labels: &[String], values: &[i64], texts: &[String]) -> String {
         }
     }
     if labels.is_empty() {
-        out.push_str(r##"<text x="320" y="120" text-anchor="middle" fill="#909399">暂无数据</text>"##);
+        out.push_str(r##"<text x="320" y="120" text-anchor="middle" fill="#606266">暂无数据</text>"##);
     }
     out.push_str("</svg>");
     out

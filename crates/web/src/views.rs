@@ -53,6 +53,8 @@ fn env() -> &'static Environment<'static> {
     ENV.get_or_init(|| {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| AutoEscape::Html);
+        // `{{ e.actor|actor }}`: an audit name as users read it (系统（命令行）, 演示数据, a user name).
+        env.add_filter("actor", |name: String| taizhang_domain::role::Actor::label_of(&name).to_string());
         for (name, src) in TEMPLATES {
             if let Err(e) = env.add_template(name, src) {
                 eprintln!("页面模板 {name} 有误：{e}");
