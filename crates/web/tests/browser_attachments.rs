@@ -78,6 +78,15 @@ fn a_photo_attached_to_a_record_is_shown_as_a_thumbnail() {
                 d.script("document.querySelector('#evidence').scrollIntoView();", json!([]));
                 d.screenshot(&dir.join("record-evidence.png"));
             }
+            // The section on a phone, for looking at by eye (not committed).
+            if let Ok(extra) = std::env::var("TAIZHANG_SCREENSHOTS_EXTRA") {
+                let extra = std::path::PathBuf::from(extra);
+                std::fs::create_dir_all(&extra).expect("extra directory");
+                d.size(390, 844);
+                d.go(&record);
+                d.script("document.querySelector('#evidence').scrollIntoView();", json!([]));
+                d.screenshot(&extra.join("record-evidence-phone.png"));
+            }
         }
     }
 }
