@@ -559,6 +559,21 @@ pub enum RecordCmd {
         #[arg(long)]
         version: Option<i64>,
     },
+    /// 给记录上传佐证材料：照片（JPEG、PNG、WebP）、PDF、Word、Excel，可一次多个（docs/attachments.md）
+    Attach {
+        ledger: String,
+        id: i64,
+        /// 文件路径
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// 列出记录的佐证材料（含已撤下的）
+    Attachments {
+        ledger: String,
+        id: i64,
+        #[arg(long)]
+        json: bool,
+    },
     /// 列出记录
     List {
         ledger: String,

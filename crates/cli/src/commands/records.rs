@@ -4,7 +4,7 @@ use taizhang_domain::ledger::{RefTarget, SubjectKind};
 use taizhang_domain::period::{parse_date_lenient, parse_period, Period};
 use taizhang_domain::value::RecordInput;
 use taizhang_storage::records::{self, RecordQuery, Voids};
-use taizhang_storage::{ledgers, places, refs, settings, Scope, Tx};
+use taizhang_storage::{attachments, ledgers, places, refs, settings, Scope, Tx};
 
 use super::print_json;
 use crate::args::{PeriodArgs, RecordCmd, SettingCmd};
@@ -95,6 +95,42 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
             let rec = records::void(&mut tx, &def, &ctx.actor, &ctx.scope, id, version, &reason).await?;
             tx.commit().await?;
             println!("已作废「{}」第 {} 号记录（原因：{}）；它不再计入列表、统计、核查和报告，管理员可恢复", def.name, rec.id, reason.trim());
+        }
+        RecordCmd::Attach { ledger, id, files } => {
+            let mut tx = ctx.db.begin().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let limit = attachments::max_bytes(&mut tx).await?;
+            // All the files or none: one transaction, committed after the last.
+            let mut added = Vec::new();
+            for f in &files {
+                let name = f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let size = std::fs::metadata(f).map_err(|e| anyhow::anyhow!("无法读取「{}」：{e}", f.display()))?.len();
+                // Refused before the file is read into memory.
+                if let Some(why) = attachments::refusal(&name, usize::try_from(size).unwrap_or(usize::MAX), limit) {
+                    anyhow::bail!(why);
+                }
+                let bytes = std::fs::read(f).map_err(|e| anyhow::anyhow!("无法读取「{}」：{e}", f.display()))?;
+                added.push(attachments::add(&mut tx, &def, &ctx.actor, &ctx.scope, id, &name, &bytes).await?);
+            }
+            tx.commit().await?;
+            for a in added {
+                println!("已上传佐证材料「{}」（{}，SHA-256 {}）到「{}」第 {id} 号记录", a.file_name, attachments::size_text(a.size_bytes), a.sha256, def.name);
+            }
+        }
+        RecordCmd::Attachments { ledger, id, json } => {
+            let mut tx = ctx.db.read().await?;
+            let def = ledgers::get(&mut tx, &ledger).await?;
+            let list = attachments::list(&mut tx, &def, &ctx.scope, id, true).await?;
+            if json {
+                print_json(&list)?;
+            } else if list.is_empty() {
+                println!("「{}」第 {id} 号记录没有佐证材料", def.name);
+            } else {
+                for a in &list {
+                    let removed = a.voided.as_ref().map_or(String::new(), |v| format!("，已撤下（{}：{}）", v.by, v.reason));
+                    println!("#{} {}（{}，{} 上传于 {}，SHA-256 {}）{removed}", a.id, a.file_name, attachments::size_text(a.size_bytes), a.created_by, records::local_time(&a.created_at), a.sha256);
+                }
+            }
         }
         RecordCmd::Restore { ledger, id, version } => {
             let mut tx = ctx.db.begin().await?;
