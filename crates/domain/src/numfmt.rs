@@ -12,8 +12,14 @@
 //! - 以上 follows the measure word in Chinese ("100万元以上", "3000人以上"), so the
 //!   以上 formats include it: `wan_atleast` writes "100万元以上", and `atleast:1000:人`
 //!   writes "3000人以上" (the template writes nothing after either).
-//! - Rounding is always down (toward zero), so a figure never overstates. 余 is written
-//!   only when something was actually dropped: exactly 260 with `approx:10` is "260".
+//! - The one rounding rule: a figure written with 余 or 以上 is rounded down (toward zero),
+//!   so it never overstates, and 余 is written only when something was actually dropped
+//!   (exactly 260 with `approx:10` is "260"); a figure written plainly at fewer places than
+//!   it has (`wan`, `wan:k`, [`format_decimal`]) is rounded to the nearest, halves away
+//!   from zero, as a reader takes it: 16,283.38元 with `wan:0` is "2", with `wan:1` "1.6",
+//!   never "1" — cutting would understate by up to a whole unit with nothing to say so.
+//! - Below 1万元 the 万 forms with 余 write 元 rounded down to 100 ("8400余"), to 10 below
+//!   1000元, whole 元 below 100元; `wan:2` writes a small sum as "0.85" (万元).
 //! - Approximate forms fall back to a smaller form when the value is below their unit,
 //!   and to the exact figure for negative values; integers never get thousands separators
 //!   (the style of the summaries: "18000", "1330户"), except in `yuan`.
@@ -43,11 +49,15 @@ pub enum NumberFormat {
     /// `atleast:N` or `atleast:N:量词`: rounded down to N, then the measure word, then
     /// 以上: 3456 with `atleast:1000:人` → "3000人以上". Below N the exact count is used.
     AtLeast { unit: i64, measure: String },
-    /// `wan` (money): 万元 with at most two decimals, trailing zeros dropped; anything
-    /// finer than 0.01万元 (100元) is dropped, not rounded: 30540000分 → "30.54".
+    /// `wan` (money): 万元 with at most two decimals, trailing zeros dropped, rounded to
+    /// the nearest 0.01万元 (100元): 30540000分 → "30.54", 30545000分 → "30.55".
     Wan,
+    /// `wan:k` (money, k = 0, 1 or 2): 万元 rounded to k decimals, trailing zeros dropped:
+    /// 1_628_338分 with `wan:1` → "1.6", with `wan:0` → "2".
+    WanPlaces { places: u8 },
     /// `wan_approx` (money): whole 万 rounded down, then 万余: 112.53万元 → "112万余".
-    /// Below 1万元: whole 元 rounded down, 余 if anything was dropped ("5300余").
+    /// Below 1万元: 元 rounded down to 100 (to 10 below 1000元, to 1 below 100元), 余 if
+    /// anything was dropped: 8462.50元 → "8400余".
     WanApprox,
     /// `wan_approx_ten` (money): rounded down to 10万元, 余 before 万: 12.3万元 → "10余万".
     /// Below 10万元 it is `wan_approx`.
@@ -68,6 +78,7 @@ impl NumberFormat {
         matches!(
             self,
             NumberFormat::Wan
+                | NumberFormat::WanPlaces { .. }
                 | NumberFormat::WanApprox
                 | NumberFormat::WanApproxTen
                 | NumberFormat::WanAtLeast
@@ -87,6 +98,7 @@ impl fmt::Display for NumberFormat {
             NumberFormat::AtLeast { unit, measure } if measure.is_empty() => write!(f, "atleast:{unit}"),
             NumberFormat::AtLeast { unit, measure } => write!(f, "atleast:{unit}:{measure}"),
             NumberFormat::Wan => f.write_str("wan"),
+            NumberFormat::WanPlaces { places } => write!(f, "wan:{places}"),
             NumberFormat::WanApprox => f.write_str("wan_approx"),
             NumberFormat::WanApproxTen => f.write_str("wan_approx_ten"),
             NumberFormat::WanAtLeast => f.write_str("wan_atleast"),
@@ -117,7 +129,7 @@ impl From<NumberFormat> for String {
 }
 
 const KNOWN_SPECS: &str = "exact、approx:10、approx_wan、approx_shiwan、atleast:1000、atleast:1000:人、\
-wan、wan_approx、wan_approx_ten、wan_atleast、yuan、yuan_int";
+wan、wan:1、wan_approx、wan_approx_ten、wan_atleast、yuan、yuan_int";
 
 /// Reads a spec string such as "approx:100" or "wan". The error is Chinese, for the
 /// person who wrote the template.
@@ -132,12 +144,16 @@ pub fn parse_format(spec: &str) -> Result<NumberFormat, String> {
         "exact" => Some(NumberFormat::Exact),
         "approx_wan" => Some(NumberFormat::ApproxWan),
         "approx_shiwan" => Some(NumberFormat::ApproxShiWan),
-        "wan" => Some(NumberFormat::Wan),
+        "wan" if arg.is_none() => Some(NumberFormat::Wan),
         "wan_approx" => Some(NumberFormat::WanApprox),
         "wan_approx_ten" => Some(NumberFormat::WanApproxTen),
         "wan_atleast" => Some(NumberFormat::WanAtLeast),
         "yuan" => Some(NumberFormat::Yuan),
         "yuan_int" => Some(NumberFormat::YuanInt),
+        "wan" if arg.is_some() => {
+            let places = arg.and_then(|a| a.parse::<u8>().ok()).filter(|k| *k <= 2);
+            return places.map(|places| NumberFormat::WanPlaces { places }).ok_or_else(|| format!("数字格式「{spec}」：wan:k 的 k 应为 0、1 或 2"));
+        }
         "approx" | "atleast" => None,
         _ => return Err(unknown()),
     };
@@ -211,7 +227,8 @@ pub fn format_number(value: i64, fmt: &NumberFormat) -> String {
             let shown = if value >= *unit { floor_to(value, *unit).0 } else { value };
             format!("{shown}{measure}以上")
         }
-        NumberFormat::Wan => wan(value),
+        NumberFormat::Wan => wan(value, 2),
+        NumberFormat::WanPlaces { places } => wan(value, *places),
         NumberFormat::WanApprox => wan_approx(value),
         NumberFormat::WanApproxTen => {
             if value < 10 * FEN_PER_WAN {
@@ -247,19 +264,37 @@ fn approx_wan(value: i64) -> String {
     format!("{}万{}", floored / 10_000, yu(dropped))
 }
 
-/// 万元 with up to two decimals, truncated toward zero.
-fn wan(fen: i64) -> String {
-    let hundredths = fen / (FEN_PER_WAN / 100);
-    let abs = hundredths.unsigned_abs();
-    let sign = if hundredths < 0 { "-" } else { "" };
-    let (int_part, frac) = (abs / 100, abs % 100);
-    if frac == 0 {
-        format!("{sign}{int_part}")
-    } else if frac % 10 == 0 {
-        format!("{sign}{int_part}.{}", frac / 10)
+/// 万元 rounded to `places` decimals (0–2), trailing zeros dropped.
+fn wan(fen: i64, places: u8) -> String {
+    format_decimal(fen, 6, places)
+}
+
+/// `value` divided by rounding half away from zero to a multiple of `unit` (> 0), in units.
+fn round_to(value: i64, unit: i64) -> i64 {
+    let (q, r) = (value / unit, value % unit);
+    if 2 * r.abs() >= unit {
+        q + value.signum()
     } else {
-        format!("{sign}{int_part}.{frac:02}")
+        q
     }
+}
+
+/// A value held as an integer at `scale` decimals (亩 at scale 2: 1234 → 12.34; 万元 held in
+/// 分 is scale 6), written with `places` decimals (at most `scale`) rounded to the nearest,
+/// halves away from zero, trailing zeros dropped: (1234, 2, 1) → "12.3", (1250, 2, 0) → "13".
+pub fn format_decimal(value: i64, scale: u8, places: u8) -> String {
+    let places = places.min(scale);
+    let unit = 10_i64.pow(u32::from(scale - places));
+    let n = round_to(value, unit);
+    let p = 10_u64.pow(u32::from(places));
+    let abs = n.unsigned_abs();
+    let sign = if n < 0 { "-" } else { "" };
+    let (whole, frac) = (abs / p, abs % p);
+    if places == 0 || frac == 0 {
+        return format!("{sign}{whole}");
+    }
+    let text = format!("{sign}{whole}.{frac:0w$}", w = usize::from(places));
+    text.trim_end_matches('0').to_string()
 }
 
 fn wan_approx(fen: i64) -> String {
@@ -267,7 +302,13 @@ fn wan_approx(fen: i64) -> String {
         return yuan_plain(fen);
     }
     if fen < FEN_PER_WAN {
-        let (floored, dropped) = floor_to(fen, FEN_PER_YUAN);
+        // 8462.50元 is "8400余元" as people write it, not "8462余元".
+        let unit = match fen {
+            f if f >= 1000 * FEN_PER_YUAN => 100 * FEN_PER_YUAN,
+            f if f >= 100 * FEN_PER_YUAN => 10 * FEN_PER_YUAN,
+            _ => FEN_PER_YUAN,
+        };
+        let (floored, dropped) = floor_to(fen, unit);
         return format!("{}{}", floored / FEN_PER_YUAN, yu(dropped));
     }
     let (floored, dropped) = floor_to(fen, FEN_PER_WAN);
@@ -317,6 +358,65 @@ mod tests {
         for spec in KNOWN_SPECS.split('、') {
             let f = parse_format(spec).unwrap_or(NumberFormat::Exact);
             assert_eq!(f.to_string(), spec);
+        }
+    }
+
+    fn money(fen: i64, spec: &str) -> String {
+        format_number(fen, &parse_format(spec).unwrap_or(NumberFormat::Exact))
+    }
+
+    /// The cases issue 16 names, and each magnitude from 分 to 亿元.
+    #[test]
+    fn plain_money_is_rounded_and_money_with_yu_is_floored() {
+        assert_eq!(money(1_628_338, "wan:0"), "2");
+        assert_eq!(money(1_628_338, "wan:1"), "1.6");
+        assert_eq!(money(689_386, "wan:1"), "0.7");
+        assert_eq!(money(846_250, "wan:2"), "0.85");
+        assert_eq!(money(846_250, "wan_approx"), "8400余");
+        assert_eq!(money(98_760, "wan_approx"), "980余");
+        assert_eq!(money(5_050, "wan_approx"), "50余");
+        assert_eq!(money(530_000, "wan_approx"), "5300");
+        assert_eq!(money(30_540_000, "wan"), "30.54");
+        assert_eq!(money(30_545_000, "wan"), "30.55");
+        assert_eq!(money(30_544_999, "wan"), "30.54");
+        assert_eq!(money(-30_545_000, "wan"), "-30.55");
+        assert_eq!(money(112_530_000, "wan_approx"), "112万余");
+        assert_eq!(money(1_000_000, "wan:0"), "1");
+        assert_eq!(money(1_500_000, "wan:0"), "2");
+        assert_eq!(money(1_499_999, "wan:0"), "1");
+        assert_eq!(money(0, "wan:2"), "0");
+        assert_eq!(money(49, "wan:2"), "0");
+        for (fen, wan0, wan2) in [(1, "0", "0"), (99_999_999, "100", "100"), (12_345_678_901, "12346", "12345.68"), (i64::MAX / 4, "2305843009214", "2305843009213.69")] {
+            assert_eq!((money(fen, "wan:0").as_str(), money(fen, "wan:2").as_str()), (wan0, wan2), "{fen} 分");
+        }
+    }
+
+    #[test]
+    fn decimals_are_rounded_halves_away_from_zero() {
+        assert_eq!(format_decimal(1234, 2, 1), "12.3");
+        assert_eq!(format_decimal(1235, 2, 1), "12.4");
+        assert_eq!(format_decimal(1250, 2, 0), "13");
+        assert_eq!(format_decimal(-1250, 2, 0), "-13");
+        assert_eq!(format_decimal(1200, 2, 2), "12");
+        assert_eq!(format_decimal(1205, 2, 5), "12.05");
+        assert_eq!(format_decimal(7, 0, 2), "7");
+    }
+
+    proptest::proptest! {
+        /// A plainly written 万元 figure is never further than half its last place from the
+        /// value; one written with 余 never above it.
+        #[test]
+        fn rounding_errs_by_at_most_half_a_place(fen in 0i64..1_000_000_000_000, places in 0u8..=2) {
+            let text = money(fen, &format!("wan:{places}"));
+            let shown: f64 = text.parse().unwrap_or(f64::NAN);
+            let exact = fen as f64 / 1_000_000.0;
+            let half = 0.5 / 10f64.powi(i32::from(places));
+            proptest::prop_assert!((shown - exact).abs() <= half + 1e-9, "{fen} → {text}");
+            let floored = money(fen, "wan_approx");
+            let digits: String = floored.chars().take_while(char::is_ascii_digit).collect();
+            let n: f64 = digits.parse().unwrap_or(0.0);
+            let value = if floored.contains('万') { n * 10_000.0 } else { n };
+            proptest::prop_assert!(value <= fen as f64 / 100.0, "{fen} → {floored}");
         }
     }
 

@@ -255,38 +255,19 @@ fn zh_digits(n: i64) -> String {
 }
 
 /// Writes a value in a format spec: numfmt's, or `zh` (counts: 2 → 两) / `zh_digit`, or for
-/// values with decimals (`scale` > 0, e.g. 亩) `dec:k` (k decimals, truncated, trailing zeros
-/// dropped); other formats then apply to the whole part.
+/// values with decimals (`scale` > 0, e.g. 亩) `dec:k` (k decimals, rounded by numfmt's one
+/// rule, trailing zeros dropped); other formats then apply to the whole part.
 pub fn format_scaled(value: i64, scale: u8, spec: &str) -> Result<String, String> {
-    let unit = 10_i64.pow(u32::from(scale));
     if let Some(k) = spec.trim().strip_prefix("dec:") {
         let k: u8 = k.trim().parse().map_err(|_| format!("数字格式「{spec}」的位数不是数字"))?;
-        let k = k.min(scale);
-        let whole = value.div_euclid(unit);
-        let frac = value.rem_euclid(unit) / 10_i64.pow(u32::from(scale - k));
-        let mut text = if k == 0 { whole.to_string() } else { format!("{whole}.{frac:0w$}", w = usize::from(k)) };
-        if text.contains('.') {
-            text = text.trim_end_matches('0').trim_end_matches('.').to_string();
-        }
-        return Ok(text);
+        return Ok(taizhang_domain::numfmt::format_decimal(value, scale, k));
     }
-    format_value(value.div_euclid(unit), spec)
+    format_value(value.div_euclid(10_i64.pow(u32::from(scale))), spec)
 }
 
-/// Writes a value in a format spec: numfmt's, or `zh` (counts: 2 → 两) / `zh_digit`.
+/// Writes a value in a format spec: numfmt's (`wan:k` among them), or `zh` (counts: 2 → 两) /
+/// `zh_digit`.
 pub fn format_value(value: i64, spec: &str) -> Result<String, String> {
-    if let Some(k) = spec.trim().strip_prefix("wan:") {
-        // 万元 (value in 分) truncated to k decimals, trailing zeros dropped: 1_230_000 → "12.3".
-        let k: u32 = k.trim().parse().ok().filter(|k| *k <= 2).ok_or_else(|| format!("数字格式「{spec}」：wan:k 的 k 应为 0、1 或 2"))?;
-        let unit = 1_000_000 / 10_i64.pow(k);
-        let t = value.div_euclid(unit);
-        let p = 10_i64.pow(k);
-        let mut text = if k == 0 { t.to_string() } else { format!("{}.{:0w$}", t.div_euclid(p), t.rem_euclid(p), w = usize::try_from(k).unwrap_or(2)) };
-        if text.contains('.') {
-            text = text.trim_end_matches('0').trim_end_matches('.').to_string();
-        }
-        return Ok(text);
-    }
     match spec.trim() {
         "zh" if value == 2 => Ok("两".into()),
         "zh" | "zh_digit" => Ok(zh_digits(value)),
