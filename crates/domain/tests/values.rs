@@ -264,7 +264,8 @@ fn seed_figures() {
     assert_eq!(fmt(yuan(12_000), "wan"), "1.2");
     assert_eq!(fmt(yuan(2_190_000), "wan"), "219");
     assert_eq!(fmt(yuan(343_900), "wan"), "34.39");
-    assert_eq!(fmt(yuan_fen(343_999, 99), "wan"), "34.39", "finer than 0.01万 is dropped");
+    assert_eq!(fmt(yuan_fen(343_999, 99), "wan"), "34.4", "rounded to the nearest 0.01万, not cut");
+    assert_eq!(fmt(yuan_fen(343_949, 99), "wan"), "34.39");
     assert_eq!(fmt(yuan(1_125_300), "wan_approx"), "112万余");
     assert_eq!(fmt(yuan(1_120_000), "wan_approx"), "112万");
     assert_eq!(fmt(yuan_fen(5300, 50), "wan_approx"), "5300余");
@@ -299,7 +300,7 @@ fn format_specs() {
         parse_format("atleast:1000:人"),
         Ok(NumberFormat::AtLeast { unit: 1000, measure: "人".into() })
     );
-    for bad in ["", "approx", "approx:15", "approx:1", "approx:x", "wan:2", "round", "atleast:0"] {
+    for bad in ["", "approx", "approx:15", "approx:1", "approx:x", "wan:3", "wan:x", "round", "atleast:0"] {
         assert!(parse_format(bad).is_err(), "{bad}");
     }
     assert!(parse_format("round").expect_err("unknown").contains("不认识的数字格式"));
@@ -340,9 +341,9 @@ proptest! {
     }
 
     #[test]
-    fn wan_rounds_down(fen in 0i64..1_000_000_000_000) {
+    fn wan_rounds_to_the_nearest_hundred_yuan(fen in 0i64..1_000_000_000_000) {
         let text = fmt(fen, "wan");
         let back = parse_money(&format!("{text}万")).map_err(|e| TestCaseError::fail(e.to_string()))?;
-        prop_assert!(back.0 <= fen && fen - back.0 < 10_000);
+        prop_assert!((back.0 - fen).abs() <= 5_000, "{} → {}", fen, text);
     }
 }
