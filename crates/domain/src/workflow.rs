@@ -285,6 +285,9 @@ impl Workflow {
             if t.roles.is_empty() {
                 return bad(format!("环节「{}」没有指定可办理的角色", t.label));
             }
+            if t.requires_attachment.as_deref().is_some_and(|w| w.trim().is_empty()) {
+                return bad(format!("环节「{}」的 requires_attachment 须写明要什么佐证材料，如「整改后照片」", t.label));
+            }
             for f in &t.requires {
                 if def.field(f).is_none() {
                     return bad(format!("环节「{}」要求的字段「{f}」不存在", t.label));
@@ -648,6 +651,20 @@ mod tests {
 
     fn keys(path: &[&Transition]) -> Vec<String> {
         path.iter().map(|t| t.key.clone()).collect()
+    }
+
+    #[test]
+    fn a_step_may_ask_for_evidence_and_must_say_what() {
+        let hazards = ledger("hazards");
+        let close = hazards.workflow.as_ref().and_then(|w| w.transition("close")).expect("close");
+        assert_eq!(close.requires_attachment.as_deref(), Some("整改后照片"));
+        assert!(step_needs(&hazards, close).contains(&"先上传佐证材料「整改后照片」".to_string()));
+        // Written back as a definition file and read again, it stays.
+        let again = LedgerDef::from_toml(&hazards.to_toml().expect("toml")).expect("parses");
+        assert_eq!(again.workflow, hazards.workflow);
+        let blank = hazards.to_toml().expect("toml").replace("requires_attachment = \"整改后照片\"", "requires_attachment = \" \"");
+        let e = LedgerDef::from_toml(&blank).expect_err("blank");
+        assert!(e.to_string().contains("须写明要什么佐证材料"), "{e}");
     }
 
     fn eliminated() -> Values {
