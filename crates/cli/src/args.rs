@@ -97,6 +97,9 @@ pub enum Command {
         period: PeriodArgs,
         #[arg(long)]
         json: bool,
+        /// 发现问题时以非零状态（1）退出，供定时任务和脚本判断；不加时发现问题也正常退出
+        #[arg(long)]
+        fail_on_findings: bool,
     },
     /// 生成报告（如年度工作总结），输出 .md、.html 或 .docx；或填写县里的表格（.xlsx 样表）
     Report {

@@ -41,6 +41,7 @@ fn story(dir: &Path, db: &str) {
     let text = ok(dir, db, &["check", "--year", "2023", "--as-of", "2999-01-01"]);
     assert!(text.contains(&format!("时点 {today}")), "{text}");
     assert!(json(dir, db, &["--year", "2023"]).is_empty(), "a clean town");
+    ok(dir, db, &["check", "--year", "2023", "--fail-on-findings"]);
     // Figures likewise: this year as of today, a past year as of its end.
     let text = ok(dir, db, &["indicators"]);
     assert!(text.contains(&format!("时点 {today}")), "{text}");
@@ -54,6 +55,16 @@ fn story(dir: &Path, db: &str) {
     assert_eq!((&paid[0]["village"], &paid[0]["subject"]), (&serde_json::json!("茅坡村"), &serde_json::json!("陈三")));
     assert_eq!(paid[0]["record_ids"].as_array().map(Vec::len), Some(2), "July and August: {paid:?}");
     assert_eq!(of(&found, "destitute_enrolled_after_death_or_move").len(), 1, "{found:?}");
+    // Findings exit 0 unless asked; with --fail-on-findings they exit 1 once printed.
+    ok(dir, db, &["check", "--year", "2023"]);
+    for extra in [&[][..], &["--json"][..]] {
+        let mut args = vec!["check", "--year", "2023", "--fail-on-findings"];
+        args.extend_from_slice(extra);
+        let out = common::run(dir, db, &args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("陈三") && stderr.contains("数据核查发现 2 处问题"), "{args:?}: {stdout} / {stderr}");
+    }
 
     // As of 30 June the death is known, the July and August payments are not made yet.
     let found = json(dir, db, &["--year", "2023", "--as-of", "2023-06-30"]);

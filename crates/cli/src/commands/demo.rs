@@ -105,7 +105,7 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
         written.push(file);
     }
     println!("\n数据核查（演示数据中有意埋下了几处问题）：");
-    reports::check(&ctx, period, false).await?;
+    reports::check(&ctx, period, false, false).await?;
 
     println!("\n生成的文件：");
     println!("  数据库：{db_label}");

@@ -92,7 +92,9 @@ fn print_rollup(rc: &Context, level: PlaceLevel, rows: &[taizhang_reports::rollu
     Ok(())
 }
 
-pub async fn check(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<()> {
+/// Runs every check. With `fail_on_findings`, findings are an error (exit status 1) once
+/// they are printed, so that a scheduled job notices them.
+pub async fn check(ctx: &Ctx, period: PeriodArgs, json: bool, fail_on_findings: bool) -> anyhow::Result<()> {
     let mut tx = ctx.db.read().await?;
     // Without flags: this year so far. A check never looks past today: the end of the period
     // or today, whichever is earlier (with --year 2023, 2023-12-31).
@@ -100,8 +102,10 @@ pub async fn check(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<
     let defs = ledgers::all(&mut tx).await?;
     let list = checks::builtin()?;
     let findings = checks::run_all(&mut tx, &list, &defs, &rc).await?;
+    let failed = || anyhow::anyhow!("数据核查发现 {} 处问题（--fail-on-findings）", findings.len());
     if json {
-        return print_json(&findings);
+        print_json(&findings)?;
+        return if fail_on_findings && !findings.is_empty() { Err(failed()) } else { Ok(()) };
     }
     for c in &list {
         let mine: Vec<_> = findings.iter().filter(|f| f.check == c.key).collect();
@@ -111,6 +115,9 @@ pub async fn check(ctx: &Ctx, period: PeriodArgs, json: bool) -> anyhow::Result<
         }
     }
     println!("\n期间 {} 至 {}，时点 {}：共发现 {} 处问题", rc.period.start, rc.period.end, rc.as_of, findings.len());
+    if fail_on_findings && !findings.is_empty() {
+        return Err(failed());
+    }
     Ok(())
 }
 
