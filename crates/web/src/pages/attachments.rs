@@ -17,6 +17,7 @@ use axum::Form;
 use serde::Deserialize;
 use serde_json::json;
 use taizhang_domain::ledger::{LedgerDef, RefTarget, SubjectKind};
+use taizhang_domain::role::Actor;
 use taizhang_domain::value::Record;
 use taizhang_storage::attachments::{self, Attachment};
 use taizhang_storage::{records, Tx};
@@ -225,7 +226,7 @@ pub async fn zip(State(state): State<AppState>, me: Me, Path((key, id)): Path<(S
         let (_, bytes) = attachments::fetch(&mut tx, &def, &me.scope, id, a.id).await?;
         // Numbered: two files may carry the same name.
         let entry = format!("{:02}-{}", n + 1, a.file_name);
-        text.push_str(&format!("{entry}（{}，{} 上传于 {}，SHA-256 {}）\n", attachments::size_text(a.size_bytes), a.created_by, records::local_time(&a.created_at), a.sha256));
+        text.push_str(&format!("{entry}（{}，{} 上传于 {}，SHA-256 {}）\n", attachments::size_text(a.size_bytes), Actor::label_of(&a.created_by), records::local_time(&a.created_at), a.sha256));
         entries.push((entry, bytes));
     }
     drop(tx);
