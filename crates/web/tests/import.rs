@@ -175,6 +175,20 @@ fn several_files(s: &Server) {
     assert_eq!(list.status, 200, "{}", list.body);
     assert!(list.body.contains("共 3 条") && list.body.contains("只列出一次导入写入"), "{}", list.body);
     assert_eq!(c.get("/ledgers/hazards?imported=9-1").status, 400);
+    // A file that cannot be read beside one that can: named with its reason; written only
+    // with 只导入正确的行, and then only the readable file.
+    let third = "所属村,发现日期,行业领域,隐患等级,隐患地点,隐患描述\n坪溪村,2024-04-05,燃气,一般,坪溪村5组,多文件四\n";
+    let body = format!("{}{}{}--{boundary}--\r\n", part(boundary, "ledger", "hazards"), file_part(boundary, "三组.csv", third), file_part(boundary, "坏的.xlsx", "这不是 Excel 文件"));
+    let r = c.post_multipart("/import", boundary, &body);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("这个文件没有导入") && r.body.contains("1 个文件读不了"), "{}", r.body);
+    let upload = r.body.split("name=\"upload\" value=\"").nth(1).and_then(|t| t.split('"').next()).expect("upload id").to_string();
+    let r = c.post_form("/import/confirm", &[("upload", &upload)]);
+    assert!(r.body.contains("没有写入任何数据"), "{}", r.body);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM ld_hazards WHERE description = '多文件四'"), 0);
+    let r = c.post_form("/import/confirm", &[("upload", &upload), ("partial", "1")]);
+    assert!(r.body.contains("已写入"), "{}", r.body);
+    assert_eq!(s.scalar("SELECT COUNT(*) FROM ld_hazards WHERE description = '多文件四'"), 1);
     // A file that is not a table is named.
     let body = format!("{}{}--{boundary}--\r\n", part(boundary, "ledger", "hazards"), file_part(boundary, "说明.txt", "x"));
     let r = c.post_multipart("/import", boundary, &body);

@@ -135,13 +135,15 @@ fn uploads_are_private_and_expire(s: &Server) {
     assert_eq!(status, 200);
     let old = upload_id(&String::from_utf8_lossy(&page));
     let root = s.state.imports.root().expect("the uploads' directory");
-    let file = root.join(&old).join("隐患.csv");
+    // Each file of an upload in a directory of its own, under the clerk's name.
+    let file = root.join(&old).join("0").join("隐患.csv");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = |p: &std::path::Path| std::fs::metadata(p).expect("exists").permissions().mode() & 0o777;
         assert_eq!(mode(&root), 0o700, "the uploads' directory is the server's own");
         assert_eq!(mode(&root.join(&old)), 0o700);
+        assert_eq!(mode(&root.join(&old).join("0")), 0o700);
         assert_eq!(mode(&file), 0o600, "an uploaded file is read by the server's account only");
     }
     // Left unconfirmed past its time: the next upload sweeps it away, file and all.

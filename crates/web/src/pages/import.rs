@@ -206,7 +206,7 @@ fn verdict_runs(r: &ImportReport) -> Vec<(u32, u32, &'static str, &'static str)>
 /// What one file of an upload came to: its report, or why it could not be read at all.
 pub struct FileResult {
     pub file_name: String,
-    pub result: Result<ImportReport, String>,
+    pub result: Result<ImportReport, AppError>,
 }
 
 /// One file's report as the page shows it: the first rejections, the verdicts as runs.
@@ -288,7 +288,7 @@ async fn render(state: &AppState, me: &Me, ledger: &str, shown: Option<Shown<'_>
                 }
                 Err(e) => {
                     total["failed"] = json!(total["failed"].as_u64().unwrap_or(0) + 1);
-                    j["error"] = json!(e);
+                    j["error"] = json!(e.message);
                 }
             }
             files.push(j);
@@ -430,6 +430,17 @@ pub async fn upload(State(state): State<AppState>, me: Me, mut multipart: Multip
     u.sheet = Some(sheet.trim().to_string()).filter(|s| !s.is_empty());
     u.set = parse_set(&set_text)?;
     let files = run_upload(&state, &me, &mut u, true, false).await?;
+    // No file could be read at all: the upload is refused as a whole, with each file's reason
+    // (the status of the first), and nothing waits for a confirmation.
+    if files.iter().all(|f| f.result.is_err()) {
+        let status = files.iter().find_map(|f| f.result.as_ref().err().map(|e| e.status)).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY);
+        let one = files.len() == 1;
+        let why: Vec<String> = files
+            .iter()
+            .filter_map(|f| f.result.as_ref().err().map(|e| if one { e.message.clone() } else { format!("「{}」{}", f.file_name, e.message) }))
+            .collect();
+        return Err(AppError::new(status, why.join("；")));
+    }
     for r in files.iter().filter_map(|f| f.result.as_ref().ok()) {
         if !may_import(&me, &r.target) {
             return Err(AppError::forbidden(format!("{}不能导入「{}」", me.user.role.label(), r.target_name)));
@@ -457,7 +468,7 @@ async fn run_upload(state: &AppState, me: &Me, u: &mut Upload, dry_run: bool, pa
     let mut out = Vec::with_capacity(outcomes.len());
     for (f, o) in u.files.iter_mut().zip(outcomes) {
         f.errors = o.result.as_ref().ok().and_then(|r| r.error_workbook.clone());
-        out.push(FileResult { file_name: f.file_name.clone(), result: o.result.map_err(|e| AppError::from(e).message) });
+        out.push(FileResult { file_name: f.file_name.clone(), result: o.result.map_err(AppError::from) });
     }
     Ok(out)
 }
