@@ -11,7 +11,7 @@ use serde_json::{json, Value as J};
 use taizhang_domain::ledger::RefTarget;
 use taizhang_domain::period::parse_date_lenient;
 use taizhang_domain::value::RecordInput;
-use taizhang_reports::{checks, eval};
+use taizhang_reports::eval;
 use taizhang_storage::audit::{self, AuditQuery};
 use taizhang_storage::records::{self, RecordQuery};
 use taizhang_storage::{households, ledgers, persons, places, refs, settings};
@@ -267,7 +267,7 @@ pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<query
         let rc = query::reports::context(&state, &me, &q).await?;
         let mut tx = state.db.read().await?;
         let defs = ledgers::all(&mut tx).await?;
-        let findings = checks::run_all(&mut tx, &checks::builtin()?, &defs, &rc).await?;
+        let findings = query::reports::findings(&mut tx, &me, &defs, &rc).await?;
         Ok(Json(json!({ "period": rc.period, "findings": findings })))
     }
     .await)

@@ -71,9 +71,14 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Extension(guard_tx
     // and kept with them, so the cached page costs no query for it either).
     let year = q.year.filter(|y| (1990..=2100).contains(y));
     let version = me.version;
-    // The figures depend only on the scope, the year (or "the latest"), the chosen figure and today.
+    // The figures depend on the scope, the year (or "the latest"), the chosen figure and today,
+    // and on who looks: the overdue cases and findings of the ledgers they may read, named as
+    // their role's masking shows them — so users share a cached page only when all of it is
+    // the same for them.
     let year_key = year.map_or_else(|| "latest".to_string(), |y| y.to_string());
-    let key = format!("{}\u{1f}{year_key}\u{1f}{}\u{1f}{today}", me.scope.path, q.ind);
+    let mut readable: Vec<&str> = me.user.ledgers.iter().map(String::as_str).collect();
+    readable.sort_unstable();
+    let key = format!("{}\u{1f}{year_key}\u{1f}{}\u{1f}{today}\u{1f}{}\u{1f}{}", me.scope.path, q.ind, me.user.role.key(), readable.join(","));
     // Both already known for this data version: no query at all.
     let (defs, d) = match (state.cache.fresh_defs(version), state.cache.dashboard(&key, version)) {
         (Some(defs), Some(d)) => (defs, d),
@@ -233,7 +238,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
     let mut overdue = Vec::new();
     let mut overdue_total = 0i64;
     let mut overdue_by_ledger: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
-    for def in defs.iter().filter(|d| d.workflow.as_ref().is_some_and(|w| !w.deadlines.is_empty())) {
+    for def in defs.iter().filter(|d| me.may_read_ledger(d) && d.workflow.as_ref().is_some_and(|w| !w.deadlines.is_empty())) {
         let found = records::overdue(tx, def, &me.scope, today).await?;
         overdue_total += found.len() as i64;
         overdue_by_ledger.insert(def.key.clone(), found.len() as i64);
@@ -255,8 +260,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
             continue;
         }
         if name == CHECKS_CARD {
-            let list = taizhang_reports::checks::builtin()?;
-            let found = taizhang_reports::checks::run_all(tx, &list, defs, &ctx_year).await?;
+            let found = crate::query::reports::findings(tx, me, defs, &ctx_year).await?;
             let n = found.len() as i64;
             cards.push(json!({"kind": "checks", "name": CHECKS_CARD, "text": n.to_string(), "value": n, "unit": "条", "link": format!("/checks?period={year}"), "sub": "数据核查列出的问题"}));
             continue;
