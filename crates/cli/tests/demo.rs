@@ -73,6 +73,19 @@ fn demo_writes_database_reports_and_checks_and_refuses_to_overwrite() {
     let villages = cli(&["indicators", "--year", "2023", "--by", "村"]);
     let text = String::from_utf8_lossy(&villages.stdout);
     assert!(villages.status.success() && text.contains("坪溪村") && text.contains("按村分列"), "{text}");
+    // The trail of a figure ends at a name: each record behind it with its village, its
+    // person or household, and the amount the figure sums.
+    let why = json(cli(&["explain", "forest_natural_amount", "--year", "2023", "--limit", "5", "--json"]));
+    let recs = why["records"].as_array().expect("records");
+    assert_eq!(recs.len(), 5, "{why}");
+    for r in recs {
+        assert!(r["village"].as_str().is_some_and(|v| v.ends_with('村')), "{r}");
+        assert!(r["subject"].as_str().is_some_and(|v| !v.is_empty() && !v.starts_with('#')), "{r}");
+        assert!(r["summed"]["value"].as_str().is_some_and(|v| v.ends_with('元')), "{r}");
+    }
+    let text = String::from_utf8_lossy(&cli(&["explain", "forest_natural_amount", "--year", "2023", "--limit", "2"]).stdout).to_string();
+    let label = why["records"][0]["summed"]["field"].as_str().expect("the summed field's label").to_string();
+    assert!(text.contains(&format!("\t{label}=")) && text.contains(why["records"][0]["village"].as_str().unwrap_or("?")), "{text}");
     let bad = cli(&["indicators", "--by", "省"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--by 的值「省」无效"), "{}", String::from_utf8_lossy(&bad.stderr));

@@ -211,13 +211,38 @@ pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json:
         policy.redact_record_json(def, &mut j);
         r.values = serde_json::from_value(j["values"].take()).unwrap_or_default();
     }
+    // Each record with what its trail ends at: the village, the person or household (masked
+    // as the policy says), and the value the figure sums.
+    let summed = match taizhang_reports::indicator::Measure::parse(&ind.measure) {
+        Some(taizhang_reports::indicator::Measure::Sum(k) | taizhang_reports::indicator::Measure::Avg(k)) => def.field(&k).cloned(),
+        _ => None,
+    };
+    let mut places = std::collections::HashMap::new();
+    let mut trail = Vec::with_capacity(recs.len());
+    for r in &recs {
+        let village = village_of(&mut tx, &mut places, r.place_id).await?;
+        let subject = subject_of(&mut tx, &rc.scope, &policy, def, r.subject_id).await;
+        let sum = summed.as_ref().and_then(|f| r.values.get(&f.key).map(|v| (f.label.clone(), value_text(f, v))));
+        trail.push((village, subject, sum));
+    }
     if json {
+        let records: Vec<serde_json::Value> = recs
+            .iter()
+            .zip(&trail)
+            .map(|(r, (village, subject, sum))| {
+                let mut j = serde_json::to_value(r).unwrap_or_default();
+                j["village"] = serde_json::json!(village);
+                j["subject"] = serde_json::json!(subject);
+                j["summed"] = serde_json::json!(sum.as_ref().map(|(label, text)| serde_json::json!({"field": label, "value": text})));
+                j
+            })
+            .collect();
         return print_json(&serde_json::json!({
             "definition": ind,
             "figure": figure,
             "villages": villages,
             "record_count": total,
-            "records": recs,
+            "records": records,
         }));
     }
     println!("{}（{}）", ind.name, ind.key);
@@ -240,8 +265,63 @@ pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json:
     }
     println!("  SQL：{}", figure.sql);
     println!("  记录（共 {total} 条，列出前 {} 条）：", recs.len());
-    for r in &recs {
-        println!("    #{}\t{}", r.id, eval::record_summary(def, r, 6));
+    for (r, (village, subject, sum)) in recs.iter().zip(&trail) {
+        let sum = sum.as_ref().map(|(label, text)| format!("{label}={text}\t")).unwrap_or_default();
+        println!("    #{}\t{}\t{}\t{sum}{}", r.id, if village.is_empty() { "—" } else { village }, if subject.is_empty() { "—" } else { subject }, eval::record_summary(def, r, 6));
     }
     Ok(())
+}
+
+/// The 村 a place lies in (the place itself for a village, nothing above one), the places read
+/// once each.
+async fn village_of(tx: &mut Tx, seen: &mut std::collections::HashMap<i64, taizhang_domain::place::Place>, mut id: i64) -> anyhow::Result<String> {
+    use taizhang_domain::place::PlaceLevel;
+    loop {
+        if !seen.contains_key(&id) {
+            let p = taizhang_storage::places::get(tx, id).await?;
+            seen.insert(id, p);
+        }
+        let Some(p) = seen.get(&id) else { return Ok(String::new()) };
+        match (p.level, p.parent_id) {
+            (PlaceLevel::Village, _) => return Ok(p.name.clone()),
+            (PlaceLevel::Group, Some(parent)) => id = parent,
+            _ => return Ok(String::new()),
+        }
+    }
+}
+
+/// A record's subject as a reader sees it: a person by name and ID number through the masking
+/// policy, a household by its 户编号 and 户主.
+async fn subject_of(tx: &mut Tx, scope: &taizhang_storage::Scope, policy: &taizhang_domain::masking::Policy, def: &taizhang_domain::ledger::LedgerDef, id: Option<i64>) -> String {
+    use taizhang_domain::ledger::SubjectKind;
+    let Some(id) = id else { return String::new() };
+    match def.subject {
+        SubjectKind::Person => match taizhang_storage::persons::get(tx, scope, id).await {
+            Ok(p) => format!("{} {}", p.name, policy.person(&p).id_number).trim().to_string(),
+            Err(_) => format!("#{id}"),
+        },
+        SubjectKind::Household => match taizhang_storage::households::get(tx, scope, id).await {
+            Ok(h) => {
+                let head = match h.head_person_id {
+                    Some(pid) => taizhang_storage::persons::get(tx, scope, pid).await.map(|p| format!("（户主 {}）", p.name)).unwrap_or_default(),
+                    None => String::new(),
+                };
+                format!("{}{head}", h.number)
+            }
+            Err(_) => format!("#{id}"),
+        },
+        _ => format!("#{id}"),
+    }
+}
+
+/// A value as the explanation writes it: money in 元 with 分, other numbers with their unit.
+fn value_text(f: &taizhang_domain::ledger::FieldDef, v: &taizhang_domain::value::Value) -> String {
+    use taizhang_domain::ledger::FieldKind;
+    use taizhang_domain::value::Value;
+    match (f.kind, v) {
+        (FieldKind::Money, Value::Int(i)) => format!("{}.{:02}元", i.div_euclid(100), i.rem_euclid(100)),
+        (FieldKind::Decimal, Value::Int(i)) => format!("{}{}", taizhang_domain::numfmt::format_decimal(*i, f.scale, f.scale), f.unit),
+        (_, Value::Int(i)) => format!("{i}{}", f.unit),
+        (_, other) => format!("{other:?}"),
+    }
 }
