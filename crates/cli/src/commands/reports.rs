@@ -277,9 +277,8 @@ pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json:
 async fn village_of(tx: &mut Tx, seen: &mut std::collections::HashMap<i64, taizhang_domain::place::Place>, mut id: i64) -> anyhow::Result<String> {
     use taizhang_domain::place::PlaceLevel;
     loop {
-        if !seen.contains_key(&id) {
-            let p = taizhang_storage::places::get(tx, id).await?;
-            seen.insert(id, p);
+        if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(id) {
+            e.insert(taizhang_storage::places::get(tx, id).await?);
         }
         let Some(p) = seen.get(&id) else { return Ok(String::new()) };
         match (p.level, p.parent_id) {
