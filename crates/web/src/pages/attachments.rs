@@ -105,7 +105,14 @@ pub async fn upload(State(state): State<AppState>, me: Me, Path((key, id)): Path
         open(&mut tx, &me, &key, id).await?;
         attachments::max_bytes(&mut tx).await?
     };
-    let failed = |e: axum::extract::multipart::MultipartError| AppError::bad_request(format!("上传失败：{}", e.body_text()));
+    // The whole request is bounded too (routes::ATTACHMENT_LIMIT); axum's own words are English.
+    let failed = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("一次上传的文件合计超过 {} MB，未上传；请分几次上传", attachments::CEILING_MB + 1))
+        } else {
+            AppError::bad_request("上传中断，未上传；请重新选择文件再传")
+        }
+    };
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     while let Some(mut field) = multipart.next_field().await.map_err(failed)? {
         if field.name() != Some("file") {
