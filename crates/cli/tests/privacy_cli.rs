@@ -25,6 +25,11 @@ fn story(dir: &Path, db: &str) {
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("完整的 18 位"));
     let listed = ok(dir, db, &["record", "list", "key_population", "--json", "--as", "lingdao"]);
     assert!(listed.contains("138****1111") && !listed.contains("13800001111"), "{listed}");
+    // Each record names its village and its person, the number masked for the 领导.
+    let rows: serde_json::Value = serde_json::from_str(&listed).expect("json");
+    assert_eq!((rows[0]["village"].as_str(), rows[0]["subject"].as_str()), (Some("坪溪村"), Some("张三 1****************X")), "{listed}");
+    let text = ok(dir, db, &["record", "list", "key_population"]);
+    assert!(text.contains(&format!("\t坪溪村\t张三 {NUMBER}\t")), "the console operator sees the whole number: {text}");
     // The console operator sees the whole number.
     assert!(ok(dir, db, &["person", "search", NUMBER]).contains(NUMBER));
     // A 业务员 not assigned to 重点人群 does not read it.

@@ -9,6 +9,7 @@ mod ledgers;
 mod records;
 mod registry;
 mod reports;
+mod trail;
 mod web;
 
 use crate::args::{AuditCmd, Cli, Command};

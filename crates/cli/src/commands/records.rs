@@ -184,16 +184,40 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
                 policy.redact_record_json(&def, &mut j);
                 r.values = serde_json::from_value(j["values"].take()).unwrap_or_default();
             }
-            if json {
-                return print_json(&list);
-            }
+            // Each record with its village and its person or household, named as the reader
+            // may see them, and its state by its label.
+            let mut tx = ctx.db.read().await?;
+            let mut places = std::collections::HashMap::new();
+            let mut trail = Vec::with_capacity(list.len());
             for r in &list {
+                let village = super::trail::village_of(&mut tx, &mut places, r.place_id).await?;
+                let subject = super::trail::subject_of(&mut tx, &scope, &policy, &def, r.subject_id).await;
+                let state = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
+                trail.push((village, subject, state));
+            }
+            drop(tx);
+            if json {
+                let rows: Vec<serde_json::Value> = list
+                    .iter()
+                    .zip(&trail)
+                    .map(|(r, (village, subject, state))| {
+                        let mut j = serde_json::to_value(r).unwrap_or_default();
+                        j["village"] = serde_json::json!(village);
+                        j["subject"] = serde_json::json!(subject);
+                        j["state_label"] = serde_json::json!(state);
+                        j
+                    })
+                    .collect();
+                return print_json(&rows);
+            }
+            for (r, (village, subject, state)) in list.iter().zip(&trail) {
                 let vals: Vec<String> = def
                     .active_fields()
                     .filter_map(|f| r.values.get(&f.key).map(|v| format!("{}={}", f.label, serde_json::to_string(v).unwrap_or_default())))
                     .collect();
                 let void = r.voided.as_ref().map(|v| format!("\t已作废（{}，{}）", v.by, v.reason)).unwrap_or_default();
-                println!("{}\t{}\t{}{void}", r.id, r.state.clone().unwrap_or_default(), vals.join(" "));
+                let dash = |t: &str| if t.is_empty() { "—".to_string() } else { t.to_string() };
+                println!("{}\t{}\t{}\t{}\t{}{void}", r.id, dash(state), dash(village), dash(subject), vals.join(" "));
             }
             println!("共 {} 条", list.len());
         }

@@ -220,8 +220,8 @@ pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json:
     let mut places = std::collections::HashMap::new();
     let mut trail = Vec::with_capacity(recs.len());
     for r in &recs {
-        let village = village_of(&mut tx, &mut places, r.place_id).await?;
-        let subject = subject_of(&mut tx, &rc.scope, &policy, def, r.subject_id).await;
+        let village = super::trail::village_of(&mut tx, &mut places, r.place_id).await?;
+        let subject = super::trail::subject_of(&mut tx, &rc.scope, &policy, def, r.subject_id).await;
         let sum = summed.as_ref().and_then(|f| r.values.get(&f.key).map(|v| (f.label.clone(), value_text(f, v))));
         trail.push((village, subject, sum));
     }
@@ -270,47 +270,6 @@ pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json:
         println!("    #{}\t{}\t{}\t{sum}{}", r.id, if village.is_empty() { "—" } else { village }, if subject.is_empty() { "—" } else { subject }, eval::record_summary(def, r, 6));
     }
     Ok(())
-}
-
-/// The 村 a place lies in (the place itself for a village, nothing above one), the places read
-/// once each.
-async fn village_of(tx: &mut Tx, seen: &mut std::collections::HashMap<i64, taizhang_domain::place::Place>, mut id: i64) -> anyhow::Result<String> {
-    use taizhang_domain::place::PlaceLevel;
-    loop {
-        if let std::collections::hash_map::Entry::Vacant(e) = seen.entry(id) {
-            e.insert(taizhang_storage::places::get(tx, id).await?);
-        }
-        let Some(p) = seen.get(&id) else { return Ok(String::new()) };
-        match (p.level, p.parent_id) {
-            (PlaceLevel::Village, _) => return Ok(p.name.clone()),
-            (PlaceLevel::Group, Some(parent)) => id = parent,
-            _ => return Ok(String::new()),
-        }
-    }
-}
-
-/// A record's subject as a reader sees it: a person by name and ID number through the masking
-/// policy, a household by its 户编号 and 户主.
-async fn subject_of(tx: &mut Tx, scope: &taizhang_storage::Scope, policy: &taizhang_domain::masking::Policy, def: &taizhang_domain::ledger::LedgerDef, id: Option<i64>) -> String {
-    use taizhang_domain::ledger::SubjectKind;
-    let Some(id) = id else { return String::new() };
-    match def.subject {
-        SubjectKind::Person => match taizhang_storage::persons::get(tx, scope, id).await {
-            Ok(p) => format!("{} {}", p.name, policy.person(&p).id_number).trim().to_string(),
-            Err(_) => format!("#{id}"),
-        },
-        SubjectKind::Household => match taizhang_storage::households::get(tx, scope, id).await {
-            Ok(h) => {
-                let head = match h.head_person_id {
-                    Some(pid) => taizhang_storage::persons::get(tx, scope, pid).await.map(|p| format!("（户主 {}）", p.name)).unwrap_or_default(),
-                    None => String::new(),
-                };
-                format!("{}{head}", h.number)
-            }
-            Err(_) => format!("#{id}"),
-        },
-        _ => format!("#{id}"),
-    }
 }
 
 /// A value as the explanation writes it: money in 元 with 分, other numbers with their unit.
