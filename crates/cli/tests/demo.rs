@@ -86,6 +86,10 @@ fn demo_writes_database_reports_and_checks_and_refuses_to_overwrite() {
     let text = String::from_utf8_lossy(&cli(&["explain", "forest_natural_amount", "--year", "2023", "--limit", "2"]).stdout).to_string();
     let label = why["records"][0]["summed"]["field"].as_str().expect("the summed field's label").to_string();
     assert!(text.contains(&format!("\t{label}=")) && text.contains(why["records"][0]["village"].as_str().unwrap_or("?")), "{text}");
+    // A reference shows the name it points at, not its number.
+    let text = String::from_utf8_lossy(&cli(&["explain", "monitoring_risk_households", "--year", "2023", "--limit", "3"]).stdout).to_string();
+    let helper = text.split("帮扶责任人=").nth(1).map(|t| t.split([' ', '\n']).next().unwrap_or("").to_string()).expect("the helper named");
+    assert!(!helper.is_empty() && !helper.chars().all(|c| c.is_ascii_digit() || c == '#'), "{text}");
     let bad = cli(&["indicators", "--by", "省"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--by 的值「省」无效"), "{}", String::from_utf8_lossy(&bad.stderr));

@@ -634,7 +634,21 @@ pub async fn evaluate_all(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerD
     Ok(out)
 }
 
-/// A short text of a record's values for listings ("发放月份=2023-01 金额=300.00元").
+/// A short text of a record's values for listings ("发放月份=2023-01 金额=300.00元 帮扶责任人=王芳"),
+/// references by the name they point at (`refs::label`, within `scope`).
+pub async fn record_text(tx: &mut Tx, scope: &Scope, def: &LedgerDef, r: &Record, max_fields: usize) -> Result<String> {
+    let mut named = r.clone();
+    for f in def.active_fields().filter(|f| f.kind == FieldKind::Reference) {
+        if let (Some(Value::Int(id)), Some(t)) = (r.values.get(&f.key), f.target.as_ref()) {
+            let label = taizhang_storage::refs::label(tx, scope, t, *id).await?.unwrap_or_else(|| format!("#{id}"));
+            named.values.insert(f.key.clone(), Value::Text(label));
+        }
+    }
+    Ok(record_summary(def, &named, max_fields))
+}
+
+/// A short text of a record's values for listings ("发放月份=2023-01 金额=300.00元"), references
+/// by their ids ([`record_text`] names them).
 pub fn record_summary(def: &LedgerDef, r: &Record, max_fields: usize) -> String {
     def.active_fields()
         .filter(|f| taizhang_domain::masking::in_documents(f))

@@ -15,6 +15,25 @@ use crate::scope::Scope;
 use crate::sql::Arg;
 use crate::{households, orgs, persons, places};
 
+/// What a stored reference shows instead of its id: a person's name, a household's 户编号, a
+/// cadre's, an organisation's or a place's name; `None` when the id names nothing the scope
+/// reaches (a record of a ledger, too, is shown by its number).
+pub async fn label(tx: &mut Tx, scope: &Scope, target: &RefTarget, id: i64) -> Result<Option<String>> {
+    let found = match target {
+        RefTarget::Person => persons::get(tx, scope, id).await.map(|p| p.name),
+        RefTarget::Household => households::get(tx, scope, id).await.map(|h| h.number),
+        RefTarget::Cadre => return Ok(tx.fetch_opt("SELECT name FROM cadres WHERE id = $1", &[Arg::Int(id)]).await?.map(|r| r.text(0))),
+        RefTarget::Organisation => return Ok(tx.fetch_opt("SELECT name FROM organisations WHERE id = $1", &[Arg::Int(id)]).await?.map(|r| r.text(0))),
+        RefTarget::Place => places::get(tx, id).await.map(|p| p.name),
+        RefTarget::Ledger(_) => return Ok(None),
+    };
+    match found {
+        Ok(name) => Ok(Some(name)),
+        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 pub async fn resolve(tx: &mut Tx, scope: &Scope, target: &RefTarget, text: &str) -> Result<i64> {
     let t = text.trim();
     if let Some(id) = t.strip_prefix('#').and_then(|n| n.parse::<i64>().ok()) {

@@ -193,14 +193,23 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
                 let village = super::trail::village_of(&mut tx, &mut places, r.place_id).await?;
                 let subject = super::trail::subject_of(&mut tx, &scope, &policy, &def, r.subject_id).await;
                 let state = def.workflow.as_ref().zip(r.state.as_deref()).map(|(w, s)| w.state_label(s).to_string()).unwrap_or_default();
-                trail.push((village, subject, state));
+                // References by the name they point at, for the text.
+                let mut named = std::collections::HashMap::new();
+                for f in def.active_fields().filter(|f| f.kind == taizhang_domain::ledger::FieldKind::Reference) {
+                    if let (Some(taizhang_domain::value::Value::Int(id)), Some(t)) = (r.values.get(&f.key), f.target.as_ref()) {
+                        if let Some(name) = taizhang_storage::refs::label(&mut tx, &scope, t, *id).await? {
+                            named.insert(f.key.clone(), name);
+                        }
+                    }
+                }
+                trail.push((village, subject, state, named));
             }
             drop(tx);
             if json {
                 let rows: Vec<serde_json::Value> = list
                     .iter()
                     .zip(&trail)
-                    .map(|(r, (village, subject, state))| {
+                    .map(|(r, (village, subject, state, _))| {
                         let mut j = serde_json::to_value(r).unwrap_or_default();
                         j["village"] = serde_json::json!(village);
                         j["subject"] = serde_json::json!(subject);
@@ -210,10 +219,13 @@ pub async fn record(ctx: &Ctx, cmd: RecordCmd) -> anyhow::Result<()> {
                     .collect();
                 return print_json(&rows);
             }
-            for (r, (village, subject, state)) in list.iter().zip(&trail) {
+            for (r, (village, subject, state, named)) in list.iter().zip(&trail) {
                 let vals: Vec<String> = def
                     .active_fields()
-                    .filter_map(|f| r.values.get(&f.key).map(|v| format!("{}={}", f.label, serde_json::to_string(v).unwrap_or_default())))
+                    .filter_map(|f| {
+                        let v = r.values.get(&f.key)?;
+                        Some(format!("{}={}", f.label, named.get(&f.key).cloned().unwrap_or_else(|| serde_json::to_string(v).unwrap_or_default())))
+                    })
                     .collect();
                 let void = r.voided.as_ref().map(|v| format!("\t已作废（{}，{}）", v.by, v.reason)).unwrap_or_default();
                 let dash = |t: &str| if t.is_empty() { "—".to_string() } else { t.to_string() };

@@ -267,7 +267,8 @@ pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json:
     println!("  记录（共 {total} 条，列出前 {} 条）：", recs.len());
     for (r, (village, subject, sum)) in recs.iter().zip(&trail) {
         let sum = sum.as_ref().map(|(label, text)| format!("{label}={text}\t")).unwrap_or_default();
-        println!("    #{}\t{}\t{}\t{sum}{}", r.id, if village.is_empty() { "—" } else { village }, if subject.is_empty() { "—" } else { subject }, eval::record_summary(def, r, 6));
+        let text = eval::record_text(&mut tx, &rc.scope, def, r, 6).await?;
+        println!("    #{}\t{}\t{}\t{sum}{text}", r.id, if village.is_empty() { "—" } else { village }, if subject.is_empty() { "—" } else { subject });
     }
     Ok(())
 }

@@ -111,7 +111,7 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
                 if def.workflow.as_ref().zip(r.state.as_deref()).is_some_and(|(w, s)| !w.state(s).is_some_and(|st| st.closed)) {
                     open_cases.push((def.key.clone(), r.id));
                 }
-                recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "who": who, "state": state_label, "tone": crate::show::tone(def, r.state.as_deref()), "summary": taizhang_reports::eval::record_summary(def, &r, 4)}));
+                recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "who": who, "state": state_label, "tone": crate::show::tone(def, r.state.as_deref()), "summary": taizhang_reports::eval::record_text(&mut tx, &me.scope, def, &r, 4).await?}));
             }
         }
     }

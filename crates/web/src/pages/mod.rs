@@ -67,19 +67,11 @@ pub struct RefNames(std::collections::HashMap<(String, i64), String>);
 
 impl RefNames {
     pub async fn label(&mut self, tx: &mut Tx, me: &Me, target: &taizhang_domain::ledger::RefTarget, id: i64) -> String {
-        use taizhang_domain::ledger::RefTarget;
         let key = (target.as_str(), id);
         if let Some(v) = self.0.get(&key) {
             return v.clone();
         }
-        let found = match target {
-            RefTarget::Person => taizhang_storage::persons::get(tx, &me.scope, id).await.ok().map(|p| p.name),
-            RefTarget::Household => taizhang_storage::households::get(tx, &me.scope, id).await.ok().map(|h| h.number),
-            RefTarget::Cadre => tx.fetch_opt("SELECT name FROM cadres WHERE id = $1", &[id.into()]).await.ok().flatten().map(|r| r.text(0)),
-            RefTarget::Organisation => tx.fetch_opt("SELECT name FROM organisations WHERE id = $1", &[id.into()]).await.ok().flatten().map(|r| r.text(0)),
-            RefTarget::Place => places::get(tx, id).await.ok().map(|p| p.name),
-            RefTarget::Ledger(_) => None,
-        };
+        let found = taizhang_storage::refs::label(tx, &me.scope, target, id).await.ok().flatten();
         let label = found.unwrap_or_else(|| format!("#{id}"));
         self.0.insert(key, label.clone());
         label

@@ -159,7 +159,7 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
         let q = RecordQuery { subject_id: Some(p.id), limit: Some(20), ..Default::default() };
         for r in records::list(&mut tx, def, &me.scope, &q).await? {
             show::shown(def, &r);
-            recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "summary": taizhang_reports::eval::record_summary(def, &r, 4)}));
+            recs.push(json!({"ledger": def.name, "key": def.key, "id": r.id, "summary": taizhang_reports::eval::record_text(&mut tx, &me.scope, def, &r, 4).await?}));
         }
     }
     let household = match p.household_id {

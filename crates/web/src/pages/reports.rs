@@ -143,7 +143,11 @@ pub async fn explain(State(state): State<AppState>, me: Me, Path(key): Path<Stri
     ctx.insert("f".into(), json!(figure));
     ctx.insert("chart".into(), json!(chart));
     ctx.insert("total".into(), json!(total));
-    ctx.insert("records".into(), json!(recs.iter().map(|r| json!({"id": r.id, "summary": eval::record_summary(def, r, 6)})).collect::<Vec<_>>()));
+    let mut listed = Vec::with_capacity(recs.len());
+    for r in &recs {
+        listed.push(json!({"id": r.id, "summary": eval::record_text(&mut tx, &me.scope, def, r, 6).await?}));
+    }
+    ctx.insert("records".into(), json!(listed));
     ctx.insert("from".into(), json!(rc.period.start.to_string()));
     ctx.insert("to".into(), json!(rc.period.end.to_string()));
     views::render("explain.html", &ctx.into())
