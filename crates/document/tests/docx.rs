@@ -135,9 +135,10 @@ fn a4_with_the_standard_margins() {
     ));
 }
 
+/// With the character grid (`char_grid: true`), as Word and WPS lay a page out.
 #[test]
 fn twenty_two_lines_of_twenty_eight_characters() {
-    let docx = render(&sample());
+    let docx = to_docx(&sample(), &OfficialStyle { char_grid: true, ..OfficialStyle::default() }).expect("writing to memory does not fail");
     let document = part(&docx, "word/document.xml");
     assert_eq!(attr(&document, "w:docGrid", "w:type"), "linesAndChars");
     let line_pitch = twips(&document, "w:docGrid", "w:linePitch");
@@ -256,8 +257,9 @@ fn font_names_are_settings() {
 
 #[test]
 fn without_the_character_grid_lines_are_kept_by_letter_spacing() {
+    // The default: LibreOffice cannot narrow characters to Word's grid (docs: issue 16).
+    assert!(!OfficialStyle::default().char_grid);
     let style = OfficialStyle {
-        char_grid: false,
         mirror_margins: true,
         ..OfficialStyle::default()
     };
@@ -272,6 +274,19 @@ fn without_the_character_grid_lines_are_kept_by_letter_spacing() {
     assert_eq!(spacing, -5);
     assert!(28 * (320 + spacing) <= 11906 - 1587 - 1474);
     assert!(part(&docx, "word/settings.xml").contains("<w:mirrorMargins/>"));
+}
+
+/// A PC without the official fonts uses the system face of the same style (`w:altName`).
+#[test]
+fn official_fonts_name_their_fallbacks() {
+    let fonts = part(&render(&sample()), "word/fontTable.xml");
+    for (font, alt) in [("仿宋_GB2312", "仿宋"), ("楷体_GB2312", "楷体"), ("方正小标宋简体", "华文中宋")] {
+        let at = fonts.find(&format!("w:name=\"{font}\"")).unwrap_or_else(|| panic!("{font} in {fonts}"));
+        let entry = &fonts[at..fonts[at..].find("</w:font>").map_or(fonts.len(), |e| at + e)];
+        assert!(entry.contains(&format!("<w:altName w:val=\"{alt}\"/>")), "{font}: {entry}");
+    }
+    let hei = fonts.find("w:name=\"黑体\"").expect("黑体");
+    assert!(!fonts[hei..].split("</w:font>").next().unwrap_or("").contains("altName"), "黑体 is on every PC");
 }
 
 #[test]

@@ -44,11 +44,11 @@ pub struct OfficialStyle {
     /// and the usual office templates keep it there on every page. Turn on for documents printed
     /// double-sided and bound, so the 28 mm margin alternates to the inside of each sheet.
     pub mirror_margins: bool,
-    /// On by default: the standard's 28 characters per line come from Word's character grid,
-    /// which Word and WPS honour by drawing each 三号 character on a 15.8 pt pitch. LibreOffice
-    /// cannot narrow characters to a grid (7.4 gives each character two cells instead), so turn
-    /// this off for files that LibreOffice will render, e.g. a server-side PDF conversion; the
-    /// body text is then drawn 0.25 pt tighter so that 28 characters still fit a line.
+    /// Off by default: the standard's 28 characters a line then come from drawing the body text
+    /// 0.25 pt tighter, which Word, WPS and LibreOffice all honour (22 lines a page come from the
+    /// exact line spacing either way). On, they come from Word's character grid, each 三号
+    /// character on a 15.8 pt pitch — what Word and WPS show, but LibreOffice cannot narrow
+    /// characters to a grid (7.4 gives each character two cells: 14 a line, twice the pages).
     pub char_grid: bool,
 }
 
@@ -61,7 +61,7 @@ impl Default for OfficialStyle {
             heading2_font: "楷体_GB2312".to_owned(),
             page_number_font: "宋体".to_owned(),
             mirror_margins: false,
-            char_grid: true,
+            char_grid: false,
         }
     }
 }

@@ -145,8 +145,12 @@ pub(super) fn font_table(style: &OfficialStyle) -> String {
     }
     let mut xml = format!("{DECLARATION}<w:fonts xmlns:w=\"{NS_W}\">\n");
     for (name, family) in fonts {
+        let alt = match fallback(name) {
+            Some(a) => format!("<w:altName w:val=\"{}\"/>", escape(a)),
+            None => String::new(),
+        };
         xml.push_str(&format!(
-            "<w:font w:name=\"{}\"><w:charset w:val=\"86\"/><w:family w:val=\"{family}\"/>\
+            "<w:font w:name=\"{}\">{alt}<w:charset w:val=\"86\"/><w:family w:val=\"{family}\"/>\
              <w:pitch w:val=\"variable\"/></w:font>\n",
             escape(name)
         ));
@@ -181,4 +185,18 @@ pub(super) fn footer(side: Side) -> String {
          <w:r><w:t xml:space=\"preserve\"> \u{2014}</w:t></w:r></w:p>\n\
          </w:ftr>\n"
     )
+}
+
+/// The face a program without the official font should use instead (`w:altName`): the system
+/// font of the same style that Windows and most Chinese office PCs carry.
+fn fallback(name: &str) -> Option<&'static str> {
+    Some(match name {
+        "仿宋_GB2312" | "仿宋GB2312" => "仿宋",
+        "楷体_GB2312" | "楷体GB2312" => "楷体",
+        "方正小标宋简体" | "方正小标宋_GBK" | "小标宋" => "华文中宋",
+        "方正仿宋_GBK" | "方正仿宋简体" => "仿宋",
+        "方正楷体_GBK" | "方正楷体简体" => "楷体",
+        "方正黑体_GBK" | "方正黑体简体" => "黑体",
+        _ => return None,
+    })
 }
