@@ -111,6 +111,9 @@ pub enum Command {
         /// 输出文件（.md、.html、.docx；表格模板为 .xlsx）
         #[arg(short, long)]
         output: std::path::PathBuf,
+        /// 成文日期（落款）和表格的填报日期，如 2024-01-05；不填为今天
+        #[arg(long)]
+        date: Option<String>,
     },
     /// 解释一个指标：定义、条件、按村数值和背后的记录
     Explain {

@@ -42,6 +42,19 @@ fn story(dir: &Path, db: &str) {
     assert!(text.contains(&format!("时点 {today}")), "{text}");
     assert!(json(dir, db, &["--year", "2023"]).is_empty(), "a clean town");
     ok(dir, db, &["check", "--year", "2023", "--fail-on-findings"]);
+    // A report's 落款: the issuer of the place it is for, the date asked for (today without).
+    for (place, issuer) in [(None, "北斗溪镇人民政府"), (Some("茅坡村"), "茅坡村村民委员会")] {
+        let md = dir.join("总结.md");
+        let mut args = vec!["report", "--year", "2023", "--date", "2024-01-05", "-o", md.to_str().unwrap_or("总结.md")];
+        if let Some(p) = place {
+            args.extend(["--place", p]);
+        }
+        ok(dir, db, &args);
+        let text = std::fs::read_to_string(&md).expect("md");
+        assert!(text.trim_end().ends_with(&format!("{issuer}  \n2024年1月5日")), "{}", &text[text.len().saturating_sub(200)..]);
+    }
+    let o = common::run(dir, db, &["report", "--year", "2023", "--date", "2024-13-05", "-o", "x.md"]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--date"), "{}", String::from_utf8_lossy(&o.stderr));
     // Figures likewise: this year as of today, a past year as of its end.
     let text = ok(dir, db, &["indicators"]);
     assert!(text.contains(&format!("时点 {today}")), "{text}");

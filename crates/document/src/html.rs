@@ -30,6 +30,7 @@ pub const STYLESHEET: &str = r#".document {
 .document h2 { font-family: "黑体", "SimHei", "STHeiti", "Noto Sans CJK SC", sans-serif; }
 .document h3 { font-family: "楷体_GB2312", "KaiTi_GB2312", "楷体", "KaiTi", "STKaiti", "Noto Serif CJK SC", serif; }
 .document a.figure { color: inherit; text-decoration: underline dotted; }
+.document p.signature { text-indent: 0; text-align: right; margin: 1.8em 2em 0 0; }
 @media print {
   @page { size: A4; margin: 37mm 26mm 35mm 28mm; }
   .document { max-width: none; padding: 0; }
@@ -58,6 +59,14 @@ pub fn to_html(doc: &Document, opts: &HtmlOptions) -> String {
         let (tag, spans) = match block {
             Block::Heading { level, spans } => (heading_tag(*level), spans),
             Block::Paragraph(spans) => ("p", spans),
+            Block::Signature { issuer, date } => {
+                out.push_str("<p class=\"signature\">");
+                escape_into(&mut out, issuer);
+                out.push_str("<br>");
+                escape_into(&mut out, date);
+                out.push_str("</p>\n");
+                continue;
+            }
         };
         out.push_str(&format!("<{tag}>"));
         write_spans(&mut out, spans, opts.link_figures);

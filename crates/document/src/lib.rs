@@ -38,6 +38,9 @@ pub enum Block {
         spans: Vec<Span>,
     },
     Paragraph(Vec<Span>),
+    /// The 落款 at the end: the issuing body (发文机关署名) and the date written (成文日期,
+    /// "2024年1月5日"), set to the right as GB/T 9704 places them.
+    Signature { issuer: String, date: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

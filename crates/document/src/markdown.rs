@@ -15,6 +15,8 @@ pub fn to_markdown(doc: &Document) -> String {
                 format!("{marks} {}", plain_text(spans))
             }
             Block::Paragraph(spans) => plain_text(spans),
+            // Markdown has no right alignment: the two lines as they read.
+            Block::Signature { issuer, date } => format!("{issuer}  \n{date}"),
         });
     }
     let mut out = parts.join("\n\n");

@@ -289,6 +289,24 @@ fn official_fonts_name_their_fallbacks() {
     assert!(!fonts[hei..].split("</w:font>").next().unwrap_or("").contains("altName"), "黑体 is on every PC");
 }
 
+/// The 落款 (GB/T 9704—2012, 7.3.5.3): the issuer and the date set to the right, the date's first
+/// character two right of the issuer's, the longer of the two two characters from the margin.
+#[test]
+fn the_signature_is_set_to_the_right_as_the_standard_places_it() {
+    use taizhang_document::Block;
+    let right = |issuer: &str, date: &str| -> Vec<i64> {
+        let doc = Document { title: String::new(), blocks: vec![Block::Signature { issuer: issuer.into(), date: date.into() }] };
+        let xml = part(&to_docx(&doc, &OfficialStyle::default()).expect("docx"), "word/document.xml");
+        xml.split("<w:ind ").skip(1).filter_map(|t| t.split("w:right=\"").nth(1)?.split('"').next()?.parse().ok()).collect()
+    };
+    // 8 characters over 9: the date two from the margin, the issuer five (320 twips a character).
+    assert_eq!(right("北斗溪镇人民政府", "2024年1月5日"), vec![5 * 320, 2 * 320]);
+    // A long issuer: two from the margin, the date further in.
+    assert_eq!(right("北斗溪镇坪溪村村民委员会", "2024年1月5日"), vec![2 * 320, 3 * 320]);
+    let html = taizhang_document::to_html(&Document { title: String::new(), blocks: vec![Block::Signature { issuer: "北斗溪镇人民政府".into(), date: "2024年1月5日".into() }] }, &taizhang_document::HtmlOptions { standalone: false, link_figures: false });
+    assert!(html.contains("<p class=\"signature\">北斗溪镇人民政府<br>2024年1月5日</p>"), "{html}");
+}
+
 #[test]
 fn text_is_escaped_and_forbidden_characters_dropped() {
     let doc = taizhang_document::parse_markup("# A&B\n\n<甲>\u{1}乙\n");

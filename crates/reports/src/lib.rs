@@ -15,6 +15,7 @@ pub mod indicator;
 pub mod render;
 pub mod rollup;
 pub mod settings;
+pub mod signature;
 mod stored;
 
 pub use error::{ReportError, Result};

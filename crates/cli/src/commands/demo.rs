@@ -99,9 +99,11 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
     };
     let stem = format!("{}{}年工作总结", built.town_name, taizhang_demo::YEAR);
     let mut written = Vec::new();
+    // Dated at the year's end, as a year-end summary is, whatever day the demo is built.
+    let dated = format!("{}-12-31", taizhang_demo::YEAR);
     for ext in ["md", "html", "docx"] {
         let file = out.join(format!("{stem}.{ext}"));
-        reports::report(&ctx, period.clone(), None, &file).await?;
+        reports::report(&ctx, period.clone(), None, &file, Some(&dated)).await?;
         written.push(file);
     }
     println!("\n数据核查（演示数据中有意埋下了几处问题）：");

@@ -148,22 +148,31 @@ fn form_template(name: Option<&str>) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Fills a county form (.xlsx template) with the report's figures.
-async fn report_form(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path) -> anyhow::Result<()> {
+async fn report_form(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, dated: chrono::NaiveDate) -> anyhow::Result<()> {
     let form = form_template(template.as_deref())?;
     let mut tx = ctx.db.read().await?;
     let rc = report_context(&mut tx, ctx, &period).await?;
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
-    let opts = taizhang_reports::form::FormOptions { filled_on: ctx.today };
+    let opts = taizhang_reports::form::FormOptions { filled_on: dated };
     let bytes = render::gather_for(&mut tx, &inds, &defs, &rc, |data| taizhang_reports::form::fill(&form, data, &opts)).await?;
     std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
     println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
     Ok(())
 }
 
-pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path) -> anyhow::Result<()> {
+/// The day a report is dated: `--date`, else today.
+fn report_date(ctx: &Ctx, date: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
+    match date.map(str::trim).filter(|d| !d.is_empty()) {
+        Some(d) => taizhang_domain::period::parse_date_lenient(d).map_err(|e| anyhow::anyhow!("--date：{e}")),
+        None => Ok(ctx.today),
+    }
+}
+
+pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, date: Option<&str>) -> anyhow::Result<()> {
+    let dated = report_date(ctx, date)?;
     if output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-        return report_form(ctx, period, template, output).await;
+        return report_form(ctx, period, template, output, dated).await;
     }
     if let Some(t) = template.as_deref().filter(|t| t.to_ascii_lowercase().ends_with(".xlsx") || taizhang_reports::form::builtin_form(t).is_some()) {
         anyhow::bail!("「{t}」是表格模板，输出文件名应以 .xlsx 结尾");
@@ -174,7 +183,8 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
     let text = render::gather_for(&mut tx, &inds, &defs, &rc, |data| render::render(&source, data)).await?;
-    let doc = taizhang_document::parse_markup(&text);
+    let mut doc = taizhang_document::parse_markup(&text);
+    doc.blocks.extend(taizhang_reports::signature::block(&mut tx, &rc.scope, dated).await?);
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let bytes = match ext.as_str() {
         "md" | "markdown" | "txt" => taizhang_document::to_markdown(&doc).into_bytes(),

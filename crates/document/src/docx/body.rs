@@ -1,7 +1,7 @@
 //! `document.xml`: the blocks as paragraphs that name their style, and the page setup.
 
 use super::layout::{
-    CHAR_SPACE, FOOTER_DISTANCE, HEADER_DISTANCE, LINE_PITCH, MARGIN_BINDING, MARGIN_BOTTOM,
+    BODY_CHAR, CHAR_SPACE, FOOTER_DISTANCE, HEADER_DISTANCE, LINE_PITCH, MARGIN_BINDING, MARGIN_BOTTOM,
     MARGIN_OUTER, MARGIN_TOP, PAGE_HEIGHT, PAGE_WIDTH,
 };
 use super::parts::{DECLARATION, FOOTER_EVEN_ID, FOOTER_ODD_ID, NS_R, NS_W};
@@ -22,11 +22,31 @@ pub(super) fn document(doc: &Document, style: &OfficialStyle) -> String {
                 paragraph(&mut xml, &style, &plain_text(spans));
             }
             Block::Paragraph(spans) => paragraph(&mut xml, "Normal", &plain_text(spans)),
+            Block::Signature { issuer, date } => signature(&mut xml, issuer, date),
         }
     }
     xml.push_str(&section(style));
     xml.push_str("</w:body>\n</w:document>\n");
     xml
+}
+
+/// The 落款 without a seal (GB/T 9704—2012, 7.3.5.3): one empty line below the text, the issuer
+/// two characters in from the right margin, the date on the next line starting two characters
+/// right of the issuer's first character; a date longer than the issuer keeps two characters
+/// from the margin and pushes the issuer left instead.
+fn signature(xml: &mut String, issuer: &str, date: &str) {
+    let (li, ld) = (issuer.chars().count() as i64, date.chars().count() as i64);
+    let issuer_right = 2.max(ld + 4 - li);
+    let date_right = issuer_right + li - 2 - ld;
+    paragraph(xml, "Normal", "");
+    for (text, right) in [(issuer, issuer_right), (date, date_right)] {
+        xml.push_str(&format!(
+            "<w:p><w:pPr><w:pStyle w:val=\"Normal\"/><w:ind w:firstLineChars=\"0\" w:firstLine=\"0\" w:right=\"{}\"/><w:jc w:val=\"right\"/></w:pPr><w:r><w:t>",
+            right * i64::from(BODY_CHAR)
+        ));
+        escape_into(xml, text);
+        xml.push_str("</w:t></w:r></w:p>\n");
+    }
 }
 
 /// Figures are plain text in Word: a printed summary has nowhere to follow a link to.

@@ -82,10 +82,17 @@ async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> Ap
     ctx.insert("period".into(), json!(q.period_text().map_or_else(|| state.today().year().to_string(), String::from)));
     ctx.insert("place".into(), json!(q.place));
     ctx.insert("template".into(), json!(q.template));
+    ctx.insert("date".into(), json!(q.date));
     ctx.insert("html".into(), json!(html));
     ctx.insert(
         "query".into(),
-        json!(format!("period={}&place={}&template={}", crate::guard::encode(q.period_text().unwrap_or("")), crate::guard::encode(&q.place), crate::guard::encode(&q.template))),
+        json!(format!(
+            "period={}&place={}&template={}&date={}",
+            crate::guard::encode(q.period_text().unwrap_or("")),
+            crate::guard::encode(&q.place),
+            crate::guard::encode(&q.template),
+            crate::guard::encode(&q.date)
+        )),
     );
     views::render("reports.html", &ctx.into())
 }
@@ -94,9 +101,18 @@ pub async fn form(State(state): State<AppState>, me: Me, Query(q): Query<ReportQ
     form_page(&state, &me, &q, "").await
 }
 
+/// The report as a document, with its 落款 (the place's issuer, the date asked for or today).
+async fn report_doc(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(taizhang_document::Document, Context)> {
+    let dated = q.dated(state.today())?;
+    let (text, rc) = report_text(state, me, q).await?;
+    let mut doc = taizhang_document::parse_markup(&text);
+    let mut tx = state.db.read().await?;
+    doc.blocks.extend(taizhang_reports::signature::block(&mut tx, &rc.scope, dated).await?);
+    Ok((doc, rc))
+}
+
 pub async fn preview(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
-    let (text, _) = report_text(&state, &me, &q).await?;
-    let doc = taizhang_document::parse_markup(&text);
+    let (doc, _) = report_doc(&state, &me, &q).await?;
     let mut html = taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: false, link_figures: true });
     // Figure links carry the place so that the records behind them match the preview.
     if !q.place.trim().is_empty() {
@@ -106,8 +122,7 @@ pub async fn preview(State(state): State<AppState>, me: Me, Query(q): Query<Repo
 }
 
 pub async fn download(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Response> {
-    let (text, rc) = report_text(&state, &me, &q).await?;
-    let doc = taizhang_document::parse_markup(&text);
+    let (doc, rc) = report_doc(&state, &me, &q).await?;
     let bytes = taizhang_document::to_docx(&doc, &taizhang_document::OfficialStyle::default())
         .map_err(|e| AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("生成 Word 文件失败：{e}")))?;
     let name = format!("{}工作总结（{}）.docx", me.place_name, rc.period.label);
@@ -161,7 +176,7 @@ pub async fn filled_form(State(state): State<AppState>, me: Me, Query(q): Query<
     let rc = context(&state, &me, &q).await?;
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let opts = taizhang_reports::form::FormOptions { filled_on: state.today() };
+    let opts = taizhang_reports::form::FormOptions { filled_on: q.dated(state.today())? };
     let bytes = render::gather_for(&mut tx, crate::query::reports::indicators()?, &defs, &rc, |data| taizhang_reports::form::fill(template, data, &opts)).await?;
     Ok(super::exchange::download(bytes, &format!("{name}（{}）.xlsx", rc.period.label), super::exchange::XLSX))
 }

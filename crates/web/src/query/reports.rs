@@ -23,6 +23,19 @@ pub struct ReportQuery {
     pub template: String,
     #[serde(default)]
     pub form: String,
+    /// 成文日期 of the 落款 and a form's 填报日期 (2024-01-05); empty: today.
+    #[serde(default)]
+    pub date: String,
+}
+
+impl ReportQuery {
+    /// The day the report is dated: the one asked for, else `today`.
+    pub fn dated(&self, today: chrono::NaiveDate) -> AppResult<chrono::NaiveDate> {
+        match self.date.trim() {
+            "" => Ok(today),
+            d => taizhang_domain::period::parse_date_lenient(d).map_err(|e| AppError::bad_request(format!("「成文日期」{e}"))),
+        }
+    }
 }
 
 /// The report context a query names, confined to the user's scope: the period (this year
