@@ -114,6 +114,9 @@ pub enum Command {
         /// 成文日期（落款）和表格的填报日期，如 2024-01-05；不填为今天
         #[arg(long)]
         date: Option<String>,
+        /// 有提醒（数字所依据的台账在该期间没有记录）时以状态 1 退出；文件照常生成
+        #[arg(long)]
+        strict: bool,
     },
     /// 解释一个指标：定义、条件、按村数值和背后的记录
     Explain {

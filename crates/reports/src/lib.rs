@@ -16,6 +16,7 @@ pub mod render;
 pub mod rollup;
 pub mod settings;
 pub mod signature;
+pub mod warnings;
 mod stored;
 
 pub use error::{ReportError, Result};

@@ -127,8 +127,20 @@ pub async fn gather_for<T>(
     inds: &[IndicatorDef],
     ledgers: &[LedgerDef],
     ctx: &Context,
-    mut use_data: impl FnMut(&ReportData) -> Result<T>,
+    use_data: impl FnMut(&ReportData) -> Result<T>,
 ) -> Result<T> {
+    Ok(gather_with_data(tx, inds, ledgers, ctx, use_data).await?.0)
+}
+
+/// [`gather_for`], also handing back the data the output was made from: the figures the
+/// template used, for the warnings about them (`crate::warnings`).
+pub async fn gather_with_data<T>(
+    tx: &mut Tx,
+    inds: &[IndicatorDef],
+    ledgers: &[LedgerDef],
+    ctx: &Context,
+    mut use_data: impl FnMut(&ReportData) -> Result<T>,
+) -> Result<(T, ReportData)> {
     let demand = Arc::new(Demand { known: inds.iter().map(|i| (i.key.clone(), i.list)).collect(), wants: Mutex::default() });
     let mut data = base(tx, ctx).await?;
     data.demand = Some(demand.clone());
@@ -137,7 +149,8 @@ pub async fn gather_for<T>(
         let wants = std::mem::take(&mut *demand.wants.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         if wants.is_empty() {
             // No placeholder was read, so `out` (or its error) stands as the template's own.
-            return out;
+            data.demand = None;
+            return Ok((out?, data));
         }
         compute(tx, inds, ledgers, ctx, &mut data, &wants).await?;
     }

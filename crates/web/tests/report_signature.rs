@@ -26,6 +26,8 @@ fn run(s: &Server) {
     let page = c.get("/reports/preview?period=2023&date=2024-01-05").body;
     assert!(page.contains("<p class=\"signature\">北斗溪镇人民政府<br>2024年1月5日</p>"), "{page}");
     assert!(page.contains("name=\"date\" value=\"2024-01-05\""), "the date kept in the form");
+    // Figures on ledgers with no record in the period are named above the report.
+    assert!(page.contains("id=\"report-warnings\"") && page.contains("在2023年没有记录"), "{page}");
     let page = c.get(&format!("/reports/preview?period=2023&place={VILLAGE_A}&date=2024-01-05")).body;
     assert!(page.contains("坪溪村村民委员会<br>2024年1月5日"), "{page}");
     let docx = c.get("/reports/download?period=2023&date=2024-01-05");

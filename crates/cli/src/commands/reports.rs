@@ -169,7 +169,9 @@ fn report_date(ctx: &Ctx, date: Option<&str>) -> anyhow::Result<chrono::NaiveDat
     }
 }
 
-pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, date: Option<&str>) -> anyhow::Result<()> {
+/// Writes a report. The figures whose ledger has no record in the period are listed after it
+/// (`reports::warnings`); with `strict` they make the command fail once the file is written.
+pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, date: Option<&str>, strict: bool) -> anyhow::Result<()> {
     let dated = report_date(ctx, date)?;
     if output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
         return report_form(ctx, period, template, output, dated).await;
@@ -182,7 +184,8 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
     let rc = report_context(&mut tx, ctx, &period).await?;
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
-    let text = render::gather_for(&mut tx, &inds, &defs, &rc, |data| render::render(&source, data)).await?;
+    let (text, data) = render::gather_with_data(&mut tx, &inds, &defs, &rc, |data| render::render(&source, data)).await?;
+    let warnings = taizhang_reports::warnings::empty_ledgers(&mut tx, &defs, &rc, &data).await?;
     let mut doc = taizhang_document::parse_markup(&text);
     doc.blocks.extend(taizhang_reports::signature::block(&mut tx, &rc.scope, dated).await?);
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
@@ -194,6 +197,15 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
     };
     std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
     println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
+    if !warnings.is_empty() {
+        println!("提醒（{} 条，发出前请核实）：", warnings.len());
+        for w in &warnings {
+            println!("  · {w}");
+        }
+        if strict {
+            anyhow::bail!("报告有 {} 条提醒（--strict）", warnings.len());
+        }
+    }
     Ok(())
 }
 

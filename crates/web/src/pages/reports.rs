@@ -63,16 +63,18 @@ fn template_source(name: &str) -> AppResult<(&'static str, String)> {
     Ok((src, name.to_string()))
 }
 
-async fn report_text(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(String, Context)> {
+/// The report's text, its context, and the warnings about figures that rest on no record.
+async fn report_text(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(String, Context, Vec<String>)> {
     let (src, _) = template_source(&q.template)?;
     let rc = context(state, me, q).await?;
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
-    let text = render::gather_for(&mut tx, crate::query::reports::indicators()?, &defs, &rc, |data| render::render(src, data)).await?;
-    Ok((text, rc))
+    let (text, data) = render::gather_with_data(&mut tx, crate::query::reports::indicators()?, &defs, &rc, |data| render::render(src, data)).await?;
+    let warnings = taizhang_reports::warnings::empty_ledgers(&mut tx, &defs, &rc, &data).await?;
+    Ok((text, rc, warnings))
 }
 
-async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> AppResult<Html<String>> {
+async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str, warnings: &[String]) -> AppResult<Html<String>> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let mut ctx = views::layout(me, &defs, "报表与总结", &[("报表与总结", "")]);
@@ -84,6 +86,7 @@ async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> Ap
     ctx.insert("template".into(), json!(q.template));
     ctx.insert("date".into(), json!(q.date));
     ctx.insert("html".into(), json!(html));
+    ctx.insert("warnings".into(), json!(warnings));
     ctx.insert(
         "query".into(),
         json!(format!(
@@ -98,31 +101,31 @@ async fn form_page(state: &AppState, me: &Me, q: &ReportQuery, html: &str) -> Ap
 }
 
 pub async fn form(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
-    form_page(&state, &me, &q, "").await
+    form_page(&state, &me, &q, "", &[]).await
 }
 
 /// The report as a document, with its 落款 (the place's issuer, the date asked for or today).
-async fn report_doc(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(taizhang_document::Document, Context)> {
+async fn report_doc(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(taizhang_document::Document, Context, Vec<String>)> {
     let dated = q.dated(state.today())?;
-    let (text, rc) = report_text(state, me, q).await?;
+    let (text, rc, warnings) = report_text(state, me, q).await?;
     let mut doc = taizhang_document::parse_markup(&text);
     let mut tx = state.db.read().await?;
     doc.blocks.extend(taizhang_reports::signature::block(&mut tx, &rc.scope, dated).await?);
-    Ok((doc, rc))
+    Ok((doc, rc, warnings))
 }
 
 pub async fn preview(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
-    let (doc, _) = report_doc(&state, &me, &q).await?;
+    let (doc, _, warnings) = report_doc(&state, &me, &q).await?;
     let mut html = taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: false, link_figures: true });
     // Figure links carry the place so that the records behind them match the preview.
     if !q.place.trim().is_empty() {
         html = html.replace("?year=", &format!("?place={}&year=", crate::guard::encode(&q.place)));
     }
-    form_page(&state, &me, &q, &html).await
+    form_page(&state, &me, &q, &html, &warnings).await
 }
 
 pub async fn download(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Response> {
-    let (doc, rc) = report_doc(&state, &me, &q).await?;
+    let (doc, rc, _) = report_doc(&state, &me, &q).await?;
     let bytes = taizhang_document::to_docx(&doc, &taizhang_document::OfficialStyle::default())
         .map_err(|e| AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("生成 Word 文件失败：{e}")))?;
     let name = format!("{}工作总结（{}）.docx", me.place_name, rc.period.label);
