@@ -314,3 +314,47 @@ async fn building_twice_gives_the_same_report_and_postgres_gives_the_same_bytes(
         "check findings differ between engines"
     );
 }
+
+/// Parts add up to their whole (`part_of`: 未消除 and 已消除 of 监测对象) for every year the demo's
+/// records reach, at each year's end, for the town and for every village — a case eliminated
+/// after the time point counts as still at risk then, never in neither part.
+#[tokio::test]
+async fn parts_add_up_to_their_whole_in_every_year_and_village() {
+    let t = sqlite().await;
+    town(&t.db).await;
+    let inds = indicator::builtin().expect("indicators");
+    let mut tx = t.db.read().await.expect("read");
+    let defs = ledgers::all(&mut tx).await.expect("ledgers");
+    let mut wholes: BTreeMap<&str, Vec<&indicator::IndicatorDef>> = BTreeMap::new();
+    for ind in &inds {
+        if let Some(w) = &ind.part_of {
+            wholes.entry(w.as_str()).or_default().push(ind);
+        }
+    }
+    assert!(wholes.len() >= 2, "the monitoring households and people have their parts: {wholes:?}");
+    let mut checked = 0;
+    for year in 2021..=2024 {
+        let ctx = Context::year(year, Scope::all());
+        for (whole, parts) in &wholes {
+            let w = inds.iter().find(|i| i.key == *whole).expect("the whole is an indicator");
+            let def = eval::ledger_of(w, &defs).expect("ledger");
+            let total = eval::evaluate(&mut tx, w, def, &ctx).await.expect("whole").value;
+            let by_village = eval::by_village(&mut tx, w, def, &ctx).await.expect("whole by village");
+            let mut sum = 0;
+            let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+            for p in parts {
+                let pdef = eval::ledger_of(p, &defs).expect("ledger");
+                sum += eval::evaluate(&mut tx, p, pdef, &ctx).await.expect("part").value;
+                for v in eval::by_village(&mut tx, p, pdef, &ctx).await.expect("part by village") {
+                    *sums.entry(v.name).or_default() += v.value;
+                }
+            }
+            assert_eq!(sum, total, "{year}: the parts of {whole} ({}) against the whole", parts.iter().map(|p| p.key.as_str()).collect::<Vec<_>>().join(" + "));
+            for v in by_village {
+                assert_eq!(sums.get(&v.name).copied().unwrap_or(0), v.value, "{year} {}: the parts of {whole}", v.name);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "{checked} village figures checked");
+}

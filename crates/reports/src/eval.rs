@@ -329,15 +329,20 @@ fn filter_sql(
         let j = push(args, Arg::Int(i64::from(b)));
         conds.push(format!("{month} >= {i} AND {month} <= {j}"));
         readable.push(if a == b { format!("{label} 在每年 {a} 月") } else { format!("{label} 在每年 {a}—{b} 月") });
-    } else if f.on_or_before.is_some() {
+    } else if f.on_or_before.is_some() || f.blank_or_after.is_some() {
         let a = match def.field(key).map(|f| f.kind) {
             Some(FieldKind::Month) => Arg::Text(ctx.as_of.format("%Y-%m").to_string()),
             Some(FieldKind::Year) => Arg::Int(i64::from(ctx.as_of.year())),
             _ => Arg::Date(ctx.as_of),
         };
         let p = push(args, a);
-        conds.push(format!("{c} <= {p}"));
-        readable.push(format!("{label} ≤ {}", ctx.as_of));
+        if f.on_or_before.is_some() {
+            conds.push(format!("{c} <= {p}"));
+            readable.push(format!("{label} ≤ {}", ctx.as_of));
+        } else {
+            conds.push(format!("({c} IS NULL OR {c} > {p})"));
+            readable.push(format!("{label} 为空或晚于 {}", ctx.as_of));
+        }
     }
     Ok(())
 }

@@ -64,6 +64,10 @@ pub struct IndicatorDef {
     /// fields are fetched with the figure.
     #[serde(default)]
     pub list: bool,
+    /// The indicator this one is a part of (未消除 and 已消除 of 监测对象): the parts of a whole
+    /// add up to it at every time point and place, which a test checks on the demo.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub part_of: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -91,6 +95,8 @@ pub enum RelYear {
 /// `{ field, eq }`, `{ field, ne }`, `{ field, in = [...] }`, `{ field, not_in = [...] }`,
 /// `{ field, null = true }`, `{ field, not_null = true }`, `{ field, is_true = true }`,
 /// `{ field, contains = "x" }` (multi-select), `{ field, on_or_before = "period_end" }`,
+/// `{ field, blank_or_after = "period_end" }` (empty, or later than the time point: what was
+/// not yet so then, e.g. a case eliminated after it),
 /// `{ field, months = [7, 12] }` (date or month field: its month of the year lies in 7 … 12),
 /// `{ state_in = [...] }`, `{ state_not_in = [...] }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
@@ -116,6 +122,8 @@ pub struct Filter {
     pub contains: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_or_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blank_or_after: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub months: Option<[u32; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -240,6 +248,7 @@ impl IndicatorDef {
                 f.is_true == Some(true),
                 f.contains.is_some(),
                 f.on_or_before.is_some(),
+                f.blank_or_after.is_some(),
                 f.months.is_some(),
                 f.state_in.is_some(),
                 f.state_not_in.is_some(),
@@ -256,9 +265,9 @@ impl IndicatorDef {
                 }
                 _ => {}
             }
-            if let Some(when) = &f.on_or_before {
-                if when != "period_end" {
-                    return bad("on_or_before 目前只能是 \"period_end\"".into());
+            for (form, when) in [("on_or_before", &f.on_or_before), ("blank_or_after", &f.blank_or_after)] {
+                if when.as_ref().is_some_and(|w| w != "period_end") {
+                    return bad(format!("{form} 目前只能是 \"period_end\""));
                 }
             }
             if let (Some([a, b]), Some(k)) = (f.months, &f.field) {
@@ -313,6 +322,13 @@ pub fn check_all(defs: &[IndicatorDef], ledgers: &[LedgerDef]) -> Result<()> {
             .find(|l| l.key == d.ledger)
             .ok_or_else(|| ReportError::Definition(format!("指标「{}」引用了不存在的台账「{}」", d.key, d.ledger)))?;
         d.check(l)?;
+        // A part counts what its whole counts, of the same ledger in the same unit.
+        if let Some(w) = &d.part_of {
+            let whole = defs.iter().find(|x| &x.key == w).ok_or_else(|| ReportError::Definition(format!("指标「{}」的 part_of「{w}」不是指标", d.key)))?;
+            if whole.ledger != d.ledger || whole.unit != d.unit || whole.part_of.is_some() {
+                return Err(ReportError::Definition(format!("指标「{}」是「{w}」的一部分，应同一台账、同一单位，且「{w}」本身不是部分", d.key)));
+            }
+        }
     }
     Ok(())
 }
@@ -327,6 +343,22 @@ mod tests {
             .into_iter()
             .find(|l| l.key == "county_assessments")
             .expect("county_assessments")
+    }
+
+    #[test]
+    fn a_part_names_a_whole_of_its_ledger_and_unit() {
+        let l = assessments();
+        let mut whole = one("measure = \"count\"\nunit = \"次\"");
+        whole.key = "whole".into();
+        let mut part = one("measure = \"count\"\nunit = \"次\"\npart_of = \"whole\"");
+        part.key = "part".into();
+        assert!(check_all(&[whole.clone(), part.clone()], std::slice::from_ref(&l)).is_ok());
+        let mut other_unit = part.clone();
+        other_unit.unit = "人".into();
+        assert!(check_all(&[whole.clone(), other_unit], std::slice::from_ref(&l)).is_err());
+        let mut nowhere = part;
+        nowhere.part_of = Some("missing".into());
+        assert!(check_all(&[whole, nowhere], std::slice::from_ref(&l)).expect_err("a part of nothing").to_string().contains("不是指标"));
     }
 
     fn one(extra: &str) -> IndicatorDef {
