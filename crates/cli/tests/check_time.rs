@@ -62,6 +62,12 @@ fn story(dir: &Path, db: &str) {
     assert!(md.exists() && out.contains("提醒（") && out.contains("「低保对象台账」在2023年没有记录"), "{out}");
     assert!(!out.contains("「特困供养金发放台账」在") && !out.contains("「特困供养对象台账」在"), "{out}");
     assert!(String::from_utf8_lossy(&o.stderr).contains("--strict"));
+    // A county form for a month with no payments says so (it would print 0.00 元).
+    let xlsx = dir.join("月报.xlsx");
+    let o = common::run(dir, db, &["report", "--period", "2022-11", "--template", "social_assistance_monthly", "--strict", "-o", xlsx.to_str().unwrap_or("月报.xlsx")]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(xlsx.exists() && out.contains("「特困供养金发放台账」在2022年11月没有记录"), "{out}");
     let o = common::run(dir, db, &["report", "--year", "2023", "--date", "2024-13-05", "-o", "x.md"]);
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("--date"), "{}", String::from_utf8_lossy(&o.stderr));
     // Figures likewise: this year as of today, a past year as of its end.

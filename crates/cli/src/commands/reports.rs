@@ -148,16 +148,33 @@ fn form_template(name: Option<&str>) -> anyhow::Result<Vec<u8>> {
 }
 
 /// Fills a county form (.xlsx template) with the report's figures.
-async fn report_form(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, dated: chrono::NaiveDate) -> anyhow::Result<()> {
+async fn report_form(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, dated: chrono::NaiveDate, strict: bool) -> anyhow::Result<()> {
     let form = form_template(template.as_deref())?;
     let mut tx = ctx.db.read().await?;
     let rc = report_context(&mut tx, ctx, &period).await?;
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
     let opts = taizhang_reports::form::FormOptions { filled_on: dated };
-    let bytes = render::gather_for(&mut tx, &inds, &defs, &rc, |data| taizhang_reports::form::fill(&form, data, &opts)).await?;
+    let (bytes, data) = render::gather_with_data(&mut tx, &inds, &defs, &rc, |data| taizhang_reports::form::fill(&form, data, &opts)).await?;
+    let warnings = taizhang_reports::warnings::empty_ledgers(&mut tx, &defs, &rc, &data).await?;
     std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
     println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
+    say_warnings(&warnings, strict)
+}
+
+/// The warnings after a report or form is written (the figures that rest on no record); with
+/// `strict`, an error once they are printed.
+fn say_warnings(warnings: &[String], strict: bool) -> anyhow::Result<()> {
+    if warnings.is_empty() {
+        return Ok(());
+    }
+    println!("提醒（{} 条，发出前请核实）：", warnings.len());
+    for w in warnings {
+        println!("  · {w}");
+    }
+    if strict {
+        anyhow::bail!("报告有 {} 条提醒（--strict）", warnings.len());
+    }
     Ok(())
 }
 
@@ -174,7 +191,7 @@ fn report_date(ctx: &Ctx, date: Option<&str>) -> anyhow::Result<chrono::NaiveDat
 pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, date: Option<&str>, strict: bool) -> anyhow::Result<()> {
     let dated = report_date(ctx, date)?;
     if output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
-        return report_form(ctx, period, template, output, dated).await;
+        return report_form(ctx, period, template, output, dated, strict).await;
     }
     if let Some(t) = template.as_deref().filter(|t| t.to_ascii_lowercase().ends_with(".xlsx") || taizhang_reports::form::builtin_form(t).is_some()) {
         anyhow::bail!("「{t}」是表格模板，输出文件名应以 .xlsx 结尾");
@@ -197,16 +214,7 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
     };
     std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
     println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
-    if !warnings.is_empty() {
-        println!("提醒（{} 条，发出前请核实）：", warnings.len());
-        for w in &warnings {
-            println!("  · {w}");
-        }
-        if strict {
-            anyhow::bail!("报告有 {} 条提醒（--strict）", warnings.len());
-        }
-    }
-    Ok(())
+    say_warnings(&warnings, strict)
 }
 
 pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json: bool) -> anyhow::Result<()> {
