@@ -46,11 +46,46 @@ pub struct ReportData {
     pub village_list: Vec<(String, String)>,
     /// The records of indicators declared `list = true`, for `records(…)`.
     pub listings: BTreeMap<String, Listing>,
+    /// How the report speaks of its place and period (全镇/全村, 过去的一年/本季度).
+    pub words: PlaceWords,
     /// Set while [`gather_for`] renders on demand: what the template asked for and the data
     /// does not hold yet is noted here, and answered with a placeholder for this pass.
     /// `None` outside [`gather_for`].
     #[serde(skip)]
     pub demand: Option<Arc<Demand>>,
+}
+
+/// The words a template uses for the report's place and period, so that one template serves a
+/// town's year, a village's quarter and a month: `level` (镇, 村, 县 — "全{{ level }}",
+/// "我{{ level }}"), `issuer` (北斗溪镇人民政府, 坪溪村村民委员会) and `opening` (过去的一年,
+/// 今年以来, 上半年, 本季度, 本月, 这一时期).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PlaceWords {
+    pub level: String,
+    pub issuer: String,
+    pub opening: String,
+}
+
+impl Default for PlaceWords {
+    fn default() -> Self {
+        PlaceWords { level: "镇".into(), issuer: String::new(), opening: "过去的一年".into() }
+    }
+}
+
+/// How a summary opens for its period, as of its time point.
+pub fn opening(period: &taizhang_domain::period::Period, as_of: chrono::NaiveDate) -> &'static str {
+    use chrono::Datelike;
+    let (s, e) = (period.start, period.end);
+    let whole_months = s.day() == 1 && e.succ_opt().is_some_and(|n| n.day() == 1);
+    let months = (e.year() - s.year()) * 12 + e.month() as i32 - s.month() as i32 + 1;
+    match (whole_months, months, s.month()) {
+        (true, 12, 1) if as_of >= e => "过去的一年",
+        (true, 12, 1) => "今年以来",
+        (true, 6, 1) => "上半年",
+        (true, 3, 1 | 4 | 7 | 10) => "本季度",
+        (true, 1, _) => "本月",
+        _ => "这一时期",
+    }
 }
 
 /// The indicators a demand-driven render may ask for, and what it asked for.
@@ -167,7 +202,22 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
         .into_iter()
         .map(|p| (p.code.unwrap_or_default(), p.name))
         .collect();
+    let level = match tx.fetch_opt("SELECT level FROM places WHERE path = $1", &[ctx.scope.path.clone().into()]).await? {
+        Some(r) => match r.text(0).as_str() {
+            "village" => "村",
+            "county" => "县",
+            "group" => "组",
+            _ => "镇",
+        },
+        None => "镇",
+    };
+    let words = PlaceWords {
+        level: level.to_string(),
+        issuer: crate::signature::issuer(tx, &ctx.scope).await?,
+        opening: opening(&ctx.period, ctx.as_of).to_string(),
+    };
     Ok(ReportData {
+        words,
         year: ctx.report_year(),
         period: ctx.period.label.clone(),
         place,
@@ -506,6 +556,9 @@ pub fn variables(data: &ReportData) -> BTreeMap<String, JValue> {
         ("next_year".to_string(), JValue::from(data.year + 1)),
         ("place".to_string(), JValue::from(data.place.clone())),
         ("period".to_string(), JValue::from(data.period.clone())),
+        ("level".to_string(), JValue::from(data.words.level.clone())),
+        ("issuer".to_string(), JValue::from(data.words.issuer.clone())),
+        ("opening".to_string(), JValue::from(data.words.opening.clone())),
     ])
 }
 
@@ -531,6 +584,19 @@ impl From<String> for ReportError {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_summary_opens_for_its_period() {
+        use taizhang_domain::period::parse_period;
+        let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+        let at = |p: &str, as_of| opening(&parse_period(p).unwrap_or_else(|e| panic!("{p}: {e}")), as_of);
+        assert_eq!(at("2023", day(2023, 12, 31)), "过去的一年");
+        assert_eq!(at("2023", day(2023, 6, 30)), "今年以来");
+        assert_eq!(at("2023Q4", day(2023, 12, 31)), "本季度");
+        assert_eq!(at("2023-11", day(2023, 11, 30)), "本月");
+        assert_eq!(at("2023-01-01..2023-06-30", day(2023, 6, 30)), "上半年");
+        assert_eq!(at("2023-02-10..2023-03-05", day(2023, 3, 5)), "这一时期");
+    }
+
     use super::*;
 
     #[test]
@@ -597,6 +663,7 @@ mod tests {
             figures: BTreeMap::from([("ev".to_string(), fig), ("plain".to_string(), plain)]),
             villages: BTreeMap::new(),
             village_list: Vec::new(),
+            words: PlaceWords::default(),
             demand: None,
             listings: BTreeMap::from([(
                 "ev".to_string(),

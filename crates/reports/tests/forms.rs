@@ -317,6 +317,7 @@ fn data() -> ReportData {
         villages: BTreeMap::from([("x".to_string(), by_village([1, 2, 3])), ("m".to_string(), by_village([5, 0, 1_234_562]))]),
         village_list: villages.iter().map(|(c, n)| (c.to_string(), n.to_string())).collect(),
         listings: BTreeMap::new(),
+        words: Default::default(),
         demand: None,
     }
 }
