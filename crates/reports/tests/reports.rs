@@ -127,6 +127,12 @@ async fn seed(db: &Db) -> Data {
     set_state(db, "monitoring", mon[0], "assisting").await;
     set_state(db, "monitoring", mon[1], "assisting").await;
     set_state(db, "monitoring", mon[2], "eliminated").await;
+    // Eliminated as the workflow eliminates: on a day (a case with no such day was at risk).
+    {
+        let mut tx = db.begin().await.expect("begin");
+        tx.exec("UPDATE ld_monitoring SET eliminated_on = $1 WHERE id = $2", &[Arg::Date(d("2023-09-30")), Arg::Int(mon[2])]).await.expect("eliminated_on");
+        tx.commit().await.expect("commit");
+    }
     for (h, day) in [(h1.id, "2023-11-01"), (h3.id, "2023-06-01")] {
         add(db, &defs, "assistance_visits", Some(h), None, &[("visited_on", Value::Date(d(day))), ("visitor", Value::Int(cadre.id))]).await;
     }
@@ -174,6 +180,11 @@ mod figures {
         assert_eq!(value(&db, &data, "hazards_gas_major", &ctx).await, 3);
         assert_eq!(value(&db, &data, "monitoring_households", &ctx).await, 3);
         assert_eq!(value(&db, &data, "monitoring_risk_people", &ctx).await, 3);
+        assert_eq!(value(&db, &data, "monitoring_eliminated_households", &ctx).await, 1, "H2, eliminated on 2023-09-30");
+        // As of 30 June, H2 was not eliminated yet: at risk then, in neither part never.
+        let june = taizhang_reports::Context { as_of: d("2023-06-30"), ..year() };
+        assert_eq!(value(&db, &data, "monitoring_risk_people", &june).await, 4);
+        assert_eq!(value(&db, &data, "monitoring_eliminated_households", &june).await, 0);
         // Readable provenance.
         let i = ind("dibao_rural_households");
         let mut tx = db.read().await.expect("read");
