@@ -14,8 +14,8 @@ mod markdown;
 mod markup;
 mod xml;
 
-pub use docx::{to_docx, DocxError, OfficialStyle};
-pub use html::{to_html, HtmlOptions, STYLESHEET};
+pub use docx::{to_docx, to_docx_with, DocxError, OfficialStyle};
+pub use html::{is_web_url, to_html, to_html_with, FigureLinks, HtmlOptions, STYLESHEET};
 pub use markdown::to_markdown;
 pub use markup::parse_markup;
 

@@ -7,21 +7,71 @@ use super::layout::{
 use super::parts::{DECLARATION, FOOTER_EVEN_ID, FOOTER_ODD_ID, NS_R, NS_W};
 use super::OfficialStyle;
 use crate::xml::escape_into;
-use crate::{clamp_level, plain_text, Block, Document};
+use crate::html::FigureLinks;
+use crate::{clamp_level, Block, Document, Span};
 
-pub(super) fn document(doc: &Document, style: &OfficialStyle) -> String {
+/// The external links of the body, in order: each one's relationship id is `rIdLink{n}`
+/// (1-based), and `document.xml.rels` lists the same targets.
+#[derive(Default)]
+pub(super) struct Hyperlinks(pub(super) Vec<String>);
+
+impl Hyperlinks {
+    fn id(&mut self, href: String) -> String {
+        let n = match self.0.iter().position(|known| *known == href) {
+            Some(i) => i + 1,
+            None => {
+                self.0.push(href);
+                self.0.len()
+            }
+        };
+        format!("rIdLink{n}")
+    }
+}
+
+pub(super) fn document(
+    doc: &Document,
+    style: &OfficialStyle,
+    links: FigureLinks<'_>,
+    hyperlinks: &mut Hyperlinks,
+) -> String {
     let mut xml =
         format!("{DECLARATION}<w:document xmlns:w=\"{NS_W}\" xmlns:r=\"{NS_R}\">\n<w:body>\n");
     if !doc.title.is_empty() {
         paragraph(&mut xml, "Title", &doc.title);
     }
+    let mut spans_in = |xml: &mut String, style: &str, spans: &[Span]| {
+        xml.push_str(&format!(
+            "<w:p><w:pPr><w:pStyle w:val=\"{style}\"/></w:pPr>"
+        ));
+        // Text between links is one run, as it was before figures could link.
+        let mut plain = String::new();
+        for span in spans {
+            match span {
+                Span::Figure { text, target } => match links.href(target) {
+                    // Only absolute links: a relative one has nothing to resolve against in a
+                    // file, and Word would open a dead path.
+                    Some(href) if crate::html::is_web_url(&href) => {
+                        run(xml, &std::mem::take(&mut plain));
+                        let id = hyperlinks.id(href);
+                        xml.push_str(&format!("<w:hyperlink r:id=\"{id}\">"));
+                        run(xml, text);
+                        xml.push_str("</w:hyperlink>");
+                    }
+                    _ => plain.push_str(text),
+                },
+                Span::Text(text) => plain.push_str(text),
+            }
+        }
+        run(xml, &plain);
+        xml.push_str("</w:p>\n");
+    };
     for block in &doc.blocks {
         match block {
             Block::Heading { level, spans } => {
                 let style = format!("Heading{}", clamp_level(*level));
-                paragraph(&mut xml, &style, &plain_text(spans));
+                spans_in(&mut xml, &style, spans);
             }
-            Block::Paragraph(spans) => paragraph(&mut xml, "Normal", &plain_text(spans)),
+            Block::Paragraph(spans) => spans_in(&mut xml, "Normal", spans),
             Block::Signature { issuer, date } => signature(&mut xml, issuer, date),
         }
     }
@@ -49,24 +99,32 @@ fn signature(xml: &mut String, issuer: &str, date: &str) {
     }
 }
 
-/// Figures are plain text in Word: a printed summary has nowhere to follow a link to.
+/// A paragraph of plain text (the title, the blank line above the 落款).
 fn paragraph(xml: &mut String, style: &str, text: &str) {
     xml.push_str(&format!(
         "<w:p><w:pPr><w:pStyle w:val=\"{style}\"/></w:pPr>"
     ));
-    if !text.is_empty() {
-        xml.push_str("<w:r>");
-        for (i, line) in text.split('\n').enumerate() {
-            if i > 0 {
-                xml.push_str("<w:br/>");
-            }
-            xml.push_str("<w:t xml:space=\"preserve\">");
-            escape_into(xml, line);
-            xml.push_str("</w:t>");
-        }
-        xml.push_str("</w:r>");
-    }
+    run(xml, text);
     xml.push_str("</w:p>\n");
+}
+
+/// One run of text in the paragraph's style. A hyperlinked figure is a run like any other, with
+/// no character style of its own: the printed summary shows it as the words around it, and
+/// only a reader of the file on screen follows it (Ctrl+click in Word).
+fn run(xml: &mut String, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    xml.push_str("<w:r>");
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            xml.push_str("<w:br/>");
+        }
+        xml.push_str("<w:t xml:space=\"preserve\">");
+        escape_into(xml, line);
+        xml.push_str("</w:t>");
+    }
+    xml.push_str("</w:r>");
 }
 
 /// With `w:evenAndOddHeaders` in the settings, the "default" footer serves odd pages.

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipWriter};
 
-use crate::Document;
+use crate::{Document, FigureLinks};
 
 /// The fonts of the official layout, by name as Word and WPS know them.
 ///
@@ -74,17 +74,30 @@ pub enum DocxError {
     Io(#[from] std::io::Error),
 }
 
-/// Renders `doc` as a Word document. The bytes depend on `doc` and `style` alone: no timestamps,
-/// no generated ids.
+/// Renders `doc` as a Word document, figures as plain text. The bytes depend on `doc` and
+/// `style` alone: no timestamps, no generated ids.
 pub fn to_docx(doc: &Document, style: &OfficialStyle) -> Result<Vec<u8>, DocxError> {
+    to_docx_with(doc, style, FigureLinks::Plain)
+}
+
+/// [`to_docx`] with figures linked as `links` says: only [`FigureLinks::Base`] (or targets that
+/// are already absolute web addresses) makes hyperlinks, since nothing else resolves from a
+/// file; with any other choice figures are plain text.
+pub fn to_docx_with(
+    doc: &Document,
+    style: &OfficialStyle,
+    links: FigureLinks<'_>,
+) -> Result<Vec<u8>, DocxError> {
+    let mut hyperlinks = body::Hyperlinks::default();
+    let document = body::document(doc, style, links, &mut hyperlinks);
     let footer_odd = format!("word/{}", parts::FOOTER_ODD);
     let footer_even = format!("word/{}", parts::FOOTER_EVEN);
     let package = [
         ("[Content_Types].xml", parts::content_types()),
         ("_rels/.rels", parts::package_rels()),
         ("docProps/core.xml", parts::core_properties(&doc.title)),
-        ("word/_rels/document.xml.rels", parts::document_rels()),
-        ("word/document.xml", body::document(doc, style)),
+        ("word/_rels/document.xml.rels", parts::document_rels(&hyperlinks.0)),
+        ("word/document.xml", document),
         ("word/styles.xml", styles::styles(style)),
         ("word/settings.xml", parts::settings(style)),
         ("word/fontTable.xml", parts::font_table(style)),

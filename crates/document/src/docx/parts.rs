@@ -64,6 +64,24 @@ fn relationships(rels: &[(&str, &str, &str)]) -> String {
     xml
 }
 
+/// The relationships of `rels` plus one external hyperlink per `links` entry (`rIdLink1`…),
+/// the ids `body::Hyperlinks` gave them.
+fn with_hyperlinks(rels: String, links: &[String]) -> String {
+    let Some(head) = rels.strip_suffix("</Relationships>\n") else {
+        return rels;
+    };
+    let mut xml = head.to_owned();
+    for (i, href) in links.iter().enumerate() {
+        xml.push_str(&format!(
+            "<Relationship Id=\"rIdLink{}\" Type=\"{NS_R}/hyperlink\" Target=\"{}\" TargetMode=\"External\"/>\n",
+            i + 1,
+            escape(href)
+        ));
+    }
+    xml.push_str("</Relationships>\n");
+    xml
+}
+
 pub(super) fn package_rels() -> String {
     relationships(&[
         (
@@ -79,15 +97,18 @@ pub(super) fn package_rels() -> String {
     ])
 }
 
-pub(super) fn document_rels() -> String {
+pub(super) fn document_rels(links: &[String]) -> String {
     let kind = |name: &str| format!("{NS_R}/{name}");
-    relationships(&[
-        ("rIdStyles", &kind("styles"), "styles.xml"),
-        ("rIdSettings", &kind("settings"), "settings.xml"),
-        ("rIdFontTable", &kind("fontTable"), "fontTable.xml"),
-        (FOOTER_ODD_ID, &kind("footer"), FOOTER_ODD),
-        (FOOTER_EVEN_ID, &kind("footer"), FOOTER_EVEN),
-    ])
+    with_hyperlinks(
+        relationships(&[
+            ("rIdStyles", &kind("styles"), "styles.xml"),
+            ("rIdSettings", &kind("settings"), "settings.xml"),
+            ("rIdFontTable", &kind("fontTable"), "fontTable.xml"),
+            (FOOTER_ODD_ID, &kind("footer"), FOOTER_ODD),
+            (FOOTER_EVEN_ID, &kind("footer"), FOOTER_EVEN),
+        ]),
+        links,
+    )
 }
 
 /// Only the title and language: creation and modification times are left out on purpose, so
