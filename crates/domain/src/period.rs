@@ -49,6 +49,24 @@ impl Period {
         self.start <= d && d <= self.end
     }
 
+    /// The same span a year earlier (2024年2月 → 2023年2月, its 29th becoming the 28th),
+    /// labelled with the years moved back: what "同比" compares with.
+    pub fn year_before(&self) -> Period {
+        let back = |d: NaiveDate| d.checked_sub_months(chrono::Months::new(12)).unwrap_or(NaiveDate::MIN);
+        let (start, mut end) = (back(self.start), back(self.end));
+        // A span ending on the last day of February ends on the last day of February.
+        if self.end.succ_opt().is_some_and(|n| n.day() == 1) {
+            end = end.with_day(1).and_then(|d| d.checked_add_months(chrono::Months::new(1))).and_then(|d| d.pred_opt()).unwrap_or(end);
+        }
+        let label = [self.start.year(), self.end.year()]
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .rev()
+            .fold(self.label.clone(), |l, y| l.replace(&format!("{y}年"), &format!("{}年", y - 1)));
+        Period { start, end, label }
+    }
+
     /// Whether something in force from `start` to `end` (inclusive; `None` = still in
     /// force) was in force on at least one day of the period. A span that ends before it
     /// starts is bad data and in force on no day.
@@ -263,6 +281,18 @@ pub fn format_month(y: i32, m: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_year_before_is_the_same_span_a_year_earlier() {
+        let p = parse_period("2023Q4").expect("quarter");
+        let b = p.year_before();
+        assert_eq!((b.start.to_string(), b.end.to_string(), b.label.as_str()), ("2022-10-01".into(), "2022-12-31".into(), "2022年第四季度"));
+        let feb = parse_period("2025-02").expect("month").year_before();
+        assert_eq!((feb.start.to_string(), feb.end.to_string()), ("2024-02-01".into(), "2024-02-29".into()));
+        let leap = parse_period("2024-02").expect("month").year_before();
+        assert_eq!(leap.end.to_string(), "2023-02-28");
+        assert_eq!(Period::year(2023).year_before(), Period::year(2022));
+    }
 
     #[test]
     fn time_suffix_is_dropped() {

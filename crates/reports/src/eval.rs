@@ -56,6 +56,13 @@ impl Context {
         Some(Period { start: self.period.start, end: self.as_of, label: format!("{} 至 {}", self.period.start, self.as_of) })
     }
 
+    /// The same span a year earlier, as of the same day a year earlier: what `yoy` compares
+    /// with.
+    pub fn year_before(&self) -> Context {
+        let as_of = self.as_of.checked_sub_months(chrono::Months::new(12)).unwrap_or(self.as_of);
+        Context { period: self.period.year_before(), as_of, scope: self.scope.clone() }
+    }
+
     /// The year the report is about (the year of the period's end).
     pub fn report_year(&self) -> i32 {
         self.period.end.year()

@@ -35,7 +35,7 @@ use crate::eval::{self, Context, Figure, Listing, VillageFigure};
 use crate::indicator::IndicatorDef;
 
 /// Everything a template may read, computed before rendering.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ReportData {
     pub year: i32,
     pub period: String,
@@ -48,6 +48,14 @@ pub struct ReportData {
     pub listings: BTreeMap<String, Listing>,
     /// How the report speaks of its place and period (全镇/全村, 过去的一年/本季度).
     pub words: PlaceWords,
+    /// The names a report quotes that differ from town to town (settings `name:…`, e.g.
+    /// `night_school` → 周一干部夜校), for `names.night_school`.
+    pub names: BTreeMap<String, String>,
+    /// The same indicators for the year before (the same span a year earlier), for `yoy(…)`.
+    pub previous: BTreeMap<String, Figure>,
+    /// What the last render left out or denied, for the warnings (`crate::warnings`).
+    #[serde(skip)]
+    pub said: Arc<Mutex<Said>>,
     /// Set while [`gather_for`] renders on demand: what the template asked for and the data
     /// does not hold yet is noted here, and answered with a placeholder for this pass.
     /// `None` outside [`gather_for`].
@@ -88,6 +96,28 @@ pub fn opening(period: &taizhang_domain::period::Period, as_of: chrono::NaiveDat
     }
 }
 
+/// What a render asserted or left unsaid without writing a figure: the indicators of clauses
+/// left out because their figures were zero (`has`), and of claims of 无 (`nothing`). Shared by
+/// the clones one render makes; emptied before each pass.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Said {
+    pub omitted: BTreeSet<String>,
+    pub denied: BTreeSet<String>,
+    /// Compared with the year before (`yoy`, `previous`).
+    pub compared: BTreeSet<String>,
+}
+
+impl ReportData {
+    fn said(&self) -> std::sync::MutexGuard<'_, Said> {
+        self.said.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// What the last render left out and denied.
+    pub fn said_now(&self) -> Said {
+        self.said().clone()
+    }
+}
+
 /// The indicators a demand-driven render may ask for, and what it asked for.
 #[derive(Debug)]
 pub struct Demand {
@@ -101,11 +131,12 @@ struct Wants {
     figures: BTreeSet<String>,
     villages: BTreeSet<String>,
     listings: BTreeSet<String>,
+    previous: BTreeSet<String>,
 }
 
 impl Wants {
     fn is_empty(&self) -> bool {
-        self.figures.is_empty() && self.villages.is_empty() && self.listings.is_empty()
+        self.figures.is_empty() && self.villages.is_empty() && self.listings.is_empty() && self.previous.is_empty()
     }
 }
 
@@ -147,7 +178,7 @@ pub const LISTING_LIMIT: i64 = 200;
 pub async fn gather(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context) -> Result<ReportData> {
     let mut data = base(tx, ctx).await?;
     let all: BTreeSet<String> = inds.iter().map(|i| i.key.clone()).collect();
-    let wants = Wants { figures: all.clone(), villages: all.clone(), listings: all };
+    let wants = Wants { figures: all.clone(), villages: all.clone(), listings: all, previous: BTreeSet::new() };
     compute(tx, inds, ledgers, ctx, &mut data, &wants).await?;
     Ok(data)
 }
@@ -180,6 +211,7 @@ pub async fn gather_with_data<T>(
     let mut data = base(tx, ctx).await?;
     data.demand = Some(demand.clone());
     loop {
+        *data.said() = Said::default();
         let out = use_data(&data);
         let wants = std::mem::take(&mut *demand.wants.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
         if wants.is_empty() {
@@ -216,7 +248,17 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
         issuer: crate::signature::issuer(tx, &ctx.scope).await?,
         opening: opening(&ctx.period, ctx.as_of).to_string(),
     };
+    let mut names = BTreeMap::new();
+    for def in taizhang_domain::setting::builtin().map_err(|e| ReportError::Definition(e.to_string()))? {
+        if let Some(short) = def.key.strip_prefix("name:") {
+            let year = ctx.report_year();
+            if let Some(taizhang_domain::setting::SettingValue::Text(t)) = taizhang_storage::settings::effective(tx, &def, year).await? {
+                names.insert(short.to_string(), t);
+            }
+        }
+    }
     Ok(ReportData {
+        names,
         words,
         year: ctx.report_year(),
         period: ctx.period.label.clone(),
@@ -226,6 +268,8 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
         villages: BTreeMap::new(),
         village_list,
         listings: BTreeMap::new(),
+        previous: BTreeMap::new(),
+        said: Arc::default(),
         demand: None,
     })
 }
@@ -237,7 +281,7 @@ async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx:
         let key = &ind.key;
         let village = wants.villages.contains(key) && !data.villages.contains_key(key);
         let listing = ind.list && wants.listings.contains(key) && !data.listings.contains_key(key);
-        if !(village || listing || wants.figures.contains(key)) {
+        if !(village || listing || wants.figures.contains(key) || wants.previous.contains(key)) {
             continue;
         }
         let def = eval::ledger_of(ind, ledgers)?;
@@ -250,6 +294,12 @@ async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx:
         if listing {
             data.listings.insert(key.clone(), eval::listing(tx, ind, def, ctx, LISTING_LIMIT).await?);
         }
+    }
+    let before = ctx.year_before();
+    let missing: Vec<&IndicatorDef> = inds.iter().filter(|i| wants.previous.contains(&i.key) && !data.previous.contains_key(&i.key)).collect();
+    for ind in missing {
+        let def = eval::ledger_of(ind, ledgers)?;
+        data.previous.insert(ind.key.clone(), eval::evaluate(tx, ind, def, &before).await?);
     }
     Ok(())
 }
@@ -464,6 +514,41 @@ pub(crate) fn figure<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, 
     }
 }
 
+/// The figure of the year before (placeholder while a demand pass has not computed it).
+fn previous<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, Error> {
+    data.said().compared.insert(key.to_string());
+    match data.previous.get(key) {
+        Some(f) => Ok(f),
+        None if data.want(key, |w| &mut w.previous, false) => Ok(&PLACEHOLDER),
+        None => Err(err(format!("没有指标「{key}」"))),
+    }
+}
+
+/// The change on the year before as people write it: `diff` → 较上年增加3户 / 较上年减少1.2万元
+/// (the difference written with `spec`), `pct` → 同比增长12.5% / 同比下降3.0% (one decimal,
+/// rounded half away from zero; from nothing the `diff` form); no change → 与上年持平.
+pub fn year_on_year(now: i64, before: i64, scale: u8, unit: &str, style: &str, spec: &str) -> Result<String, String> {
+    if now == before {
+        return Ok("与上年持平".into());
+    }
+    let up = now > before;
+    match style {
+        "pct" if before > 0 => {
+            // Per mille, rounded half away from zero, in integers.
+            let diff = i128::from((now - before).abs()) * 1000;
+            let base = i128::from(before);
+            let permille = (2 * diff + base) / (2 * base);
+            Ok(format!("同比{}{}.{}%", if up { "增长" } else { "下降" }, permille / 10, permille % 10))
+        }
+        "pct" | "diff" => {
+            let d = format_scaled((now - before).abs(), scale, spec)?;
+            let unit = if spec.starts_with("wan") && unit == "元" { "万元" } else { unit };
+            Ok(format!("较上年{}{d}{unit}", if up { "增加" } else { "减少" }))
+        }
+        other => Err(format!("yoy 的写法「{other}」不对：可用 diff（较上年增加3户）或 pct（同比增长12.5%）")),
+    }
+}
+
 /// How a template function writes a figure: as a Markdown link to its explanation (reports) or
 /// as plain text (cells of the county's Excel forms).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -503,6 +588,39 @@ pub fn environment(data: Arc<ReportData>, text: FigureText) -> Environment<'stat
     {
         let d = data.clone();
         env.add_function("target", move |key: String| -> Result<Option<i64>, Error> { Ok(figure(&d, &key)?.target) });
+    }
+    {
+        // A clause stands only when one of its figures is not zero; a clause left out is noted
+        // so that `report` can say which sentences it did not write.
+        let d = data.clone();
+        env.add_function("has", move |keys: minijinja::value::Rest<String>| -> Result<bool, Error> {
+            let mut any = false;
+            for k in keys.iter() {
+                any |= figure(&d, k)?.value != 0;
+            }
+            if !any {
+                d.said().omitted.extend(keys.iter().cloned());
+            }
+            Ok(any)
+        });
+        // A claim of 无 (无涉军信访问题): true when the figure is zero, noted so that a 无 resting
+        // on a ledger with no record in the period is warned about.
+        let d = data.clone();
+        env.add_function("nothing", move |key: String| -> Result<bool, Error> {
+            let zero = figure(&d, &key)?.value == 0;
+            if zero {
+                d.said().denied.insert(key);
+            }
+            Ok(zero)
+        });
+        let d = data.clone();
+        env.add_function("previous", move |key: String| -> Result<i64, Error> { Ok(previous(&d, &key)?.value) });
+        let d = data.clone();
+        env.add_function("yoy", move |key: String, style: Option<String>, spec: Option<String>| -> Result<String, Error> {
+            let (now, before) = (figure(&d, &key)?, previous(&d, &key)?);
+            let text = year_on_year(now.value, before.value, now.scale, &now.unit, style.as_deref().unwrap_or("diff"), spec.as_deref().unwrap_or("exact")).map_err(err)?;
+            Ok(if linked { format!("[{text}](/explain/{key}?{})", d.link_query) } else { text })
+        });
     }
     {
         env.add_function("fmt", move |value: i64, spec: String| -> Result<String, Error> { format_value(value, &spec).map_err(err) });
@@ -559,6 +677,7 @@ pub fn variables(data: &ReportData) -> BTreeMap<String, JValue> {
         ("level".to_string(), JValue::from(data.words.level.clone())),
         ("issuer".to_string(), JValue::from(data.words.issuer.clone())),
         ("opening".to_string(), JValue::from(data.words.opening.clone())),
+        ("names".to_string(), JValue::from_serialize(&data.names)),
     ])
 }
 
@@ -665,6 +784,8 @@ mod tests {
             village_list: Vec::new(),
             words: PlaceWords::default(),
             demand: None,
+            previous: BTreeMap::new(),
+            said: Arc::default(),
             listings: BTreeMap::from([(
                 "ev".to_string(),
                 Listing {

@@ -319,6 +319,7 @@ fn data() -> ReportData {
         listings: BTreeMap::new(),
         words: Default::default(),
         demand: None,
+        ..Default::default()
     }
 }
 

@@ -202,7 +202,7 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
     let defs = ledgers::all(&mut tx).await?;
     let inds = indicator::builtin()?;
     let (text, data) = render::gather_with_data(&mut tx, &inds, &defs, &rc, |data| render::render(&source, data)).await?;
-    let warnings = taizhang_reports::warnings::empty_ledgers(&mut tx, &defs, &rc, &data).await?;
+    let warnings = taizhang_reports::warnings::of_report(&mut tx, &defs, &rc, &data).await?;
     let mut doc = taizhang_document::parse_markup(&text);
     doc.blocks.extend(taizhang_reports::signature::block(&mut tx, &rc.scope, dated).await?);
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();

@@ -70,7 +70,7 @@ async fn report_text(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(S
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let (text, data) = render::gather_with_data(&mut tx, crate::query::reports::indicators()?, &defs, &rc, |data| render::render(src, data)).await?;
-    let warnings = taizhang_reports::warnings::empty_ledgers(&mut tx, &defs, &rc, &data).await?;
+    let warnings = taizhang_reports::warnings::of_report(&mut tx, &defs, &rc, &data).await?;
     Ok((text, rc, warnings))
 }
 
