@@ -385,3 +385,144 @@ async fn a_village_and_a_quarter_are_written_as_themselves() {
         }
     }
 }
+
+/// The zero figures a sendable text must not hold ("0次", "0元", "0个村", "0.0万元"), with
+/// the text around each.
+fn zero_figures(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let units = "户人次期起个条处亩米份台元名家篇支批包项件年";
+    let mut out = Vec::new();
+    for (i, c) in chars.iter().enumerate() {
+        let before = if i == 0 { ' ' } else { chars[i - 1] };
+        if *c != '0' || before.is_ascii_digit() || before == '.' {
+            continue;
+        }
+        let mut j = i + 1;
+        if chars.get(j) == Some(&'.') {
+            while chars.get(j + 1).is_some_and(|d| *d == '0') {
+                j += 1;
+            }
+            j += 1;
+            if chars.get(j).is_some_and(char::is_ascii_digit) {
+                continue;
+            }
+        }
+        if chars.get(j).is_some_and(|u| units.contains(*u) || *u == '万' || *u == '余') {
+            let from = i.saturating_sub(12);
+            out.push(chars[from..(j + 2).min(chars.len())].iter().collect());
+        }
+    }
+    out
+}
+
+#[test]
+fn zero_figures_are_found_and_real_ones_are_not() {
+    assert_eq!(zero_figures("已成功举办0期，发放0.00万元，涉及0个村").len(), 3);
+    assert!(zero_figures("2023年10人，105户，0.5万元，20次，1.0万元").is_empty());
+}
+
+/// Every built-in summary a town can ask for is sendable: the town for each year 2021–2024,
+/// each village, each quarter of 2023 — no zero figure written into a sentence, a village's
+/// text without the town's words, sections and items numbered without gaps; the 2022 town, the
+/// fourth quarter and 坪溪村 kept as snapshots to read.
+#[tokio::test]
+async fn every_year_village_and_quarter_is_sendable() {
+    use taizhang_reports::render;
+    let t = sqlite().await;
+    town(&t.db).await;
+    let mut tx = t.db.read().await.expect("read");
+    let defs = ledgers::all(&mut tx).await.expect("ledgers");
+    let inds = indicator::builtin().expect("indicators");
+    let source = render::builtin_template("annual_summary").expect("template");
+    let mut cases: Vec<(String, Context)> = (2021..=2024).map(|y| (format!("town {y}"), Context::year(y, Scope::all()))).collect();
+    for q in 1..=4 {
+        let period = taizhang_domain::period::parse_period(&format!("2023Q{q}")).expect("quarter");
+        cases.push((format!("town 2023Q{q}"), Context { as_of: period.end, period, scope: Scope::all() }));
+    }
+    let villages = tx.fetch("SELECT name, path FROM places WHERE level = 'village' ORDER BY code", &[]).await.expect("villages");
+    assert!(villages.len() >= 5, "the demo has villages");
+    for v in &villages {
+        for y in [2022, YEAR] {
+            cases.push((format!("{} {y}", v.text(0)), Context::year(y, Scope { path: v.text(1) })));
+        }
+    }
+    let mut problems = Vec::new();
+    for (name, ctx) in &cases {
+        let text = render::gather_for(&mut tx, &inds, &defs, ctx, |data| render::render(source, data)).await.expect("render");
+        let md = taizhang_document::to_markdown(&taizhang_document::parse_markup(&text));
+        let body = plain(&md);
+        for z in zero_figures(&body) {
+            problems.push(format!("{name}: zero figure「{z}」"));
+        }
+        if ctx.scope.path != "/" {
+            let without_lead = body.replace("在镇党委、镇政府的正确领导下", "");
+            for word in ["全镇", "我镇", "人民政府", "镇政府", "政府干部"] {
+                if without_lead.contains(word) {
+                    problems.push(format!("{name}: town word「{word}」"));
+                }
+            }
+        }
+        let zh = ["一", "二", "三", "四", "五", "六", "七", "八", "九"];
+        let headings: Vec<&str> = md.lines().filter(|l| l.starts_with("## ")).collect();
+        for (i, h) in headings.iter().enumerate() {
+            if !h.starts_with(&format!("## {}、", zh[i])) {
+                problems.push(format!("{name}: heading {i} is「{h}」"));
+            }
+        }
+        // Items 一是, 二是 … follow each other within a section, none skipped.
+        for (s, section) in md.split("\n## ").skip(1).enumerate() {
+            let chars: Vec<char> = section.chars().collect();
+            let mut seen = Vec::new();
+            for i in 1..chars.len() {
+                let at_start = i < 2 || chars[i - 2] == '。' || chars[i - 2] == '\n';
+                if chars[i] == '是' && at_start && zh.contains(&chars[i - 1].to_string().as_str()) {
+                    seen.push(chars[i - 1].to_string());
+                }
+            }
+            let expected: Vec<String> = zh.iter().take(seen.len()).map(|z| z.to_string()).collect();
+            if seen != expected || seen.is_empty() {
+                problems.push(format!("{name}: section {} items {seen:?}", s + 1));
+            }
+        }
+        match name.as_str() {
+            "town 2022" => insta::assert_snapshot!("beidouxi_2022_summary", md),
+            "town 2023Q4" => insta::assert_snapshot!("beidouxi_2023q4_summary", md),
+            "坪溪村 2023" => insta::assert_snapshot!("pingxi_2023_summary", md),
+            _ => {}
+        }
+    }
+    assert!(problems.is_empty(), "{} problems:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// The warnings name what the text does not say: for 2022 (most ledgers kept only from 2023)
+/// the ledgers without a record, the clauses left out, and a 无 resting on an empty ledger;
+/// the 2023 town report, whose ledgers are all kept, warns of no 无 without ground.
+#[tokio::test]
+async fn the_warnings_name_empty_ledgers_left_out_clauses_and_groundless_denials() {
+    use taizhang_reports::{render, warnings};
+    let t = sqlite().await;
+    town(&t.db).await;
+    let mut tx = t.db.read().await.expect("read");
+    let defs = ledgers::all(&mut tx).await.expect("ledgers");
+    let inds = indicator::builtin().expect("indicators");
+    let source = render::builtin_template("annual_summary").expect("template");
+    let mut said = BTreeMap::new();
+    for year in [2022, YEAR] {
+        let ctx = Context::year(year, Scope::all());
+        let (_, data) = render::gather_with_data(&mut tx, &inds, &defs, &ctx, |data| render::render(source, data)).await.expect("render");
+        let w = warnings::of_report(&mut tx, &defs, &ctx, &data).await.expect("warnings");
+        // The petitions ledger decides whether 无涉军信访问题 has ground.
+        let petitions = inds.iter().find(|i| i.key == "petitions_military").expect("indicator").ledger.clone();
+        let def = defs.iter().find(|d| d.key == petitions).expect("ledger");
+        let q = records::RecordQuery { period: Some(ctx.period.clone()), ..Default::default() };
+        let kept = records::count(&mut tx, def, &Scope::all(), &q).await.expect("count") > 0;
+        let denial = w.iter().any(|m| m.starts_with("报告写了“无”") && m.contains(&def.name));
+        assert_eq!(denial, !kept, "{year}: a 无 is warned about exactly when its ledger is empty: {w:#?}");
+        said.insert(year, (w, data.said_now()));
+    }
+    let (w2022, s2022) = &said[&2022];
+    assert!(w2022.iter().any(|m| m.contains("在2022年没有记录")), "{w2022:#?}");
+    assert!(!s2022.omitted.is_empty(), "2022 leaves clauses out");
+    let (_, s2023) = &said[&YEAR];
+    assert!(s2023.omitted.len() < s2022.omitted.len(), "2023 says more than 2022");
+}

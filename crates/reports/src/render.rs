@@ -514,6 +514,15 @@ pub(crate) fn figure<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, 
     }
 }
 
+/// Money in 分 written with its unit: from 1万元 up in 万元 by `spec` ("200.2万元"), below that
+/// in 元 as `yuan_int` writes it ("8462.50元", "350元"), so that no sum is written "0万元".
+pub fn money_text(fen: i64, spec: &str) -> Result<String, String> {
+    if fen.abs() < 1_000_000 {
+        return Ok(format!("{}元", format_value(fen, "yuan_int")?));
+    }
+    Ok(format!("{}万元", format_value(fen, spec)?))
+}
+
 /// The figure of the year before (placeholder while a demand pass has not computed it).
 fn previous<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, Error> {
     data.said().compared.insert(key.to_string());
@@ -570,6 +579,14 @@ pub fn environment(data: Arc<ReportData>, text: FigureText) -> Environment<'stat
         env.add_function("fig", move |key: String, spec: Option<String>| -> Result<String, Error> {
             let f = figure(&d, &key)?;
             let text = format_scaled(f.value, f.scale, spec.as_deref().unwrap_or("exact")).map_err(err)?;
+            Ok(if linked { format!("[{text}](/explain/{key}?{})", d.link_query) } else { text })
+        });
+    }
+    {
+        let d = data.clone();
+        env.add_function("money", move |key: String, spec: Option<String>| -> Result<String, Error> {
+            let f = figure(&d, &key)?;
+            let text = money_text(f.value, spec.as_deref().unwrap_or("wan")).map_err(err)?;
             Ok(if linked { format!("[{text}](/explain/{key}?{})", d.link_query) } else { text })
         });
     }
@@ -724,6 +741,27 @@ mod tests {
             assert!(builtin_name(&f).is_some(), "{f} has no name in catalogue/templates/names.toml");
         }
         assert_eq!(named(vec!["annual_summary".into()]), vec![("annual_summary".to_string(), "年度工作总结".to_string())]);
+    }
+
+    #[test]
+    fn money_is_never_written_as_zero_wan() {
+        assert_eq!(money_text(2_001_830_00, "wan:1").as_deref(), Ok("200.2万元"));
+        assert_eq!(money_text(1_000_000, "wan:0").as_deref(), Ok("1万元"));
+        assert_eq!(money_text(999_999, "wan:1").as_deref(), Ok("9999.99元"));
+        assert_eq!(money_text(35_000, "wan:1").as_deref(), Ok("350元"));
+        assert_eq!(money_text(16_283_38, "wan").as_deref(), Ok("1.63万元"));
+    }
+
+    #[test]
+    fn the_change_on_the_year_before_is_written_as_people_write_it() {
+        assert_eq!(year_on_year(112, 100, 0, "户", "pct", "exact").as_deref(), Ok("同比增长12.0%"));
+        assert_eq!(year_on_year(97, 100, 0, "户", "diff", "exact").as_deref(), Ok("较上年减少3户"));
+        assert_eq!(year_on_year(1_125, 1_000, 0, "人", "pct", "exact").as_deref(), Ok("同比增长12.5%"));
+        assert_eq!(year_on_year(5, 0, 0, "户", "pct", "exact").as_deref(), Ok("较上年增加5户"), "from nothing no percentage");
+        assert_eq!(year_on_year(7, 7, 0, "户", "pct", "exact").as_deref(), Ok("与上年持平"));
+        assert_eq!(year_on_year(3_000_000, 1_800_000, 0, "元", "diff", "wan:1").as_deref(), Ok("较上年增加1.2万元"));
+        assert_eq!(year_on_year(2, 3, 0, "户", "pct", "exact").as_deref(), Ok("同比下降33.3%"));
+        assert!(year_on_year(2, 3, 0, "户", "ratio", "exact").is_err());
     }
 
     #[test]
