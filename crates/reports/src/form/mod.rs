@@ -12,6 +12,12 @@
 //! - Besides the functions of the Markdown templates (figures written as plain text here):
 //!   `num("key")` is a figure as a number in its unit (money in 元 with two decimals),
 //!   `at(v, "key")` the same for one village; variable `filled_on` is the filling date.
+//! - A figure of 0 whose ledger holds no record for the period within the form's scope is
+//!   written as the text 未登记 (`num`, `at`, `fig`, `hp`), not as 0 or 0.00: a county form
+//!   handed in says nothing was paid when in fact nothing was entered yet. Whether a ledger has
+//!   records is read from its indicator `<ledger>_records` (records in the period, no
+//!   condition; `catalogue/indicators/10_forms.toml`), the rule of `crate::warnings`; a ledger
+//!   without one is written as before. `recorded("key")` lets a cell decide for itself.
 //!
 //! See docs/forms.md for the clerk's side.
 
@@ -98,20 +104,65 @@ fn number(f: &Figure, value: i64) -> JValue {
     }
 }
 
-/// The Markdown templates' environment with plain figures, plus `num` and `at`.
+/// What a form writes for a figure that rests on no record (docs/forms.md).
+pub const UNRECORDED: &str = "未登记";
+
+/// Whether the ledger behind `f` holds a record for the period within the report's scope, as its
+/// indicator `<ledger>_records` counts them; `None` when the catalogue has no such indicator
+/// (the ledger is then taken as kept, and its figures written as they are). The key is made
+/// from the ledger's key, so no ledger or indicator is named here.
+fn recorded(d: &ReportData, f: &Figure) -> Option<bool> {
+    if f.ledger.is_empty() {
+        return None;
+    }
+    // During an on-demand pass the count may not be computed yet: it reads as 0 then, and the
+    // pass is discarded once it asked for it.
+    figure(d, &format!("{}_records", f.ledger)).ok().map(|c| c.value > 0)
+}
+
+/// A figure's zero that rests on no record.
+fn unrecorded(d: &ReportData, f: &Figure, value: i64) -> bool {
+    value == 0 && recorded(d, f) == Some(false)
+}
+
+/// The Markdown templates' environment with plain figures, plus `num`, `at` and `recorded`;
+/// `fig` and `hp` write 未登记 for a zero that rests on no record.
 fn environment(data: &Arc<ReportData>) -> Environment<'static> {
     let mut env = render::environment(data.clone(), FigureText::Plain);
     let d = data.clone();
     env.add_function("num", move |key: String| -> Result<JValue, Error> {
         let f = figure(&d, &key)?;
-        Ok(number(f, f.value))
+        Ok(if unrecorded(&d, f, f.value) { JValue::from(UNRECORDED) } else { number(f, f.value) })
     });
     let d = data.clone();
     env.add_function("at", move |v: JValue, key: String| -> Result<JValue, Error> {
         let f = figure(&d, &key)?;
         let code = v.get_attr("code").ok().and_then(|c| c.as_str().map(String::from)).ok_or_else(|| err("at(v, \"指标\") 的第一个参数应是每村行的 v".into()))?;
         let value = d.village_values(&key).iter().find(|x| x.code == code).map_or(0, |x| x.value);
-        Ok(number(f, value))
+        // Whether the ledger is kept is a question for the form's whole place: a village with
+        // no record while others have some truly had none.
+        Ok(if unrecorded(&d, f, value) { JValue::from(UNRECORDED) } else { number(f, value) })
+    });
+    let d = data.clone();
+    env.add_function("fig", move |key: String, spec: Option<String>| -> Result<String, Error> {
+        let f = figure(&d, &key)?;
+        if unrecorded(&d, f, f.value) {
+            return Ok(UNRECORDED.into());
+        }
+        render::format_scaled(f.value, f.scale, spec.as_deref().unwrap_or("exact")).map_err(err)
+    });
+    let d = data.clone();
+    env.add_function("hp", move |h: String, p: String| -> Result<String, Error> {
+        let (hf, pf) = (figure(&d, &h)?, figure(&d, &p)?);
+        if unrecorded(&d, hf, hf.value) && unrecorded(&d, pf, pf.value) {
+            return Ok(UNRECORDED.into());
+        }
+        Ok(taizhang_domain::numfmt::households_people(hf.value, pf.value))
+    });
+    let d = data.clone();
+    env.add_function("recorded", move |key: String| -> Result<bool, Error> {
+        let f = figure(&d, &key)?;
+        Ok(recorded(&d, f).unwrap_or(true))
     });
     env
 }
@@ -167,7 +218,7 @@ fn describe(e: &Error) -> String {
     let detail = e.detail().unwrap_or_default();
     match e.kind() {
         ErrorKind::SyntaxError => format!("占位符写法有误（{detail}）"),
-        ErrorKind::UndefinedError => "用到了没有的变量或属性（可用：place、year、period、filled_on；每村行里还有 v）".into(),
+        ErrorKind::UndefinedError => "用到了没有的变量或属性（可用：place、year、period、issuer、filled_on；每村行里还有 v）".into(),
         ErrorKind::UnknownFunction => format!("没有这个函数（{detail}）"),
         ErrorKind::MissingArgument | ErrorKind::TooManyArguments => format!("函数的参数个数不对（{detail}）"),
         ErrorKind::InvalidOperation if !detail.is_empty() => detail.to_string(),
