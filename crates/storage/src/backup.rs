@@ -227,7 +227,9 @@ async fn lock_alone(target: &Path) -> Result<SqliteConnection> {
     let opts = SqliteConnectOptions::from_str(&format!("sqlite://{}", target.display()))
         .map_err(|e| StoreError::Connect(e.to_string()))?
         .create_if_missing(false)
-        .busy_timeout(std::time::Duration::ZERO);
+        // A program that has just closed the file may still be letting go of its locks for a
+        // moment (a pool's connections close on their own threads): wait that long, no longer.
+        .busy_timeout(std::time::Duration::from_secs(3));
     let mut conn = opts.connect().await.map_err(|e| StoreError::connect(&target.display().to_string(), e))?;
     let mode: std::result::Result<(String,), _> = sqlx::query_as("PRAGMA journal_mode = DELETE").fetch_one(&mut conn).await;
     match mode {
