@@ -35,6 +35,34 @@ pub struct PeriodArgs {
     pub place: Option<String>,
 }
 
+/// How a report file looks and links: each option overrides its setting (参数「公文正文字体」,
+/// 「系统网址」…) for this report only.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReportLookArgs {
+    /// Word 报告标题的字体（默认取参数「公文标题字体」，未设为 方正小标宋简体）
+    #[arg(long, value_name = "字体")]
+    pub font_title: Option<String>,
+    /// Word 报告正文的字体（默认取参数「公文正文字体」，未设为 仿宋_GB2312），如 --font-body 仿宋
+    #[arg(long, value_name = "字体")]
+    pub font_body: Option<String>,
+    /// Word 报告一级标题（一、）的字体（默认取参数「公文一级标题字体」，未设为 黑体）
+    #[arg(long, value_name = "字体")]
+    pub font_heading1: Option<String>,
+    /// Word 报告二级标题（（一））的字体（默认取参数「公文二级标题字体」，未设为 楷体_GB2312）
+    #[arg(long, value_name = "字体")]
+    pub font_heading2: Option<String>,
+    /// Word 报告使用文档网格（字符网格，Word/WPS 中可见；LibreOffice 会每行只排 14 字）
+    #[arg(long, conflicts_with = "no_grid")]
+    pub grid: bool,
+    /// Word 报告不用文档网格（默认；每行 28 字由字距排出，LibreOffice 也一样）
+    #[arg(long)]
+    pub no_grid: bool,
+    /// 数字链接的系统网址，如 https://taizhang.example.gov.cn（默认取参数「系统网址」）；
+    /// 都没有时 HTML 报告以脚注列出查看数字的命令，Word 报告的数字不带链接
+    #[arg(long, value_name = "URL")]
+    pub link_base: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// 为一个乡镇新建数据库
@@ -117,6 +145,8 @@ pub enum Command {
         /// 有提醒（数字所依据的台账在该期间没有记录）时以状态 1 退出；文件照常生成
         #[arg(long)]
         strict: bool,
+        #[command(flatten)]
+        look: ReportLookArgs,
     },
     /// 解释一个指标：定义、条件、按村数值和背后的记录
     Explain {

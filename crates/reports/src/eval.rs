@@ -68,14 +68,24 @@ impl Context {
         self.period.end.year()
     }
 
-    /// The query string of an explain link: `year=2023` for a calendar year, else the period.
+    /// The query string of an explain link, naming everything the figure was counted over so
+    /// that the link opens the same figure: `year=2023` for a calendar year, else the period;
+    /// the as-of day (`as_of=2023-12-31`, which a standing ledger is counted on); and the place
+    /// as its path of ids (`place=/1/2/5/`, which the web and `--place` accept like a code,
+    /// confined to the reader's scope), left out for the whole database (`/`). Without the
+    /// place, a village's report would link to the town's figures.
     pub fn link_query(&self) -> String {
         let y = self.report_year();
-        if self.period == Period::year(y) {
+        let mut query = if self.period == Period::year(y) {
             format!("year={y}")
         } else {
             format!("period={}..{}", self.period.start, self.period.end)
+        };
+        query.push_str(&format!("&as_of={}", self.as_of));
+        if self.scope.path != "/" {
+            query.push_str(&format!("&place={}", self.scope.path));
         }
+        query
     }
 }
 

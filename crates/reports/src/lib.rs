@@ -12,6 +12,7 @@ pub mod error;
 pub mod eval;
 pub mod form;
 pub mod indicator;
+pub mod output;
 pub mod render;
 pub mod rollup;
 pub mod settings;

@@ -450,8 +450,8 @@ mod rendering {
         insta::assert_snapshot!("tiny_template", md);
         let full = markdown(&db, &data, render::builtin_template("annual_summary").expect("builtin")).await;
         assert!(full.starts_with("# 北斗溪镇人民政府2023年工作总结"), "{full}");
-        assert!(full.contains("[260余](/explain/machinery_subsidy_units?year=2023)"), "{full}");
-        assert!(full.contains("[3户4人](/explain/destitute_households?year=2023&with=destitute_people)"), "{full}");
+        assert!(full.contains("[260余](/explain/machinery_subsidy_units?year=2023&as_of=2023-12-31)"), "{full}");
+        assert!(full.contains("[3户4人](/explain/destitute_households?year=2023&as_of=2023-12-31&with=destitute_people)"), "{full}");
     });
 
     /// The whole built-in summary is the same text on SQLite and PostgreSQL.

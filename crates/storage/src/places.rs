@@ -109,9 +109,18 @@ pub async fn by_code(tx: &mut Tx, code: &str) -> Result<Option<Place>> {
     Ok(tx.fetch_opt(&format!("SELECT {COLUMNS} FROM places WHERE code = $1"), &[code.into()]).await?.map(|r| from_row(&r)))
 }
 
-/// Finds a place by 12-digit code, by name, or by "村/组" name path, within scope.
+/// Finds a place by 12-digit code, by its path of ids (`/1/2/5/`), by name, or by "村/组" name
+/// path, within scope.
 pub async fn resolve(tx: &mut Tx, scope: &Scope, text: &str) -> Result<Place> {
     let text = text.trim();
+    // A path of ids (`/1/2/5/`), as report links carry the place: exact, and never a name.
+    if text.len() > 1 && text.starts_with('/') && text.ends_with('/') && text.chars().all(|c| c.is_ascii_digit() || c == '/') {
+        let found = tx.fetch_opt(&format!("SELECT {COLUMNS} FROM places WHERE path = $1"), &[text.into()]).await?.map(|r| from_row(&r));
+        return match found {
+            Some(p) if p.path.starts_with(&scope.path) => Ok(p),
+            _ => Err(StoreError::NotFound(format!("地点「{text}」不存在或不在您的管辖范围内"))),
+        };
+    }
     if text.chars().all(|c| c.is_ascii_digit()) && !text.is_empty() {
         if let Some(p) = by_code(tx, text).await? {
             if p.path.starts_with(&scope.path) {

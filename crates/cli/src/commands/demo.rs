@@ -103,7 +103,7 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
     let dated = format!("{}-12-31", taizhang_demo::YEAR);
     for ext in ["md", "html", "docx"] {
         let file = out.join(format!("{stem}.{ext}"));
-        reports::report(&ctx, period.clone(), None, &file, Some(&dated), false).await?;
+        reports::report(&ctx, period.clone(), None, &file, Some(&dated), false, &crate::args::ReportLookArgs::default()).await?;
         written.push(file);
     }
     println!("\n数据核查（演示数据中有意埋下了几处问题）：");

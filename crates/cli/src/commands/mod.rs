@@ -46,7 +46,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Setting(c) => records::setting(&ctx, c).await,
         Command::Indicators { period, by, fresh, json } => reports::indicators(&ctx, period, by.as_deref(), fresh, json).await,
         Command::Check { period, json, fail_on_findings } => reports::check(&ctx, period, json, fail_on_findings).await,
-        Command::Report { period, template, output, date, strict } => reports::report(&ctx, period, template, &output, date.as_deref(), strict).await,
+        Command::Report { period, template, output, date, strict, look } => reports::report(&ctx, period, template, &output, date.as_deref(), strict, &look).await,
         Command::Explain { indicator, period, limit, json } => reports::explain(&ctx, &indicator, period, limit, json).await,
         Command::Import { files, ledger, dry_run, partial, sheet, set } => {
             exchange::import(&ctx, files, exchange::ImportArgs { ledger, dry_run, partial, sheet, set }).await

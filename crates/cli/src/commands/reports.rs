@@ -12,7 +12,7 @@ use taizhang_storage::{ledgers, Tx};
 
 use super::print_json;
 use super::records::query_scope;
-use crate::args::PeriodArgs;
+use crate::args::{PeriodArgs, ReportLookArgs};
 use crate::context::Ctx;
 
 /// The report context the common flags name. Without a period: the calendar year of `--as-of`,
@@ -188,7 +188,7 @@ fn report_date(ctx: &Ctx, date: Option<&str>) -> anyhow::Result<chrono::NaiveDat
 
 /// Writes a report. The figures whose ledger has no record in the period are listed after it
 /// (`reports::warnings`); with `strict` they make the command fail once the file is written.
-pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, date: Option<&str>, strict: bool) -> anyhow::Result<()> {
+pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, output: &Path, date: Option<&str>, strict: bool, look: &ReportLookArgs) -> anyhow::Result<()> {
     let dated = report_date(ctx, date)?;
     if output.extension().and_then(|e| e.to_str()).is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) {
         return report_form(ctx, period, template, output, dated, strict).await;
@@ -208,13 +208,40 @@ pub async fn report(ctx: &Ctx, period: PeriodArgs, template: Option<String>, out
     let ext = output.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     let bytes = match ext.as_str() {
         "md" | "markdown" | "txt" => taizhang_document::to_markdown(&doc).into_bytes(),
-        "html" | "htm" => taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: true, link_figures: true }).into_bytes(),
-        "docx" => taizhang_document::to_docx(&doc, &taizhang_document::OfficialStyle::default()).map_err(|e| anyhow::anyhow!("生成 docx 失败：{e}"))?,
+        "html" | "htm" | "docx" => file_bytes(&mut tx, &rc, &doc, &ext, look).await?,
         other => anyhow::bail!("不支持的输出格式「{other}」：文件名应以 .md、.html、.docx 或 .xlsx（表格模板）结尾"),
     };
     std::fs::write(output, bytes).with_context(|| format!("写入 {} 失败", output.display()))?;
     println!("已生成 {}（期间 {} 至 {}，时点 {}）", output.display(), rc.period.start, rc.period.end, rc.as_of);
     say_warnings(&warnings, strict)
+}
+
+/// A report as an HTML or Word file, as `look` and the settings say: figures link to the base
+/// URL (`--link-base`, else 系统网址); without one, HTML lists the `taizhang explain` command of
+/// each figure as a numbered note and Word leaves figures plain — a file has no dead links.
+/// Word's fonts and grid: the option, else the setting, else the official default.
+async fn file_bytes(tx: &mut Tx, rc: &Context, doc: &taizhang_document::Document, ext: &str, look: &ReportLookArgs) -> anyhow::Result<Vec<u8>> {
+    use taizhang_document::FigureLinks;
+    use taizhang_reports::output;
+    let base = output::link_base(tx, look.link_base.as_deref()).await?;
+    let code = output::place_code(tx, &rc.scope).await?;
+    let note = |target: &str| output::explain_command(target, code.as_deref());
+    let links = match &base {
+        Some(base) => FigureLinks::Base(base),
+        None => FigureLinks::Notes(&note),
+    };
+    if ext == "docx" {
+        let overrides = output::StyleOverrides {
+            title_font: look.font_title.clone(),
+            body_font: look.font_body.clone(),
+            heading1_font: look.font_heading1.clone(),
+            heading2_font: look.font_heading2.clone(),
+            char_grid: if look.grid { Some(true) } else if look.no_grid { Some(false) } else { None },
+        };
+        let style = output::official_style(tx, &overrides).await?;
+        return taizhang_document::to_docx_with(doc, &style, links).map_err(|e| anyhow::anyhow!("生成 docx 失败：{e}"));
+    }
+    Ok(taizhang_document::to_html_with(doc, true, links).into_bytes())
 }
 
 pub async fn explain(ctx: &Ctx, key: &str, period: PeriodArgs, limit: i64, json: bool) -> anyhow::Result<()> {

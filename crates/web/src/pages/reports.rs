@@ -116,17 +116,22 @@ async fn report_doc(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<(ta
 
 pub async fn preview(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Html<String>> {
     let (doc, _, warnings) = report_doc(&state, &me, &q).await?;
-    let mut html = taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: false, link_figures: true });
-    // Figure links carry the place so that the records behind them match the preview.
-    if !q.place.trim().is_empty() {
-        html = html.replace("?year=", &format!("?place={}&year=", crate::guard::encode(&q.place)));
-    }
+    // Figure links carry the place and time point themselves (`Context::link_query`), so the
+    // records behind them match the preview.
+    let html = taizhang_document::to_html(&doc, &taizhang_document::HtmlOptions { standalone: false, link_figures: true });
     form_page(&state, &me, &q, &html, &warnings).await
 }
 
 pub async fn download(State(state): State<AppState>, me: Me, Query(q): Query<ReportQuery>) -> AppResult<Response> {
     let (doc, rc, _) = report_doc(&state, &me, &q).await?;
-    let bytes = taizhang_document::to_docx(&doc, &taizhang_document::OfficialStyle::default())
+    // The fonts and grid are settings; figures link to 系统网址 when it is set (a downloaded
+    // file has no server behind a relative link), else they are plain.
+    let mut tx = state.db.read().await?;
+    let style = taizhang_reports::output::official_style(&mut tx, &taizhang_reports::output::StyleOverrides::default()).await?;
+    let base = taizhang_reports::output::link_base(&mut tx, None).await?;
+    drop(tx);
+    let links = base.as_deref().map_or(taizhang_document::FigureLinks::Plain, taizhang_document::FigureLinks::Base);
+    let bytes = taizhang_document::to_docx_with(&doc, &style, links)
         .map_err(|e| AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, format!("生成 Word 文件失败：{e}")))?;
     let name = format!("{}工作总结（{}）.docx", me.place_name, rc.period.label);
     Ok(super::exchange::download(bytes, &name, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"))
@@ -168,6 +173,13 @@ pub async fn explain(State(state): State<AppState>, me: Me, Path(key): Path<Stri
     ctx.insert("records".into(), json!(listed));
     ctx.insert("from".into(), json!(rc.period.start.to_string()));
     ctx.insert("to".into(), json!(rc.period.end.to_string()));
+    ctx.insert("as_of".into(), json!(rc.as_of.to_string()));
+    // The place the figure is counted over, named, so a village's figure reads as the village's.
+    let place = match rc.scope.path.as_str() {
+        "/" => String::new(),
+        path => taizhang_storage::places::resolve(&mut tx, &me.scope, path).await.map(|p| p.name).unwrap_or_default(),
+    };
+    ctx.insert("place".into(), json!(place));
     views::render("explain.html", &ctx.into())
 }
 

@@ -26,6 +26,10 @@ pub struct ReportQuery {
     /// 成文日期 of the 落款 and a form's 填报日期 (2024-01-05); empty: today.
     #[serde(default)]
     pub date: String,
+    /// The time point (时点) standing ledgers are counted on (2023-12-31), as a report's figure
+    /// links carry it; empty: the period's end or today, whichever is earlier.
+    #[serde(default)]
+    pub as_of: String,
 }
 
 impl ReportQuery {
@@ -38,15 +42,20 @@ impl ReportQuery {
     }
 }
 
-/// The report context a query names, confined to the user's scope: the period (this year
-/// unless one is named) as of its end or today, whichever is earlier — nothing is reported
-/// "as of" a day still to come.
+/// The report context a query names, confined to the user's scope (the place by code, name or
+/// path of ids, outside the scope "not found"): the period (this year unless one is named) as
+/// of the day named, else its end, but never after today — nothing is reported "as of" a day
+/// still to come.
 pub async fn context(state: &AppState, me: &Me, q: &ReportQuery) -> AppResult<Context> {
     let mut tx = state.db.read().await?;
     let scope = super::narrowed(&mut tx, me, Some(&q.place)).await?;
     let today = state.today();
     let period = super::period_of(q.period_text(), today.year())?;
-    Ok(Context::clamped(period, None, today, scope))
+    let as_of = match q.as_of.trim() {
+        "" => None,
+        d => Some(taizhang_domain::period::parse_date_lenient(d).map_err(|e| AppError::bad_request(format!("「时点」{e}")))?),
+    };
+    Ok(Context::clamped(period, as_of, today, scope))
 }
 
 /// The built-in indicators, parsed once.
