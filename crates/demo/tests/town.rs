@@ -526,3 +526,45 @@ async fn the_warnings_name_empty_ledgers_left_out_clauses_and_groundless_denials
     let (_, s2023) = &said[&YEAR];
     assert!(s2023.omitted.len() < s2022.omitted.len(), "2023 says more than 2022");
 }
+
+async fn summary_text(tx: &mut taizhang_storage::Tx, inds: &[indicator::IndicatorDef], source: &str, year: i32) -> String {
+    let defs = ledgers::all(tx).await.expect("ledgers");
+    let ctx = Context::year(year, Scope::all());
+    let text = taizhang_reports::render::gather_for(tx, inds, &defs, &ctx, |data| taizhang_reports::render::render(source, data)).await.expect("render");
+    plain(&taizhang_document::to_markdown(&taizhang_document::parse_markup(&text)))
+}
+
+/// With 总结写与上年比较 turned on, the summary writes each comparison against the year
+/// before — the same figure computed for 2022 — and none where 2022's ledger held nothing.
+#[tokio::test]
+async fn comparisons_with_the_year_before_are_written_when_the_town_asks() {
+    use taizhang_domain::setting::{self, SettingValue};
+    use taizhang_reports::render;
+    let t = sqlite().await;
+    town(&t.db).await;
+    let def = setting::builtin().expect("settings").into_iter().find(|d| d.key == "report:year_on_year").expect("setting");
+    let inds = indicator::builtin().expect("indicators");
+    let source = render::builtin_template("annual_summary").expect("template");
+    let mut tx = t.db.read().await.expect("read");
+    let off = summary_text(&mut tx, &inds, source, YEAR).await;
+    drop(tx);
+    assert!(!off.contains("较上年") && !off.contains("与上年持平"), "off by default: the seed's text");
+    let mut tx = t.db.begin().await.expect("begin");
+    taizhang_storage::settings::set_value(&mut tx, &Actor::System, &def, setting::ALL_YEARS, &SettingValue::Number(1)).await.expect("set");
+    tx.commit().await.expect("commit");
+    let mut tx = t.db.read().await.expect("read");
+    let on = summary_text(&mut tx, &inds, source, YEAR).await;
+    let defs = ledgers::all(&mut tx).await.expect("ledgers");
+    for (key, before_words) in [("monitoring_households", "监测对象"), ("poverty_households", "脱贫户"), ("dibao_rural_households", "农村低保户")] {
+        let ind = inds.iter().find(|i| i.key == key).expect("indicator");
+        let ledger = eval::ledger_of(ind, &defs).expect("ledger");
+        let now = eval::evaluate(&mut tx, ind, ledger, &Context::year(YEAR, Scope::all())).await.expect("now").value;
+        let then = eval::evaluate(&mut tx, ind, ledger, &Context::year(YEAR - 1, Scope::all())).await.expect("then").value;
+        let change = render::year_on_year(now, then, 0, &ind.unit, "diff", "exact").expect("change");
+        assert!(on.contains(&format!("（{change}）")), "{before_words}: 「{change}」 not in\n{on}");
+    }
+    // No dispute was recorded in 2022: 化解矛盾纠纷 is written without a comparison.
+    let at = on.find("成功化解矛盾纠纷").expect("disputes sentence");
+    let rest: String = on[at..].chars().take(16).collect();
+    assert!(!rest.contains('（'), "{rest}");
+}

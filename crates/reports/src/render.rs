@@ -18,7 +18,17 @@
 //!   `zh_list(values, split="、", last="和")` → 深圳、长沙和株洲 (each value split at `split`,
 //!   repeats dropped, in order); `link("key", text)` → text linked to the explanation of `key`.
 //!
-//! Variables: `year`, `next_year`, `place` (the name of the place reported on), `period`.
+//! - `has("a", "b")` → whether any of the figures is not zero; when none is, the clause it
+//!   guards is left out and `crate::warnings` lists it. `nothing("key")` → whether the figure is
+//!   zero, for a sentence of 无…; a 无 on a ledger with no record in the period is warned about.
+//! - `money("key", "wan:1")` → money with its unit, 元 below 1万元 (never "0万元").
+//! - `yoy("key", "diff"|"pct", spec)` → 较上年增加3户 / 同比增长12.5% / 与上年持平 against the
+//!   same span a year earlier (`Context::year_before`), empty when that year's ledger held
+//!   nothing; `previous("key")` → that figure.
+//!
+//! Variables: `year`, `next_year`, `place` (the name of the place reported on), `period`,
+//! `level` (镇/村/县), `issuer`, `opening`, `names` (the settings `name:…`: names that differ
+//! from town to town), `compare` (the setting 总结写与上年比较).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -53,6 +63,12 @@ pub struct ReportData {
     pub names: BTreeMap<String, String>,
     /// The same indicators for the year before (the same span a year earlier), for `yoy(…)`.
     pub previous: BTreeMap<String, Figure>,
+    /// Of `previous`, the indicators whose ledger held something then (a record in that span,
+    /// or a figure not zero): a comparison with an unkept year is not written.
+    pub previous_kept: BTreeSet<String>,
+    /// Whether the town wants comparisons with the year before written (setting
+    /// 总结写与上年比较), the template variable `compare`.
+    pub compare: bool,
     /// What the last render left out or denied, for the warnings (`crate::warnings`).
     #[serde(skip)]
     pub said: Arc<Mutex<Said>>,
@@ -257,7 +273,12 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
             }
         }
     }
+    let compare = match taizhang_domain::setting::builtin().map_err(|e| ReportError::Definition(e.to_string()))?.iter().find(|d| d.key == "report:year_on_year") {
+        Some(def) => matches!(taizhang_storage::settings::effective(tx, def, ctx.report_year()).await?, Some(taizhang_domain::setting::SettingValue::Number(1))),
+        None => false,
+    };
     Ok(ReportData {
+        compare,
         names,
         words,
         year: ctx.report_year(),
@@ -269,6 +290,7 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
         village_list,
         listings: BTreeMap::new(),
         previous: BTreeMap::new(),
+        previous_kept: BTreeSet::new(),
         said: Arc::default(),
         demand: None,
     })
@@ -299,7 +321,12 @@ async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx:
     let missing: Vec<&IndicatorDef> = inds.iter().filter(|i| wants.previous.contains(&i.key) && !data.previous.contains_key(&i.key)).collect();
     for ind in missing {
         let def = eval::ledger_of(ind, ledgers)?;
-        data.previous.insert(ind.key.clone(), eval::evaluate(tx, ind, def, &before).await?);
+        let figure = eval::evaluate(tx, ind, def, &before).await?;
+        let q = taizhang_storage::records::RecordQuery { period: Some(before.period.clone()), ..Default::default() };
+        if figure.value != 0 || taizhang_storage::records::count(tx, def, &before.scope, &q).await? > 0 {
+            data.previous_kept.insert(ind.key.clone());
+        }
+        data.previous.insert(ind.key.clone(), figure);
     }
     Ok(())
 }
@@ -525,7 +552,6 @@ pub fn money_text(fen: i64, spec: &str) -> Result<String, String> {
 
 /// The figure of the year before (placeholder while a demand pass has not computed it).
 fn previous<'a>(data: &'a ReportData, key: &str) -> Result<&'a Figure, Error> {
-    data.said().compared.insert(key.to_string());
     match data.previous.get(key) {
         Some(f) => Ok(f),
         None if data.want(key, |w| &mut w.previous, false) => Ok(&PLACEHOLDER),
@@ -631,10 +657,19 @@ pub fn environment(data: Arc<ReportData>, text: FigureText) -> Environment<'stat
             Ok(zero)
         });
         let d = data.clone();
-        env.add_function("previous", move |key: String| -> Result<i64, Error> { Ok(previous(&d, &key)?.value) });
+        env.add_function("previous", move |key: String| -> Result<i64, Error> {
+            d.said().compared.insert(key.clone());
+            Ok(previous(&d, &key)?.value)
+        });
         let d = data.clone();
         env.add_function("yoy", move |key: String, style: Option<String>, spec: Option<String>| -> Result<String, Error> {
             let (now, before) = (figure(&d, &key)?, previous(&d, &key)?);
+            // Compared with a year whose ledger held nothing, the change would be the whole
+            // figure: not written.
+            if d.previous.contains_key(&key) && !d.previous_kept.contains(&key) {
+                return Ok(String::new());
+            }
+            d.said().compared.insert(key.clone());
             let text = year_on_year(now.value, before.value, now.scale, &now.unit, style.as_deref().unwrap_or("diff"), spec.as_deref().unwrap_or("exact")).map_err(err)?;
             Ok(if linked { format!("[{text}](/explain/{key}?{})", d.link_query) } else { text })
         });
@@ -695,6 +730,7 @@ pub fn variables(data: &ReportData) -> BTreeMap<String, JValue> {
         ("issuer".to_string(), JValue::from(data.words.issuer.clone())),
         ("opening".to_string(), JValue::from(data.words.opening.clone())),
         ("names".to_string(), JValue::from_serialize(&data.names)),
+        ("compare".to_string(), JValue::from(data.compare)),
     ])
 }
 
@@ -745,11 +781,11 @@ mod tests {
 
     #[test]
     fn money_is_never_written_as_zero_wan() {
-        assert_eq!(money_text(2_001_830_00, "wan:1").as_deref(), Ok("200.2万元"));
+        assert_eq!(money_text(200_183_000, "wan:1").as_deref(), Ok("200.2万元"));
         assert_eq!(money_text(1_000_000, "wan:0").as_deref(), Ok("1万元"));
         assert_eq!(money_text(999_999, "wan:1").as_deref(), Ok("9999.99元"));
         assert_eq!(money_text(35_000, "wan:1").as_deref(), Ok("350元"));
-        assert_eq!(money_text(16_283_38, "wan").as_deref(), Ok("1.63万元"));
+        assert_eq!(money_text(1_628_338, "wan").as_deref(), Ok("1.63万元"));
     }
 
     #[test]
@@ -822,8 +858,6 @@ mod tests {
             village_list: Vec::new(),
             words: PlaceWords::default(),
             demand: None,
-            previous: BTreeMap::new(),
-            said: Arc::default(),
             listings: BTreeMap::from([(
                 "ev".to_string(),
                 Listing {
@@ -833,6 +867,7 @@ mod tests {
                     rows: vec![row(1, "2023-11-26", "封顶"), row(2, "2023-02-01", "表彰")],
                 },
             )]),
+            ..Default::default()
         }
     }
 
