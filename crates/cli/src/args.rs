@@ -160,6 +160,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 校核：逐个核对手写稿（.docx、.md、.txt、.html）里的数字与台账是否一致
+    Verify {
+        /// 稿件文件
+        draft: std::path::PathBuf,
+        #[command(flatten)]
+        period: PeriodArgs,
+        #[arg(long)]
+        json: bool,
+        /// 另存一份标注过的稿件：.docx（每个数字一条批注）或 .html（按结论标色）；原稿不改动
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+    },
     /// 导入 Excel（.xlsx/.xls）或 CSV 文件到台账或人口库（默认整文件要么全部导入要么不导入）
     Import {
         /// 一个或多个文件

@@ -12,6 +12,7 @@
 //! unit = "户"
 //! filters = [{ field = "area_type", eq = "农村" }, { state_not_in = ["planning"] }]
 //! list = false                 # true: reports may list its records (template function `records`)
+//! aliases = ["低保户"]          # other wordings a draft uses for it (`taizhang verify`)
 //! ```
 //!
 //! `consecutive_years:<field>` is the number of consecutive years (values of a year field)
@@ -68,6 +69,11 @@ pub struct IndicatorDef {
     /// add up to it at every time point and place, which a test checks on the demo.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub part_of: Option<String>,
+    /// Other wordings of this figure in a hand-written draft (校核, `taizhang verify`): the
+    /// phrase a writer puts before the number ("农村公路" before "4条"). Data, so that a clerk
+    /// teaches the checker a new wording without touching code.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]

@@ -10,6 +10,7 @@ mod records;
 mod registry;
 mod reports;
 mod trail;
+mod verify;
 mod web;
 
 use crate::args::{AuditCmd, Cli, Command};
@@ -48,6 +49,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Check { period, json, fail_on_findings } => reports::check(&ctx, period, json, fail_on_findings).await,
         Command::Report { period, template, output, date, strict, look } => reports::report(&ctx, period, template, &output, date.as_deref(), strict, &look).await,
         Command::Explain { indicator, period, limit, json } => reports::explain(&ctx, &indicator, period, limit, json).await,
+        Command::Verify { draft, period, json, output } => verify::verify(&ctx, &draft, period, json, output.as_deref()).await,
         Command::Import { files, ledger, dry_run, partial, sheet, set } => {
             exchange::import(&ctx, files, exchange::ImportArgs { ledger, dry_run, partial, sheet, set }).await
         }
