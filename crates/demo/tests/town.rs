@@ -568,3 +568,31 @@ async fn comparisons_with_the_year_before_are_written_when_the_town_asks() {
     let rest: String = on[at..].chars().take(16).collect();
     assert!(!rest.contains('（'), "{rest}");
 }
+
+/// Another town's names: the camp and training base come from the records' 地点, the night
+/// school from the setting 干部夜校名称, the province from the designation's 认定单位 — the
+/// template quotes none of the demo's own.
+#[tokio::test]
+async fn the_names_a_summary_quotes_are_the_towns_own() {
+    use taizhang_domain::setting::{self, SettingValue};
+    let t = sqlite().await;
+    town(&t.db).await;
+    let mut tx = t.db.begin().await.expect("begin");
+    let table = taizhang_domain::ledger::table_name("tourism_receptions");
+    tx.exec(&format!("UPDATE {table} SET venue = '云雾山营地' WHERE venue = '北斗溪营地'"), &[]).await.expect("camp");
+    tx.exec(&format!("UPDATE {table} SET venue = '茶香书院' WHERE venue = '文创二号院'"), &[]).await.expect("base");
+    let designations = taizhang_domain::ledger::table_name("place_designations");
+    tx.exec(&format!("UPDATE {designations} SET issuer = '贵州省文化和旅游厅' WHERE kind = '乡村旅游重点镇'"), &[]).await.expect("issuer");
+    let def = setting::builtin().expect("settings").into_iter().find(|d| d.key == "name:night_school").expect("setting");
+    taizhang_storage::settings::set_value(&mut tx, &Actor::System, &def, setting::ALL_YEARS, &SettingValue::Text("周三夜校".into())).await.expect("set");
+    tx.commit().await.expect("commit");
+    let mut tx = t.db.read().await.expect("read");
+    let inds = indicator::builtin().expect("indicators");
+    let text = summary_text(&mut tx, &inds, taizhang_reports::render::builtin_template("annual_summary").expect("template"), YEAR).await;
+    for own in ["云雾山营地研学旅行", "茶香书院开展多期省市培训", "周三夜校", "贵州省乡镇旅游重点镇"] {
+        assert!(text.contains(own), "「{own}」 missing:\n{text}");
+    }
+    for demo in ["北斗溪营地", "文创二号院", "周一干部夜校", "湖南省乡镇旅游重点镇"] {
+        assert!(!text.contains(demo), "the demo's「{demo}」 quoted:\n{text}");
+    }
+}
