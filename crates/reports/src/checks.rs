@@ -131,6 +131,18 @@ pub struct Finding {
     pub place_id: Option<i64>,
     /// The village (村) that place lies in; empty for a place above village level.
     pub village: String,
+    /// Every record the message names, whichever ledger it is in: `record_ids` in `ledger`,
+    /// then `other_record_ids` in `other_ledger`. One list for a reader of `check --json`, who
+    /// otherwise finds the second ledger's record (the household's 低保 beside a person's 特困)
+    /// named in the message but missing from `record_ids`.
+    pub records: Vec<FindingRecord>,
+}
+
+/// A record a finding names: its ledger and id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingRecord {
+    pub ledger: String,
+    pub id: i64,
 }
 
 pub fn parse_file(text: &str) -> Result<Vec<CheckDef>> {
@@ -395,6 +407,10 @@ async fn run_named(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Conte
     Ok(found
         .into_iter()
         .map(|f| Finding {
+            records: [(&f.ledger, &f.record_ids), (&f.other_ledger, &f.other_record_ids)]
+                .into_iter()
+                .flat_map(|(ledger, ids)| ids.iter().map(|&id| FindingRecord { ledger: ledger.clone(), id }))
+                .collect(),
             check: c.key.clone(),
             check_name: c.name.clone(),
             message: if c.advice.is_empty() { f.message } else { format!("{}；{}", f.message, c.advice) },
