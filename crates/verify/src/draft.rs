@@ -188,6 +188,17 @@ fn html_text(html: &str) -> String {
         let tag = rest[lt + 1..lt + gt].trim().to_ascii_lowercase();
         let name: String = tag.trim_start_matches('/').chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
         rest = &rest[lt + gt + 1..];
+        // A note reference (`<sup>6</sup>` after a figure) is no part of the text: "11⁶次" is
+        // "11次".
+        if !tag.starts_with('/') && name == "sup" {
+            if let Some(end) = rest.to_ascii_lowercase().find("</sup>") {
+                let inner = html_text(&rest[..end]);
+                if inner.chars().all(|c| c.is_ascii_digit() || "[]()*†‡ ".contains(c)) {
+                    rest = &rest[end + "</sup>".len()..];
+                    continue;
+                }
+            }
+        }
         if !tag.starts_with('/') && (name == "script" || name == "style") {
             let end = format!("</{name}");
             match rest.to_ascii_lowercase().find(&end) {
@@ -255,6 +266,7 @@ mod tests {
     #[test]
     fn html_text_by_blocks() {
         assert_eq!(html_text("<html><style>p{}</style><p>打井<a href=\"x\">2</a>处</p><p>A &amp; B</p></html>"), "打井2处\nA & B");
+        assert_eq!(html_text("<p>中心组11<sup class=\"note-ref\"><a href=\"#note-6\">6</a></sup>次</p>"), "中心组11次");
     }
 
     #[test]

@@ -118,6 +118,12 @@ pub fn as_written(l: Ledger, m: &Mention) -> String {
         let p = pow10(n.exp - e).unwrap_or(1);
         format!("{prefix}{}{w}{unit}{suffix}", digits(round_to(v, p), e, mult))
     };
+    // "两次" is answered "三次", not "3次".
+    if n.chinese && m.qualifier == Qualifier::Exact && l.scale == 0 {
+        if let Ok(zh) = taizhang_reports::render::format_value(l.value, "zh") {
+            return format!("{zh}{unit}");
+        }
+    }
     match m.qualifier {
         Qualifier::Yu { step_exp } => {
             let s = pow10(step_exp - e).unwrap_or(1);
@@ -226,6 +232,7 @@ mod tests {
         assert!(check("100.8亩", 10080, 2));
         assert!(!check("100.8亩", 10090, 2));
         assert!(check("两次", 2, 0));
+        assert_eq!(written("两次", 3, 0), "三次");
     }
 
     #[test]

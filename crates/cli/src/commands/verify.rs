@@ -23,12 +23,16 @@ fn marked_kind(output: &Path) -> anyhow::Result<&'static str> {
     }
 }
 
-fn excerpt(s: &str, max: usize) -> String {
-    let n = s.chars().count();
-    if n <= max {
-        return s.to_string();
-    }
-    format!("{}…", s.chars().take(max).collect::<String>())
+/// The sentence cut to a window around the figure (about 18 chars before, 12 after).
+fn excerpt(sentence: &str, figure: &str) -> String {
+    let chars: Vec<char> = sentence.chars().collect();
+    let Some(byte) = sentence.find(figure) else { return chars.iter().take(40).collect() };
+    let at = sentence[..byte].chars().count();
+    let end = at + figure.chars().count();
+    let (a, b) = (at.saturating_sub(18), (end + 12).min(chars.len()));
+    let lead = if a > 0 { "…" } else { "" };
+    let tail = if b < chars.len() { "…" } else { "" };
+    format!("{lead}{}{tail}", chars[a..b].iter().collect::<String>())
 }
 
 fn line(v: &Verdict) -> String {
@@ -42,12 +46,18 @@ fn line(v: &Verdict) -> String {
         Outcome::Differs => format!("\t{}", v.explain.as_deref().unwrap_or("")),
         _ => String::new(),
     };
-    format!("{}\t{}\t{name}\t{ledger}\t「{}」{tail}", v.verdict.label(), v.written, excerpt(&v.sentence, 40))
+    format!("{}\t{}\t{name}\t{ledger}\t「{}」{tail}", v.verdict.label(), v.written, excerpt(&v.sentence, &v.written))
 }
 
 pub async fn verify(ctx: &Ctx, draft: &Path, period: PeriodArgs, json: bool, output: Option<&Path>) -> anyhow::Result<()> {
     let kind = output.map(marked_kind).transpose()?;
     let name = draft.file_name().and_then(|n| n.to_str()).unwrap_or("").to_string();
+    if taizhang_verify::Kind::of_name(&name).is_none() {
+        anyhow::bail!("稿件「{}」的格式不支持：应为 .docx、.md、.txt 或 .html", draft.display());
+    }
+    if !draft.is_file() {
+        anyhow::bail!("稿件 {} 不存在", draft.display());
+    }
     let bytes = std::fs::read(draft).with_context(|| format!("读取稿件 {} 失败", draft.display()))?;
     let doc = Draft::read(&name, &bytes).map_err(|e| anyhow::anyhow!("稿件 {}：{e}", draft.display()))?;
     let mut tx = ctx.db.read().await?;
