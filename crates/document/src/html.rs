@@ -102,10 +102,10 @@ pub const STYLESHEET: &str = r#".document {
 .document p.signature { text-indent: 0; text-align: right; margin: 1.8em 2em 0 0; }
 .document sup.note-ref { font-size: 0.6em; line-height: 0; }
 .document sup.note-ref a { color: inherit; text-decoration: none; }
-.document .notes { margin-top: 2em; border-top: 1px solid #999; font-size: 12pt; line-height: 1.6; text-align: left; }
-.document .notes p { font-size: 12pt; text-indent: 0; margin: 0.5em 0 0; }
+.document .notes { margin-top: 2em; border-top: 1px solid #999; font-size: 10.5pt; line-height: 1.5; text-align: left; }
+.document .notes p { font-size: 10.5pt; text-indent: 0; margin: 0.5em 0 0; }
 .document .notes ol { margin: 0.3em 0 0; padding-left: 2em; }
-.document .notes code { font-family: "SimSun", "宋体", "Noto Sans Mono CJK SC", monospace; word-break: break-all; }
+.document .notes code { font-family: "SimSun", "宋体", "Noto Sans Mono CJK SC", monospace; overflow-wrap: anywhere; }
 @media print {
   /* GB/T 9704: "— 1 —" in 四号 宋体, 7 mm below the text block, one character in from the
      right edge on odd pages and from the left on even pages. Chromium draws these margin
@@ -197,9 +197,10 @@ fn write_spans(out: &mut String, spans: &[Span], links: FigureLinks<'_>, notes: 
             write_text(out, text);
             let text = note_of(target).unwrap_or_else(|| target.clone());
             let n = notes.number(text);
-            // Same-document anchors only: they work from disk and in print.
+            // Same-document anchors only: they work from disk and in print. In brackets, since a
+            // bare superscript after a number reads as a power ("90²亩").
             out.push_str(&format!(
-                "<sup class=\"note-ref\"><a href=\"#note-{n}\">{n}</a></sup>"
+                "<sup class=\"note-ref\"><a href=\"#note-{n}\">[{n}]</a></sup>"
             ));
             continue;
         }

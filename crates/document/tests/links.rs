@@ -41,7 +41,7 @@ fn html_without_a_base_has_numbered_notes_and_no_outside_link() {
     for href in hrefs(&html) {
         assert!(href.starts_with("#note-"), "only links within the file: {href}");
     }
-    assert!(html.contains("260余台<sup class=\"note-ref\"><a href=\"#note-1\">1</a></sup>"), "{html}");
+    assert!(html.contains("260余台<sup class=\"note-ref\"><a href=\"#note-1\">[1]</a></sup>"), "{html}");
     assert!(html.contains("<li id=\"note-1\"><code>taizhang explain machinery_subsidy year=2023</code></li>"), "{html}");
     assert!(html.contains("<li id=\"note-3\">"), "{html}");
     assert!(!html.contains("<li id=\"note-4\">"), "the repeated figure reuses note 1: {html}");
