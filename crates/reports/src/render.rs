@@ -568,13 +568,7 @@ pub fn year_on_year(now: i64, before: i64, scale: u8, unit: &str, style: &str, s
     }
     let up = now > before;
     match style {
-        "pct" if before > 0 => {
-            // Per mille, rounded half away from zero, in integers.
-            let diff = i128::from((now - before).abs()) * 1000;
-            let base = i128::from(before);
-            let permille = (2 * diff + base) / (2 * base);
-            Ok(format!("同比{}{}.{}%", if up { "增长" } else { "下降" }, permille / 10, permille % 10))
-        }
+        "pct" if before > 0 => Ok(format!("同比{}{}", if up { "增长" } else { "下降" }, taizhang_domain::numfmt::format_rate((now - before).abs(), before))),
         "pct" | "diff" => {
             let d = format_scaled((now - before).abs(), scale, spec)?;
             let unit = if spec.starts_with("wan") && unit == "元" { "万元" } else { unit };

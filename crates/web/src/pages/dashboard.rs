@@ -171,7 +171,8 @@ async fn card_names(tx: &mut Tx) -> AppResult<Vec<String>> {
     Ok(text.split(['、', ',', '，', ';', '；', '\n']).map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
 }
 
-/// The change from the same period of the year before, as shown: "+3（+12%）", "−2", "持平".
+/// The change from the same period of the year before, as shown: "+3（+12.5%）", "−2", "持平"
+/// (the percentage rounded as every rate is, `numfmt::format_rate`).
 fn year_on_year(value: i64, before: i64, unit: &str, scale: u8) -> String {
     let diff = value - before;
     if diff == 0 {
@@ -180,7 +181,7 @@ fn year_on_year(value: i64, before: i64, unit: &str, scale: u8) -> String {
     let sign = if diff > 0 { "+" } else { "−" };
     let text = figure_text(diff.abs(), unit, scale);
     if before > 0 {
-        format!("{sign}{text}{unit}（{sign}{}%）", diff.abs() * 100 / before)
+        format!("{sign}{text}{unit}（{sign}{}）", taizhang_domain::numfmt::format_rate(diff.abs(), before))
     } else {
         format!("{sign}{text}{unit}")
     }
