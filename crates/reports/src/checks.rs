@@ -3,12 +3,13 @@
 //!
 //! Kinds: `duplicate_in_period`, `paid_after_leaving` and `enrolled_after_leaving` (a death or
 //! a move-out, `leaving.rs`), `overlap_with_household` (`overlap.rs`), `overdue_open`,
-//! `no_recent_visit`, `duplicate_persons`.
+//! `no_recent_visit`, `duplicate_persons`, and across the towns of a county (`cross_town.rs`).
 //!
 //! Every finding names who it is about (`subject`), the village its place lies in, and every
 //! record its message names (`record_ids` in `ledger`, `other_record_ids` in `other_ledger`).
 //! A check looks at nothing dated after the context's as-of day.
 
+mod cross_town;
 mod leaving;
 mod overlap;
 
@@ -54,6 +55,13 @@ pub enum CheckKind {
     NoRecentVisit,
     /// Persons with the same name and birth date but different ID numbers.
     DuplicatePersons,
+    /// Across the towns of a county (`cross_town.rs`): the same subject paid by two towns in
+    /// one month; registered in one town, its household or enrolment in another; paid by one
+    /// town after a death registered in another; a visitor in two towns on one day.
+    PaidInTwoTowns,
+    RegisteredInOtherTown,
+    PaidAfterDeathInOtherTown,
+    VisitorInTwoTowns,
 }
 
 /// Whose leaving a household's record answers for.
@@ -403,6 +411,10 @@ async fn run_named(tx: &mut Tx, c: &CheckDef, ledgers: &[LedgerDef], ctx: &Conte
         CheckKind::OverdueOpen => overdue_open(tx, c, ledgers, ctx, names).await?,
         CheckKind::NoRecentVisit => no_recent_visit(tx, c, ledgers, ctx, names).await?,
         CheckKind::DuplicatePersons => duplicate_persons(tx, ctx, names).await?,
+        CheckKind::PaidInTwoTowns => cross_town::paid_in_two_towns(tx, c, ledgers, ctx, names).await?,
+        CheckKind::RegisteredInOtherTown => cross_town::registered_in_other_town(tx, c, ledgers, ctx, names).await?,
+        CheckKind::PaidAfterDeathInOtherTown => cross_town::paid_after_death_in_other_town(tx, c, ledgers, ctx, names).await?,
+        CheckKind::VisitorInTwoTowns => cross_town::visitor_in_two_towns(tx, c, ledgers, ctx, names).await?,
     };
     Ok(found
         .into_iter()
