@@ -280,7 +280,7 @@ mod monthly_form {
     fn template_is_generated() {
         let made = make_forms::social_assistance_monthly().expect("generate");
         assert!(form::builtin_form("social_assistance_monthly.xlsx") == Some(made.as_slice()), "run: cargo run -p taizhang-reports --example make_forms");
-        assert_eq!(form::builtin_forms(), vec!["social_assistance_monthly".to_string()]);
+        assert!(form::builtin_forms().contains(&"social_assistance_monthly".to_string()), "tests/county_forms.rs checks the whole list");
     }
 }
 
