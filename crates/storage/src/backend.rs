@@ -49,6 +49,7 @@ const SQLITE_MIGRATIONS: MigrationList = &[
     (5, "audit entries chained by hash", include_str!("../migrations/sqlite/0005_audit_chain.sql")),
     (6, "three administrators, lockout, password history and expiry", include_str!("../migrations/sqlite/0006_security.sql")),
     (7, "attachments (佐证材料) kept in the database", include_str!("../migrations/sqlite/0007_attachments.sql")),
+    (8, "rows merged from a town's database", include_str!("../migrations/sqlite/0008_merged_ids.sql")),
 ];
 const PG_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
@@ -57,6 +58,7 @@ const PG_MIGRATIONS: MigrationList = &[
     (4, "audit entries chained by hash", include_str!("../migrations/postgres/0004_audit_chain.sql")),
     (5, "three administrators, lockout, password history and expiry", include_str!("../migrations/postgres/0005_security.sql")),
     (6, "attachments (佐证材料) kept in the database", include_str!("../migrations/postgres/0006_attachments.sql")),
+    (7, "rows merged from a town's database", include_str!("../migrations/postgres/0007_merged_ids.sql")),
 ];
 
 fn migrator(list: MigrationList) -> Migrator {

@@ -15,6 +15,7 @@ pub mod error;
 pub mod fixtures;
 pub mod households;
 pub mod ledgers;
+pub mod merge;
 pub mod orgs;
 pub mod person_batch;
 pub mod persons;
