@@ -43,6 +43,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("defs.html", include_str!("../templates/defs.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("village.html", include_str!("../templates/village.html")),
+    ("verify.html", include_str!("../templates/verify.html")),
 ];
 
 /// The menu's lines of work, in the order township staff expect.

@@ -87,6 +87,10 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/reports/download") => get(format!("/reports/download?place={VILLAGE_B}")),
         ("GET", "/reports/form") => get(format!("/reports/form?place={VILLAGE_B}")),
         ("GET", "/explain/{key}") => get("/explain/hazards_gas".into()),
+        // 校核 of a draft against 金竹村: the draft is sent each time (nothing is kept).
+        ("GET", "/verify") => get("/verify".into()),
+        ("POST", "/verify") => write("/verify".into(), "multipart/form-data; boundary=b", draft_for(VILLAGE_B), &[200]),
+        ("POST", "/verify/docx") => write("/verify/docx".into(), "multipart/form-data; boundary=b", draft_for(VILLAGE_B), &[200]),
         ("GET", "/audit") => get("/audit".into()),
         ("GET", "/audit/reads") => get("/audit/reads".into()),
         ("GET", "/audit/export") => get("/audit/export".into()),
@@ -156,6 +160,11 @@ fn case(spec: &RouteSpec, s: &Server) -> Option<Case> {
         ("GET", "/api/v1/audit/reads") => get("/api/v1/audit/reads".into()),
         _ => None,
     }
+}
+
+/// A small draft to verify, naming the place it speaks of.
+fn draft_for(place: &str) -> String {
+    format!("--b\r\nContent-Disposition: form-data; name=\"place\"\r\n\r\n{place}\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.txt\"\r\nContent-Type: text/plain\r\n\r\n排查整治安全隐患5起。\r\n--b--\r\n")
 }
 
 fn admits(spec: &RouteSpec, role: Role) -> bool {

@@ -16,6 +16,7 @@ pub mod registry;
 pub mod reports;
 pub mod security;
 pub mod settings;
+pub mod verify;
 pub mod village;
 
 use axum::http::header;
