@@ -24,18 +24,22 @@ pub async fn of_report(tx: &mut Tx, ledgers: &[LedgerDef], ctx: &Context, data: 
     let mut out = Vec::new();
     let mut by_ledger: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for f in data.figures.values() {
-        by_ledger.entry(f.ledger.as_str()).or_default().push(f.name.as_str());
+        let names = by_ledger.entry(f.ledger.as_str()).or_default();
+        // A form's `<ledger>_records` indicator only asks whether the ledger was kept (未登记);
+        // it is no figure of the report.
+        if f.key != format!("{}_records", f.ledger) {
+            names.push(f.name.as_str());
+        }
     }
     for (key, names) in by_ledger {
         let Some(def) = ledgers.iter().find(|d| d.key == key) else { continue };
         if is_empty(tx, def, ctx).await? {
             empty.insert(key.to_string());
-            out.push(format!(
-                "「{}」在{}没有记录：报告中的{}没有依据，是 0 或“无”只因为没有登记，请核实或删去相关句子",
-                def.name,
-                ctx.period.label,
-                shown(&names)
-            ));
+            out.push(if names.is_empty() {
+                format!("「{}」在{}没有记录：依据它的数写作“未登记”", def.name, ctx.period.label)
+            } else {
+                format!("「{}」在{}没有记录：报告中的{}没有依据，是 0 或“无”只因为没有登记，请核实或删去相关句子", def.name, ctx.period.label, shown(&names))
+            });
         }
     }
     let said = data.said_now();
