@@ -607,3 +607,25 @@ async fn the_names_a_summary_quotes_are_the_towns_own() {
         assert!(!text.contains(demo), "the demo's「{demo}」 quoted:\n{text}");
     }
 }
+
+/// A county's report and forms go town by town: `villages(…)` (and a form's repeated rows) at
+/// the county's place are its towns, each with the town's own figure.
+#[tokio::test]
+async fn a_county_goes_town_by_town() {
+    use taizhang_reports::render;
+    let t = sqlite().await;
+    town(&t.db).await;
+    let mut tx = t.db.read().await.expect("read");
+    let defs = ledgers::all(&mut tx).await.expect("ledgers");
+    let inds = indicator::builtin().expect("indicators");
+    let county = tx.fetch_one("SELECT path FROM places WHERE level = 'county'", &[]).await.expect("county").text(0);
+    let town_path = tx.fetch_one("SELECT path FROM places WHERE level = 'town'", &[]).await.expect("town").text(0);
+    let source = r#"{% for v in villages("dibao_rural_households") %}{{ v.name }}={{ v.value }};{% endfor %}"#;
+    let ctx = Context::year(YEAR, Scope { path: county });
+    let text = render::gather_for(&mut tx, &inds, &defs, &ctx, |data| render::render(source, data)).await.expect("render");
+    let ind = inds.iter().find(|i| i.key == "dibao_rural_households").expect("indicator");
+    let ledger = eval::ledger_of(ind, &defs).expect("ledger");
+    let whole = eval::evaluate(&mut tx, ind, ledger, &Context::year(YEAR, Scope { path: town_path })).await.expect("town").value;
+    assert!(whole > 0);
+    assert_eq!(text, format!("北斗溪镇={whole};"));
+}

@@ -53,7 +53,11 @@ pub struct ReportData {
     pub link_query: String,
     pub figures: BTreeMap<String, Figure>,
     pub villages: BTreeMap<String, Vec<VillageFigure>>,
+    /// The places one level down that `villages()` and a form's repeated rows go through, as
+    /// (code, name): the villages of a town or village, the towns of a county.
     pub village_list: Vec<(String, String)>,
+    /// Whether those places are towns (a county's report or form), not villages.
+    pub units_are_towns: bool,
     /// The records of indicators declared `list = true`, for `records(…)`.
     pub listings: BTreeMap<String, Listing>,
     /// How the report speaks of its place and period (全镇/全村, 过去的一年/本季度).
@@ -239,17 +243,20 @@ pub async fn gather_with_data<T>(
     }
 }
 
-/// The report's frame without any figure: place, villages, year.
+fn unit_level(towns: bool) -> taizhang_domain::place::PlaceLevel {
+    if towns {
+        taizhang_domain::place::PlaceLevel::Town
+    } else {
+        taizhang_domain::place::PlaceLevel::Village
+    }
+}
+
+/// The report's frame without any figure: place, villages (or a county's towns), year.
 async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
     let place = match tx.fetch_opt("SELECT name FROM places WHERE path = $1", &[ctx.scope.path.clone().into()]).await? {
         Some(r) => r.text(0),
         None => places::towns(tx).await?.into_iter().next().map(|p| p.name).unwrap_or_default(),
     };
-    let village_list = places::of_level(tx, &ctx.scope, taizhang_domain::place::PlaceLevel::Village)
-        .await?
-        .into_iter()
-        .map(|p| (p.code.unwrap_or_default(), p.name))
-        .collect();
     let level = match tx.fetch_opt("SELECT level FROM places WHERE path = $1", &[ctx.scope.path.clone().into()]).await? {
         Some(r) => match r.text(0).as_str() {
             "village" => "村",
@@ -259,6 +266,13 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
         },
         None => "镇",
     };
+    // A county's report and form go town by town; everything else village by village.
+    let units_are_towns = level == "县";
+    let village_list = places::of_level(tx, &ctx.scope, unit_level(units_are_towns))
+        .await?
+        .into_iter()
+        .map(|p| (p.code.unwrap_or_default(), p.name))
+        .collect();
     let words = PlaceWords {
         level: level.to_string(),
         issuer: crate::signature::issuer(tx, &ctx.scope).await?,
@@ -278,6 +292,7 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
         None => false,
     };
     Ok(ReportData {
+        units_are_towns,
         compare,
         names,
         words,
@@ -311,7 +326,7 @@ async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx:
             data.figures.insert(key.clone(), eval::evaluate(tx, ind, def, ctx).await?);
         }
         if village {
-            data.villages.insert(key.clone(), eval::by_village(tx, ind, def, ctx).await?);
+            data.villages.insert(key.clone(), eval::by_level(tx, ind, def, ctx, unit_level(data.units_are_towns)).await?);
         }
         if listing {
             data.listings.insert(key.clone(), eval::listing(tx, ind, def, ctx, LISTING_LIMIT).await?);

@@ -7,7 +7,8 @@
 //!   cell's own style (so the county's number format applies); other placeholder cells become
 //!   inline strings.
 //! - A row with the comment `{#每村#}` in one of its cells is repeated once per village of the
-//!   report's place (ordered by place code), with `v` (`v.no`, `v.code`, `v.name`) in scope;
+//!   report's place (ordered by place code) — for a county, once per town —, with `v` (`v.no`,
+//!   `v.code`, `v.name`) in scope;
 //!   the rows below move down, and merges, the dimension, formulas and the print area follow.
 //! - Besides the functions of the Markdown templates (figures written as plain text here):
 //!   `num("key")` is a figure as a number in its unit (money in 元 with two decimals),
