@@ -267,6 +267,23 @@ pub enum Command {
         /// 备份文件
         file: std::path::PathBuf,
     },
+    /// 把一个镇的数据库（SQLite 文件）并入县库：区划、人员、户、干部、单位、台账定义、各台账记录、佐证材料和操作日志，一次全部成功或全部不写；再次合并只带来镇里变化的部分
+    Merge {
+        /// 镇的数据库文件
+        town: std::path::PathBuf,
+        /// 县库：postgres:// 地址（也可以是 SQLite 文件）
+        #[arg(long)]
+        into: String,
+        /// 试运行：列出将会新增、更新、未变和冲突的数量，不写入县库
+        #[arg(long)]
+        dry_run: bool,
+        /// 有冲突时仍然合并（冲突照样列出）：已由他镇登记的同一人员、单位，镇的记录指向县库已有的那一条；台账定义保留县库的
+        #[arg(long)]
+        accept_conflicts: bool,
+        /// 以 JSON 输出
+        #[arg(long)]
+        json: bool,
+    },
     /// 查看操作日志；audit verify 核验操作日志的哈希链
     #[command(args_conflicts_with_subcommands = true)]
     Audit {

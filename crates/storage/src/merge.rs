@@ -72,7 +72,7 @@ impl Counts {
         self.not_merged += o.not_merged;
     }
 
-    /// 新增 3，更新 1，未变 20 (the kinds that are not zero; 未变 always).
+    /// 新增 3，更新 1，未变 20 (the kinds that are not zero; 未变 always but beside 未合并 alone).
     pub fn text(&self) -> String {
         let mut parts = Vec::new();
         for (label, n) in [("新增", self.added), ("更新", self.updated)] {
@@ -80,7 +80,10 @@ impl Counts {
                 parts.push(format!("{label} {n}"));
             }
         }
-        parts.push(format!("未变 {}", self.unchanged));
+        // 未变 0 says nothing beside a kind that is only ever 未合并 (settings, accounts).
+        if self.unchanged > 0 || self.not_merged == 0 {
+            parts.push(format!("未变 {}", self.unchanged));
+        }
         for (label, n) in [("冲突", self.conflicts), ("未合并", self.not_merged)] {
             if n > 0 {
                 parts.push(format!("{label} {n}"));
@@ -983,11 +986,11 @@ impl Merger {
             match county {
                 Some(c) if c.int(0) == r.int(2) && c.opt_text(1) == r.opt_text(3) => self.count(KIND, LABEL).unchanged += 1,
                 other => {
-                    let county_value = other.map_or("（未设）".to_string(), |c| show(c.int(0), c.opt_text(1)));
+                    let county_value = other.map_or("县库未设".to_string(), |c| format!("县库为 {}", show(c.int(0), c.opt_text(1))));
                     let year = if year == 0 { "各年".to_string() } else { format!("{year}年") };
                     self.count(KIND, LABEL).not_merged += 1;
                     self.not_merged.push(format!(
-                        "参数「{key}」（{year}）：镇库为 {town_value}，县库为 {county_value}。参数对整个数据库生效，不能按镇分别保存，县库的值未改"
+                        "参数「{key}」（{year}）：镇库为 {town_value}，{county_value}。参数对整个数据库生效，不能按镇分别保存，县库的值未改"
                     ));
                 }
             }

@@ -6,6 +6,7 @@ mod backup;
 mod demo;
 mod exchange;
 mod ledgers;
+mod merge;
 mod records;
 mod registry;
 mod reports;
@@ -21,6 +22,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Demo { out, no_serve, scale, force } = &cli.command {
         return demo::run(out, *no_serve, scale, *force, cli.db.as_deref()).await;
     }
+    if let Command::Merge { town, into, dry_run, accept_conflicts, json } = &cli.command {
+        return merge::run(town, into, cli.as_user.as_deref(), *dry_run, *accept_conflicts, *json).await;
+    }
     let target = resolve_db(cli.db.as_deref(), &cli.config)?;
     if let Command::Init { town, code, county } = &cli.command {
         return registry::init(&target, town, code, county.as_deref()).await;
@@ -35,7 +39,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Ctx::open(&target, cli.as_user.as_deref()).await?;
     match cli.command {
         Command::Init { .. } => unreachable!("handled above"),
-        Command::Demo { .. } | Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled above"),
+        Command::Demo { .. } | Command::Backup { .. } | Command::Restore { .. } | Command::Merge { .. } => unreachable!("handled above"),
         Command::Place(c) => registry::place(&ctx, c).await,
         Command::Person(c) => registry::person(&ctx, c).await,
         Command::Household(c) => registry::household(&ctx, c).await,

@@ -1,0 +1,58 @@
+//! `taizhang merge TOWN.db --into postgres://…`: a town's database merged into the county's
+//! (storage::merge, docs/county.md). Prints what came over kind by kind, the conflicts and
+//! what was not merged, then a summary line; a refusal is the command's error (non-zero exit).
+
+use std::path::Path;
+
+use anyhow::Context as _;
+use taizhang_storage::merge::{self, Options};
+use taizhang_storage::{engine_of, Db, Engine};
+
+use super::print_json;
+use crate::context::Ctx;
+
+pub async fn run(town: &Path, into: &str, as_user: Option<&str>, dry_run: bool, accept_conflicts: bool, json: bool) -> anyhow::Result<()> {
+    // Opening a SQLite path creates the file: a mistyped name must not become an empty town.
+    if !town.is_file() {
+        anyhow::bail!("找不到镇的数据库文件：{}", town.display());
+    }
+    let town_text = town.display().to_string();
+    if engine_of(&town_text) == Engine::Postgres {
+        anyhow::bail!("镇的数据库应当是 SQLite 文件");
+    }
+    if engine_of(into) == Engine::Sqlite && Path::new(taizhang_storage::backend::sqlite_file(into)) == town {
+        anyhow::bail!("镇的数据库和县库是同一个文件");
+    }
+    let source = Db::open(&town_text).await.with_context(|| format!("打开镇的数据库 {town_text}"))?;
+    // The county is opened as every command opens it (its built-in definitions current), so a
+    // dry run compares the town's definitions with the same ones the merge will.
+    let ctx = Ctx::open(into, as_user).await.context("打开县库")?;
+    let report = merge::merge(&source, &ctx.db, &ctx.actor, Options { dry_run, accept_conflicts }).await?;
+    if json {
+        print_json(&report)?;
+    } else {
+        println!("{}（{}）→ {}{}", report.town, report.code, report.county, if dry_run { "（试运行）" } else { "" });
+        for k in &report.kinds {
+            println!("  {}：{}", k.label, k.counts.text());
+        }
+        if !report.conflicts.is_empty() {
+            println!("冲突（{} 处）：", report.conflicts.len());
+            for c in &report.conflicts {
+                println!("  - {c}");
+            }
+        }
+        if !report.not_merged.is_empty() {
+            println!("未合并：");
+            for n in &report.not_merged {
+                println!("  - {n}");
+            }
+        }
+    }
+    if report.refused {
+        anyhow::bail!("{}", report.summary());
+    }
+    if !json {
+        println!("{}", report.summary());
+    }
+    Ok(())
+}
