@@ -9,12 +9,13 @@ use common::*;
 
 use taizhang_domain::ledger::LedgerDef;
 use taizhang_domain::place::PlaceLevel;
+use taizhang_domain::registry::{Cadre, CadreKind, Organisation};
 use taizhang_domain::role::{Actor, Role};
 use taizhang_domain::value::{RecordInput, Value, Values};
 use taizhang_storage::merge::{self, Options, Report};
 use taizhang_storage::places::{self, NewPlace};
 use taizhang_storage::testkit::TestDb;
-use taizhang_storage::{attachments, audit, ledgers, records, Db, Engine, Scope};
+use taizhang_storage::{attachments, audit, ledgers, orgs, records, Db, Engine, Scope};
 
 fn vals(pairs: &[(&str, Value)]) -> Values {
     pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
@@ -268,6 +269,11 @@ both!(two_towns_merge_with_states_histories_and_attachments, |db: Db| async move
         assert_eq!(rec.subject_id, Some(zhang));
     }
     verify_ok(&db).await;
+    // Accepted once, the link stands: merging 桥江镇 again is not refused and changes nothing.
+    let again = run(&b, &db, Options::default()).await;
+    assert!(again.committed && again.conflicts.is_empty(), "{again:?}");
+    let t = again.totals();
+    assert_eq!((t.added, t.updated, t.conflicts), (0, 0, 0), "{again:?}");
 });
 
 both!(merging_again_brings_only_what_changed, |db: Db| async move {
@@ -353,4 +359,127 @@ both!(a_town_of_another_county_is_refused, |db: Db| async move {
     let e = merge::merge(&a.t.db, &db, &Actor::System, Options::default()).await.expect_err("no such county");
     assert!(e.to_string().contains("县库中没有「溆浦县」"), "{e}");
     assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM places").await, 1);
+});
+
+const LAMPS: &str = r#"
+key = "road_lamps"
+name = "路灯维护台账"
+group = "人居环境"
+[time]
+kind = "event"
+field = "checked_on"
+[[fields]]
+key = "lamp_no"
+label = "路灯编号"
+type = "text"
+required = true
+[[fields]]
+key = "checked_on"
+label = "检查日期"
+type = "date"
+required = true
+"#;
+
+/// A town's own ledger with one lamp, and an organisation (the same USCC in both towns).
+async fn lamps_and_org(db: &Db, ledger: &str, place_id: i64, lamp: &str) {
+    let def = LedgerDef::from_toml(ledger).expect("ledger");
+    let first17 = "91431224MA4L00001";
+    let uscc = format!("{first17}{}", taizhang_domain::uscc::uscc_check_character(first17).expect("check"));
+    let mut tx = db.begin().await.expect("begin");
+    let def = ledgers::define(&mut tx, &Actor::System, &def).await.expect("define");
+    let v = vals(&[("lamp_no", text(lamp)), ("checked_on", Value::Date(d("2023-05-01")))]);
+    records::create(&mut tx, &def, &Actor::System, &Scope::all(), RecordInput { place_id: Some(place_id), values: v, ..Default::default() }, today()).await.expect("lamp");
+    let org = Organisation { id: 0, name: "坪溪民宿专业合作社".into(), uscc: Some(uscc), kind: "农民专业合作社".into(), address: String::new(), place_id, contact: String::new(), phone: String::new(), ended_on: None };
+    orgs::create_org(&mut tx, &Actor::System, &Scope::all(), &org).await.expect("org");
+    tx.commit().await.expect("commit");
+}
+
+both!(town_ledgers_organisations_cadres_and_changes_on_both_sides, |db: Db| async move {
+    county(&db).await;
+    let a = beidouxi().await;
+    let code = "431224110000";
+    lamps_and_org(&a.t.db, LAMPS, a.village, "L1").await;
+    let cadre = {
+        let mut tx = a.t.db.begin().await.expect("begin");
+        let c = Cadre { id: 0, name: "张三".into(), kind: CadreKind::Village, post: "村支书".into(), unit: String::new(), birth_date: None, place_id: a.village, person_id: Some(a.person), user_id: None, phone: String::new(), ended_on: None, end_reason: String::new() };
+        let c = orgs::create_cadre(&mut tx, &Actor::System, &Scope::all(), &c, today()).await.expect("cadre");
+        tx.commit().await.expect("commit");
+        c.id
+    };
+    // A child joins 张三's household: a household event.
+    let child = person(&a.t.db, "张小", &id_number("431224", "20230801", 13), a.village).await;
+    {
+        let mut tx = a.t.db.begin().await.expect("begin");
+        let hh = tx.fetch_one("SELECT id FROM households", &[]).await.expect("household").int(0);
+        taizhang_storage::households::join(&mut tx, &Actor::System, &Scope::all(), hh, child.id, "子", Some(d("2023-08-01")), "出生").await.expect("join");
+        tx.commit().await.expect("commit");
+    }
+    let r = run(&a, &db, Options::default()).await;
+    assert!(r.committed && r.conflicts.is_empty(), "{r:?}");
+    assert_eq!(r.counts("ledger_defs").added, 1, "the town's own ledger; the built-in ones are the same");
+    assert_eq!(r.counts("ld_road_lamps").added, 1);
+    assert_eq!(r.counts("organisations").added, 1);
+    assert_eq!(r.counts("cadres").added, 1);
+    assert_eq!(r.counts("household_events").added, 1, "{r:?}");
+    {
+        let mut tx = db.read().await.expect("read");
+        let e = tx.fetch_one("SELECT household_id, person_id, kind FROM household_events", &[]).await.expect("event");
+        assert_eq!(e.int(1), target_of(&db, code, "persons", child.id).await);
+        assert_eq!(e.text(2), "join");
+        let h = tx.fetch_one("SELECT id, head_person_id FROM households", &[]).await.expect("household");
+        assert_eq!(e.int(0), h.int(0));
+        assert_eq!(h.opt_int(1), Some(target_of(&db, code, "persons", a.person).await), "the head");
+    }
+    assert!(r.not_merged.iter().all(|n| !n.contains("台账")), "{:?}", r.not_merged);
+    {
+        let mut tx = db.read().await.expect("read");
+        let c = orgs::get_cadre(&mut tx, &Scope::all(), target_of(&db, code, "cadres", cadre).await).await.expect("cadre");
+        assert_eq!(c.person_id, Some(target_of(&db, code, "persons", a.person).await));
+    }
+    assert_eq!(record_count(&db, "road_lamps").await, 1);
+
+    // 桥江镇's 路灯维护台账 has a field the county's lacks, and the same organisation.
+    let b = qiaojiang().await;
+    let wider = LAMPS.to_string() + "[[fields]]\nkey = \"repair_cost\"\nlabel = \"维修费用\"\ntype = \"money\"\n";
+    lamps_and_org(&b.t.db, &wider, b.village, "L9").await;
+    let r = run(&b, &db, Options::default()).await;
+    assert!(r.refused, "{r:?}");
+    assert_eq!(r.counts("ledger_defs").conflicts, 1);
+    assert_eq!(r.counts("organisations").conflicts, 1);
+    assert!(r.conflicts.iter().any(|c| c.contains("路灯维护台账")), "{:?}", r.conflicts);
+    assert!(r.conflicts.iter().any(|c| c.contains("坪溪民宿专业合作社") && c.contains("北斗溪镇") && c.contains("桥江镇")), "{:?}", r.conflicts);
+    let r = run(&b, &db, accept()).await;
+    assert!(r.committed, "{r:?}");
+    assert!(r.not_merged.iter().any(|n| n.contains("路灯维护台账")), "{:?}", r.not_merged);
+    assert_eq!(record_count(&db, "road_lamps").await, 1, "the county's definition kept, 桥江镇's lamps left out");
+    assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM organisations").await, 1);
+    let county_def = def(&db, "road_lamps").await;
+    assert!(county_def.field("repair_cost").is_none());
+
+    // A petition changed in the county after the merge and again in the town: a conflict,
+    // the county's value kept.
+    let pdef = def(&db, "petitions").await;
+    let p = target_of(&db, code, "ld_petitions", a.petitions[0]).await;
+    {
+        let mut tx = db.begin().await.expect("begin");
+        records::update(&mut tx, &pdef, &Actor::System, &Scope::all(), p, 1, vals(&[("content", text("县里改的"))]), today()).await.expect("county edit");
+        tx.commit().await.expect("commit");
+        let mut tx = a.t.db.begin().await.expect("begin");
+        records::update(&mut tx, &def(&a.t.db, "petitions").await, &Actor::System, &Scope::all(), a.petitions[0], 1, vals(&[("content", text("镇里改的"))]), today())
+            .await
+            .expect("town edit");
+        tx.commit().await.expect("commit");
+    }
+    let r = run(&a, &db, Options::default()).await;
+    assert!(r.refused, "{r:?}");
+    assert_eq!(r.counts("ld_petitions").conflicts, 1);
+    assert!(r.conflicts.iter().any(|c| c.contains("都改过")), "{:?}", r.conflicts);
+    let r = run(&a, &db, accept()).await;
+    assert!(r.committed, "{r:?}");
+    {
+        let mut tx = db.read().await.expect("read");
+        let rec = records::get(&mut tx, &pdef, &Scope::all(), p).await.expect("petition");
+        assert_eq!(rec.values.get("content"), Some(&text("县里改的")));
+    }
+    verify_ok(&db).await;
 });

@@ -5,7 +5,10 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use taizhang_domain::place::PlaceLevel;
+use taizhang_domain::role::{Actor, Role};
 use taizhang_storage::merge::{self, Options};
+use taizhang_storage::places;
 use taizhang_storage::{engine_of, Db, Engine};
 
 use super::print_json;
@@ -27,6 +30,15 @@ pub async fn run(town: &Path, into: &str, as_user: Option<&str>, dry_run: bool, 
     // The county is opened as every command opens it (its built-in definitions current), so a
     // dry run compares the town's definitions with the same ones the merge will.
     let ctx = Ctx::open(into, as_user).await.context("打开县库")?;
+    // Merging writes every town's data into the county: the console operator's work, or a
+    // county-level 系统管理员's.
+    if let Actor::User { role, place_id, .. } = &ctx.actor {
+        let mut tx = ctx.db.read().await?;
+        let place = places::get(&mut tx, *place_id).await?;
+        if *role != Role::Admin || place.level != PlaceLevel::County {
+            anyhow::bail!("只有控制台操作员或县级系统管理员可以把镇的数据并入县库");
+        }
+    }
     let report = merge::merge(&source, &ctx.db, &ctx.actor, Options { dry_run, accept_conflicts }).await?;
     if json {
         print_json(&report)?;
