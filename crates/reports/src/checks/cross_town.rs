@@ -308,7 +308,9 @@ pub(super) async fn registered_in_other_town(tx: &mut Tx, c: &CheckDef, ledgers:
             Sight::One(0, mine) => {
                 let (village, at) = towns.at(tx, names, &mine).await?;
                 let message = format!("{at}「{who}」（本镇登记）截至 {} 在另一镇的「{}」中在册（{ONLY_COUNTY}）", ctx.as_of, def.name);
-                Found { message, person_ids, subject: who, place_id: mine.place(), village, ..Found::records("", vec![]) }
+                // The ledger is named though none of its records is shown, so that a reader
+                // who may not read it (a 业务员 not assigned 特困) is not shown this either.
+                Found { message, person_ids, subject: who, place_id: mine.place(), village, ..Found::records(&def.key, vec![]) }
             }
             Sight::One(_, mine) => {
                 let (village, at) = towns.at(tx, names, &mine).await?;
@@ -460,7 +462,8 @@ pub(super) async fn paid_after_death_in_other_town(tx: &mut Tx, c: &CheckDef, le
                     "{at}「{pname}」（本镇登记，人员编号 {pid}）已于 {died} {status}，另一镇在此后仍有其「{}」发放记录（{ONLY_COUNTY}），请告知该镇停发",
                     def.name
                 );
-                Found { message, person_ids: vec![pid], subject: pname, place_id: mine.place(), village, ..Found::records("", vec![]) }
+                // Named by its ledger, no record shown: see `registered_in_other_town`.
+                Found { message, person_ids: vec![pid], subject: pname, place_id: mine.place(), village, ..Found::records(&def.key, vec![]) }
             }
             Sight::One(_, mine) => {
                 let (village, at) = towns.at(tx, names, &mine).await?;
