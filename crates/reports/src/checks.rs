@@ -64,6 +64,14 @@ pub enum CheckKind {
     VisitorInTwoTowns,
 }
 
+impl CheckKind {
+    /// A check across towns (`cross_town.rs`): it has nothing to find in a single town's
+    /// database, so a single-town dataset cannot plant a case for it.
+    pub fn across_towns(&self) -> bool {
+        matches!(self, Self::PaidInTwoTowns | Self::RegisteredInOtherTown | Self::PaidAfterDeathInOtherTown | Self::VisitorInTwoTowns)
+    }
+}
+
 /// Whose leaving a household's record answers for.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

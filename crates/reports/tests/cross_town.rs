@@ -221,6 +221,9 @@ both!(a_clean_county_finds_nothing, |db: Db| async move {
     for k in CROSS_TOWN {
         assert!(keys.iter().any(|x| x == k), "{k}");
     }
+    // Exactly these are the checks across towns.
+    let across: Vec<String> = checks::builtin().expect("checks").into_iter().filter(|c| c.kind.across_towns()).map(|c| c.key).collect();
+    assert_eq!(across, CROSS_TOWN.map(String::from).to_vec());
     // Nothing from any check, county-wide or in either town.
     for scope in [Scope::all(), scope_of(&db, &c.town.town).await, scope_of(&db, &c.dongxi_town).await] {
         let found = run_all(&db, &c, scope).await;
