@@ -132,6 +132,11 @@ async fn each_check_finds_exactly_the_planted_anomalies() {
     let spec = DemoSpec::builtin("beidouxi").expect("spec");
     let expected = spec.expected_findings();
     for c in checks::builtin().expect("checks") {
+        // One town cannot hold a case of a county's cross-town checks (tests/cross_town.rs in
+        // crates/reports plants them in two towns); here they must find nothing, checked below.
+        if c.kind.across_towns() {
+            continue;
+        }
         assert!(
             expected.get(&c.key).copied().unwrap_or(0) >= 1,
             "no anomaly planted for check {}",
