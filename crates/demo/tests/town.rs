@@ -634,3 +634,37 @@ async fn a_county_goes_town_by_town() {
     assert!(whole > 0);
     assert_eq!(text, format!("北斗溪镇={whole};"));
 }
+
+/// 疑似重复登记 run for one village names only persons registered in that village; a twin
+/// registered elsewhere is said to exist, not named.
+#[tokio::test]
+async fn possible_duplicates_name_no_one_outside_the_scope() {
+    let t = sqlite().await;
+    town(&t.db).await;
+    let mut tx = t.db.read().await.expect("read");
+    let defs = ledgers::all(&mut tx).await.expect("ledgers");
+    let check = checks::builtin().expect("checks").into_iter().find(|c| c.key == "possible_duplicate_persons").expect("check");
+    let whole = checks::run(&mut tx, &check, &defs, &Context::year(YEAR, Scope::all())).await.expect("run");
+    assert!(!whole.is_empty(), "the demo plants a duplicate");
+    let villages = tx.fetch("SELECT path FROM places WHERE level = 'village'", &[]).await.expect("villages");
+    let mut seen_in_villages = 0;
+    for v in &villages {
+        let path = v.text(0);
+        let found = checks::run(&mut tx, &check, &defs, &Context::year(YEAR, Scope { path: path.clone() })).await.expect("run");
+        for f in &found {
+            seen_in_villages += 1;
+            for id in &f.person_ids {
+                let p = tx
+                    .fetch_one("SELECT pl.path FROM persons p JOIN places pl ON pl.id = p.place_id WHERE p.id = $1", &[Arg::Int(*id)])
+                    .await
+                    .expect("person")
+                    .text(0);
+                assert!(p.starts_with(&path), "person {id} of {p} named in {path}: {}", f.message);
+            }
+            if f.person_ids.len() == 1 {
+                assert!(f.message.contains("本范围以外"), "{}", f.message);
+            }
+        }
+    }
+    assert!(seen_in_villages > 0, "the planted duplicate is seen from its village");
+}

@@ -632,15 +632,24 @@ async fn duplicate_persons(tx: &mut Tx, ctx: &Context, names: &mut Names) -> Res
                 ats.push(at);
             }
         }
-        let message = format!(
-            // The birth date is not written out: it is read from the ID number, which readers
-            // who see numbers masked may not see (docs/personal-data.md); the persons' pages show it
-            // to those who may.
-            "{}「{name}」登记了 {} 个不同的公民身份号码（人员编号 {}），姓名和出生日期相同，可能是同一人重复登记，请核实",
-            ats.join("、"),
-            ids.len(),
-            ids_text(&ids)
-        );
+        // The birth date is not written out: it is read from the ID number, which readers who
+        // see numbers masked may not see (docs/personal-data.md); the persons' pages show it to
+        // those who may. The other registrations are only those within the scope: one outside
+        // it (another village, another town) is said to exist, never named.
+        let message = if ids.len() == 1 {
+            format!(
+                "{}「{name}」（人员编号 {}）与本范围以外的另一登记姓名和出生日期相同、公民身份号码不同，可能是同一人重复登记，请核实（另一登记的详情由上级用户查看）",
+                ats.join("、"),
+                ids_text(&ids)
+            )
+        } else {
+            format!(
+                "{}「{name}」登记了 {} 个不同的公民身份号码（人员编号 {}），姓名和出生日期相同，可能是同一人重复登记，请核实",
+                ats.join("、"),
+                ids.len(),
+                ids_text(&ids)
+            )
+        };
         out.push(Found {
             message,
             person_ids: ids,
