@@ -162,6 +162,7 @@ pub async fn merge(source: &Db, target: &Db, actor: &Actor, opts: Options) -> Re
         source: String::new(),
         town_name: String::new(),
         map: HashMap::new(),
+        pending: Vec::new(),
         counts: Vec::new(),
         conflicts: Vec::new(),
         not_merged: Vec::new(),
@@ -185,6 +186,7 @@ pub async fn merge(source: &Db, target: &Db, actor: &Actor, opts: Options) -> Re
     m.settings().await?;
     m.users().await?;
     m.audit_trail().await?;
+    m.flush().await?;
     let town_target = m.map.get(&("places".to_string(), town_src)).map(|e| e.target).unwrap_or(county_target);
     let refused = m.fatal || (!m.conflicts.is_empty() && !opts.accept_conflicts);
     let mut report = Report {
@@ -416,6 +418,8 @@ struct Merger {
     source: String,
     town_name: String,
     map: HashMap<(String, i64), Mapped>,
+    /// Rows of `merged_ids` not yet written.
+    pending: Vec<(String, i64, Mapped)>,
     counts: Vec<KindCounts>,
     conflicts: Vec<String>,
     not_merged: Vec<String>,
@@ -443,23 +447,46 @@ impl Merger {
         id.and_then(|id| self.mapped(kind, id)).map(|m| m.target)
     }
 
+    /// Notes which county row holds a town row. Written to `merged_ids` in batches (`flush`):
+    /// one statement per row cost as much as the row's own insert.
     async fn remember(&mut self, kind: &str, source_id: i64, target: i64, version: i64, linked: bool) -> Result<()> {
-        self.tx
-            .exec(
-                "INSERT INTO merged_ids (source, kind, source_id, target_id, source_version, linked) VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (source, kind, source_id) DO UPDATE SET target_id = excluded.target_id,
-                 source_version = excluded.source_version, linked = excluded.linked",
-                &[
-                    self.source.as_str().into(),
-                    kind.into(),
-                    Arg::Int(source_id),
-                    Arg::Int(target),
-                    Arg::Int(version),
-                    Arg::Int(i64::from(linked)),
-                ],
-            )
-            .await?;
-        self.map.insert((kind.to_string(), source_id), Mapped { target, version, linked });
+        let m = Mapped { target, version, linked };
+        self.map.insert((kind.to_string(), source_id), m);
+        self.pending.push((kind.to_string(), source_id, m));
+        if self.pending.len() >= 500 {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        // One statement may not touch a key twice (PostgreSQL's ON CONFLICT): the last wins.
+        let mut seen = HashSet::new();
+        let rows: Vec<(String, i64, Mapped)> =
+            std::mem::take(&mut self.pending).into_iter().rev().filter(|(k, id, _)| seen.insert((k.clone(), *id))).collect();
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut args = Vec::with_capacity(rows.len() * 6);
+        let mut tuples = Vec::with_capacity(rows.len());
+        for (kind, id, m) in rows {
+            tuples.push(format!("({})", self.tx.placeholders(args.len() + 1, 6)));
+            args.extend([
+                self.source.as_str().into(),
+                Arg::Text(kind),
+                Arg::Int(id),
+                Arg::Int(m.target),
+                Arg::Int(m.version),
+                Arg::Int(i64::from(m.linked)),
+            ]);
+        }
+        let sql = format!(
+            "INSERT INTO merged_ids (source, kind, source_id, target_id, source_version, linked) VALUES {}
+             ON CONFLICT (source, kind, source_id) DO UPDATE SET target_id = excluded.target_id,
+             source_version = excluded.source_version, linked = excluded.linked",
+            tuples.join(", ")
+        );
+        self.tx.exec(&sql, &args).await?;
         Ok(())
     }
 
