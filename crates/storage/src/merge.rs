@@ -1005,10 +1005,23 @@ impl Merger {
         const KIND: &str = "settings";
         const LABEL: &str = "参数";
         let rows = self.src.fetch("SELECT key, year, value, text_value FROM settings ORDER BY key, year", &[]).await?;
+        // Named and shown as the settings page shows them (元, not 分), where the key is known.
+        let defs = taizhang_domain::setting::builtin().unwrap_or_default();
         for r in rows {
             let (key, year) = (r.text(0), r.int(1));
             let county = self.tx.fetch_opt("SELECT value, text_value FROM settings WHERE key = $1 AND year = $2", &[key.as_str().into(), Arg::Int(year)]).await?;
-            let show = |v: i64, t: Option<String>| t.unwrap_or_else(|| v.to_string());
+            let def = defs.iter().find(|d| d.key == key);
+            let show = |v: i64, t: Option<String>| {
+                let value = t.map_or(taizhang_domain::setting::SettingValue::Number(v), taizhang_domain::setting::SettingValue::Text);
+                match def {
+                    Some(d) => d.show(&value),
+                    None => match value {
+                        taizhang_domain::setting::SettingValue::Number(n) => n.to_string(),
+                        taizhang_domain::setting::SettingValue::Text(t) => t,
+                    },
+                }
+            };
+            let key = def.map_or(key.clone(), |d| d.label.clone());
             let town_value = show(r.int(2), r.opt_text(3));
             match county {
                 Some(c) if c.int(0) == r.int(2) && c.opt_text(1) == r.opt_text(3) => self.count(KIND, LABEL).unchanged += 1,

@@ -113,6 +113,12 @@ async fn beidouxi() -> TownDb {
         .expect("fixed");
     attachments::add(&mut tx, &def, &a, &Scope::all(), hz, "整改后.jpg", &photo(5000)).await.expect("photo");
     tx.commit().await.expect("commit");
+    {
+        // The town's own monitoring income line: settings hold for a whole database.
+        let mut tx = db.begin().await.expect("begin");
+        taizhang_storage::settings::set(&mut tx, &Actor::System, "monitoring_line", 2023, 680_000).await.expect("setting");
+        tx.commit().await.expect("commit");
+    }
     let p1 = petition(&db, head.id, "2023-03-01", "宅基地纠纷").await;
     let p2 = petition(&db, wife.id, "2023-04-01", "低保咨询").await;
     TownDb { t, village: places.pingxi.id, person: head.id, hazard: hz, petitions: vec![p1, p2] }
@@ -185,6 +191,9 @@ both!(two_towns_merge_with_states_histories_and_attachments, |db: Db| async move
     assert_eq!(r.counts("attachments").added, 1);
     assert!(r.counts("audit").added > 0);
     assert!(r.summary().contains("已合并"), "{}", r.summary());
+    assert_eq!(r.counts("settings").not_merged, 1);
+    assert!(r.not_merged.iter().any(|n| n.contains("2023年") && n.contains("6,800.00 元") && n.contains("县库未设") && n.contains("不能按镇分别保存")), "{:?}", r.not_merged);
+    assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM settings").await, 0, "the county's settings untouched");
     verify_ok(&db).await;
 
     // The town lies under the county, its village under it.
