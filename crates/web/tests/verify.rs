@@ -2,8 +2,8 @@
 //! village only (the town and another village are "not found", their own village is the
 //! default); the marked Word copy holds word/comments.xml with one comment per figure the page
 //! counted; a 业务员 not assigned a special-category ledger (特困供养) gets its figures as
-//! 无法对应, with no indicator and no value, in the page and in the Word file; a file of
-//! another kind is refused in Chinese.
+//! 无法对应, with no indicator and no value, in the page and in the Word file; a Word draft
+//! comes back annotated, its text unchanged; a file of another kind is refused in Chinese.
 
 mod common;
 
@@ -25,6 +25,25 @@ fn form(place: &str, file_name: &str, text: &str) -> String {
 
 fn post(c: &mut Client, path: &str, place: &str, file_name: &str, text: &str) -> Reply {
     c.post_multipart(path, "b", &form(place, file_name, text))
+}
+
+/// The form with a file of bytes (a Word draft), the CSRF token first as the page sends it.
+fn post_bytes(c: &mut Client, path: &str, file_name: &str, bytes: &[u8]) -> Reply {
+    let mut body = format!("--b\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{}\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n", c.csrf).into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--b--\r\n");
+    let r = c
+        .agent
+        .post(format!("{}{path}", c.base))
+        .header("Content-Type", "multipart/form-data; boundary=b")
+        .header("Cookie", &c.cookie)
+        .header("Origin", &c.base)
+        .send(&body[..])
+        .expect("HTTP request");
+    let status = r.status().as_u16();
+    let content_type = r.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let bytes = r.into_body().with_config().limit(50 * 1024 * 1024).read_to_vec().unwrap_or_default();
+    Reply { status, location: String::new(), body: String::from_utf8_lossy(&bytes).into_owned(), bytes, content_type }
 }
 
 /// "共 N 处数字" on the page.
@@ -89,6 +108,18 @@ fn run(s: &Server) {
     let (xml, count) = comments(&r.bytes);
     assert_eq!(count, n);
     assert!(!xml.contains("特困供养对象"), "{xml}");
+
+    // A Word draft: the original annotated, a comment per figure, its text unchanged.
+    let word = taizhang_document::to_docx(&taizhang_document::parse_markup(DRAFT), &taizhang_document::OfficialStyle::default()).expect("a Word draft");
+    let original = taizhang_verify::Draft::read("总结.docx", &word).expect("the draft reads").text;
+    let r = post_bytes(&mut leader, "/verify/docx", "总结.docx", &word);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.content_type.contains("wordprocessingml"), "{}", r.content_type);
+    let (xml, count) = comments(&r.bytes);
+    assert_eq!(count, n, "{xml}");
+    assert_eq!(taizhang_verify::Draft::read("批注.docx", &r.bytes).expect("the marked copy reads").text, original, "nothing of the draft changed");
+    let r = post_bytes(&mut leader, "/verify", "总结.docx", &word);
+    assert_eq!(total(&r.body), n, "the Word draft's figures are the text's");
 
     // A file of another kind, and no file: said in Chinese on the form.
     let r = post(&mut leader, "/verify", "", "总结.pdf", "%PDF-1.4");
