@@ -71,3 +71,35 @@ mark.unmatched{{background:#e0e0e0}}\nmark.nodata{{background:#ffd98a}}\n.counts
         body = fragment(text, verdicts)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(start: usize, end: usize, verdict: Outcome) -> Verdict {
+        Verdict {
+            verdict,
+            written: String::new(),
+            start,
+            end,
+            key: None,
+            indicator: Some("打井处数".into()),
+            ledger: Some("3处".into()),
+            ledger_value: Some(3),
+            difference: Some("+1处".into()),
+            explain: Some("taizhang explain water_wells --year 2023".into()),
+            matched: None,
+            sentence: String::new(),
+            paragraph: 0,
+            paragraph_start: 0,
+        }
+    }
+
+    #[test]
+    fn figures_are_marked_with_their_verdict_and_note() {
+        let html = fragment("打井2处，<水渠>\n护理费13万余元", &[v(2, 4, Outcome::Differs), v(13, 18, Outcome::Agrees)]);
+        assert!(html.starts_with("<p>打井<mark class=\"differs\" title=\"不一致：打井处数，台账为 3处（差 +1处）；查看：taizhang explain water_wells --year 2023\">2处</mark>，&lt;水渠&gt;</p>\n<p>护理费"), "{html}");
+        assert!(html.contains("<mark class=\"agrees\""), "{html}");
+        assert!(page("校核", "打井2处", &[v(2, 4, Outcome::Unmatched)]).contains("无法对应 1"));
+    }
+}
