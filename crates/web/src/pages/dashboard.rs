@@ -89,6 +89,10 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Extension(guard_tx
     ctx.insert("year".into(), json!(d.year));
     ctx.insert("ind".into(), json!(d.ind_key));
     ctx.insert("cards".into(), d.cards.clone());
+    // A county's cards carry their figure by town (and only a county's): the page then shows
+    // the towns ranked, and the chart goes by town — known from the cached figures, no query.
+    let county = d.cards.as_array().is_some_and(|cards| cards.iter().any(|c| c.get("towns").is_some()));
+    ctx.insert("county".into(), json!(county));
     ctx.insert("chart_name".into(), json!(d.chart_name));
     ctx.insert("by_month".into(), json!(d.by_month));
     ctx.insert("by_village".into(), json!(d.by_village));
@@ -187,6 +191,61 @@ fn year_on_year(value: i64, before: i64, unit: &str, scale: u8) -> String {
     }
 }
 
+/// A figure of each town, as the county's dashboard ranks them.
+struct TownFigure {
+    place_id: i64,
+    code: String,
+    name: String,
+    value: i64,
+    text: String,
+    yoy: Option<String>,
+    link: Option<String>,
+}
+
+/// The towns ranked, highest first: no indicator declares that a lower value is better, so
+/// none is ranked the other way. Equal values share a rank (1, 1, 3) and keep their code order.
+fn ranked(mut towns: Vec<TownFigure>) -> serde_json::Value {
+    towns.sort_by(|a, b| b.value.cmp(&a.value).then(a.code.cmp(&b.code)).then(a.place_id.cmp(&b.place_id)));
+    let mut out = Vec::with_capacity(towns.len());
+    let mut rank = 0;
+    let mut last = None;
+    for (n, t) in towns.into_iter().enumerate() {
+        if last != Some(t.value) {
+            rank = n + 1;
+            last = Some(t.value);
+        }
+        out.push(json!({"rank": rank, "id": t.place_id, "name": t.name, "value": t.value, "text": t.text, "yoy": t.yoy, "link": t.link}));
+    }
+    json!(out)
+}
+
+/// One indicator in each town of the county, now and in the same span of the year before
+/// (`by_level`, the county's forms' way: records placed above a town are in no town), each
+/// linked to `/explain` at that town's place over `period` (`year=2024`, `period=2024-03`).
+#[allow(clippy::too_many_arguments)]
+async fn town_figures(tx: &mut Tx, i: &IndicatorDef, def: &LedgerDef, now: &Context, before: &Context, period: &str, paths: &std::collections::HashMap<i64, String>, unit: &str, scale: u8) -> AppResult<serde_json::Value> {
+    use taizhang_domain::place::PlaceLevel;
+    let values = eval::by_level(tx, i, def, now, PlaceLevel::Town).await?;
+    let earlier = eval::by_level(tx, i, def, before, PlaceLevel::Town).await?;
+    let compared = i.time != taizhang_reports::indicator::TimeMode::None;
+    let towns = values
+        .into_iter()
+        .map(|t| {
+            let b = earlier.iter().find(|x| x.place_id == t.place_id).map_or(0, |x| x.value);
+            TownFigure {
+                text: figure_text(t.value, unit, scale),
+                yoy: compared.then(|| year_on_year(t.value, b, unit, scale)),
+                link: paths.get(&t.place_id).map(|p| format!("/explain/{}?{period}&place={}", i.key, crate::guard::encode(p))),
+                place_id: t.place_id,
+                code: t.code,
+                name: t.name,
+                value: t.value,
+            }
+        })
+        .collect();
+    Ok(ranked(towns))
+}
+
 /// What an overdue record is about: its person or household, else the first text it holds that
 /// is not sensitive (a hazard's place, a dispute's parties).
 async fn record_title(tx: &mut Tx, me: &Me, def: &LedgerDef, r: &taizhang_domain::value::Record) -> String {
@@ -236,6 +295,35 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         }
         (places.get(&id).map(|p| p.name.clone()).unwrap_or_default(), String::new())
     };
+    // A user placed at a county sees each figure by town too; a town's user never does.
+    use taizhang_domain::place::PlaceLevel;
+    let county = places.get(&me.user.place_id).is_some_and(|p| p.level == PlaceLevel::County);
+    let mut towns: Vec<&taizhang_domain::place::Place> = if county { places.values().filter(|p| p.level == PlaceLevel::Town && p.path.starts_with(&me.scope.path)).collect() } else { Vec::new() };
+    towns.sort_by(|a, b| a.code.cmp(&b.code).then(a.id.cmp(&b.id)));
+    let paths: std::collections::HashMap<i64, String> = towns.iter().map(|t| (t.id, t.path.clone())).collect();
+    let town_of = |id: i64| -> Option<i64> {
+        let mut cur = places.get(&id);
+        while let Some(p) = cur {
+            if p.level == PlaceLevel::Town {
+                return Some(p.id);
+            }
+            cur = p.parent_id.and_then(|pid| places.get(&pid));
+        }
+        None
+    };
+    // A count by town of what a place lies in (overdue cases, findings), every town listed.
+    let counted = |ids: &[i64], link: &dyn Fn(&str) -> Option<String>| -> serde_json::Value {
+        ranked(
+            towns
+                .iter()
+                .map(|t| {
+                    let n = ids.iter().filter(|id| town_of(**id) == Some(t.id)).count() as i64;
+                    TownFigure { place_id: t.id, code: t.code.clone().unwrap_or_default(), name: t.name.clone(), value: n, text: n.to_string(), yoy: None, link: link(&t.path) }
+                })
+                .collect(),
+        )
+    };
+    let mut overdue_places = Vec::new();
     let mut overdue = Vec::new();
     let mut overdue_total = 0i64;
     let mut overdue_by_ledger: std::collections::HashMap<String, i64> = std::collections::HashMap::new();
@@ -243,6 +331,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         let found = records::overdue(tx, def, &me.scope, today).await?;
         overdue_total += found.len() as i64;
         overdue_by_ledger.insert(def.key.clone(), found.len() as i64);
+        overdue_places.extend(found.iter().map(|(r, _)| r.place_id));
         for (r, why) in found.into_iter().take(20) {
             let title = record_title(tx, me, def, &r).await;
             let (village, code) = village_of(r.place_id);
@@ -257,13 +346,26 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
     let mut missing = Vec::new();
     for name in card_names(tx).await? {
         if name == OVERDUE_CARD {
-            cards.push(json!({"kind": "overdue", "name": OVERDUE_CARD, "text": overdue_total.to_string(), "value": overdue_total, "unit": "件", "link": "#overdue", "sub": "各流程超过期限、尚未办结的件数"}));
+            let mut c = json!({"kind": "overdue", "name": OVERDUE_CARD, "text": overdue_total.to_string(), "value": overdue_total, "unit": "件", "link": "#overdue", "sub": "各流程超过期限、尚未办结的件数"});
+            if county {
+                // Overdue is as of today: there is no year before to compare with, nor a page
+                // of one town's overdue cases to link to.
+                c["towns"] = counted(&overdue_places, &|_| None);
+            }
+            cards.push(c);
             continue;
         }
         if name == CHECKS_CARD {
             let found = crate::query::reports::findings(tx, me, defs, &ctx_year).await?;
             let n = found.len() as i64;
-            cards.push(json!({"kind": "checks", "name": CHECKS_CARD, "text": n.to_string(), "value": n, "unit": "条", "link": format!("/checks?period={year}"), "sub": "数据核查列出的问题"}));
+            let mut c = json!({"kind": "checks", "name": CHECKS_CARD, "text": n.to_string(), "value": n, "unit": "条", "link": format!("/checks?period={year}"), "sub": "数据核查列出的问题"});
+            if county {
+                // A finding counts in the town of its (first) record or person; one across two
+                // towns counts once, where the checks page lists it first.
+                let at: Vec<i64> = found.iter().filter_map(|f| f.place_id).collect();
+                c["towns"] = counted(&at, &|path| Some(format!("/checks?period={year}&place={}", crate::guard::encode(path))));
+            }
+            cards.push(c);
             continue;
         }
         let (monthly, key) = match name.strip_prefix(THIS_MONTH) {
@@ -295,6 +397,10 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
             c["yoy"] = json!(year_on_year(f.value, before.value, &f.unit, f.scale));
         }
         c["yoy_label"] = json!(if monthly { format!("比上年{month}月") } else { "比上年同期".to_string() });
+        if county {
+            let period = if monthly { format!("period={year}-{month:02}") } else { format!("year={year}") };
+            c["towns"] = town_figures(tx, i, def, &now_ctx, &before_ctx, &period, &paths, &f.unit, f.scale).await?;
+        }
         if let Some(n) = overdue_by_ledger.get(&def.key).filter(|n| **n > 0) {
             c["overdue"] = json!(n);
         }
@@ -315,6 +421,9 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         c["link"] = json!(format!("/explain/{}?year={year}", f.key));
         c["yoy"] = json!(year_on_year(f.value, before.value, &f.unit, f.scale));
         c["yoy_label"] = json!("比上年同期");
+        if county {
+            c["towns"] = town_figures(tx, i, def, &ctx_year, &ctx_before, &format!("year={year}"), &paths, &f.unit, f.scale).await?;
+        }
         cards.push(c);
         shown.push(i);
     }
@@ -322,9 +431,14 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         // Nothing chosen: the first figure of each section, as before.
         for i in key_indicators(inds) {
             let def = eval::ledger_of(i, defs)?;
-            let mut c = card(&eval::evaluate(tx, i, def, &ctx_year).await?);
+            let f = eval::evaluate(tx, i, def, &ctx_year).await?;
+            let mut c = card(&f);
             c["kind"] = json!("indicator");
             c["link"] = json!(format!("/explain/{}?year={year}", i.key));
+            if county {
+                c["yoy_label"] = json!("比上年同期");
+                c["towns"] = town_figures(tx, i, def, &ctx_year, &ctx_before, &format!("year={year}"), &paths, &f.unit, f.scale).await?;
+            }
             cards.push(c);
             shown.push(i);
         }
@@ -365,7 +479,9 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
             texts.push(figure_text(f.value, &f.unit, f.scale));
         }
         by_month = charts::bars(&labels, &values, &texts);
-        let mut villages = eval::by_village(tx, ind, def, &ctx_year).await?;
+        // A county's chart goes by town: its villages, hundreds of them, would be unreadable.
+        let level = if county { PlaceLevel::Town } else { PlaceLevel::Village };
+        let mut villages = eval::by_level(tx, ind, def, &ctx_year, level).await?;
         // Villages in their code order (the order of the county's forms), whatever the query gave.
         villages.sort_by(|a, b| a.code.cmp(&b.code).then(a.place_id.cmp(&b.place_id)));
         let f = eval::evaluate(tx, ind, def, &ctx_year).await?;
