@@ -112,6 +112,9 @@ pub struct Report {
     pub dry_run: bool,
     /// Refused for its conflicts: nothing was written.
     pub refused: bool,
+    /// Among the conflicts one no `--accept-conflicts` gets past (a place code or 户编号 the
+    /// county holds elsewhere).
+    pub blocking: bool,
     /// Written to the county database.
     pub committed: bool,
     pub kinds: Vec<KindCounts>,
@@ -138,7 +141,9 @@ impl Report {
     pub fn summary(&self) -> String {
         let t = self.totals();
         let what = format!("{}（{}）并入{}", self.town, self.code, self.county);
-        let verdict = if self.refused {
+        let verdict = if self.blocking {
+            format!("存在 {} 处冲突，其中有县库中已属于别处的区划代码或户编号，无法合并（--accept-conflicts 也不能），县库未作任何修改", self.conflicts.len())
+        } else if self.refused {
             format!("存在 {} 处冲突，拒绝合并，县库未作任何修改（确认后可加 --accept-conflicts）", self.conflicts.len())
         } else if self.dry_run {
             "试运行，县库未作任何修改".to_string()
@@ -195,6 +200,7 @@ pub async fn merge(source: &Db, target: &Db, actor: &Actor, opts: Options) -> Re
         county: county_name,
         dry_run: opts.dry_run,
         refused,
+        blocking: m.fatal,
         committed: false,
         kinds: m.counts.clone(),
         conflicts: m.conflicts.clone(),
@@ -244,6 +250,9 @@ enum Col {
     Time,
     /// An id of the table named, turned into the county's.
     Ref(&'static str),
+    /// As `Ref`, for a column that may not be empty (a row's place): a row whose id has no
+    /// county row (its place refused) is left out.
+    Need(&'static str),
     /// Not brought over (a user account): NULL.
     Drop,
 }
@@ -278,7 +287,7 @@ const PERSONS: Spec = Spec {
         ("phone", Col::Text),
         ("status", Col::Text),
         ("status_date", Col::Date),
-        ("place_id", Col::Ref("places")),
+        ("place_id", Col::Need("places")),
         ("household_id", Col::Ref("households")),
         ("relation", Col::Text),
         ("row_version", Col::Int),
@@ -297,7 +306,7 @@ const HOUSEHOLDS: Spec = Spec {
     // The head is set once the persons are there (`household_heads`).
     cols: &[
         ("number", Col::Text),
-        ("place_id", Col::Ref("places")),
+        ("place_id", Col::Need("places")),
         ("row_version", Col::Int),
         ("created_at", Col::Time),
         ("updated_at", Col::Time),
@@ -310,7 +319,7 @@ const HOUSEHOLD_EVENTS: Spec = Spec {
     table: "household_events",
     label: "户的变动",
     cols: &[
-        ("household_id", Col::Ref("households")),
+        ("household_id", Col::Need("households")),
         ("on_date", Col::Date),
         ("kind", Col::Text),
         ("person_id", Col::Ref("persons")),
@@ -331,7 +340,7 @@ const ORGANISATIONS: Spec = Spec {
         ("uscc", Col::Text),
         ("kind", Col::Text),
         ("address", Col::Text),
-        ("place_id", Col::Ref("places")),
+        ("place_id", Col::Need("places")),
         ("contact", Col::Text),
         ("phone", Col::Text),
         ("row_version", Col::Int),
@@ -352,7 +361,7 @@ const CADRES: Spec = Spec {
         ("post", Col::Text),
         ("unit", Col::Text),
         ("birth_date", Col::Date),
-        ("place_id", Col::Ref("places")),
+        ("place_id", Col::Need("places")),
         ("person_id", Col::Ref("persons")),
         // Accounts are not merged: the county's administrators open them.
         ("user_id", Col::Drop),
@@ -729,10 +738,15 @@ impl Merger {
         let names: Vec<String> = spec.cols.iter().map(|(c, _)| (*c).to_string()).collect();
         let rows = self.src.fetch(&format!("SELECT id, {} FROM {} ORDER BY id", names.join(", "), spec.table), &[]).await?;
         let version_at = names.iter().position(|c| c == "row_version");
+        let mut left_out = 0;
         for r in rows {
             let sid = r.int(0);
             let version = if spec.versioned { version_at.map_or(0, |i| r.int(i + 1)) } else { 0 };
-            let args = self.args_of(spec, &r)?;
+            let Some(args) = self.args_of(spec, &r)? else {
+                self.count(spec.table, spec.label).not_merged += 1;
+                left_out += 1;
+                continue;
+            };
             let what = describe(spec.table, &names, &r);
             match self.mapped(spec.table, sid) {
                 Some(m) if !spec.versioned || version <= m.version => self.count(spec.table, spec.label).unchanged += 1,
@@ -778,10 +792,15 @@ impl Merger {
                 }
             }
         }
+        if left_out > 0 {
+            self.not_merged.push(format!("{left_out} 条{}：所在的地点（或户）未能并入，未合并", spec.label));
+        }
         Ok(())
     }
 
-    fn args_of(&self, spec: &Spec, r: &Row) -> Result<Vec<Arg>> {
+    /// The row's values for the county, `None` when a column that may not be empty has no
+    /// county row to name.
+    fn args_of(&self, spec: &Spec, r: &Row) -> Result<Option<Vec<Arg>>> {
         let mut args = Vec::with_capacity(spec.cols.len());
         for (i, (name, col)) in spec.cols.iter().enumerate() {
             let i = i + 1;
@@ -797,10 +816,14 @@ impl Merger {
                     None => Arg::NullInt,
                     Some(id) => self.target(kind, Some(id)).map_or(Arg::NullInt, Arg::Int),
                 },
+                Col::Need(kind) => match self.target(kind, r.opt_int(i)) {
+                    Some(id) => Arg::Int(id),
+                    None => return Ok(None),
+                },
                 Col::Drop => Arg::NullInt,
             });
         }
-        Ok(args)
+        Ok(Some(args))
     }
 
     /// Another county row holding this row's unique value (ID number, 户编号, USCC).
@@ -851,12 +874,13 @@ impl Merger {
         names.extend(sdef.fields.iter().map(|f| crate::ledgers::quote(&f.key)));
         let subject_kind = subject_table(sdef.subject);
         let mut seen = HashSet::new();
+        let mut left_out = 0;
         for r in rows {
             let rec = crate::records::from_row(sdef, &r);
             seen.insert(rec.id);
             let Some(place) = self.target("places", Some(rec.place_id)) else {
                 self.count(&table, &label).not_merged += 1;
-                self.not_merged.push(format!("「{}」第 {} 号记录：它的地点不在{}之下，未合并", sdef.name, rec.id, self.town_name));
+                left_out += 1;
                 continue;
             };
             let subject = subject_kind.and_then(|k| self.target(k, rec.subject_id));
@@ -904,6 +928,9 @@ impl Merger {
                 }
             }
         }
+        if left_out > 0 {
+            self.not_merged.push(format!("「{}」{left_out} 条记录：所在的地点未能并入，未合并", sdef.name));
+        }
         // A record the town no longer has follows as voided (records are voided, not deleted,
         // by the program; a row gone from the file was removed behind its back).
         let gone: Vec<(i64, Mapped)> =
@@ -941,6 +968,7 @@ impl Merger {
                 None => Ok(Arg::NullText),
             }
         };
+        let mut left_out = 0;
         for r in rows {
             let sid = r.int(0);
             let version = i64::from(r.opt_text(10).is_some());
@@ -959,7 +987,7 @@ impl Merger {
             let ledger = r.text(1);
             let (Some(record), Some(place)) = (self.target(&format!("ld_{ledger}"), r.opt_int(2)), self.target("places", r.opt_int(3))) else {
                 self.count(KIND, LABEL).not_merged += 1;
-                self.not_merged.push(format!("佐证材料「{}」：所属记录未合并", r.text(4)));
+                left_out += 1;
                 continue;
             };
             let out = match self.src.engine() {
@@ -995,6 +1023,9 @@ impl Merger {
             let id = self.tx.insert(&sql, &bound).await?;
             self.remember(KIND, sid, id, version, false).await?;
             self.count(KIND, LABEL).added += 1;
+        }
+        if left_out > 0 {
+            self.not_merged.push(format!("{left_out} 份佐证材料：所属记录未合并"));
         }
         Ok(())
     }

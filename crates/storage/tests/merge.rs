@@ -370,6 +370,26 @@ both!(a_town_of_another_county_is_refused, |db: Db| async move {
     assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM places").await, 1);
 });
 
+both!(a_place_code_held_elsewhere_blocks_even_when_accepted, |db: Db| async move {
+    county(&db).await;
+    let a = beidouxi().await;
+    assert!(run(&a, &db, Options::default()).await.committed);
+    // The same file again under another town's name and code: its villages' codes are taken.
+    {
+        let mut tx = a.t.db.begin().await.expect("begin");
+        tx.exec("UPDATE places SET code = '431224120000', name = '另一镇' WHERE level = 'town'", &[]).await.expect("rename");
+        tx.commit().await.expect("commit");
+    }
+    let entries = audit_count(&db).await;
+    let r = run(&a, &db, accept()).await;
+    assert!(r.refused && r.blocking && !r.committed, "{r:?}");
+    assert!(r.conflicts.iter().any(|c| c.contains("431224110201") && c.contains("北斗溪镇/坪溪村")), "{:?}", r.conflicts);
+    assert!(r.summary().contains("无法合并"), "{}", r.summary());
+    assert_eq!(r.counts("persons").not_merged, 2, "persons of places refused are left out, not written without a place");
+    assert_eq!(audit_count(&db).await, entries);
+    assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM places").await, 4);
+});
+
 const LAMPS: &str = r#"
 key = "road_lamps"
 name = "路灯维护台账"

@@ -39,6 +39,7 @@ pub async fn run(town: &Path, into: &str, as_user: Option<&str>, dry_run: bool, 
             anyhow::bail!("只有控制台操作员或县级系统管理员可以把镇的数据并入县库");
         }
     }
+    eprintln!("正在{}「{}」并入县库……", if dry_run { "试运行：把" } else { "把" }, town.display());
     let report = merge::merge(&source, &ctx.db, &ctx.actor, Options { dry_run, accept_conflicts }).await?;
     if json {
         print_json(&report)?;
@@ -49,15 +50,11 @@ pub async fn run(town: &Path, into: &str, as_user: Option<&str>, dry_run: bool, 
         }
         if !report.conflicts.is_empty() {
             println!("冲突（{} 处）：", report.conflicts.len());
-            for c in &report.conflicts {
-                println!("  - {c}");
-            }
+            list(&report.conflicts);
         }
         if !report.not_merged.is_empty() {
             println!("未合并：");
-            for n in &report.not_merged {
-                println!("  - {n}");
-            }
+            list(&report.not_merged);
         }
     }
     if report.refused {
@@ -67,4 +64,16 @@ pub async fn run(town: &Path, into: &str, as_user: Option<&str>, dry_run: bool, 
         println!("{}", report.summary());
     }
     Ok(())
+}
+
+/// The lines of a list, the first `SHOWN`: a town merged twice under two codes conflicts on
+/// every person, which nobody reads in full on a console.
+fn list(lines: &[String]) {
+    const SHOWN: usize = 50;
+    for l in lines.iter().take(SHOWN) {
+        println!("  - {l}");
+    }
+    if lines.len() > SHOWN {
+        println!("  ……另有 {} 条（加 --json 可看全部）", lines.len() - SHOWN);
+    }
 }
