@@ -653,7 +653,7 @@ impl Merger {
                 self.tx.exec("UPDATE places SET parent_id = $1 WHERE id = $2", &[Arg::Int(parent), Arg::Int(t)]).await?;
                 let n = i64::try_from(old.chars().count()).unwrap_or(0) + 1;
                 self.tx
-                    .exec("UPDATE places SET path = $1 || substr(path, $2) WHERE path LIKE $3", &[new.into(), Arg::Int(n), format!("{old}%").into()])
+                    .exec("UPDATE places SET path = $1 || substr(path, CAST($2 AS INTEGER)) WHERE path LIKE $3", &[new.into(), Arg::Int(n), format!("{old}%").into()])
                     .await?;
             }
             self.count(KIND, LABEL).updated += 1;

@@ -289,6 +289,12 @@ both!(merging_again_brings_only_what_changed, |db: Db| async move {
     county(&db).await;
     let a = beidouxi().await;
     let code = "431224110000";
+    let group = {
+        let mut tx = a.t.db.begin().await.expect("begin");
+        let g = places::create(&mut tx, &Actor::System, NewPlace { parent_id: Some(a.village), level: PlaceLevel::Group, code: None, name: "一组", attributes: vec![] }).await.expect("group");
+        tx.commit().await.expect("commit");
+        g.id
+    };
     let first = run(&a, &db, Options::default()).await;
     assert!(first.committed, "{first:?}");
     let persons = count_rows(&db, "SELECT COUNT(*) FROM persons").await;
@@ -302,6 +308,10 @@ both!(merging_again_brings_only_what_changed, |db: Db| async move {
             .await
             .expect("edit");
         records::void(&mut tx, &pdef, &Actor::System, &Scope::all(), a.petitions[1], 1, "重复录入").await.expect("void");
+        // 坪溪村 becomes a 示范村, and its 一组 goes to 茅坡村 (moved by hand: no command moves a place).
+        places::set_attributes(&mut tx, &Actor::System, a.village, vec!["脱贫村".into(), "示范村".into()]).await.expect("attributes");
+        let maopo = places::by_code(&mut tx, "431224110202").await.expect("code").expect("茅坡村");
+        tx.exec("UPDATE places SET parent_id = $1, path = $2 WHERE id = $3", &[maopo.id.into(), format!("{}{group}/", maopo.path).into(), group.into()]).await.expect("move");
         tx.commit().await.expect("commit");
     }
     let r = run(&a, &db, Options::default()).await;
@@ -311,7 +321,16 @@ both!(merging_again_brings_only_what_changed, |db: Db| async move {
     assert_eq!(r.counts("persons").unchanged, 2);
     assert_eq!(r.counts("persons").added + r.counts("persons").updated, 0);
     assert_eq!(r.counts("attachments").unchanged, 1);
-    assert_eq!(r.counts("audit").added, 3, "the three writes' entries only");
+    assert_eq!(r.counts("audit").added, 4, "the four audited writes' entries only");
+    assert_eq!((r.counts("places").updated, r.counts("places").unchanged), (2, 2), "{r:?}");
+    {
+        let mut tx = db.read().await.expect("read");
+        let g = places::get(&mut tx, target_of(&db, code, "places", group).await).await.expect("group");
+        let maopo = places::by_code(&mut tx, "431224110202").await.expect("code").expect("茅坡村");
+        assert_eq!((g.parent_id, g.path.clone()), (Some(maopo.id), format!("{}{}/", maopo.path, g.id)));
+        let pingxi = places::get(&mut tx, target_of(&db, code, "places", a.village).await).await.expect("village");
+        assert_eq!(pingxi.attributes, vec!["脱贫村".to_string(), "示范村".to_string()]);
+    }
     assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM persons").await, persons, "nothing duplicated");
     assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM ld_petitions").await, 2);
     assert_eq!(count_rows(&db, "SELECT COUNT(*) FROM ld_hazards").await, 2);
