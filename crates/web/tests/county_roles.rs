@@ -213,6 +213,10 @@ fn run(s: &Server) {
         assert!(page.contains(&format!("<option value=\"{id}\"")), "county admin offered place {id}");
     }
     assert!(page.contains("county_leader") && page.contains("leader_b") && page.contains(">clerk<"), "county admin lists every town's users: {page}");
+    // Villages named with their town, since two towns' villages may share a name.
+    assert!(page.contains(&format!("<option value=\"{}\">北斗溪镇 · 坪溪村</option>", w.village_a)) && page.contains(&format!("<option value=\"{}\">{TOWN_B} · 红岩村</option>", b.village)), "{page}");
+    let town_page = admin.get("/admin/users").body;
+    assert!(town_page.contains(&format!("<option value=\"{}\">坪溪村</option>", w.village_a)), "a town admin's names as ever: {town_page}");
     let r = county_admin.post_form("/admin/users", &[("username", "minzheng"), ("name", "民政业务员"), ("role", "clerk"), ("place", &b.county.to_string()), ("password", "Abcd1234x!"), ("ledgers", "hazards")]);
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("已新增用户 minzheng"), "{}", r.body);

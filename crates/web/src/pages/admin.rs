@@ -271,6 +271,27 @@ async fn users_page(state: &AppState, me: &Me, form: &UserForm, status: StatusCo
 async fn users_page_with(state: &AppState, me: &Me, form: &UserForm, editing: Option<&Editing>, status: StatusCode, problem: &str, notice: &str) -> AppResult<Response> {
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
+    // A county's administrator sees several towns, whose villages may share a name: places below
+    // a town are named with it (北斗溪镇 · 坪溪村). A town's administrator sees names as ever.
+    let subtree = places::subtree(&mut tx, &me.scope).await?;
+    let county = subtree.iter().any(|p| p.id == me.user.place_id && p.level == taizhang_domain::place::PlaceLevel::County);
+    let label = |id: i64| -> Option<String> {
+        let p = subtree.iter().find(|p| p.id == id)?;
+        if !county {
+            return Some(p.name.clone());
+        }
+        let mut names = Vec::new();
+        let mut cur = Some(p);
+        while let Some(q) = cur.filter(|q| q.level != taizhang_domain::place::PlaceLevel::County) {
+            names.push(q.name.clone());
+            cur = q.parent_id.and_then(|pid| subtree.iter().find(|x| x.id == pid));
+        }
+        if names.is_empty() {
+            return Some(p.name.clone());
+        }
+        names.reverse();
+        Some(names.join(" · "))
+    };
     let mut list = Vec::new();
     for u in users::list(&mut tx).await? {
         if !me.scope.contains_place(&mut tx, u.place_id).await? {
@@ -279,9 +300,9 @@ async fn users_page_with(state: &AppState, me: &Me, form: &UserForm, editing: Op
         let now = taizhang_storage::now();
         // The 安全管理员's and 审计管理员's accounts are listed but kept at the console (三员分立).
         let ledger_names: Vec<String> = u.ledgers.iter().map(|k| defs.iter().find(|d| &d.key == k).map_or_else(|| k.clone(), |d| d.name.clone())).collect();
-        list.push(json!({"id": u.id, "username": u.username, "name": u.display_name, "role": u.role.label(), "place": super::place_name(&mut tx, u.place_id).await, "ledgers": ledger_names.join("、"), "disabled": u.disabled, "must": u.must_change_password, "locked": u.locked_at(now), "officer": u.role.is_officer(), "me": u.id == me.user.id}));
+        list.push(json!({"id": u.id, "username": u.username, "name": u.display_name, "role": u.role.label(), "place": label(u.place_id).unwrap_or_default(), "ledgers": ledger_names.join("、"), "disabled": u.disabled, "must": u.must_change_password, "locked": u.locked_at(now), "officer": u.role.is_officer(), "me": u.id == me.user.id}));
     }
-    let place_list: Vec<_> = places::subtree(&mut tx, &me.scope).await?.into_iter().map(|p| json!({"id": p.id, "name": p.name})).collect();
+    let place_list: Vec<_> = subtree.iter().map(|p| json!({"id": p.id, "name": label(p.id).unwrap_or_default()})).collect();
     let mut ctx = views::layout(me, &defs, "用户管理", &[("系统管理", ""), ("用户管理", "")]);
     ctx.insert("users".into(), json!(list));
     ctx.insert("places".into(), json!(place_list));
