@@ -50,6 +50,7 @@ pub(crate) fn action_label(a: &str) -> &'static str {
         "correct" => "信息更正",
         "end" => "离任或注销",
         "set" => "设置参数",
+        "merge" => "并入县库",
         _ => "其他操作",
     }
 }

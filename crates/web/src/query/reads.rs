@@ -103,6 +103,7 @@ pub fn entity_label(e: &str) -> &'static str {
         "ledger_defs" => "台账定义",
         "settings" => "参数",
         "audit" => "操作日志",
+        "merged_ids" => "合并对照",
         _ => "其他",
     }
 }
