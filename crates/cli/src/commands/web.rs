@@ -3,7 +3,7 @@
 
 use std::io::BufRead;
 
-use taizhang_domain::role::Role;
+use taizhang_domain::role::{Actor, Role};
 use taizhang_domain::security::Policy;
 use taizhang_storage::users::{self, NewUser, User};
 use taizhang_storage::{places, sessions, Tx};
@@ -39,8 +39,35 @@ async fn policy(ctx: &Ctx) -> anyhow::Result<Policy> {
     Ok(taizhang_web::auth::policy(&mut tx).await?)
 }
 
-async fn named(tx: &mut Tx, username: &str) -> anyhow::Result<User> {
-    users::by_name(tx, username).await?.ok_or_else(|| anyhow::anyhow!("用户「{username}」不存在"))
+/// The account `username`, as `ctx`'s operator may keep it: with `--as`, only an account placed
+/// within that user's scope (a town's administrator never changes a county's or another town's
+/// account; one outside is "not found", as on the web) and not a 安全管理员's or 审计管理员's,
+/// which only the console keeps (三员分立).
+async fn named(ctx: &Ctx, tx: &mut Tx, username: &str) -> anyhow::Result<User> {
+    let missing = || anyhow::anyhow!("用户「{username}」不存在");
+    let u = users::by_name(tx, username).await?.ok_or_else(missing)?;
+    if matches!(ctx.actor, Actor::User { .. }) {
+        if !ctx.scope.contains_place(tx, u.place_id).await? {
+            return Err(missing());
+        }
+        if u.role.is_officer() {
+            anyhow::bail!("{}的账号只能由系统操作员在服务器上管理（不加 --as）", u.role.label());
+        }
+    }
+    Ok(u)
+}
+
+/// With `--as`, the account commands act as that user would on the users page: only a 系统管理员
+/// keeps accounts (三员分立), business roles only. Without `--as` the console keeps every account.
+fn may_keep_accounts(ctx: &Ctx, role: Option<Role>) -> anyhow::Result<()> {
+    let Actor::User { role: acting, .. } = &ctx.actor else { return Ok(()) };
+    if *acting != Role::Admin {
+        anyhow::bail!("只有系统管理员可以管理账号，{}不能", acting.label());
+    }
+    if let Some(r) = role.filter(|r| r.is_officer()) {
+        anyhow::bail!("{}的账号只能由系统操作员在服务器上新增或设置（不加 --as）", r.label());
+    }
+    Ok(())
 }
 
 fn role_of(text: &str) -> anyhow::Result<Role> {
@@ -51,6 +78,7 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
     match cmd {
         UserCmd::Add { username, role, place, ledgers, name, password: given } => {
             let role = role_of(&role)?;
+            may_keep_accounts(ctx, Some(role))?;
             let policy = policy(ctx).await?;
             let hash = hash_password(&password(given, &policy, &username)?).map_err(anyhow::Error::msg)?;
             let mut tx = ctx.db.begin().await?;
@@ -76,10 +104,11 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
             println!("已新增用户 {}（{}，管辖 {}），首次登录须修改密码", u.username, role.label(), place.name);
         }
         UserCmd::Passwd { username, password: given } => {
+            may_keep_accounts(ctx, None)?;
             let policy = policy(ctx).await?;
             let hash = hash_password(&password(given, &policy, &username)?).map_err(anyhow::Error::msg)?;
             let mut tx = ctx.db.begin().await?;
-            let u = named(&mut tx, &username).await?;
+            let u = named(ctx, &mut tx, &username).await?;
             users::set_password(&mut tx, &ctx.actor, u.id, &hash, true).await?;
             sessions::delete_for_user(&mut tx, u.id, None).await?;
             tx.commit().await?;
@@ -87,7 +116,13 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
         }
         UserCmd::List { json } => {
             let mut tx = ctx.db.read().await?;
-            let list = users::list(&mut tx).await?;
+            let mut list = Vec::new();
+            for u in users::list(&mut tx).await? {
+                // With `--as`, the accounts within that user's scope, as on the users page.
+                if ctx.scope.contains_place(&mut tx, u.place_id).await? {
+                    list.push(u);
+                }
+            }
             if json {
                 return print_json(&list);
             }
@@ -107,8 +142,9 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
         }
         UserCmd::Role { username, role, ledgers } => {
             let role = role_of(&role)?;
+            may_keep_accounts(ctx, Some(role))?;
             let mut tx = ctx.db.begin().await?;
-            let u = named(&mut tx, &username).await?;
+            let u = named(ctx, &mut tx, &username).await?;
             for k in &ledgers {
                 taizhang_storage::ledgers::get(&mut tx, k).await?;
             }
@@ -119,23 +155,26 @@ pub async fn user(ctx: &Ctx, cmd: UserCmd) -> anyhow::Result<()> {
             println!("已将 {} 的角色由{}改为{}；其已登录的会话已失效", u.username, u.role.label(), role.label());
         }
         UserCmd::Disable { username } => {
+            may_keep_accounts(ctx, None)?;
             let mut tx = ctx.db.begin().await?;
-            let u = named(&mut tx, &username).await?;
+            let u = named(ctx, &mut tx, &username).await?;
             users::set_disabled(&mut tx, &ctx.actor, u.id, true).await?;
             sessions::delete_for_user(&mut tx, u.id, None).await?;
             tx.commit().await?;
             println!("已停用 {}；其已登录的会话已失效", u.username);
         }
         UserCmd::Enable { username } => {
+            may_keep_accounts(ctx, None)?;
             let mut tx = ctx.db.begin().await?;
-            let u = named(&mut tx, &username).await?;
+            let u = named(ctx, &mut tx, &username).await?;
             users::set_disabled(&mut tx, &ctx.actor, u.id, false).await?;
             tx.commit().await?;
             println!("已启用 {}", u.username);
         }
         UserCmd::Unlock { username } => {
+            may_keep_accounts(ctx, None)?;
             let mut tx = ctx.db.begin().await?;
-            let u = named(&mut tx, &username).await?;
+            let u = named(ctx, &mut tx, &username).await?;
             users::unlock(&mut tx, &ctx.actor, u.id).await?;
             tx.commit().await?;
             println!("已解除 {} 的锁定", u.username);
