@@ -265,7 +265,10 @@ pub async fn verify_with(tx: &mut Tx, text: &str, ctx: &Context, opts: &Options,
         v.explain = Some(explain_command(&ind.key, ctx, opts.place.as_deref()));
         let shown = verdict::as_written(ledger, &m);
         v.ledger = Some(if m.qualifier == Qualifier::Zero { format!("{shown}{}", f.unit) } else { shown });
-        if !has_records.get(&def.key).copied().unwrap_or(false) {
+        // 无数据: the ledger holds no record in the period (as `reports::warnings` finds it) and
+        // the figure is zero — a figure counted from records dated by another field (a
+        // contribution's 所属年度) has records behind it after all, and is judged.
+        if f.value == 0 && !has_records.get(&def.key).copied().unwrap_or(false) {
             v.verdict = Outcome::NoData;
             out.push(v);
             continue;
