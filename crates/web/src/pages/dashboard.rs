@@ -313,11 +313,15 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
     };
     // A count by town of what a place lies in (overdue cases, findings), every town listed.
     let counted = |ids: &[i64], link: &dyn Fn(&str) -> Option<String>| -> serde_json::Value {
+        let mut by_town: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+        for town in ids.iter().filter_map(|id| town_of(*id)) {
+            *by_town.entry(town).or_default() += 1;
+        }
         ranked(
             towns
                 .iter()
                 .map(|t| {
-                    let n = ids.iter().filter(|id| town_of(**id) == Some(t.id)).count() as i64;
+                    let n = by_town.get(&t.id).copied().unwrap_or(0);
                     TownFigure { place_id: t.id, code: t.code.clone().unwrap_or_default(), name: t.name.clone(), value: n, text: n.to_string(), yoy: None, link: link(&t.path) }
                 })
                 .collect(),
