@@ -17,6 +17,8 @@ mod xml;
 pub use docx::{to_docx, to_docx_with, DocxError, OfficialStyle};
 pub use html::{is_web_url, to_html, to_html_with, FigureLinks, HtmlOptions, STYLESHEET};
 pub use markdown::to_markdown;
+/// Escapes text for HTML and XML content and attributes (the one escaper of the workspace).
+pub use xml::escape;
 pub use markup::parse_markup;
 
 use serde::Serialize;

@@ -18,7 +18,7 @@ pub(crate) fn escape_into(out: &mut String, text: &str) {
     }
 }
 
-pub(crate) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     escape_into(&mut out, text);
     out

@@ -3,22 +3,10 @@
 
 use crate::{Outcome, Verdict};
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use taizhang_document::escape;
 
-fn class(o: Outcome) -> &'static str {
+/// The CSS class of a verdict's mark.
+pub fn class(o: Outcome) -> &'static str {
     match o {
         Outcome::Agrees => "agrees",
         Outcome::Differs => "differs",
@@ -27,9 +15,23 @@ fn class(o: Outcome) -> &'static str {
     }
 }
 
-/// The text's paragraphs with their figures marked, as an HTML fragment (no page around it),
-/// for a page that shows it within its own layout.
+/// How the marks are written beyond the plain default (a `title` with [`Verdict::note`]): a
+/// web page links each recognised figure to its records, words its own tooltip, prefixes its
+/// classes and writes the ledger's value beside a 不一致.
+pub struct Marks<'a> {
+    pub href: Option<&'a dyn Fn(&str) -> String>,
+    pub title: &'a dyn Fn(&Verdict) -> String,
+    pub class_prefix: &'a str,
+    pub notes: bool,
+}
+
+/// The text's paragraphs with their figures marked, as an HTML fragment (no page around it).
 pub fn fragment(text: &str, verdicts: &[Verdict]) -> String {
+    fragment_with(text, verdicts, &Marks { href: None, title: &Verdict::note, class_prefix: "", notes: false })
+}
+
+/// [`fragment`], marked as `marks` says.
+pub fn fragment_with(text: &str, verdicts: &[Verdict], marks: &Marks<'_>) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut sorted: Vec<&Verdict> = verdicts.iter().collect();
     sorted.sort_by_key(|v| v.start);
@@ -40,12 +42,23 @@ pub fn fragment(text: &str, verdicts: &[Verdict]) -> String {
         out.push_str(&escape(&s).replace('\n', "</p>\n<p>"));
     };
     for v in sorted {
-        if v.start < at || v.end > chars.len() {
+        if v.start < at || v.end > chars.len() || v.start > v.end {
             continue;
         }
         plain(&mut out, at, v.start);
-        let body: String = chars[v.start..v.end].iter().collect();
-        out.push_str(&format!("<mark class=\"{}\" title=\"{}\">{}</mark>", class(v.verdict), escape(&v.note()), escape(&body)));
+        let body = escape(&chars[v.start..v.end].iter().collect::<String>());
+        let (c, t) = (format!("{}{}", marks.class_prefix, class(v.verdict)), escape(&(marks.title)(v)));
+        match (&v.key, marks.href) {
+            (Some(key), Some(href)) => out.push_str(&format!("<a class=\"{c}\" href=\"{}\" title=\"{t}\">{body}</a>", escape(&href(key)))),
+            _ => out.push_str(&format!("<mark class=\"{c}\" title=\"{t}\">{body}</mark>")),
+        }
+        if marks.notes {
+            match v.verdict {
+                Outcome::Differs => out.push_str(&format!("<span class=\"fig-note differs\">不一致，台账 {}</span>", escape(v.ledger.as_deref().unwrap_or("")))),
+                Outcome::NoData => out.push_str("<span class=\"fig-note nodata\">无数据</span>"),
+                _ => {}
+            }
+        }
         at = v.end;
     }
     plain(&mut out, at, chars.len());

@@ -175,30 +175,6 @@ async fn run(state: &AppState, me: &Me, sent: Sent) -> AppResult<Checked> {
     Ok(Checked { draft, verdicts, rc, some_hidden })
 }
 
-fn class(o: Outcome) -> &'static str {
-    match o {
-        Outcome::Agrees => "agrees",
-        Outcome::Differs => "differs",
-        Outcome::Unmatched => "unmatched",
-        Outcome::NoData => "nodata",
-    }
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 /// Where a figure's records are listed: the explain page with the period, time point and place
 /// the verification used (`Context::link_query`), so the page shows the same value.
 fn explain_href(key: &str, rc: &Context) -> String {
@@ -219,46 +195,17 @@ fn title(v: &Verdict) -> String {
 
 /// The draft's text as paragraphs, each figure marked by its verdict: a link to its records
 /// where an indicator was recognised, the ledger's value beside a 不一致 and 无数据 named.
-/// (`taizhang_verify::marked_html::fragment` marks the same spans, but with no link and the
-/// ledger's value only in a tooltip.)
 fn marked(text: &str, verdicts: &[Verdict], rc: &Context) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut sorted: Vec<&Verdict> = verdicts.iter().collect();
-    sorted.sort_by_key(|v| v.start);
-    let mut out = String::from("<p>");
-    let mut at = 0;
-    let plain = |out: &mut String, a: usize, b: usize| {
-        let s: String = chars[a..b].iter().collect();
-        out.push_str(&escape(&s).replace('\n', "</p>\n<p>"));
-    };
-    for v in sorted {
-        if v.start < at || v.end > chars.len() || v.start > v.end {
-            continue;
-        }
-        plain(&mut out, at, v.start);
-        let body = escape(&chars[v.start..v.end].iter().collect::<String>());
-        let (c, t) = (class(v.verdict), escape(&title(v)));
-        match &v.key {
-            Some(key) => out.push_str(&format!("<a class=\"fig {c}\" href=\"{}\" title=\"{t}\">{body}</a>", escape(&explain_href(key, rc)))),
-            None => out.push_str(&format!("<mark class=\"fig {c}\" title=\"{t}\">{body}</mark>")),
-        }
-        match v.verdict {
-            Outcome::Differs => out.push_str(&format!("<span class=\"fig-note differs\">不一致，台账 {}</span>", escape(v.ledger.as_deref().unwrap_or("")))),
-            Outcome::NoData => out.push_str("<span class=\"fig-note nodata\">无数据</span>"),
-            _ => {}
-        }
-        at = v.end;
-    }
-    plain(&mut out, at, chars.len());
-    out.push_str("</p>");
-    out
+    let href = |key: &str| explain_href(key, rc);
+    let marks = taizhang_verify::marked_html::Marks { href: Some(&href), title: &title, class_prefix: "fig ", notes: true };
+    taizhang_verify::marked_html::fragment_with(text, verdicts, &marks)
 }
 
 /// A figure as the table lists it.
 fn row(v: &Verdict, rc: &Context) -> serde_json::Value {
     json!({
         "verdict": v.verdict.label(),
-        "class": class(v.verdict),
+        "class": taizhang_verify::marked_html::class(v.verdict),
         "written": v.written,
         "indicator": v.indicator,
         "ledger": v.ledger,
