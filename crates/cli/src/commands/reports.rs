@@ -18,7 +18,7 @@ use crate::context::Ctx;
 /// The report context the common flags name. Without a period: the calendar year of `--as-of`,
 /// else the current year; without `--as-of`: the end of the period or today, whichever is
 /// earlier (nothing is counted or checked as of a day still to come).
-async fn report_context(tx: &mut Tx, ctx: &Ctx, p: &PeriodArgs) -> anyhow::Result<Context> {
+pub(crate) async fn report_context(tx: &mut Tx, ctx: &Ctx, p: &PeriodArgs) -> anyhow::Result<Context> {
     let (period, as_of, scope) = query_scope(tx, ctx, p).await?;
     let period = match (period, as_of) {
         (Some(p), _) => p,

@@ -4,13 +4,9 @@
 use std::path::Path;
 
 use anyhow::Context as _;
-use chrono::Datelike;
-use taizhang_domain::period::Period;
-use taizhang_reports::Context;
 use taizhang_verify::{Counts, Draft, Options, Outcome, Verdict};
 
 use super::print_json;
-use super::records::query_scope;
 use crate::args::PeriodArgs;
 use crate::context::Ctx;
 
@@ -61,15 +57,9 @@ pub async fn verify(ctx: &Ctx, draft: &Path, period: PeriodArgs, json: bool, out
     let bytes = std::fs::read(draft).with_context(|| format!("读取稿件 {} 失败", draft.display()))?;
     let doc = Draft::read(&name, &bytes).map_err(|e| anyhow::anyhow!("稿件 {}：{e}", draft.display()))?;
     let mut tx = ctx.db.read().await?;
-    let (p, as_of, scope) = query_scope(&mut tx, ctx, &period).await?;
     // As `report` does: without a period the year of --as-of, else this year; never as of a
     // day still to come.
-    let p = match (p, as_of) {
-        (Some(p), _) => p,
-        (None, Some(d)) => Period::year(d.year()),
-        (None, None) => Period::year(ctx.today.year()),
-    };
-    let rc = Context::clamped(p, as_of, ctx.today, scope);
+    let rc = super::reports::report_context(&mut tx, ctx, &period).await?;
     let opts = Options { template: None, place: period.place.clone() };
     let verdicts = taizhang_verify::verify(&mut tx, &doc.text, &rc, &opts).await?;
     drop(tx);
