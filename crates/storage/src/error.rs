@@ -55,6 +55,9 @@ impl StoreError {
                 std::io::ErrorKind::ConnectionRefused => Some("数据库服务器拒绝连接（服务器没有启动，或地址、端口不对）"),
                 std::io::ErrorKind::TimedOut => Some("连接数据库服务器超时（网络不通或服务器太忙）"),
                 std::io::ErrorKind::OutOfMemory => Some(NO_MEMORY),
+                // EAGAIN (a thread or mapping refused) and ENOMEM: the process is out of
+                // memory or address space, whatever the kind says.
+                _ if matches!(io.raw_os_error(), Some(11 | 12)) => Some(NO_MEMORY),
                 _ => None,
             },
             sqlx::Error::PoolTimedOut => Some("等待数据库连接超时（数据库太忙，或有其他程序长时间占用）"),
