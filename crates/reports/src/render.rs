@@ -279,15 +279,16 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
         opening: opening(&ctx.period, ctx.as_of).to_string(),
     };
     let mut names = BTreeMap::new();
-    for def in taizhang_domain::setting::builtin().map_err(|e| ReportError::Definition(e.to_string()))? {
+    let setting_defs = taizhang_domain::setting::builtin().map_err(|e| ReportError::Definition(e.to_string()))?;
+    for def in &setting_defs {
         if let Some(short) = def.key.strip_prefix("name:") {
             let year = ctx.report_year();
-            if let Some(taizhang_domain::setting::SettingValue::Text(t)) = taizhang_storage::settings::effective(tx, &def, year).await? {
+            if let Some(taizhang_domain::setting::SettingValue::Text(t)) = taizhang_storage::settings::effective(tx, def, year).await? {
                 names.insert(short.to_string(), t);
             }
         }
     }
-    let compare = match taizhang_domain::setting::builtin().map_err(|e| ReportError::Definition(e.to_string()))?.iter().find(|d| d.key == "report:year_on_year") {
+    let compare = match setting_defs.iter().find(|d| d.key == "report:year_on_year") {
         Some(def) => matches!(taizhang_storage::settings::effective(tx, def, ctx.report_year()).await?, Some(taizhang_domain::setting::SettingValue::Number(1))),
         None => false,
     };
