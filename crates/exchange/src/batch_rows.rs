@@ -135,8 +135,15 @@ pub(crate) fn pre_parse(def: &LedgerDef, specs: &[taizhang_tabular::ColumnSpec],
 enum Outcome {
     Done(Verdict, Vec<Rejection>),
     Pending,
+    /// A stored record to change, once the batch's new records are written: no other
+    /// statement can run while they stream to the server (`batch::insert_streamed`).
+    Update { id: i64, version: i64, changes: Values },
     Slow,
 }
+
+/// Rows decided at a time before they are handed to `batch::insert_streamed`: small enough
+/// that the server starts early, large enough that a part is not a round trip per few rows.
+const STREAM_PART: usize = 256;
 
 impl<'a> BatchImporter<'a> {
     pub(crate) fn new(def: &'a LedgerDef, actor: &'a Actor, scope: &'a Scope, today: NaiveDate) -> Self {
@@ -253,20 +260,45 @@ impl<'a> BatchImporter<'a> {
                 }
             }
         }
-        let mut pending: Vec<Prepared> = Vec::new();
-        let mut outcomes: Vec<Outcome> = Vec::with_capacity(parsed.len());
-        for row in parsed {
-            let o = self.decide(tx, row, cols, &existing, &mut pending, seen).await?;
-            outcomes.push(o);
+        // Decided in file order a part at a time, each part going to the server as soon as it
+        // is decided, while the next is (`batch::insert_streamed` groups a part's rows by
+        // place for the audit's runs).
+        let n = parsed.len();
+        let mut slots: Vec<Option<Row<'_>>> = parsed.into_iter().map(Some).collect();
+        let mut outcomes: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
+        let mut failed: Option<BatchFailed> = None;
+        let me = &*self;
+        let mut next = 0..n;
+        let produce = || {
+            if failed.is_some() {
+                return None;
+            }
+            let mut part = Vec::new();
+            for i in next.by_ref().take(STREAM_PART) {
+                let Some(row) = slots[i].take() else { continue };
+                match me.decide(row, cols, &existing, &mut part, seen) {
+                    Ok(o) => outcomes[i] = Some(o),
+                    Err(e) => {
+                        failed = Some(e);
+                        return None;
+                    }
+                }
+            }
+            (!part.is_empty() || !next.is_empty()).then_some(part)
+        };
+        let inserted = batch::insert_streamed(tx, me.def, me.actor, me.today, &me.note, n, produce).await;
+        if let Some(e) = failed {
+            return Err(e);
         }
-        batch::insert(tx, self.def, self.actor, pending, self.today, &self.note).await?;
-        let mut out = Vec::with_capacity(outcomes.len());
+        inserted?;
+        let mut out = Vec::with_capacity(n);
         for (raw, o) in rows.iter().zip(outcomes) {
             out.push(match o {
-                Outcome::Done(v, e) => (v, e),
-                Outcome::Pending => (Verdict::New, Vec::new()),
+                Some(Outcome::Done(v, e)) => (v, e),
+                Some(Outcome::Pending) => (Verdict::New, Vec::new()),
+                Some(Outcome::Update { id, version, changes }) => self.update(tx, raw, cols, id, version, changes).await?,
                 // After the batch's inserts, so it sees rows of the same key written above.
-                Outcome::Slow => {
+                Some(Outcome::Slow) | None => {
                     let sheet = self.sheet.clone();
                     let (v, e) = ledger_row(tx, self.def, self.actor, self.scope, &sheet, raw, cols, self.today, seen).await?;
                     self.wrote_row_by_row |= v == Verdict::New;
@@ -355,16 +387,10 @@ impl<'a> BatchImporter<'a> {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn decide(
-        &mut self,
-        tx: &mut Tx,
-        row: Row<'_>,
-        cols: &Columns,
-        existing: &HashMap<i64, Vec<Record>>,
-        pending: &mut Vec<Prepared>,
-        seen: &mut KeysSeen,
-    ) -> std::result::Result<Outcome, BatchFailed> {
+    /// What to do with a row, from the batch's subjects and stored records alone (no
+    /// statement: the batch's new records may be streaming meanwhile); a new record goes
+    /// into `pending`.
+    fn decide(&self, row: Row<'_>, cols: &Columns, existing: &HashMap<i64, Vec<Record>>, pending: &mut Vec<Prepared>, seen: &mut KeysSeen) -> std::result::Result<Outcome, BatchFailed> {
         if !row.errors.is_empty() {
             return Ok(Outcome::Done(Verdict::Rejected, row.errors));
         }
@@ -394,7 +420,7 @@ impl<'a> BatchImporter<'a> {
             let matches: Vec<&Record> = candidates.iter().filter(|r| key_matches(self.def, r, &row.values)).collect();
             match matches.as_slice() {
                 [] => {}
-                [rec] => return Ok(self.update(tx, rec, row, errs).await?),
+                [rec] => return Ok(Self::changes(rec, row, errs)),
                 _ => {
                     errs.store(StoreError::Conflict(format!("「{}」中有多条记录的识别字段相同，无法确定要更新哪一条", self.def.name)))?;
                     return Ok(Outcome::Done(Verdict::Rejected, errs.list));
@@ -413,23 +439,31 @@ impl<'a> BatchImporter<'a> {
         }
     }
 
-    async fn update(&mut self, tx: &mut Tx, rec: &Record, row: Row<'_>, mut errs: RowErrors<'_>) -> Result<Outcome> {
+    /// What a row matching a stored record changes in it.
+    fn changes(rec: &Record, row: Row<'_>, mut errs: RowErrors<'_>) -> Outcome {
         if row.concerns_year.is_some_and(|y| rec.concerns_year != Some(y)) {
             let stored = rec.concerns_year.map_or_else(|| "未填".to_string(), |y| y.to_string());
             errs.by_key(YEAR_KEY, format!("与已登记记录的所属年度（{stored}）不同；所属年度不能通过导入修改"));
-            return Ok(Outcome::Done(Verdict::Rejected, errs.list));
+            return Outcome::Done(Verdict::Rejected, errs.list);
         }
         let changes: Values = row.values.into_iter().filter(|(k, v)| rec.values.get(k) != Some(v)).collect();
         if changes.is_empty() {
-            return Ok(Outcome::Done(Verdict::Unchanged, Vec::new()));
+            return Outcome::Done(Verdict::Unchanged, Vec::new());
         }
+        Outcome::Update { id: rec.id, version: rec.row_version, changes }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn update(&mut self, tx: &mut Tx, raw: &RawRow, cols: &Columns, id: i64, version: i64, changes: Values) -> Result<(Verdict, Vec<Rejection>)> {
+        let sheet = self.sheet.clone();
+        let mut errs = RowErrors { sheet: &sheet, row: raw, cols, list: Vec::new() };
         tx.exec_script("SAVEPOINT taizhang_row").await?;
-        let r = records::update(tx, self.def, self.actor, self.scope, rec.id, rec.row_version, changes, self.today).await;
+        let r = records::update(tx, self.def, self.actor, self.scope, id, version, changes, self.today).await;
         match savepoint(tx, r).await? {
-            Ok(_) => Ok(Outcome::Done(Verdict::Updated, Vec::new())),
+            Ok(_) => Ok((Verdict::Updated, Vec::new())),
             Err(e) => {
                 errs.store(e)?;
-                Ok(Outcome::Done(Verdict::Rejected, errs.list))
+                Ok((Verdict::Rejected, errs.list))
             }
         }
     }

@@ -640,41 +640,42 @@ pub enum ColumnType {
 /// Bulk loading on PostgreSQL (the ledger import's batches).
 impl Tx {
     /// Inserts rows (`args`, `per_row` values each, in `columns` order) into `table` with
-    /// PostgreSQL's `COPY … FROM STDIN`: the rows stream as text, with no statement to parse,
-    /// bind and plan per chunk. Returns their ids in row order: the identity sequence gives
-    /// them in row order, ending at this session's `currval`; one count checks that the range
-    /// below it holds exactly these rows (their `xmin`, the inserting transaction, is this
-    /// one's), and when another session took ids in between, this session's rows are read
-    /// back instead. SQLite has no `COPY` (`insert_many` is its bulk path): `None` there, and
-    /// nothing is written.
+    /// PostgreSQL's `COPY … FROM STDIN` (`copy_begin`, one send, `copied_ids`). Returns their
+    /// ids in row order. SQLite has no `COPY` (`insert_many` is its bulk path): `None` there,
+    /// and nothing is written.
     pub async fn copy_in(&mut self, table: &str, columns: &[String], args: &[Arg], per_row: usize) -> Result<Option<Vec<i64>>> {
-        let Tx::Pg(t) = self else { return Ok(None) };
         let rows = args.len() / per_row.max(1);
         if rows == 0 || rows * per_row != args.len() || columns.len() != per_row {
             return Err(StoreError::Internal(format!("批量写入 {table}：{} 个值不能分成每行 {per_row} 个", args.len())));
         }
-        let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
-        let mut copy = t.copy_in_raw(&sql).await?;
-        let mut buf = String::with_capacity(1 << 20);
-        for row in args.chunks(per_row) {
-            for (k, a) in row.iter().enumerate() {
-                if k > 0 {
-                    buf.push('\t');
-                }
-                copy_text(a, &mut buf);
-            }
-            buf.push('\n');
-            if buf.len() >= 1 << 20 {
-                copy.send(buf.as_bytes()).await?;
-                buf.clear();
-            }
-        }
-        if !buf.is_empty() {
-            copy.send(buf.as_bytes()).await?;
-        }
+        let Some(mut copy) = self.copy_begin(table, columns).await? else { return Ok(None) };
+        copy.send(args).await?;
         let written = copy.finish().await?;
         if written != rows as u64 {
             return Err(StoreError::Internal(format!("批量写入 {rows} 行，写入了 {written} 行")));
+        }
+        self.copied_ids(table, rows).await.map(Some)
+    }
+
+    /// Starts a `COPY table (columns) FROM STDIN` in text format: rows go to the server as
+    /// they are sent (`CopyIn::send`), so it writes one part while the caller prepares the
+    /// next, with no statement to parse, bind and plan. `None` on SQLite.
+    pub async fn copy_begin(&mut self, table: &str, columns: &[String]) -> Result<Option<CopyIn<'_>>> {
+        let Tx::Pg(t) = self else { return Ok(None) };
+        let sql = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
+        let copy = t.copy_in_raw(&sql).await?;
+        Ok(Some(CopyIn { copy, per_row: columns.len(), rows: 0, buf: String::with_capacity(1 << 16), table: table.to_string() }))
+    }
+
+    /// The ids of the `rows` rows this session's last `COPY` into `table` wrote, in row
+    /// order: the identity sequence gives them in row order, ending at this session's
+    /// `currval`; one count checks that the range below it holds exactly these rows (their
+    /// `xmin`, the inserting transaction, is this one's), and when another session took ids
+    /// in between, this session's rows are read back instead.
+    pub async fn copied_ids(&mut self, table: &str, rows: usize) -> Result<Vec<i64>> {
+        let Tx::Pg(t) = self else { return Err(StoreError::Internal("copied_ids: 不是 PostgreSQL".into())) };
+        if rows == 0 {
+            return Ok(Vec::new());
         }
         let n = rows as i64;
         let last: i64 = sqlx::query_scalar("SELECT currval(pg_get_serial_sequence($1, 'id'))").bind(table).fetch_one(&mut **t).await?;
@@ -687,7 +688,7 @@ impl Tx {
             .fetch_one(&mut **t)
             .await?;
         if in_range == n {
-            return Ok(Some((last - n + 1..=last).collect()));
+            return Ok((last - n + 1..=last).collect());
         }
         let mut ids: Vec<i64> = sqlx::query_scalar(&format!("SELECT id FROM {table} WHERE id <= $1 AND {ours} ORDER BY id DESC LIMIT $2"))
             .bind(last)
@@ -698,7 +699,58 @@ impl Tx {
             return Err(StoreError::Internal(format!("批量写入 {rows} 行，只找到 {} 个编号", ids.len())));
         }
         ids.reverse();
-        Ok(Some(ids))
+        Ok(ids)
+    }
+}
+
+/// A `COPY … FROM STDIN` under way (`Tx::copy_begin`). Dropped without `finish`, it fails
+/// the `COPY` and the caller's transaction (or savepoint) is to be rolled back.
+pub struct CopyIn<'t> {
+    copy: sqlx::postgres::PgCopyIn<&'t mut sqlx::PgConnection>,
+    per_row: usize,
+    rows: u64,
+    buf: String,
+    table: String,
+}
+
+impl CopyIn<'_> {
+    /// Sends rows (`per_row` values each, in the columns' order) to the server now.
+    pub async fn send(&mut self, args: &[Arg]) -> Result<()> {
+        if !args.len().is_multiple_of(self.per_row.max(1)) {
+            return Err(StoreError::Internal(format!("批量写入 {}：{} 个值不能分成每行 {} 个", self.table, args.len(), self.per_row)));
+        }
+        for row in args.chunks(self.per_row) {
+            for (k, a) in row.iter().enumerate() {
+                if k > 0 {
+                    self.buf.push('\t');
+                }
+                copy_text(a, &mut self.buf);
+            }
+            self.buf.push('\n');
+            self.rows += 1;
+            if self.buf.len() >= 1 << 20 {
+                self.flush().await?;
+            }
+        }
+        self.flush().await
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if !self.buf.is_empty() {
+            self.copy.send(self.buf.as_bytes()).await?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Ends the `COPY`; the rows the server wrote, checked against the rows sent.
+    pub async fn finish(mut self) -> Result<u64> {
+        self.flush().await?;
+        let written = self.copy.finish().await?;
+        if written != self.rows {
+            return Err(StoreError::Internal(format!("批量写入 {}：送出 {} 行，写入了 {written} 行", self.table, self.rows)));
+        }
+        Ok(written)
     }
 }
 

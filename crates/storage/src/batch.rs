@@ -68,6 +68,49 @@ pub fn prepare(
     Ok(Prepared { place_id, subject_id, concerns_year, values })
 }
 
+/// The columns of a ledger's inserts and each row's values for them.
+struct Insertion<'d> {
+    def: &'d LedgerDef,
+    cols: Vec<String>,
+    state: Option<String>,
+    today: NaiveDate,
+    now: String,
+    by: String,
+}
+
+impl<'d> Insertion<'d> {
+    fn new(def: &'d LedgerDef, actor: &Actor, today: NaiveDate) -> Self {
+        let mut cols: Vec<String> = ["place_id", "subject_id", "state", "state_since", "concerns_year", "created_at", "updated_at", "created_by", "updated_by"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        cols.extend(def.fields.iter().map(|f| quote(&f.key)));
+        Insertion {
+            def,
+            cols,
+            state: def.workflow.as_ref().map(|w| w.initial.clone()),
+            today,
+            now: crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            by: actor.name().to_string(),
+        }
+    }
+
+    fn push_args(&self, r: &Prepared, args: &mut Vec<Arg>) {
+        args.push(Arg::Int(r.place_id));
+        args.push(r.subject_id.into());
+        args.push(self.state.clone().into());
+        args.push(if self.state.is_some() { Arg::Date(self.today) } else { Arg::NullDate });
+        args.push(r.concerns_year.map(i64::from).into());
+        args.push(Arg::Text(self.now.clone()));
+        args.push(Arg::Text(self.now.clone()));
+        args.push(Arg::Text(self.by.clone()));
+        args.push(Arg::Text(self.by.clone()));
+        for f in &self.def.fields {
+            args.push(to_arg(f.kind, r.values.get(&f.key).unwrap_or(&taizhang_domain::value::Value::Null)));
+        }
+    }
+}
+
 /// Inserts prepared records with multi-row `INSERT`s, in the caller's transaction, and audits
 /// them with one entry per run of consecutive ids in one place (`audit::append_runs`), `note`
 /// saying where they came from. Rows are written grouped by place, in their given order within
@@ -81,14 +124,8 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
     let mut order: Vec<usize> = (0..rows.len()).collect();
     order.sort_by_key(|&i| rows[i].place_id);
     let mut out = vec![(0, 0); rows.len()];
-    let state = def.workflow.as_ref().map(|w| w.initial.clone());
-    let now = crate::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-    let mut cols: Vec<String> = ["place_id", "subject_id", "state", "state_since", "concerns_year", "created_at", "updated_at", "created_by", "updated_by"]
-        .into_iter()
-        .map(String::from)
-        .collect();
-    cols.extend(def.fields.iter().map(|f| quote(&f.key)));
-    let per_row = cols.len();
+    let ins = Insertion::new(def, actor, today);
+    let per_row = ins.cols.len();
     // PostgreSQL takes a batch of rows by one `COPY`, which has no parameters to bound; a
     // few rows go by `INSERT … RETURNING` (a `COPY` costs two more queries, for its ids).
     let copy = tx.engine() == crate::Engine::Postgres && order.len() >= COPY_FROM_ROWS;
@@ -98,28 +135,17 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
     let mut id_range: Option<(i64, i64)> = None;
     for part in order.chunks(chunk) {
         let mut args = Vec::with_capacity(part.len() * per_row);
-        for r in part.iter().map(|&i| &rows[i]) {
-            args.push(Arg::Int(r.place_id));
-            args.push(r.subject_id.into());
-            args.push(state.clone().into());
-            args.push(if state.is_some() { Arg::Date(today) } else { Arg::NullDate });
-            args.push(r.concerns_year.map(i64::from).into());
-            args.push(Arg::Text(now.clone()));
-            args.push(Arg::Text(now.clone()));
-            args.push(actor.name().into());
-            args.push(actor.name().into());
-            for f in &def.fields {
-                args.push(to_arg(f.kind, r.values.get(&f.key).unwrap_or(&taizhang_domain::value::Value::Null)));
-            }
+        for &i in part {
+            ins.push_args(&rows[i], &mut args);
         }
         // Ids come from a rowid or sequence that grows in row order, so ascending ids line up
         // with the rows as given.
-        let copied = if copy { tx.copy_in(&table, &cols, &args, per_row).await? } else { None };
+        let copied = if copy { tx.copy_in(&table, &ins.cols, &args, per_row).await? } else { None };
         let ids = match copied {
             Some(ids) => ids,
             None => {
                 let tuples: Vec<String> = (0..part.len()).map(|k| format!("({})", tx.placeholders(k * per_row + 1, per_row))).collect();
-                let sql = format!("INSERT INTO {table} ({}) VALUES {}", cols.join(", "), tuples.join(", "));
+                let sql = format!("INSERT INTO {table} ({}) VALUES {}", ins.cols.join(", "), tuples.join(", "));
                 tx.insert_many(&sql, args, part.len()).await?
             }
         };
@@ -132,6 +158,75 @@ pub async fn insert(tx: &mut Tx, def: &LedgerDef, actor: &Actor, rows: Vec<Prepa
     }
     if let Some((lo, hi)) = id_range {
         tx.check_new_ids(&table, lo, hi, total).await?;
+    }
+    Ok(out)
+}
+
+/// As `insert`, for rows that `next` hands over a part at a time until it returns `None`.
+/// On PostgreSQL, when the caller expects at least `COPY_FROM_ROWS` rows, each part goes to
+/// the server by one `COPY` as soon as it is handed over, so the server writes one part while
+/// the caller decides the next (the caller must not need the transaction meanwhile); rows are
+/// written in the order given within each part's places, so a caller that hands them over
+/// grouped by place gets one audit run per place. Elsewhere the parts are collected and
+/// written by `insert`. Returns each row's (id, place id), in the order handed over.
+pub async fn insert_streamed(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    actor: &Actor,
+    today: NaiveDate,
+    note: &str,
+    expected: usize,
+    mut next: impl FnMut() -> Option<Vec<Prepared>>,
+) -> Result<Vec<(i64, i64)>> {
+    if tx.engine() != crate::Engine::Postgres || expected < COPY_FROM_ROWS {
+        let mut all = Vec::new();
+        while let Some(part) = next() {
+            all.extend(part);
+        }
+        return insert(tx, def, actor, all, today, note).await;
+    }
+    // The `COPY` starts with the first row: a batch with nothing new costs no statement.
+    let first = loop {
+        match next() {
+            None => return Ok(Vec::new()),
+            Some(part) if part.is_empty() => continue,
+            Some(part) => break part,
+        }
+    };
+    let ins = Insertion::new(def, actor, today);
+    let table = def.table_name();
+    // For each row in the order sent: its place, and its position as handed over.
+    let mut places: Vec<i64> = Vec::new();
+    let mut given: Vec<usize> = Vec::new();
+    let mut args = Vec::new();
+    let mut send = |part: Vec<Prepared>, args: &mut Vec<Arg>| {
+        let mut order: Vec<usize> = (0..part.len()).collect();
+        order.sort_by_key(|&i| part[i].place_id);
+        let base = given.len();
+        args.clear();
+        for &i in &order {
+            ins.push_args(&part[i], args);
+            places.push(part[i].place_id);
+            given.push(base + i);
+        }
+    };
+    let mut copy = tx.copy_begin(&table, &ins.cols).await?.ok_or_else(|| crate::StoreError::Internal("COPY 只用于 PostgreSQL".into()))?;
+    send(first, &mut args);
+    copy.send(&args).await?;
+    while let Some(part) = next() {
+        if part.is_empty() {
+            continue;
+        }
+        send(part, &mut args);
+        copy.send(&args).await?;
+    }
+    copy.finish().await?;
+    let ids = tx.copied_ids(&table, places.len()).await?;
+    let placed: Vec<(i64, i64)> = ids.into_iter().zip(places).collect();
+    crate::audit::append_runs(tx, actor, "create", &table, &crate::audit::runs(&placed), note).await?;
+    let mut out = vec![(0, 0); placed.len()];
+    for (p, i) in placed.into_iter().zip(given) {
+        out[i] = p;
     }
     Ok(out)
 }
