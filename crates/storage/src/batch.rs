@@ -210,6 +210,12 @@ pub async fn insert_streamed(
             given.push(base + i);
         }
     };
+    // Referential checks set-wise after the `COPY` where the session allows it
+    // (`Tx::bulk_foreign_keys`), the rows' triggers off only while it runs.
+    let keys = tx.bulk_foreign_keys(&table).await?;
+    if keys.is_some() {
+        tx.set_triggers(false).await?;
+    }
     let mut copy = tx.copy_begin(&table, &ins.cols).await?.ok_or_else(|| crate::StoreError::Internal("COPY 只用于 PostgreSQL".into()))?;
     send(first, &mut args);
     copy.send(&args).await?;
@@ -221,7 +227,13 @@ pub async fn insert_streamed(
         copy.send(&args).await?;
     }
     copy.finish().await?;
+    if keys.is_some() {
+        tx.set_triggers(true).await?;
+    }
     let ids = tx.copied_ids(&table, places.len()).await?;
+    if let (Some(keys), Some(lo), Some(hi)) = (&keys, ids.iter().min(), ids.iter().max()) {
+        tx.check_foreign_keys(&table, keys, *lo, *hi).await?;
+    }
     let placed: Vec<(i64, i64)> = ids.into_iter().zip(places).collect();
     crate::audit::append_runs(tx, actor, "create", &table, &crate::audit::runs(&placed), note).await?;
     let mut out = vec![(0, 0); placed.len()];

@@ -30,7 +30,7 @@ pub mod sql;
 pub mod testkit;
 pub mod users;
 
-pub use backend::{engine_of, ColumnType, CopyIn, Db, Engine, Tx};
+pub use backend::{engine_of, ColumnType, CopyIn, Db, Engine, ForeignKey, Tx};
 pub use error::{Result, StoreError};
 pub use scope::Scope;
 pub use sql::{Arg, Cell, Row};
