@@ -756,34 +756,48 @@ impl Tx {
         self.exec_script(&format!("SET LOCAL session_replication_role = {role}")).await
     }
 
-    /// What the foreign-key triggers would have checked for the rows `first..=last` of
-    /// `table`, written with triggers off: each key's referenced rows all exist, locked
-    /// `FOR KEY SHARE`. A missing one is a `Conflict`, for the caller to roll back.
-    pub async fn check_foreign_keys(&mut self, table: &str, keys: &[ForeignKey], first: i64, last: i64) -> Result<()> {
+    /// What the foreign-key triggers would have checked for rows written with triggers off,
+    /// given each key's distinct values in those rows: every referenced row exists, and is
+    /// locked `FOR KEY SHARE`. The values are the ones the caller sent (reading them back
+    /// from the table would depend on the planner finding the new rows by id: with the
+    /// statistics of a table still filling, it scans the whole table each time). A missing
+    /// one is a `Conflict`, for the caller to roll back.
+    pub async fn check_foreign_keys(&mut self, table: &str, keys: &[(&ForeignKey, Vec<i64>)]) -> Result<()> {
         let Tx::Pg(t) = self else { return Ok(()) };
+        let keys: Vec<&(&ForeignKey, Vec<i64>)> = keys.iter().filter(|(_, v)| !v.is_empty()).collect();
         if keys.is_empty() {
             return Ok(());
         }
-        // One statement for all the keys: a column of missing rows each.
+        // One statement for all the keys: a column of rows found each.
         let counts: Vec<String> = keys
             .iter()
-            .map(|k| {
-                let (col, target, tcol) = (&k.column, &k.target, &k.target_column);
-                format!(
-                    "(SELECT COUNT(DISTINCT {col}) FROM {table} WHERE id BETWEEN $1 AND $2) \
-                     - (SELECT COUNT(*) FROM (SELECT 1 FROM {target} WHERE {tcol} IN \
-                           (SELECT {col} FROM {table} WHERE id BETWEEN $1 AND $2) FOR KEY SHARE) l)"
-                )
+            .enumerate()
+            .map(|(i, (k, _))| {
+                let (target, tcol) = (&k.target, &k.target_column);
+                format!("(SELECT COUNT(DISTINCT v) FROM (SELECT {tcol} AS v FROM {target} WHERE {tcol} = ANY(${}) FOR KEY SHARE) l)", i + 1)
             })
             .collect();
-        let row = sqlx::query(&format!("SELECT {}", counts.join(", "))).bind(first).bind(last).fetch_one(&mut **t).await?;
-        for (i, k) in keys.iter().enumerate() {
-            let missing: i64 = sqlx::Row::try_get(&row, i)?;
+        let sql = format!("SELECT {}", counts.join(", "));
+        let mut q = sqlx::query(&sql);
+        for (_, values) in &keys {
+            q = q.bind(values.clone());
+        }
+        let row = q.fetch_one(&mut **t).await?;
+        for (i, (k, values)) in keys.iter().enumerate() {
+            let found: i64 = sqlx::Row::try_get(&row, i)?;
+            let missing = values.len() as i64 - found;
             if missing != 0 {
                 return Err(StoreError::Conflict(format!("批量写入 {table}：{missing} 个 {} 引用的记录不存在", k.column)));
             }
         }
         Ok(())
+    }
+}
+
+impl ForeignKey {
+    /// The column, as named in a column list (quoted or not).
+    pub fn column(&self) -> &str {
+        self.column.trim_matches('"')
     }
 }
 

@@ -4,7 +4,7 @@
 //! in with multi-row `INSERT`s (on PostgreSQL one `COPY` per batch, `Tx::copy_in`), and the
 //! audit has one entry per run of them (`audit::Run`) instead of one per record.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use taizhang_domain::ledger::{LedgerDef, SubjectKind};
@@ -199,23 +199,34 @@ pub async fn insert_streamed(
     let mut places: Vec<i64> = Vec::new();
     let mut given: Vec<usize> = Vec::new();
     let mut args = Vec::new();
+    // Referential checks set-wise after the `COPY` where the session allows it
+    // (`Tx::bulk_foreign_keys`), the rows' triggers off only while it runs.
+    // Each key's column among those written, and the distinct values sent there.
+    let mut keys: Option<Vec<(crate::ForeignKey, usize, BTreeSet<i64>)>> = tx.bulk_foreign_keys(&table).await?.and_then(|keys| {
+        keys.into_iter()
+            .map(|k| ins.cols.iter().position(|c| c.trim_matches('"') == k.column()).map(|i| (k, i, BTreeSet::new())))
+            .collect()
+    });
+    if keys.is_some() {
+        tx.set_triggers(false).await?;
+    }
     let mut send = |part: Vec<Prepared>, args: &mut Vec<Arg>| {
         let mut order: Vec<usize> = (0..part.len()).collect();
         order.sort_by_key(|&i| part[i].place_id);
         let base = given.len();
         args.clear();
         for &i in &order {
+            let at = args.len();
             ins.push_args(&part[i], args);
+            for (_, col, values) in keys.iter_mut().flatten() {
+                if let Arg::Int(v) = args[at + *col] {
+                    values.insert(v);
+                }
+            }
             places.push(part[i].place_id);
             given.push(base + i);
         }
     };
-    // Referential checks set-wise after the `COPY` where the session allows it
-    // (`Tx::bulk_foreign_keys`), the rows' triggers off only while it runs.
-    let keys = tx.bulk_foreign_keys(&table).await?;
-    if keys.is_some() {
-        tx.set_triggers(false).await?;
-    }
     let mut copy = tx.copy_begin(&table, &ins.cols).await?.ok_or_else(|| crate::StoreError::Internal("COPY 只用于 PostgreSQL".into()))?;
     send(first, &mut args);
     copy.send(&args).await?;
@@ -227,13 +238,12 @@ pub async fn insert_streamed(
         copy.send(&args).await?;
     }
     copy.finish().await?;
-    if keys.is_some() {
+    if let Some(keys) = keys {
         tx.set_triggers(true).await?;
+        let values: Vec<(&crate::ForeignKey, Vec<i64>)> = keys.iter().map(|(k, _, v)| (k, v.iter().copied().collect())).collect();
+        tx.check_foreign_keys(&table, &values).await?;
     }
     let ids = tx.copied_ids(&table, places.len()).await?;
-    if let (Some(keys), Some(lo), Some(hi)) = (&keys, ids.iter().min(), ids.iter().max()) {
-        tx.check_foreign_keys(&table, keys, *lo, *hi).await?;
-    }
     let placed: Vec<(i64, i64)> = ids.into_iter().zip(places).collect();
     crate::audit::append_runs(tx, actor, "create", &table, &crate::audit::runs(&placed), note).await?;
     let mut out = vec![(0, 0); placed.len()];
