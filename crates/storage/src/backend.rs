@@ -714,7 +714,8 @@ pub struct ForeignKey {
 /// Referential checks made set-wise for a bulk load on PostgreSQL. A foreign key is checked
 /// by a trigger per row: for a `COPY` of a ledger's records, two such triggers (place and
 /// subject) are more than half the server's work (15 s against 6.6 s a million rows here).
-/// When the session may switch triggers off (`session_replication_role`: a superuser's; any
+/// When the session may switch triggers off (`session_replication_role`: a superuser, or on
+/// PostgreSQL 15 and later a role granted `SET ON PARAMETER session_replication_role`; any
 /// other role keeps the per-row triggers) and the table has no trigger but its foreign keys', the `COPY`
 /// runs with triggers off and `check_foreign_keys` then does what the triggers would have
 /// done, for all the rows at once: every referenced row exists, and is locked `FOR KEY SHARE`
@@ -725,9 +726,18 @@ impl Tx {
     pub async fn bulk_foreign_keys(&mut self, table: &str) -> Result<Option<Vec<ForeignKey>>> {
         let Tx::Pg(t) = self else { return Ok(None) };
         // `table` is a name the program gives, never user text.
+        // A superuser may; from PostgreSQL 15 so may a role granted `SET` on the parameter
+        // (`has_parameter_privilege` does not parse on older servers: asked only there).
+        let (superuser, version): (bool, i32) =
+            sqlx::query_as("SELECT current_setting('is_superuser') = 'on', current_setting('server_version_num')::int").fetch_one(&mut **t).await?;
+        let may = superuser
+            || (version >= 150_000
+                && sqlx::query_scalar::<_, bool>("SELECT has_parameter_privilege('session_replication_role', 'SET')").fetch_one(&mut **t).await?);
+        if !may {
+            return Ok(None);
+        }
         let allowed: bool = sqlx::query_scalar(
-            "SELECT (current_setting('is_superuser') = 'on') \
-               AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal) \
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal) \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'f' AND cardinality(conkey) <> 1)",
         )
         .bind(table)

@@ -99,3 +99,41 @@ async fn a_missing_subject_is_refused_and_nothing_stays() {
     let n = tx.fetch_one("SELECT COUNT(*) FROM ld_dibao_payments", &[]).await.expect("count").int(0);
     assert_eq!(n, 0, "nothing written");
 }
+
+/// A role that may not set `session_replication_role` (not a superuser, no `SET` granted)
+/// keeps the per-row triggers: the fast path is not taken, and a missing subject is still
+/// refused — by the trigger. Granted `SET` on the parameter (PostgreSQL 15), it may.
+#[tokio::test]
+async fn a_role_without_the_right_keeps_the_triggers_and_one_granted_it_may() {
+    let Some(t) = TestDb::new(Engine::Postgres).await.expect("db") else { return };
+    let db = t.db.clone();
+    let (_, rows) = prepared(&db, 350, Some(987_654)).await;
+    let role = "taizhang_test_plain";
+    // Roles belong to the server, not the test's database: made once, kept (no login).
+    let mut tx = db.begin().await.expect("begin");
+    tx.exec_script(&format!("DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN CREATE ROLE {role}; END IF; END$$"))
+        .await
+        .expect("role");
+    tx.commit().await.expect("commit");
+    let mut tx = db.begin().await.expect("begin");
+    let def = ledgers::get(&mut tx, "dibao_payments").await.expect("def");
+    let table = def.table_name();
+    tx.exec_script(&format!(
+        "GRANT ALL ON ALL TABLES IN SCHEMA public TO {role}; GRANT ALL ON ALL SEQUENCES IN SCHEMA public TO {role}; \
+         SET LOCAL ROLE {role}"
+    ))
+    .await
+    .expect("role");
+    assert!(tx.bulk_foreign_keys(&table).await.expect("keys").is_none(), "no right to switch triggers off");
+    let r = batch::insert_streamed(&mut tx, &def, &Actor::System, today(), "测试", 350, parts(rows)).await;
+    let err = r.expect_err("the missing household is refused by the trigger");
+    assert!(!err.to_string().contains("批量写入"), "refused by the per-row trigger, not the set-wise check: {err}");
+    drop(tx);
+
+    let version = db.read().await.expect("read").fetch_one("SELECT current_setting('server_version_num')::int", &[]).await.expect("version").int(0);
+    if version >= 150_000 {
+        let mut tx = db.begin().await.expect("begin");
+        tx.exec_script(&format!("GRANT SET ON PARAMETER session_replication_role TO {role}; SET LOCAL ROLE {role}")).await.expect("grant");
+        assert!(tx.bulk_foreign_keys(&table).await.expect("keys").is_some(), "granted SET on the parameter");
+    }
+}
