@@ -132,6 +132,16 @@ async fn compute(state: &AppState, me: &Me, mut tx: Tx, key: &str, year: Option<
 /// on last year, not on an empty page). This year when there is none.
 pub async fn latest_year(tx: &mut Tx, scope: &Scope, defs: &[LedgerDef], today: NaiveDate) -> AppResult<i32> {
     let mut latest: Option<i32> = None;
+    // Over two towns or more the scope holds most records, and SQLite (which keeps no statistics
+    // here) would still walk every record through the place index: `+place_id` keeps it off
+    // that index, so the time index is read from the newest down and the first record in scope
+    // ends the search (54 statements on a county of 25 towns: 1.2 s → 0.2 s). A town's or a
+    // village's few records are found faster through the place index, as before.
+    let towns = tx
+        .fetch_one("SELECT COUNT(*) FROM places WHERE level = 'town' AND path LIKE $1", &[scope.arg()])
+        .await?
+        .int(0);
+    let wide = towns > 1;
     for def in defs {
         let fields: Vec<&str> = match &def.time {
             TimeModel::Event { field } => vec![field],
@@ -146,7 +156,10 @@ pub async fn latest_year(tx: &mut Tx, scope: &Scope, defs: &[LedgerDef], today: 
                 FieldKind::Date => Arg::Date(today),
                 _ => continue,
             };
-            let (cond, mut args) = records::where_clause(def, scope, &RecordQuery::default())?;
+            let (mut cond, mut args) = records::where_clause(def, scope, &RecordQuery::default())?;
+            if wide {
+                cond = format!("+{cond}");
+            }
             args.push(cap);
             let c = quote(f);
             let sql = format!("SELECT MAX({c}) FROM {} WHERE {cond} AND {c} <= ${}", def.table_name(), args.len());
