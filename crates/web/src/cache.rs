@@ -177,6 +177,16 @@ pub struct Cache {
     pub checking: tokio::sync::Mutex<()>,
 }
 
+/// The key the findings over `ctx` are kept under: its scope, year and as-of day (a run sees
+/// what its scope sees, so scopes never share one); none for a period other than a whole
+/// calendar year, the only periods the dashboard asks for.
+pub fn findings_key(ctx: &taizhang_reports::Context) -> Option<String> {
+    use chrono::Datelike;
+    let p = &ctx.period;
+    let whole_year = p.start.ordinal() == 1 && p.end.year() == p.start.year() && p.end.month() == 12 && p.end.day() == 31;
+    whole_year.then(|| format!("{}\u{1f}{}\u{1f}{}", ctx.scope.path, p.start.year(), ctx.as_of))
+}
+
 /// The data version seen by this transaction: the newest audit row's id.
 pub async fn version(tx: &mut Tx) -> AppResult<i64> {
     let row = tx.fetch_opt("SELECT COALESCE(MAX(id), 0) FROM audit", &[]).await?;
@@ -302,6 +312,12 @@ impl Cache {
             slot.running = true;
         }
         FindingsNow { last: slot.last.clone(), current, start }
+    }
+
+    /// The findings for `key` if they are of data version `version`; no run is started.
+    pub fn current_findings(&self, key: &str, version: i64) -> Option<Arc<Findings>> {
+        let map = self.findings.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key).and_then(|s| s.last.clone()).filter(|f| f.version == version && f.made.elapsed() < KEEP)
     }
 
     /// A run's findings for `key`; an older run's never replace a newer one's.

@@ -546,9 +546,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
 /// saying when it was computed, while a new run goes on (docs/county.md).
 fn checks_card(state: &AppState, me: &Me, defs: &[LedgerDef], d: &Dashboard, card: &mut serde_json::Value, today: NaiveDate) {
     let ctx = Context::clamped(Period::year(d.year), None, today, me.scope.clone());
-    // The run sees what the scope sees (a town's run, a town's part of a finding across two
-    // towns), so scopes never share one.
-    let key = format!("{}\u{1f}{}\u{1f}{}", me.scope.path, d.year, ctx.as_of);
+    let Some(key) = crate::cache::findings_key(&ctx) else { return };
     let now = state.cache.findings(&key, me.data_version);
     if now.start {
         start_checks(state.clone(), key, ctx);

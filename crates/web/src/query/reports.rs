@@ -83,6 +83,16 @@ pub async fn findings(tx: &mut taizhang_storage::Tx, me: &Me, defs: &[taizhang_d
     Ok(found.into_iter().filter(|f| readable(me, defs, f)).collect())
 }
 
+/// [`findings`], taken from those the dashboard's background run keeps when they are of this
+/// data version, scope and year (`cache::findings_key`), so that following the card to the
+/// checks page does not run every check again.
+pub async fn findings_shared(state: &AppState, tx: &mut taizhang_storage::Tx, me: &Me, defs: &[taizhang_domain::ledger::LedgerDef], rc: &Context) -> AppResult<Vec<taizhang_reports::checks::Finding>> {
+    if let Some(kept) = crate::cache::findings_key(rc).and_then(|key| state.cache.current_findings(&key, me.data_version)) {
+        return Ok(kept.found.iter().filter(|f| readable(me, defs, f)).cloned().collect());
+    }
+    findings(tx, me, defs, rc).await
+}
+
 /// Whether this user may see a finding: it names no ledger they may not read.
 pub fn readable(me: &Me, defs: &[taizhang_domain::ledger::LedgerDef], f: &taizhang_reports::checks::Finding) -> bool {
     let may = |key: &String| key.is_empty() || defs.iter().any(|d| &d.key == key && me.may_read_ledger(d));
