@@ -399,6 +399,13 @@ pub(crate) fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'s
 pub(crate) const VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
      JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%')";
 const VILLAGE_JOIN: &str = " JOIN village_of v ON v.pid = t.place_id";
+/// [`VILLAGE_CTE`] for the places of the scope only (`$1` of a [`select`] is the scope's path
+/// pattern): the records `t` holds lie in it, and mapping a county's every place to its village
+/// cost a town's reader 0.14 s a query.
+const SCOPED_VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
+     JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%' WHERE p.path LIKE $1)";
+/// The filter of [`place_map_cte`] that keeps to the places of the scope, as [`SCOPED_VILLAGE_CTE`].
+const IN_SCOPE: &str = " WHERE p.path LIKE $1";
 
 /// `VILLAGE_CTE` for another level, under another name; `filter` (e.g. ` WHERE p.path LIKE $1`)
 /// limits the places mapped.
@@ -447,7 +454,7 @@ pub async fn evaluate(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
     let m = ind.measure()?;
     let sel = select(tx.engine(), ind, def, ctx)?;
     let (expr, join, count) = measure_sql(tx, &m, def);
-    let (village, village_cte) = if m == Measure::Villages { (VILLAGE_JOIN, VILLAGE_CTE) } else { ("", "") };
+    let (village, village_cte) = if m == Measure::Villages { (VILLAGE_JOIN, SCOPED_VILLAGE_CTE) } else { ("", "") };
     let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
     let (sql, value) = if matches!(m, Measure::ConsecutiveYears(_)) {
         let sql = format!("{} SELECT DISTINCT {expr} FROM t WHERE {expr} IS NOT NULL ORDER BY 1", sel.with);
@@ -508,11 +515,11 @@ pub(crate) fn grouped_sql(tx: &Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
     let (group_cte, group_join) = if level == PlaceLevel::Village {
         (String::new(), "")
     } else {
-        (place_map_cte("group_of", level, ""), " JOIN group_of g ON g.pid = t.place_id")
+        (place_map_cte("group_of", level, IN_SCOPE), " JOIN group_of g ON g.pid = t.place_id")
     };
     let g = if level == PlaceLevel::Village { "v" } else { "g" };
     let village_join = if level == PlaceLevel::Village || m == Measure::Villages { VILLAGE_JOIN } else { "" };
-    let village_cte = if village_join.is_empty() { "" } else { VILLAGE_CTE };
+    let village_cte = if village_join.is_empty() { "" } else { SCOPED_VILLAGE_CTE };
     let streak = matches!(m, Measure::ConsecutiveYears(_));
     let sql = if streak {
         format!(

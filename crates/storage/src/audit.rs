@@ -85,6 +85,20 @@ pub struct NewEntry {
 }
 
 /// The hash "before" the first entry.
+/// Audit actions that record no change to the data: a read of personal data and signing in or
+/// out. [`DATA_VERSION`] passes over them, so that what is computed from the data (the
+/// dashboard, the data checks' findings) is not thrown away each time someone signs in or
+/// opens a person's page.
+pub const NOT_WRITES: [&str; 4] = ["read", "sign_in", "sign_out", "sign_in_failed"];
+
+/// The data version as a scalar subquery: the id of the newest audit entry that records a
+/// change (every write appends one in its own transaction), 0 before any. The primary key read
+/// backwards stops at the first such entry. The actions are fixed ASCII words, written inline.
+pub fn data_version_sql() -> String {
+    let skipped: Vec<String> = NOT_WRITES.iter().map(|a| format!("'{a}'")).collect();
+    format!("(SELECT COALESCE((SELECT id FROM audit WHERE action NOT IN ({}) ORDER BY id DESC LIMIT 1), 0))", skipped.join(", "))
+}
+
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The fields of an entry the chain covers, as both engines give them back: the time as

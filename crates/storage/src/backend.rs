@@ -50,6 +50,7 @@ const SQLITE_MIGRATIONS: MigrationList = &[
     (6, "three administrators, lockout, password history and expiry", include_str!("../migrations/sqlite/0006_security.sql")),
     (7, "attachments (佐证材料) kept in the database", include_str!("../migrations/sqlite/0007_attachments.sql")),
     (8, "rows merged from a town's database", include_str!("../migrations/sqlite/0008_merged_ids.sql")),
+    (9, "persons by name, birth date and ID number", include_str!("../migrations/sqlite/0009_persons_name_birth.sql")),
 ];
 const PG_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
@@ -59,6 +60,7 @@ const PG_MIGRATIONS: MigrationList = &[
     (5, "three administrators, lockout, password history and expiry", include_str!("../migrations/postgres/0005_security.sql")),
     (6, "attachments (佐证材料) kept in the database", include_str!("../migrations/postgres/0006_attachments.sql")),
     (7, "rows merged from a town's database", include_str!("../migrations/postgres/0007_merged_ids.sql")),
+    (8, "persons by name, birth date and ID number", include_str!("../migrations/postgres/0008_persons_name_birth.sql")),
 ];
 
 fn migrator(list: MigrationList) -> Migrator {

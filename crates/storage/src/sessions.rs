@@ -47,14 +47,16 @@ pub async fn get(tx: &mut Tx, token_hash: &str) -> Result<Option<Session>> {
 
 /// The session with this token hash, and the data version (the newest audit row's id) seen by
 /// the same statement, so that whatever a caller keeps per data version is checked without a
-/// second query.
-pub async fn get_with_version(tx: &mut Tx, token_hash: &str) -> Result<Option<(Session, i64)>> {
+/// second query; then the version of the data alone (`audit::data_version_sql`: reads and
+/// sign-ins left out), for what is computed from the data only.
+pub async fn get_with_version(tx: &mut Tx, token_hash: &str) -> Result<Option<(Session, i64, i64)>> {
+    let sql = format!(
+        "SELECT token_hash, user_id, csrf_token, created_at, last_seen, (SELECT COALESCE(MAX(id), 0) FROM audit), {} \
+         FROM sessions WHERE token_hash = $1",
+        crate::audit::data_version_sql()
+    );
     Ok(tx
-        .fetch_opt(
-            "SELECT token_hash, user_id, csrf_token, created_at, last_seen, (SELECT COALESCE(MAX(id), 0) FROM audit) \
-             FROM sessions WHERE token_hash = $1",
-            &[token_hash.into()],
-        )
+        .fetch_opt(&sql, &[token_hash.into()])
         .await?
         .map(|r| {
             let session = Session {
@@ -64,7 +66,7 @@ pub async fn get_with_version(tx: &mut Tx, token_hash: &str) -> Result<Option<(S
                 created_at: parse_time(&r.text(3)),
                 last_seen: parse_time(&r.text(4)),
             };
-            (session, r.int(5))
+            (session, r.int(5), r.int(6))
         }))
 }
 

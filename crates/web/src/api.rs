@@ -267,7 +267,7 @@ pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<query
         let rc = query::reports::context(&state, &me, &q).await?;
         let mut tx = state.db.read().await?;
         let defs = ledgers::all(&mut tx).await?;
-        let findings = query::reports::findings(&mut tx, &me, &defs, &rc).await?;
+        let findings = query::reports::findings_shared(&state, &mut tx, &me, &defs, &rc).await?;
         Ok(Json(json!({ "period": rc.period, "findings": findings })))
     }
     .await)

@@ -170,6 +170,10 @@ pub struct Me {
     /// The data version (newest audit row's id) seen when the session was checked; what the
     /// handler reads is at least this new, so caches keyed by it stay correct.
     pub version: i64,
+    /// The version of the data alone, read with [`Me::version`]: it passes over reads and
+    /// sign-ins (`audit::data_version_sql`), so what depends on the records only (the
+    /// dashboard, the checks' findings) outlives them.
+    pub data_version: i64,
     /// The password has outlived the policy's expiry: it must be changed before anything else
     /// (`user.must_change_password` is then set too).
     pub password_expired: bool,

@@ -64,7 +64,7 @@ async fn load_me_in(state: &AppState, parts: &Parts, keep: bool) -> Result<Optio
     };
     let hash = auth::token_hash(&token);
     let mut tx = state.db.read().await?;
-    let Some((session, version)) = sessions::get_with_version(&mut tx, &hash).await? else {
+    let Some((session, version, data_version)) = sessions::get_with_version(&mut tx, &hash).await? else {
         drop(tx);
         state.cache.forget_session(&hash);
         return Ok(None);
@@ -120,7 +120,7 @@ async fn load_me_in(state: &AppState, parts: &Parts, keep: bool) -> Result<Optio
     let password_expired = !state.config.demo && policy.expired(known.user.password_changed_at, now);
     let mut user = known.user.clone();
     user.must_change_password |= password_expired;
-    let me = Me { user, scope: known.scope.clone(), csrf: session.csrf_token, token_hash: hash, place_name: known.place_name.clone(), version, password_expired };
+    let me = Me { user, scope: known.scope.clone(), csrf: session.csrf_token, token_hash: hash, place_name: known.place_name.clone(), version, data_version, password_expired };
     Ok(Some((me, kept)))
 }
 

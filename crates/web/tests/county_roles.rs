@@ -223,7 +223,7 @@ fn run(s: &Server) {
     assert_eq!(s.scalar("SELECT place_id FROM users WHERE username = 'minzheng'"), b.county);
 
     // The county's home page: each card by town, ranked, the values those of each town.
-    let page = county_leader.get("/").body;
+    let page = county_leader.dashboard_checked("/");
     assert!(page.contains("各镇排名"), "{page}");
     for key in ["hazards_gas", "hazards_open"] {
         let rows = ranked_rows(&page, &format!("towns-{key}"));

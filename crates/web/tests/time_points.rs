@@ -22,6 +22,9 @@ fn records_back_to_2023(s: &Server) {
         let mut tx = db.begin().await.expect("begin");
         tx.exec("UPDATE ld_hazards SET found_on = $1", &[Arg::Date(d("2023-01-15"))]).await.expect("hazards");
         tx.exec("UPDATE ld_key_population SET listed_on = $1", &[Arg::Date(d("2023-01-15"))]).await.expect("key population");
+        // Recorded as every write is: what the pages keep per data version is computed again.
+        let change = taizhang_storage::audit::Change { action: "update", entity: "ld_hazards", entity_id: None, place_id: None, before: None, after: None, note: "测试：记录移到 2023 年" };
+        taizhang_storage::audit::append(&mut tx, &Actor::System, change).await.expect("audit");
         tx.commit().await.expect("commit");
     });
 }

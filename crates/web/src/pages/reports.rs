@@ -17,7 +17,7 @@ pub async fn checks(State(state): State<AppState>, me: Me, Query(q): Query<Repor
     let mut tx = state.db.read().await?;
     let defs = super::all_defs(&mut tx).await?;
     let list = checks::builtin()?;
-    let findings = crate::query::reports::findings(&mut tx, &me, &defs, &rc).await?;
+    let findings = crate::query::reports::findings_shared(&state, &mut tx, &me, &defs, &rc).await?;
     let groups: Vec<_> = list
         .iter()
         .map(|c| {

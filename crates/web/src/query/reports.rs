@@ -76,10 +76,25 @@ impl ReportQuery {
 /// The data checks' findings this user may see: every check run over the context, less the
 /// findings in a ledger they may not read (a 业务员 and a health or 重点人群 ledger not assigned
 /// to them) — such a finding would name its people and link to "not found". The checks page,
-/// the dashboard's card and the API all count through here.
+/// the API count through here, the dashboard's card through [`readable`].
 pub async fn findings(tx: &mut taizhang_storage::Tx, me: &Me, defs: &[taizhang_domain::ledger::LedgerDef], rc: &Context) -> AppResult<Vec<taizhang_reports::checks::Finding>> {
     let list = taizhang_reports::checks::builtin()?;
     let found = taizhang_reports::checks::run_all(tx, &list, defs, rc).await?;
-    let readable = |key: &String| key.is_empty() || defs.iter().any(|d| &d.key == key && me.may_read_ledger(d));
-    Ok(found.into_iter().filter(|f| readable(&f.ledger) && readable(&f.other_ledger)).collect())
+    Ok(found.into_iter().filter(|f| readable(me, defs, f)).collect())
+}
+
+/// [`findings`], taken from those the dashboard's background run keeps when they are of this
+/// data version, scope and year (`cache::findings_key`), so that following the card to the
+/// checks page does not run every check again.
+pub async fn findings_shared(state: &AppState, tx: &mut taizhang_storage::Tx, me: &Me, defs: &[taizhang_domain::ledger::LedgerDef], rc: &Context) -> AppResult<Vec<taizhang_reports::checks::Finding>> {
+    if let Some(kept) = crate::cache::findings_key(rc).and_then(|key| state.cache.current_findings(&key, me.data_version)) {
+        return Ok(kept.found.iter().filter(|f| readable(me, defs, f)).cloned().collect());
+    }
+    findings(tx, me, defs, rc).await
+}
+
+/// Whether this user may see a finding: it names no ledger they may not read.
+pub fn readable(me: &Me, defs: &[taizhang_domain::ledger::LedgerDef], f: &taizhang_reports::checks::Finding) -> bool {
+    let may = |key: &String| key.is_empty() || defs.iter().any(|d| &d.key == key && me.may_read_ledger(d));
+    may(&f.ledger) && may(&f.other_ledger)
 }

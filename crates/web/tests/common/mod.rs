@@ -240,6 +240,26 @@ pub fn encode(s: &str) -> String {
 }
 
 impl Client {
+    /// The home page once its 数据核查发现 card shows the findings of the current data: the
+    /// checks run in the background, so the first answers may say 正在核查… or show an older
+    /// result. A page without the card is returned as it comes.
+    pub fn dashboard_checked(&mut self, path: &str) -> String {
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            let r = self.get(path);
+            assert_eq!(r.status, 200, "{}", r.body);
+            let current = match r.body.find("id=\"fig-checks\"") {
+                None => true,
+                Some(at) => r.body[at..].split('>').next().is_some_and(|tag| tag.contains("data-current=\"true\"")),
+            };
+            if current {
+                return r.body;
+            }
+            assert!(std::time::Instant::now() < until, "the checks did not finish: {}", r.body);
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+
     pub fn new(base: &str) -> Client {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
