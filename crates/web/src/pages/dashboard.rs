@@ -319,16 +319,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
     let mut towns: Vec<&taizhang_domain::place::Place> = if county { places.values().filter(|p| p.level == PlaceLevel::Town && p.path.starts_with(&me.scope.path)).collect() } else { Vec::new() };
     towns.sort_by(|a, b| a.code.cmp(&b.code).then(a.id.cmp(&b.id)));
     let paths: std::collections::HashMap<i64, String> = towns.iter().map(|t| (t.id, t.path.clone())).collect();
-    let town_of = |id: i64| -> Option<i64> {
-        let mut cur = places.get(&id);
-        while let Some(p) = cur {
-            if p.level == PlaceLevel::Town {
-                return Some(p.id);
-            }
-            cur = p.parent_id.and_then(|pid| places.get(&pid));
-        }
-        None
-    };
+    let town_of = |id: i64| town_of(&places, id);
     // A count by town of what a place lies in (overdue cases, findings), every town listed.
     let counted = |ids: &[i64], link: &dyn Fn(&str) -> Option<String>| -> serde_json::Value {
         let mut by_town: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
@@ -627,8 +618,19 @@ fn start_checks(state: AppState, key: String, ctx: Context) {
 }
 
 /// Every check's findings over `ctx`, with the data version they are of and each one's town.
+/// The town a place lies in (itself if it is one), by walking up the place tree.
+fn town_of(places: &std::collections::HashMap<i64, taizhang_domain::place::Place>, id: i64) -> Option<i64> {
+    let mut cur = places.get(&id);
+    while let Some(p) = cur {
+        if p.level == taizhang_domain::place::PlaceLevel::Town {
+            return Some(p.id);
+        }
+        cur = p.parent_id.and_then(|pid| places.get(&pid));
+    }
+    None
+}
+
 async fn run_checks(state: &AppState, ctx: &Context) -> AppResult<crate::cache::Findings> {
-    use taizhang_domain::place::PlaceLevel;
     let mut tx = state.db.read().await?;
     // The version first: whatever the checks read is at least this new.
     let version = crate::cache::data_version(&mut tx).await?;
@@ -637,16 +639,7 @@ async fn run_checks(state: &AppState, ctx: &Context) -> AppResult<crate::cache::
     let found = taizhang_reports::checks::run_all(&mut tx, &list, &defs, ctx).await?;
     let places: std::collections::HashMap<i64, taizhang_domain::place::Place> =
         taizhang_storage::places::subtree(&mut tx, &Scope::all()).await?.into_iter().map(|p| (p.id, p)).collect();
-    let town_of = |id: i64| -> Option<i64> {
-        let mut cur = places.get(&id);
-        while let Some(p) = cur {
-            if p.level == PlaceLevel::Town {
-                return Some(p.id);
-            }
-            cur = p.parent_id.and_then(|pid| places.get(&pid));
-        }
-        None
-    };
+    let town_of = |id: i64| town_of(&places, id);
     let towns = found.iter().map(|f| f.place_id.and_then(town_of)).collect();
     Ok(crate::cache::Findings::new(version, found, towns))
 }
