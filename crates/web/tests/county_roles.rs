@@ -3,7 +3,8 @@
 //! page ranks the towns for each card.
 //!
 //! The world of `common` (北斗溪镇: 坪溪村 and 金竹村, under 溆浦县) gets a second town, 低庄镇,
-//! with a village, a person in a household and hazards — one of them last year — and users at
+//! with a village, a person in a household and hazards — one of them last year, all past their
+//! 整改期限 — and users at
 //! the county. Every figure the test expects is evaluated here per town, never typed.
 
 mod common;
@@ -46,6 +47,8 @@ fn hazard(place: i64, day: chrono::NaiveDate, location: &str) -> RecordInput {
     values.insert("level".into(), Value::Text("一般".into()));
     values.insert("location".into(), Value::Text(location.into()));
     values.insert("description".into(), Value::Text(format!("{TOWN_B_MARK}的隐患")));
+    // Past its 整改期限 the day it was found: an overdue case for the county's list.
+    values.insert("rectify_deadline".into(), Value::Date(day.pred_opt().unwrap_or(day)));
     RecordInput { place_id: Some(place), subject_id: None, concerns_year: None, values }
 }
 
@@ -255,6 +258,13 @@ fn run(s: &Server) {
     // The overdue and findings cards by town too.
     assert_eq!(ranked_rows(&page, "towns-overdue").len(), 2);
     assert_eq!(ranked_rows(&page, "towns-checks").len(), 2);
+    // Each overdue case in the county's list names its town before its village.
+    let list = &page[page.find("id=\"overdue\"").expect("the overdue list")..];
+    let list = &list[..list.find("</table>").expect("a table of overdue cases")];
+    assert!(list.contains("<th>镇 · 村</th>"), "{list}");
+    for row in list.split("<tr><td>").skip(1) {
+        assert!(row.starts_with("北斗溪镇 · ") || row.starts_with(&format!("{TOWN_B} · ")), "a town first: {row}");
+    }
 
     // A town's leader: the same page as ever, no other town, no ranking.
     for (user, other) in [("leader", TOWN_B), ("leader_b", "北斗溪镇")] {

@@ -348,7 +348,9 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         for (r, why) in found.into_iter().take(20) {
             let title = record_title(tx, me, def, &r).await;
             let (village, code) = village_of(r.place_id);
-            overdue.push(json!({"key": def.key, "name": def.name, "id": r.id, "title": title, "village": village, "code": code, "reason": why}));
+            // A county's reader sees cases of every town: each names its town.
+            let town = if county { town_of(r.place_id).and_then(|t| places.get(&t)).map(|p| p.name.clone()) } else { None };
+            overdue.push(json!({"key": def.key, "name": def.name, "id": r.id, "title": title, "town": town, "village": village, "code": code, "reason": why}));
         }
     }
     // Villages in their code order, then the ledger and the record.
