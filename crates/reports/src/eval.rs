@@ -393,21 +393,18 @@ pub(crate) fn measure_sql(tx: &Tx, m: &Measure, def: &LedgerDef) -> (String, &'s
     }
 }
 
-/// Each place with the village it lies in (`v.pid` → `v.id`), worked out once per query over
-/// the places table. Joining records to villages by `path LIKE` directly ran the pattern for
-/// every record against every place, which no index can serve.
-pub(crate) const VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
-     JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%')";
 const VILLAGE_JOIN: &str = " JOIN village_of v ON v.pid = t.place_id";
-/// [`VILLAGE_CTE`] for the places of the scope only (`$1` of a [`select`] is the scope's path
-/// pattern): the records `t` holds lie in it, and mapping a county's every place to its village
-/// cost a town's reader 0.14 s a query.
-const SCOPED_VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
+/// Each place of the scope with the village it lies in (`v.pid` → `v.id`), worked out once per
+/// query over the places table (`$1` of a [`select`] is the scope's path pattern): the records
+/// `t` holds lie in it. Joining records to villages by `path LIKE` directly ran the pattern for
+/// every record against every place, which no index can serve; mapping a county's every place
+/// to its village cost a town's reader 0.14 s a query.
+pub(crate) const SCOPED_VILLAGE_CTE: &str = ", village_of AS MATERIALIZED (SELECT p.id AS pid, vv.id AS id FROM places p \
      JOIN places vv ON vv.level = 'village' AND p.path LIKE vv.path || '%' WHERE p.path LIKE $1)";
 /// The filter of [`place_map_cte`] that keeps to the places of the scope, as [`SCOPED_VILLAGE_CTE`].
 const IN_SCOPE: &str = " WHERE p.path LIKE $1";
 
-/// `VILLAGE_CTE` for another level, under another name; `filter` (e.g. ` WHERE p.path LIKE $1`)
+/// The village map for another level, under another name; `filter` (e.g. ` WHERE p.path LIKE $1`)
 /// limits the places mapped.
 pub(crate) fn place_map_cte(name: &str, level: PlaceLevel, filter: &str) -> String {
     format!(
@@ -451,22 +448,44 @@ pub fn ledger_of<'a>(ind: &IndicatorDef, ledgers: &'a [LedgerDef]) -> Result<&'a
 
 /// The value of one indicator, with its target (setting `target:<key>` of the report year).
 pub async fn evaluate(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context) -> Result<Figure> {
+    let (m, sel, sql, count) = figure_sql(tx, ind, def, ctx)?;
+    let value = if matches!(m, Measure::ConsecutiveYears(_)) {
+        let years: Vec<i64> = tx.fetch(&sql, &sel.args).await?.iter().map(|r| r.int(0)).collect();
+        streak(&years)
+    } else {
+        let row = tx.fetch_one(&sql, &sel.args).await?;
+        finish(row.int(0), count.then(|| row.int(1)))
+    };
+    let target = settings::get(tx, &format!("target:{}", ind.key), ctx.report_year()).await?;
+    Ok(figure(ind, def, &m, sel.readable, sql, value, target))
+}
+
+/// The figure of an indicator whose value (and target, `target:<key>` of the report's year)
+/// were found another way (a ledger's indicators in one scan, `rollup::totals_at`): the same
+/// figure [`evaluate`] gives, its own query named as the provenance.
+pub(crate) fn figure_with(tx: &Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context, value: i64, target: Option<i64>) -> Result<Figure> {
+    let (m, sel, sql, _) = figure_sql(tx, ind, def, ctx)?;
+    Ok(figure(ind, def, &m, sel.readable, sql, value, target))
+}
+
+/// An indicator's own query for a context: its measure, selection, SQL, and whether the SQL
+/// gives a count beside the value (an average).
+fn figure_sql(tx: &Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Context) -> Result<(Measure, Selection, String, bool)> {
     let m = ind.measure()?;
     let sel = select(tx.engine(), ind, def, ctx)?;
     let (expr, join, count) = measure_sql(tx, &m, def);
     let (village, village_cte) = if m == Measure::Villages { (VILLAGE_JOIN, SCOPED_VILLAGE_CTE) } else { ("", "") };
     let count_col = count.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
-    let (sql, value) = if matches!(m, Measure::ConsecutiveYears(_)) {
-        let sql = format!("{} SELECT DISTINCT {expr} FROM t WHERE {expr} IS NOT NULL ORDER BY 1", sel.with);
-        let years: Vec<i64> = tx.fetch(&sql, &sel.args).await?.iter().map(|r| r.int(0)).collect();
-        (sql, streak(&years))
+    let sql = if matches!(m, Measure::ConsecutiveYears(_)) {
+        format!("{} SELECT DISTINCT {expr} FROM t WHERE {expr} IS NOT NULL ORDER BY 1", sel.with)
     } else {
-        let sql = format!("{}{village_cte} SELECT {expr}{count_col} FROM t{join}{village}", sel.with);
-        let row = tx.fetch_one(&sql, &sel.args).await?;
-        (sql, finish(row.int(0), count.as_ref().map(|_| row.int(1))))
+        format!("{}{village_cte} SELECT {expr}{count_col} FROM t{join}{village}", sel.with)
     };
-    let target = settings::get(tx, &format!("target:{}", ind.key), ctx.report_year()).await?;
-    Ok(Figure {
+    Ok((m, sel, sql, count.is_some()))
+}
+
+fn figure(ind: &IndicatorDef, def: &LedgerDef, m: &Measure, filters: Vec<String>, sql: String, value: i64, target: Option<i64>) -> Figure {
+    Figure {
         key: ind.key.clone(),
         name: ind.name.clone(),
         unit: ind.unit.clone(),
@@ -476,9 +495,9 @@ pub async fn evaluate(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Co
         scale: m.scale(def),
         value,
         target,
-        filters: sel.readable,
+        filters,
         sql,
-    })
+    }
 }
 
 /// The value of one indicator in each village of the scope, ordered by village code; records
@@ -584,14 +603,16 @@ pub async fn records_behind(
     limit: i64,
 ) -> Result<(i64, Vec<Record>)> {
     let sel = select(tx.engine(), ind, def, ctx)?;
-    let total = tx.fetch_one(&format!("{} SELECT COUNT(*) FROM t", sel.with), &sel.args).await?.int(0);
     let mut args = sel.args.clone();
-    args.push(Arg::Int(limit));
-    let sql = format!("{} SELECT t.id FROM t ORDER BY t.id LIMIT ${}", sel.with, args.len());
-    let ids: Vec<i64> = tx.fetch(&sql, &args).await?.iter().map(|r| r.int(0)).collect();
-    let mut out = Vec::new();
-    for id in ids {
-        out.push(records::get(tx, def, &ctx.scope, id).await?);
+    args.push(Arg::Int(limit.max(1)));
+    // The count beside the first ids, in one query: no row means none at all.
+    let sql = format!("{} SELECT t.id, COUNT(*) OVER () FROM t ORDER BY t.id LIMIT ${}", sel.with, args.len());
+    let rows = tx.fetch(&sql, &args).await?;
+    let total = rows.first().map_or(0, |r| r.int(1));
+    let ids: Vec<i64> = rows.iter().map(|r| r.int(0)).take(usize::try_from(limit).unwrap_or(0)).collect();
+    let out = records::by_ids(tx, def, &ctx.scope, &ids).await?;
+    if out.len() != ids.len() {
+        return Err(taizhang_storage::StoreError::NotFound(format!("「{}」的记录在读取时已不在管辖范围内", def.name)).into());
     }
     Ok((total, out))
 }
@@ -630,12 +651,22 @@ pub async fn listing(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctx: &Con
     let (total, recs) = records_behind(tx, ind, def, ctx, limit).await?;
     // Documents show no field marked sensitive (the masking policy's `DOCUMENT`).
     let fields: Vec<_> = def.active_fields().filter(|f| taizhang_domain::masking::in_documents(f)).collect();
+    let mut place_ids: Vec<i64> = recs.iter().map(|r| r.place_id).collect();
+    place_ids.sort_unstable();
+    place_ids.dedup();
+    let mut place_names = std::collections::HashMap::new();
+    if !place_ids.is_empty() {
+        // Ids read from the database, written as integer literals.
+        let list = place_ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        for r in tx.fetch(&format!("SELECT id, name FROM places WHERE id IN ({list})"), &[]).await? {
+            place_names.insert(r.int(0), r.text(1));
+        }
+    }
     let mut rows = Vec::new();
     for r in recs {
         let mut row = BTreeMap::new();
         row.insert("id".to_string(), J::from(r.id));
-        let place = tx.fetch_opt("SELECT name FROM places WHERE id = $1", &[Arg::Int(r.place_id)]).await?;
-        row.insert("place".to_string(), place.map_or(J::Null, |p| J::from(p.text(0))));
+        row.insert("place".to_string(), place_names.get(&r.place_id).map_or(J::Null, |n| J::from(n.clone())));
         for f in &fields {
             let v = match (f.kind, r.values.get(&f.key).unwrap_or(&Value::Null)) {
                 (FieldKind::Reference, Value::Int(id)) => reference_name(tx, f.target.as_ref(), *id).await?,

@@ -199,7 +199,7 @@ pub async fn gather(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], c
     let mut data = base(tx, ctx).await?;
     let all: BTreeSet<String> = inds.iter().map(|i| i.key.clone()).collect();
     let wants = Wants { figures: all.clone(), villages: all.clone(), listings: all, previous: BTreeSet::new() };
-    compute(tx, inds, ledgers, ctx, &mut data, &wants).await?;
+    compute(tx, inds, ledgers, ctx, &mut data, &wants, &mut BTreeMap::new()).await?;
     Ok(data)
 }
 
@@ -230,6 +230,7 @@ pub async fn gather_with_data<T>(
     let demand = Arc::new(Demand { known: inds.iter().map(|i| (i.key.clone(), i.list)).collect(), wants: Mutex::default() });
     let mut data = base(tx, ctx).await?;
     data.demand = Some(demand.clone());
+    let mut spare = BTreeMap::new();
     loop {
         *data.said() = Said::default();
         let out = use_data(&data);
@@ -239,7 +240,7 @@ pub async fn gather_with_data<T>(
             data.demand = None;
             return Ok((out?, data));
         }
-        compute(tx, inds, ledgers, ctx, &mut data, &wants).await?;
+        compute(tx, inds, ledgers, ctx, &mut data, &wants, &mut spare).await?;
     }
 }
 
@@ -314,7 +315,10 @@ async fn base(tx: &mut Tx, ctx: &Context) -> Result<ReportData> {
 
 /// Computes what `wants` names (a breakdown or listing brings its total along), in the order
 /// of the definitions.
-async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, data: &mut ReportData, wants: &Wants) -> Result<()> {
+/// `spare` keeps the totals a fused scan computed beside those asked for, until a later pass
+/// asks for them.
+async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx: &Context, data: &mut ReportData, wants: &Wants, spare: &mut BTreeMap<String, eval::Figure>) -> Result<()> {
+    fused_totals(tx, inds, ledgers, ctx, data, wants, spare).await?;
     for ind in inds {
         let key = &ind.key;
         let village = wants.villages.contains(key) && !data.villages.contains_key(key);
@@ -339,10 +343,72 @@ async fn compute(tx: &mut Tx, inds: &[IndicatorDef], ledgers: &[LedgerDef], ctx:
         let def = eval::ledger_of(ind, ledgers)?;
         let figure = eval::evaluate(tx, ind, def, &before).await?;
         let q = taizhang_storage::records::RecordQuery { period: Some(before.period.clone()), ..Default::default() };
-        if figure.value != 0 || taizhang_storage::records::count(tx, def, &before.scope, &q).await? > 0 {
+        if figure.value != 0 || taizhang_storage::records::any(tx, def, &before.scope, &q).await? {
             data.previous_kept.insert(ind.key.clone());
         }
         data.previous.insert(ind.key.clone(), figure);
+    }
+    Ok(())
+}
+
+/// The totals `wants` needs, a ledger's together in one scan (`rollup::totals_at`), when the
+/// scope is one place; a streak, and a scope that is the whole database, are left to
+/// [`compute`]'s one query per indicator. The scan computes every indicator of the ledger: those
+/// not asked for wait in `spare` (a template asks in passes, and the data holds only what it
+/// asked for: the warnings read it).
+async fn fused_totals(
+    tx: &mut Tx,
+    inds: &[IndicatorDef],
+    ledgers: &[LedgerDef],
+    ctx: &Context,
+    data: &mut ReportData,
+    wants: &Wants,
+    spare: &mut BTreeMap<String, eval::Figure>,
+) -> Result<()> {
+    let wanted = |ind: &IndicatorDef| {
+        let key = &ind.key;
+        wants.figures.contains(key) || wants.villages.contains(key) || (ind.list && wants.listings.contains(key)) || wants.previous.contains(key)
+    };
+    let mut touched: BTreeSet<&str> = BTreeSet::new();
+    let missing: Vec<&IndicatorDef> = inds.iter().filter(|i| wanted(i) && !data.figures.contains_key(&i.key)).collect();
+    for ind in missing {
+        match spare.remove(&ind.key) {
+            Some(f) => {
+                data.figures.insert(ind.key.clone(), f);
+            }
+            None => {
+                touched.insert(ind.ledger.as_str());
+            }
+        }
+    }
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let Some(place) = tx.fetch_opt("SELECT id, level FROM places WHERE path = $1", &[ctx.scope.path.clone().into()]).await? else {
+        return Ok(());
+    };
+    let Some(level) = taizhang_domain::place::PlaceLevel::parse(&place.text(1)) else {
+        return Ok(());
+    };
+    let mut by_ledger: BTreeMap<&str, Vec<&IndicatorDef>> = BTreeMap::new();
+    for ind in inds.iter().filter(|i| touched.contains(i.ledger.as_str())) {
+        if !data.figures.contains_key(&ind.key) && !matches!(ind.measure()?, crate::indicator::Measure::ConsecutiveYears(_)) {
+            by_ledger.entry(ind.ledger.as_str()).or_default().push(ind);
+        }
+    }
+    let targets = taizhang_storage::settings::with_prefix(tx, "target:", ctx.report_year()).await?;
+    for list in by_ledger.values() {
+        let def = eval::ledger_of(list[0], ledgers)?;
+        let values = crate::rollup::totals_at(tx, def, list, ctx, level, place.int(0)).await?;
+        for (ind, value) in list.iter().zip(values) {
+            let target = targets.get(&format!("target:{}", ind.key)).copied();
+            let figure = eval::figure_with(tx, ind, def, ctx, value, target)?;
+            if wanted(ind) {
+                data.figures.insert(ind.key.clone(), figure);
+            } else {
+                spare.insert(ind.key.clone(), figure);
+            }
+        }
     }
     Ok(())
 }

@@ -154,6 +154,26 @@ fn store_members<'a>(inds: &'a [IndicatorDef], job: &'a [(usize, Measure, eval::
     job.iter().map(|(i, m, q)| (&inds[*i], m, q)).collect()
 }
 
+/// Several indicators of one ledger in total over a scope that is one place (a town, a
+/// village, a county) of `level`: one scan of the ledger's records under it, that place the
+/// only group, instead of a query per indicator — a town's summary read out of a county
+/// database asks some 160 totals, each paying for finding the town's records among the
+/// county's (BENCHMARKS.md). The values are [`eval::evaluate`]'s: every record in the scope
+/// lies under that place. A streak cannot share a scan: the caller evaluates it on its own.
+pub(crate) async fn totals_at(
+    tx: &mut Tx,
+    def: &LedgerDef,
+    inds: &[&IndicatorDef],
+    ctx: &Context,
+    level: PlaceLevel,
+    place_id: i64,
+) -> Result<Vec<i64>> {
+    let measures = inds.iter().map(|i| i.measure()).collect::<Result<Vec<Measure>>>()?;
+    let list: Vec<(&IndicatorDef, &Measure)> = inds.iter().copied().zip(measures.iter()).collect();
+    let values = scan(tx, def, &list, ctx, level, Some(&[place_id])).await?;
+    Ok(values.into_iter().map(|v| v.get(&place_id).copied().unwrap_or(0)).collect())
+}
+
 /// Whether the scope holds at least half of all places.
 async fn holds_most_places(tx: &mut Tx, ctx: &Context) -> Result<bool> {
     let r = tx
@@ -301,7 +321,8 @@ async fn scan(
     let map = eval::place_map_cte("group_of", level, &filter);
     let mut sql = format!("WITH {}", map.trim_start_matches(", "));
     if villages {
-        sql.push_str(eval::VILLAGE_CTE);
+        // The scope's places only: every record read lies in it (`$1`, as in the map).
+        sql.push_str(eval::SCOPED_VILLAGE_CTE);
     }
     // SQLite reads only the columns the outer query uses, but PostgreSQL, like SQLite, folds
     // the subquery into it and then computes each flag wherever it is used (in the WHERE and
@@ -309,7 +330,16 @@ async fn scan(
     // per record, and it hands on only the columns read (BENCHMARKS.md).
     let postgres = engine == Engine::Postgres;
     let read = if postgres { columns.join(", ") } else { "*".to_string() };
-    let mut records = format!("(SELECT {read}, {} FROM {}", flags.join(", "), def.table_name());
+    // On PostgreSQL a few places are joined inside the subquery: the planner takes the
+    // materialised map for one row and, joined outside, would read the subquery again for each
+    // of its rows (118 for a town); inside, their records are read once by the place index.
+    let joined = postgres && only.is_some();
+    let (group, from) = if joined {
+        ("t.g_id", format!("{} JOIN (SELECT pid AS g_pid, id AS g_id FROM group_of) g ON g.g_pid = place_id", def.table_name()))
+    } else {
+        ("g.id", def.table_name())
+    };
+    let mut records = format!("(SELECT {read}{}, {} FROM {from}", if joined { ", g.g_id" } else { "" }, flags.join(", "));
     if whole && !postgres {
         records.push_str(" NOT INDEXED");
     }
@@ -320,12 +350,15 @@ async fn scan(
         records.push_str(" OFFSET 0");
     }
     records.push_str(") t");
-    sql.push_str(&if only.is_some() {
+    let aggs = aggs.join(", ");
+    sql.push_str(&if joined {
+        format!(" SELECT {group}, {aggs} FROM {records}")
+    } else if only.is_some() {
         // A few places: from the map to their records by the place index (CROSS JOIN keeps
         // SQLite's join order), instead of reading the whole table.
-        format!(" SELECT g.id, {} FROM group_of g CROSS JOIN {records} ON t.place_id = g.pid", aggs.join(", "))
+        format!(" SELECT {group}, {aggs} FROM group_of g CROSS JOIN {records} ON t.place_id = g.pid")
     } else {
-        format!(" SELECT g.id, {} FROM {records} JOIN group_of g ON g.pid = t.place_id", aggs.join(", "))
+        format!(" SELECT {group}, {aggs} FROM {records} JOIN group_of g ON g.pid = t.place_id")
     });
     if persons {
         sql.push_str(" LEFT JOIN persons p ON p.id = t.subject_id");
@@ -333,7 +366,7 @@ async fn scan(
     if villages {
         sql.push_str(" LEFT JOIN village_of v ON v.pid = t.place_id");
     }
-    sql.push_str(&format!(" WHERE {} GROUP BY g.id", any.iter().map(|k| format!("t.{k}")).collect::<Vec<_>>().join(" OR ")));
+    sql.push_str(&format!(" WHERE {} GROUP BY {group}", any.iter().map(|k| format!("t.{k}")).collect::<Vec<_>>().join(" OR ")));
     let rows = tx.fetch(&sql, &args).await?;
     let mut out = vec![BTreeMap::new(); inds.len()];
     for r in &rows {

@@ -72,7 +72,7 @@ pub async fn empty_ledgers(tx: &mut Tx, ledgers: &[LedgerDef], ctx: &Context, da
 
 async fn is_empty(tx: &mut Tx, def: &LedgerDef, ctx: &Context) -> Result<bool> {
     let q = RecordQuery { period: Some(ctx.period.clone()), ..Default::default() };
-    Ok(records::count(tx, def, &ctx.scope, &q).await? == 0)
+    Ok(!records::any(tx, def, &ctx.scope, &q).await?)
 }
 
 /// Up to three names quoted, and how many there are in all when more.

@@ -217,6 +217,23 @@ pub async fn get(tx: &mut Tx, def: &LedgerDef, scope: &Scope, id: i64) -> Result
         .ok_or_else(|| StoreError::NotFound(format!("「{}」中没有编号为 {id} 的记录，或不在您的管辖范围内", def.name)))
 }
 
+/// The records of these ids within the scope, ordered by id, in one query (those absent or out
+/// of scope are not among them).
+pub async fn by_ids(tx: &mut Tx, def: &LedgerDef, scope: &Scope, ids: &[i64]) -> Result<Vec<Record>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Ids read from the database, written as integer literals.
+    let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let sql = format!(
+        "SELECT {} FROM {} WHERE id IN ({list}) AND {} ORDER BY id",
+        select_list(def),
+        def.table_name(),
+        scope.condition("place_id", 1)
+    );
+    Ok(tx.fetch(&sql, &[scope.arg()]).await?.iter().map(|r| from_row(def, r)).collect())
+}
+
 pub async fn create(
     tx: &mut Tx,
     def: &LedgerDef,
@@ -803,6 +820,13 @@ pub async fn count(tx: &mut Tx, def: &LedgerDef, scope: &Scope, q: &RecordQuery)
     let (cond, args) = where_clause(def, scope, q)?;
     let sql = format!("SELECT COUNT(*) FROM {} WHERE {cond}", def.table_name());
     Ok(tx.fetch_one(&sql, &args).await?.int(0))
+}
+
+/// Whether any record matches: [`count`] stopping at the first.
+pub async fn any(tx: &mut Tx, def: &LedgerDef, scope: &Scope, q: &RecordQuery) -> Result<bool> {
+    let (cond, args) = where_clause(def, scope, q)?;
+    let sql = format!("SELECT 1 FROM {} WHERE {cond} LIMIT 1", def.table_name());
+    Ok(tx.fetch_opt(&sql, &args).await?.is_some())
 }
 
 /// Finds the record a natural key names (for re-imports). Unlike a form, a sheet leaves

@@ -65,6 +65,18 @@ pub async fn get(tx: &mut Tx, key: &str, year: i32) -> Result<Option<i64>> {
         .map(|r| r.int(0)))
 }
 
+/// The values of every key starting with `prefix` for `year` (a report's targets, `target:`, in
+/// one query rather than one per indicator).
+pub async fn with_prefix(tx: &mut Tx, prefix: &str, year: i32) -> Result<std::collections::HashMap<String, i64>> {
+    let rows = tx
+        .fetch(
+            "SELECT key, value FROM settings WHERE SUBSTR(key, 1, LENGTH($1)) = $1 AND year = $2",
+            &[prefix.into(), Arg::Int(year.into())],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.text(0), r.int(1))).collect())
+}
+
 pub async fn get_value(tx: &mut Tx, key: &str, year: i32) -> Result<Option<SettingValue>> {
     Ok(tx
         .fetch_opt("SELECT value, text_value FROM settings WHERE key = $1 AND year = $2", &[key.into(), Arg::Int(year.into())])
