@@ -225,6 +225,9 @@ pub enum Command {
         /// 目录中已有数据库时删除重建
         #[arg(long)]
         force: bool,
+        /// 规模为 county 时建哪一个演示县：1（溆浦县，含北斗溪镇）或 2（虚构的沅溪县）；数据库中已有另一个县时在它旁边建立
+        #[arg(long, default_value_t = 1)]
+        county: usize,
     },
     /// 启动网页服务（浏览器访问；界面、接口均需登录）
     Serve {

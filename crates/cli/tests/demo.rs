@@ -104,4 +104,13 @@ fn demo_writes_database_reports_and_checks_and_refuses_to_overwrite() {
 
     let county = demo(tmp.path(), &["--force", "--scale", "nation"]);
     assert!(!county.status.success(), "an unknown scale is refused");
+    let err = |o: &std::process::Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let third = demo(tmp.path(), &["--scale", "county", "--county", "3"]);
+    assert!(!third.status.success() && err(&third).contains("只有 1（溆浦县）和 2（沅溪县）"), "{}", err(&third));
+    let town_two = demo(tmp.path(), &["--county", "2"]);
+    assert!(!town_two.status.success() && err(&town_two).contains("--county 只用于 --scale county"), "{}", err(&town_two));
+    // A county goes beside another in the same file, never over one already there (the demo
+    // town's 溆浦县).
+    let over = demo(tmp.path(), &["--scale", "county"]);
+    assert!(!over.status.success() && err(&over).contains("已有溆浦县（431224）"), "{}", err(&over));
 }

@@ -33,9 +33,23 @@ fn remove_database(db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: Option<&str>) -> anyhow::Result<()> {
+pub async fn run(
+    out: &Path,
+    no_serve: bool,
+    scale: &str,
+    force: bool,
+    county_no: usize,
+    db_url: Option<&str>,
+) -> anyhow::Result<()> {
     if scale != "town" && scale != "county" {
         anyhow::bail!("规模「{scale}」不可用：应为 town（北斗溪镇一个镇）或 county（25 个镇）");
+    }
+    let county_no = taizhang_demo::county::CountyNo(county_no);
+    let Some((county_name, county_code)) = county_no.name_and_code() else {
+        anyhow::bail!("--county {}：没有这个演示县，只有 1（溆浦县）和 2（沅溪县）", county_no.0);
+    };
+    if scale == "town" && county_no.0 != 1 {
+        anyhow::bail!("--county 只用于 --scale county：演示乡镇北斗溪镇属于溆浦县");
     }
     std::fs::create_dir_all(out).with_context(|| format!("无法建立目录 {}", out.display()))?;
     let started = Instant::now();
@@ -44,16 +58,27 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
         // reports still go to the directory.
         Some(url) => {
             let db = Db::open(url).await?;
-            let mut tx = db.read().await?;
-            let places = tx.fetch_one("SELECT COUNT(*) FROM places", &[]).await?.int(0);
-            drop(tx);
-            if places > 0 {
-                anyhow::bail!("数据库 {url} 中已有 {places} 个地点；演示数据只建在空数据库中");
+            if scale == "county" {
+                refuse_county_present(&db, url, county_name, county_code).await?;
+            } else {
+                let mut tx = db.read().await?;
+                let places = tx.fetch_one("SELECT COUNT(*) FROM places", &[]).await?.int(0);
+                drop(tx);
+                if places > 0 {
+                    anyhow::bail!("数据库 {url} 中已有 {places} 个地点；演示数据只建在空数据库中");
+                }
             }
             (db, url.to_string())
         }
         None => {
             let db_path = out.join(DB_FILE);
+            // A second county goes beside the first in the same file.
+            if scale == "county" && !force && is_nonempty_file(&db_path) {
+                let target = db_path.display().to_string();
+                let db = Db::open(&target).await?;
+                refuse_county_present(&db, &target, county_name, county_code).await?;
+                return county(&db, &target, county_no, started).await;
+            }
             if is_nonempty_file(&db_path) {
                 if !force {
                     anyhow::bail!(
@@ -68,7 +93,7 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
         }
     };
     if scale == "county" {
-        return county(&db, &db_label, started).await;
+        return county(&db, &db_label, county_no, started).await;
     }
     println!("正在生成演示乡镇北斗溪镇……");
     let built = taizhang_demo::build_town(&db).await?;
@@ -133,13 +158,19 @@ pub async fn run(out: &Path, no_serve: bool, scale: &str, force: bool, db_url: O
 
 /// `--scale county`: 25 towns for benchmarks; prints each town's counts and time, then the time
 /// of evaluating every indicator over the whole county.
-async fn county(db: &Db, db_path: &str, started: Instant) -> anyhow::Result<()> {
+async fn county(
+    db: &Db,
+    db_path: &str,
+    no: taizhang_demo::county::CountyNo,
+    started: Instant,
+) -> anyhow::Result<()> {
     let spec = taizhang_demo::DemoSpec::builtin(taizhang_demo::TOWN)?;
+    let (county_name, county_code) = no.name_and_code().unwrap_or(("溆浦县", "431224"));
     println!(
-        "正在生成 {} 个镇的演示县（约一百万人、五百万条记录）……",
+        "正在生成 {} 个镇的演示县{county_name}（约一百万人、五百万条记录）……",
         taizhang_demo::county::TOWNS
     );
-    let towns = taizhang_demo::county::build_county(db, &spec, |i, t| {
+    let towns = taizhang_demo::county::build_county(db, &spec, no, |i, t| {
         println!(
             "  {i:>2}. {}：{} 户 {} 人，台账记录 {} 条（用时 {:.1} 秒）",
             t.built.town_name,
@@ -161,18 +192,30 @@ async fn county(db: &Db, db_path: &str, started: Instant) -> anyhow::Result<()> 
     let t0 = Instant::now();
     let mut tx = db.read().await?;
     let defs = taizhang_storage::ledgers::all(&mut tx).await?;
+    let county_place = taizhang_storage::places::by_code(&mut tx, &format!("{county_code}000000"))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("刚建立的{county_name}不在数据库中"))?;
     drop(tx);
     let inds = taizhang_reports::indicator::builtin()?;
-    let ctx = taizhang_reports::Context::year(taizhang_demo::YEAR, Scope::all());
+    let ctx = taizhang_reports::Context::year(taizhang_demo::YEAR, Scope { path: county_place.path.clone() });
     let rows = taizhang_reports::rollup::rollup(db, &inds, &defs, &ctx, taizhang_domain::place::PlaceLevel::Town).await?;
     println!(
-        "全县 {} 项指标 × {} 个镇（{} 年）计算用时 {:.2} 秒",
+        "{county_name} {} 项指标 × {} 个镇（{} 年）计算用时 {:.2} 秒",
         rows.len(),
         rows.first().map_or(0, |r| r.places.len()),
         taizhang_demo::YEAR,
         t0.elapsed().as_secs_f64()
     );
     println!("\n数据库：{db_path}");
+    Ok(())
+}
+
+/// Refuses a county the database already holds (its code among the places).
+async fn refuse_county_present(db: &Db, label: &str, name: &str, code: &str) -> anyhow::Result<()> {
+    let mut tx = db.read().await?;
+    if taizhang_storage::places::by_code(&mut tx, &format!("{code}000000")).await?.is_some() {
+        anyhow::bail!("数据库 {label} 中已有{name}（{code}）；演示县只建在没有这个县的数据库中");
+    }
     Ok(())
 }
 

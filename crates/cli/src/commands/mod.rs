@@ -19,8 +19,8 @@ use crate::config::resolve_db;
 use crate::context::Ctx;
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Demo { out, no_serve, scale, force } = &cli.command {
-        return demo::run(out, *no_serve, scale, *force, cli.db.as_deref()).await;
+    if let Command::Demo { out, no_serve, scale, force, county } = &cli.command {
+        return demo::run(out, *no_serve, scale, *force, *county, cli.db.as_deref()).await;
     }
     if let Command::Merge { town, into, dry_run, accept_conflicts, json } = &cli.command {
         return merge::run(town, into, cli.as_user.as_deref(), *dry_run, *accept_conflicts, *json).await;
