@@ -13,6 +13,8 @@
 //! filters = [{ field = "area_type", eq = "农村" }, { state_not_in = ["planning"] }]
 //! list = false                 # true: reports may list its records (template function `records`)
 //! aliases = ["低保户"]          # other wordings a draft uses for it (`taizhang verify`)
+//! better = "lower"             # higher (default) | lower: a smaller figure is better (open
+//!                              # hazards), so towns are ranked lowest first (各镇排名)
 //! ```
 //!
 //! `consecutive_years:<field>` is the number of consecutive years (values of a year field)
@@ -74,6 +76,28 @@ pub struct IndicatorDef {
     /// teaches the checker a new wording without touching code.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// Which way is better when places are compared (the county's dashboard ranks its towns
+    /// by it): higher unless the file says `better = "lower"` — open hazards, unresolved
+    /// disputes, petitions, where a town with fewer is doing better.
+    #[serde(default, skip_serializing_if = "Better::is_higher")]
+    pub better: Better,
+}
+
+/// Which way a figure is better (`better` in an indicator file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Better {
+    /// The more the better (work done, people served): ranked highest first.
+    #[default]
+    Higher,
+    /// The fewer the better (open hazards, unresolved disputes): ranked lowest first.
+    Lower,
+}
+
+impl Better {
+    pub fn is_higher(&self) -> bool {
+        *self == Better::Higher
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -301,8 +325,28 @@ impl IndicatorDef {
 
 /// Parses one indicator file.
 pub fn parse_file(text: &str) -> Result<Vec<IndicatorDef>> {
+    refuse_unknown_better(text)?;
     let f: IndicatorFile = toml::from_str(text).map_err(|e| ReportError::Definition(e.to_string()))?;
     Ok(f.indicator)
+}
+
+/// A `better` other than "higher" or "lower", refused in Chinese naming its indicator before
+/// serde's English message (which names neither) could be shown.
+fn refuse_unknown_better(text: &str) -> Result<()> {
+    let Ok(file) = toml::from_str::<toml::Table>(text) else { return Ok(()) };
+    let Some(toml::Value::Array(inds)) = file.get("indicator") else { return Ok(()) };
+    for ind in inds {
+        let Some(better) = ind.get("better") else { continue };
+        if matches!(better.as_str(), Some("higher" | "lower")) {
+            continue;
+        }
+        let key = ind.get("key").and_then(toml::Value::as_str).unwrap_or("（未写 key）");
+        let name = ind.get("name").and_then(toml::Value::as_str).map(|n| format!("（{n}）")).unwrap_or_default();
+        return Err(ReportError::Definition(format!(
+            "指标「{key}」{name}的 better = {better} 无法识别：只能是 \"higher\"（越高越好，默认）或 \"lower\"（越低越好）"
+        )));
+    }
+    Ok(())
 }
 
 /// Every built-in indicator, in file order, keys unique.
@@ -388,5 +432,41 @@ mod tests {
         let d = one("measure = \"count\"\nfilters = [{ field = \"assessed_year\", months = [1, 2] }]");
         assert!(d.check(&l).is_err(), "a year field has no months");
         assert!(one("measure = \"count\"\nlist = true").list);
+    }
+
+    #[test]
+    fn better_is_higher_unless_the_file_says_lower_and_nothing_else() {
+        assert_eq!(one("measure = \"count\"").better, Better::Higher);
+        assert_eq!(one("measure = \"count\"\nbetter = \"higher\"").better, Better::Higher);
+        assert_eq!(one("measure = \"count\"\nbetter = \"lower\"").better, Better::Lower);
+        for bad in ["\"Lower\"", "\"低\"", "\"lowest\"", "1", "true"] {
+            let text = format!("[[indicator]]\nkey = \"k\"\nname = \"名称\"\nledger = \"county_assessments\"\nmeasure = \"count\"\nbetter = {bad}\n");
+            let e = parse_file(&text).expect_err(bad).to_string();
+            assert!(e.contains("指标「k」（名称）") && e.contains("better") && e.contains("\"lower\""), "{bad}: {e}");
+        }
+    }
+
+    /// The built-in indicators a clerk reads "the fewer the better": what is still open or
+    /// unresolved, and petitions. Counts of work done stay higher-is-better.
+    #[test]
+    fn the_catalogue_marks_what_is_better_lower() {
+        let all = builtin().expect("the catalogue loads");
+        let mut lower: Vec<&str> = all.iter().filter(|i| i.better == Better::Lower).map(|i| i.key.as_str()).collect();
+        lower.sort_unstable();
+        assert_eq!(
+            lower,
+            [
+                "disputes_found_mediating",
+                "hazards_found_unrectified",
+                "hazards_open",
+                "monitoring_risk_households",
+                "monitoring_risk_people",
+                "petitions_military",
+                "petitions_military_beyond_town",
+            ]
+        );
+        for done in ["hazards_found", "hazards_gas_rectified", "disputes_resolved", "disputes_found_resolved", "monitoring_eliminated_households"] {
+            assert!(all.iter().any(|i| i.key == done && i.better == Better::Higher), "{done}");
+        }
     }
 }

@@ -53,7 +53,8 @@ fn hazard(place: i64, day: chrono::NaiveDate, location: &str) -> RecordInput {
 }
 
 /// Town B under the county, three gas hazards this year and one last year (so that it ranks
-/// above town A's two, against code order), and the county's users.
+/// above town A's two, against code order, where more ranks first — and below them where fewer
+/// is better: open hazards, overdue cases), and the county's users.
 fn add_town_b(s: &Server) -> TownB {
     let db = s.db.clone();
     s.rt.block_on(async move {
@@ -128,6 +129,13 @@ fn ranked_rows(page: &str, id: &str) -> Vec<(String, i64, i64, String)> {
             (rank, place, value, row.to_string())
         })
         .collect()
+}
+
+/// The heading of a card's ranked table (its name and the order the towns are ranked in).
+fn rank_heading<'a>(page: &'a str, id: &str) -> &'a str {
+    let from = page.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("ranked table {id} on the page: {page}"));
+    let rest = &page[from..];
+    &rest[..rest.find("</h2>").unwrap_or(rest.len())]
 }
 
 fn run(s: &Server) {
@@ -244,20 +252,36 @@ fn run(s: &Server) {
             let town_name = if *place == b.town { TOWN_B } else { "北斗溪镇" };
             assert!(explain.body.contains(town_name), "{link} names {town_name}");
         }
-        let values: Vec<i64> = rows.iter().map(|r| r.2).collect();
-        let mut sorted = values.clone();
-        sorted.sort_unstable_by(|x, y| y.cmp(x));
-        assert_eq!(values, sorted, "{key}: highest first");
-        assert!(values[0] > values[1], "{key}: the fixture makes town B lead, against code order");
-        assert_eq!(ids[0], b.town, "{key}: town B first");
     }
+    // 燃气安全隐患起数 ranks highest first: town B's three lead town A's two, against code order.
+    let values: Vec<i64> = ranked_rows(&page, "towns-hazards_gas").iter().map(|r| r.2).collect();
+    let ids: Vec<i64> = ranked_rows(&page, "towns-hazards_gas").iter().map(|r| r.1).collect();
+    assert!(values[0] > values[1] && ids[0] == b.town, "hazards_gas: highest first: {ids:?} {values:?}");
+    assert!(rank_heading(&page, "towns-hazards_gas").contains("由高到低"), "{}", rank_heading(&page, "towns-hazards_gas"));
+    // 未销号安全隐患起数 is better lower (`better = "lower"`): town A's fewer open hazards lead,
+    // and the card says so.
+    let rows = ranked_rows(&page, "towns-hazards_open");
+    let (ids, values): (Vec<i64>, Vec<i64>) = rows.iter().map(|r| (r.1, r.2)).unzip();
+    assert!(values[0] < values[1] && ids[0] == b.town_a, "hazards_open: lowest first: {ids:?} {values:?}");
+    assert_eq!(rows[0].0, "1");
+    assert!(rank_heading(&page, "towns-hazards_open").contains("由低到高（越少越好）"), "{}", rank_heading(&page, "towns-hazards_open"));
     // The year on year change beside a town's figure: town B's gas hazards against last year's.
     let rows = ranked_rows(&page, "towns-hazards_gas");
     let diff = evaluated(s, "hazards_gas", b.town, year) - evaluated(s, "hazards_gas", b.town, year - 1);
     assert!(diff > 0 && rows[0].3.contains(&format!("+{diff}起")), "town B's change +{diff}: {}", rows[0].3);
-    // The overdue and findings cards by town too.
-    assert_eq!(ranked_rows(&page, "towns-overdue").len(), 2);
-    assert_eq!(ranked_rows(&page, "towns-checks").len(), 2);
+    // The overdue and findings cards by town too, fewest first (equal counts share a rank, in
+    // code order: town A first).
+    for id in ["towns-overdue", "towns-checks"] {
+        let rows = ranked_rows(&page, id);
+        assert_eq!(rows.len(), 2, "{id}");
+        let (ids, values): (Vec<i64>, Vec<i64>) = rows.iter().map(|r| (r.1, r.2)).unzip();
+        assert!(values[0] < values[1] || (values[0] == values[1] && ids[0] == b.town_a && rows[1].0 == "1"), "{id}: lowest first: {ids:?} {values:?}");
+        assert!(rank_heading(&page, id).contains("由低到高（越少越好）"), "{id}: {}", rank_heading(&page, id));
+    }
+    // Town B's four hazards are overdue, town A's two have no 整改期限: town A leads.
+    let overdue: Vec<(i64, i64)> = ranked_rows(&page, "towns-overdue").iter().map(|r| (r.1, r.2)).collect();
+    assert_eq!(overdue[0].0, b.town_a, "{overdue:?}");
+    assert!(overdue[0].1 < overdue[1].1, "{overdue:?}");
     // Each overdue case in the county's list names its town before its village.
     let list = &page[page.find("id=\"overdue\"").expect("the overdue list")..];
     let list = &list[..list.find("</table>").expect("a table of overdue cases")];

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 use taizhang_domain::ledger::{FieldKind, LedgerDef, TimeModel};
 use taizhang_domain::period::{parse_period, Period};
+use taizhang_reports::indicator::Better;
 use taizhang_reports::{eval, Context, Figure, IndicatorDef};
 use taizhang_storage::ledgers::quote;
 use taizhang_storage::records::{self, RecordQuery};
@@ -220,10 +221,17 @@ struct TownFigure {
     link: Option<String>,
 }
 
-/// The towns ranked, highest first: no indicator declares that a lower value is better, so
-/// none is ranked the other way. Equal values share a rank (1, 1, 3) and keep their code order.
-fn ranked(mut towns: Vec<TownFigure>) -> serde_json::Value {
-    towns.sort_by(|a, b| b.value.cmp(&a.value).then(a.code.cmp(&b.code)).then(a.place_id.cmp(&b.place_id)));
+/// The towns ranked, best first: highest first, or lowest first for a figure where fewer is
+/// better (`better = "lower"` on the indicator; the overdue and findings cards). Equal values
+/// share a rank (1, 1, 3) and keep their code order.
+fn ranked(mut towns: Vec<TownFigure>, better: Better) -> serde_json::Value {
+    towns.sort_by(|a, b| {
+        let by_value = match better {
+            Better::Higher => b.value.cmp(&a.value),
+            Better::Lower => a.value.cmp(&b.value),
+        };
+        by_value.then(a.code.cmp(&b.code)).then(a.place_id.cmp(&b.place_id))
+    });
     let mut out = Vec::with_capacity(towns.len());
     let mut rank = 0;
     let mut last = None;
@@ -235,6 +243,14 @@ fn ranked(mut towns: Vec<TownFigure>) -> serde_json::Value {
         out.push(json!({"rank": rank, "id": t.place_id, "name": t.name, "value": t.value, "text": t.text, "yoy": t.yoy, "link": t.link}));
     }
     json!(out)
+}
+
+/// How a card's towns are ordered, as its ranking table's heading says it.
+fn rank_order(better: Better) -> &'static str {
+    match better {
+        Better::Higher => "由高到低",
+        Better::Lower => "由低到高（越少越好）",
+    }
 }
 
 /// One indicator in each town of the county, now and in the same span of the year before
@@ -261,7 +277,7 @@ async fn town_figures(tx: &mut Tx, i: &IndicatorDef, def: &LedgerDef, now: &Cont
             }
         })
         .collect();
-    Ok(ranked(towns))
+    Ok(ranked(towns, i.better))
 }
 
 /// What an overdue record is about: its person or household, else the first text it holds that
@@ -334,6 +350,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
                     TownFigure { place_id: t.id, code: t.code.clone().unwrap_or_default(), name: t.name.clone(), value: n, text: n.to_string(), yoy: None, link: link(&t.path) }
                 })
                 .collect(),
+            Better::Lower,
         )
     };
     let mut overdue_places = Vec::new();
@@ -366,6 +383,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
                 // Overdue is as of today: there is no year before to compare with, nor a page
                 // of one town's overdue cases to link to.
                 c["towns"] = counted(&overdue_places, &|_| None);
+                c["rank_order"] = json!(rank_order(Better::Lower));
             }
             cards.push(c);
             continue;
@@ -408,6 +426,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         if county {
             let period = if monthly { format!("period={year}-{month:02}") } else { format!("year={year}") };
             c["towns"] = town_figures(tx, i, def, &now_ctx, &before_ctx, &period, &paths, &f.unit, f.scale).await?;
+            c["rank_order"] = json!(rank_order(i.better));
         }
         if let Some(n) = overdue_by_ledger.get(&def.key).filter(|n| **n > 0) {
             c["overdue"] = json!(n);
@@ -431,6 +450,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
         c["yoy_label"] = json!("比上年同期");
         if county {
             c["towns"] = town_figures(tx, i, def, &ctx_year, &ctx_before, &format!("year={year}"), &paths, &f.unit, f.scale).await?;
+            c["rank_order"] = json!(rank_order(i.better));
         }
         cards.push(c);
         shown.push(i);
@@ -446,6 +466,7 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
             if county {
                 c["yoy_label"] = json!("比上年同期");
                 c["towns"] = town_figures(tx, i, def, &ctx_year, &ctx_before, &format!("year={year}"), &paths, &f.unit, f.scale).await?;
+                c["rank_order"] = json!(rank_order(i.better));
             }
             cards.push(c);
             shown.push(i);
@@ -585,7 +606,9 @@ fn checks_card(state: &AppState, me: &Me, defs: &[LedgerDef], d: &Dashboard, car
                     TownFigure { place_id: *id, code: code.clone(), name: name.clone(), value: n, text: n.to_string(), yoy: None, link }
                 })
                 .collect(),
+            Better::Lower,
         );
+        card["rank_order"] = json!(rank_order(Better::Lower));
     }
 }
 
@@ -644,4 +667,42 @@ async fn run_checks(state: &AppState, ctx: &Context) -> AppResult<crate::cache::
     let town_of = |id: i64| town_of(&places, id);
     let towns = found.iter().map(|f| f.place_id.and_then(town_of)).collect();
     Ok(crate::cache::Findings::new(version, found, towns))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn town(place_id: i64, code: &str, value: i64) -> TownFigure {
+        TownFigure { place_id, code: code.into(), name: format!("镇{place_id}"), value, text: value.to_string(), yoy: None, link: None }
+    }
+
+    /// Four towns given out of code order; two share a value.
+    fn towns() -> Vec<TownFigure> {
+        vec![town(4, "431224113000", 5), town(1, "431224110000", 2), town(3, "431224112000", 7), town(2, "431224111000", 5)]
+    }
+
+    /// (rank, place id) of each row, in order.
+    fn order(v: &serde_json::Value) -> Vec<(i64, i64)> {
+        v.as_array().expect("rows").iter().map(|r| (r["rank"].as_i64().expect("rank"), r["id"].as_i64().expect("id"))).collect()
+    }
+
+    #[test]
+    fn towns_rank_highest_first_ties_sharing_a_rank_in_code_order() {
+        assert_eq!(order(&ranked(towns(), Better::Higher)), [(1, 3), (2, 2), (2, 4), (4, 1)]);
+    }
+
+    #[test]
+    fn towns_rank_lowest_first_where_fewer_is_better_ties_in_code_order() {
+        assert_eq!(order(&ranked(towns(), Better::Lower)), [(1, 1), (2, 2), (2, 4), (4, 3)]);
+        // All equal: one rank, code order.
+        let same = vec![town(2, "431224111000", 0), town(1, "431224110000", 0)];
+        assert_eq!(order(&ranked(same, Better::Lower)), [(1, 1), (1, 2)]);
+    }
+
+    #[test]
+    fn the_ranking_says_which_way_it_goes() {
+        assert_eq!(rank_order(Better::Higher), "由高到低");
+        assert_eq!(rank_order(Better::Lower), "由低到高（越少越好）");
+    }
 }
