@@ -63,7 +63,7 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
     // On SQLite, a scope holding a small part of the places (one town of a county) is read
     // through the place index; whole tables only for a scope holding most of them. (PostgreSQL
     // chooses for itself, and `scan`'s place-index form is SQLite's.)
-    let narrow = tx.engine() == Engine::Sqlite && !holds_most_places(&mut tx, ctx).await?;
+    let narrow = !holds_most_places(&mut tx, ctx).await?;
     let mut values: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); inds.len()];
     let mut queries: Vec<Option<(eval::GroupedSql, u8)>> = vec![None; inds.len()];
     let mut work = Vec::new();
@@ -97,7 +97,7 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
                 (only, s.keeps(def).then_some(split.digest))
             }
             // PostgreSQL: no stored figures, every place computed by a whole-table scan.
-            None => (None, None),
+            None => (narrow.then(|| all.clone()), None),
         };
         // The highest id is a cheap measure of a ledger's size.
         let size = tx.fetch_one(&format!("SELECT COALESCE(MAX(id), 0) FROM {}", def.table_name()), &[]).await?.int(0);
@@ -179,7 +179,7 @@ async fn holds_most_places(tx: &mut Tx, ctx: &Context) -> Result<bool> {
     let r = tx
         .fetch_one("SELECT COUNT(*), COALESCE(SUM(CASE WHEN path LIKE $1 THEN 1 ELSE 0 END), 0) FROM places", &[ctx.scope.arg()])
         .await?;
-    Ok(r.int(1) * 2 >= r.int(0))
+    Ok(r.int(1) * 2 > r.int(0))
 }
 
 /// One ledger's indicators to compute, in all places of the level or `only` in some.
