@@ -163,10 +163,13 @@ pub async fn latest_year(tx: &mut Tx, scope: &Scope, defs: &[LedgerDef], today: 
             }
             args.push(cap);
             let c = quote(f);
-            let sql = format!("SELECT MAX({c}) FROM {} WHERE {cond} AND {c} <= ${}", def.table_name(), args.len());
-            let row = tx.fetch_one(&sql, &args).await?;
+            // `MAX` as the newest row: PostgreSQL plans a `MAX` over a join with the scope's
+            // places as a scan of the whole table (0.3 s for a county's 1.7 M contributions beside
+            // another county's), but walks the time index down for `ORDER BY … DESC LIMIT 1`.
+            let sql = format!("SELECT {c} FROM {} WHERE {cond} AND {c} <= ${} ORDER BY {c} DESC LIMIT 1", def.table_name(), args.len());
+            let row = tx.fetch_opt(&sql, &args).await?;
             // Month text, ISO date or year: the year is the first four characters of each.
-            let year = row.opt_text(0).and_then(|v| v.get(..4).and_then(|y| y.parse::<i32>().ok()));
+            let year = row.and_then(|r| r.opt_text(0)).and_then(|v| v.get(..4).and_then(|y| y.parse::<i32>().ok()));
             latest = latest.max(year);
         }
     }
