@@ -325,9 +325,14 @@ impl IndicatorDef {
 
 /// Parses one indicator file.
 pub fn parse_file(text: &str) -> Result<Vec<IndicatorDef>> {
-    refuse_unknown_better(text)?;
-    let f: IndicatorFile = toml::from_str(text).map_err(|e| ReportError::Definition(e.to_string()))?;
-    Ok(f.indicator)
+    match toml::from_str::<IndicatorFile>(text) {
+        Ok(f) => Ok(f.indicator),
+        Err(e) => {
+            // Only a file that fails is read again, for the Chinese message naming the indicator.
+            refuse_unknown_better(text)?;
+            Err(ReportError::Definition(e.to_string()))
+        }
+    }
 }
 
 /// A `better` other than "higher" or "lower", refused in Chinese naming its indicator before

@@ -60,9 +60,8 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
         store.iter_mut().for_each(Store::forget);
     }
     let all: Vec<i64> = places.iter().map(|p| p.id).collect();
-    // On SQLite, a scope holding a small part of the places (one town of a county) is read
-    // through the place index; whole tables only for a scope holding most of them. (PostgreSQL
-    // chooses for itself, and `scan`'s place-index form is SQLite's.)
+    // A scope holding a small part of the places (one town of a county, one county of two) is
+    // read through the place index; whole tables only for a scope holding most of them.
     let narrow = !holds_most_places(&mut tx, ctx).await?;
     let mut values: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); inds.len()];
     let mut queries: Vec<Option<(eval::GroupedSql, u8)>> = vec![None; inds.len()];
@@ -96,7 +95,7 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
                 let only = (narrow || split.stale.len() < all.len()).then_some(split.stale);
                 (only, s.keeps(def).then_some(split.digest))
             }
-            // PostgreSQL: no stored figures, every place computed by a whole-table scan.
+            // PostgreSQL: no stored figures, every place computed.
             None => (narrow.then(|| all.clone()), None),
         };
         // The highest id is a cheap measure of a ledger's size.

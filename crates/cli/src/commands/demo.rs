@@ -165,7 +165,7 @@ async fn county(
     started: Instant,
 ) -> anyhow::Result<()> {
     let spec = taizhang_demo::DemoSpec::builtin(taizhang_demo::TOWN)?;
-    let (county_name, county_code) = no.name_and_code().unwrap_or(("溆浦县", "431224"));
+    let (county_name, county_code) = no.name_and_code().ok_or_else(|| anyhow::anyhow!("--county {}：没有这个演示县", no.0))?;
     println!(
         "正在生成 {} 个镇的演示县{county_name}（约一百万人、五百万条记录）……",
         taizhang_demo::county::TOWNS
