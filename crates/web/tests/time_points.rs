@@ -17,16 +17,7 @@ fn d(s: &str) -> NaiveDate {
 
 /// The fixture's records, all dated this January, moved back to January 2023.
 fn records_back_to_2023(s: &Server) {
-    let db = s.db.clone();
-    s.rt.block_on(async move {
-        let mut tx = db.begin().await.expect("begin");
-        tx.exec("UPDATE ld_hazards SET found_on = $1", &[Arg::Date(d("2023-01-15"))]).await.expect("hazards");
-        tx.exec("UPDATE ld_key_population SET listed_on = $1", &[Arg::Date(d("2023-01-15"))]).await.expect("key population");
-        // Recorded as every write is: what the pages keep per data version is computed again.
-        let change = taizhang_storage::audit::Change { action: "update", entity: "ld_hazards", entity_id: None, place_id: None, before: None, after: None, note: "测试：记录移到 2023 年" };
-        taizhang_storage::audit::append(&mut tx, &Actor::System, change).await.expect("audit");
-        tx.commit().await.expect("commit");
-    });
+    move_dates(s, "2023-01-15", "2023-01-15");
 }
 
 fn dashboard_opens_on_the_latest_year_with_records(s: &Server) {
@@ -39,6 +30,28 @@ fn dashboard_opens_on_the_latest_year_with_records(s: &Server) {
     // A year asked for is the year shown.
     let page = s.signed_in("leader").get(&format!("/?year={this_year}")).body;
     assert!(page.contains(&format!("name=\"year\" value=\"{this_year}\"")));
+    // The newest year of any ledger, whichever ledger is looked at first (each later one is
+    // asked only for a year after the one found).
+    for (hazards, listed) in [("2024-03-01", "2023-01-15"), ("2023-01-15", "2024-03-01")] {
+        move_dates(s, hazards, listed);
+        let page = s.signed_in("leader").get("/").body;
+        assert!(page.contains("name=\"year\" value=\"2024\""), "hazards {hazards}, key population {listed}: 2024");
+    }
+}
+
+/// The fixture's dated records (hazards found, key population listed) moved to these days;
+/// recorded as every write is, so what the pages keep per data version is computed again.
+fn move_dates(s: &Server, hazards: &str, listed: &str) {
+    let db = s.db.clone();
+    let (hazards, listed) = (d(hazards), d(listed));
+    s.rt.block_on(async move {
+        let mut tx = db.begin().await.expect("begin");
+        tx.exec("UPDATE ld_hazards SET found_on = $1", &[Arg::Date(hazards)]).await.expect("hazards");
+        tx.exec("UPDATE ld_key_population SET listed_on = $1", &[Arg::Date(listed)]).await.expect("key population");
+        let change = taizhang_storage::audit::Change { action: "update", entity: "ld_hazards", entity_id: None, place_id: None, before: None, after: None, note: "测试：记录日期移动" };
+        taizhang_storage::audit::append(&mut tx, &Actor::System, change).await.expect("audit");
+        tx.commit().await.expect("commit");
+    });
 }
 
 fn checks_page_time_point_and_finding(s: &Server) {

@@ -150,6 +150,9 @@ pub async fn latest_year(tx: &mut Tx, scope: &Scope, defs: &[LedgerDef], today: 
         };
         for f in fields {
             let Some(kind) = def.field(f).map(|x| x.kind) else { continue };
+            if latest == Some(today.year()) {
+                return Ok(today.year());
+            }
             // Dates kept for later (a deadline, a planned payment) do not make a year "latest".
             let cap = match kind {
                 FieldKind::Month => Arg::Text(today.format("%Y-%m").to_string()),
@@ -157,16 +160,29 @@ pub async fn latest_year(tx: &mut Tx, scope: &Scope, defs: &[LedgerDef], today: 
                 FieldKind::Date => Arg::Date(today),
                 _ => continue,
             };
+            // Only a later year than the one found can change the answer: the walk down the time
+            // index stops there instead of going on past the other towns' newer records to this
+            // scope's first (a town on the county's database: 0.12 s for one ledger).
+            let floor = latest.and_then(|l| match kind {
+                FieldKind::Month => Some(Arg::Text(format!("{l:04}-12"))),
+                FieldKind::Year => Some(Arg::Int(i64::from(l))),
+                _ => NaiveDate::from_ymd_opt(l, 12, 31).map(Arg::Date),
+            });
             let (mut cond, mut args) = records::where_clause(def, scope, &RecordQuery::default())?;
             if wide {
                 cond = format!("+{cond}");
             }
-            args.push(cap);
             let c = quote(f);
+            args.push(cap);
+            cond = format!("{cond} AND {c} <= ${}", args.len());
+            if let Some(floor) = floor {
+                args.push(floor);
+                cond = format!("{cond} AND {c} > ${}", args.len());
+            }
             // `MAX` as the newest row: PostgreSQL plans a `MAX` over a join with the scope's
             // places as a scan of the whole table (0.3 s for a county's 1.7 M contributions beside
             // another county's), but walks the time index down for `ORDER BY … DESC LIMIT 1`.
-            let sql = format!("SELECT {c} FROM {} WHERE {cond} AND {c} <= ${} ORDER BY {c} DESC LIMIT 1", def.table_name(), args.len());
+            let sql = format!("SELECT {c} FROM {} WHERE {cond} ORDER BY {c} DESC LIMIT 1", def.table_name());
             let row = tx.fetch_opt(&sql, &args).await?;
             // Month text, ISO date or year: the year is the first four characters of each.
             let year = row.and_then(|r| r.opt_text(0)).and_then(|v| v.get(..4).and_then(|y| y.parse::<i32>().ok()));
@@ -494,29 +510,28 @@ async fn figures(tx: &mut Tx, me: &Me, defs: &[LedgerDef], year: Option<i32>, in
     let (mut by_month, mut by_village, mut chart_name, mut ind_key) = (String::new(), String::new(), String::new(), String::new());
     if let Some(ind) = chosen {
         let def = eval::ledger_of(ind, defs)?;
-        let (mut labels, mut values, mut texts) = (Vec::new(), Vec::new(), Vec::new());
+        let mut labels = Vec::new();
+        let mut months = Vec::new();
         for m in 1..=12 {
-            let period = parse_period(&format!("{year}-{m:02}")).map_err(|e| AppError::bad_request(e.to_string()))?;
             labels.push(format!("{m}月"));
+            let period = parse_period(&format!("{year}-{m:02}")).map_err(|e| AppError::bad_request(e.to_string()))?;
             // A month still to come has no figure yet (an enrolment count "as of" it would be
             // today's count shown as the future's).
-            if period.start > today {
-                values.push(0);
-                texts.push(String::new());
-                continue;
+            if period.start <= today {
+                months.push(Context::clamped(period, None, today, me.scope.clone()));
             }
-            let c = Context::clamped(period, None, today, me.scope.clone());
-            let f = eval::evaluate(tx, ind, def, &c).await?;
-            values.push(f.value);
-            texts.push(figure_text(f.value, &f.unit, f.scale));
         }
+        let f = eval::evaluate(tx, ind, def, &ctx_year).await?;
+        let mut values = taizhang_reports::rollup::over_periods(tx, ind, def, &months).await?;
+        let mut texts: Vec<String> = values.iter().map(|v| figure_text(*v, &f.unit, f.scale)).collect();
+        values.resize(12, 0);
+        texts.resize(12, String::new());
         by_month = charts::bars(&labels, &values, &texts);
         // A county's chart goes by town: its villages, hundreds of them, would be unreadable.
         let level = if county { PlaceLevel::Town } else { PlaceLevel::Village };
         let mut villages = eval::by_level(tx, ind, def, &ctx_year, level).await?;
         // Villages in their code order (the order of the county's forms), whatever the query gave.
         villages.sort_by(|a, b| a.code.cmp(&b.code).then(a.place_id.cmp(&b.place_id)));
-        let f = eval::evaluate(tx, ind, def, &ctx_year).await?;
         by_village = charts::bars(
             &villages.iter().map(|v| v.name.clone()).collect::<Vec<_>>(),
             &villages.iter().map(|v| v.value).collect::<Vec<_>>(),
