@@ -10,10 +10,12 @@
 # the server from another build (e.g. the commit before a change) instead of building this one.
 # DB=<file or postgres://…> serves an existing database instead (the county demo: bench/county.sh,
 # bench/two_counties.sh): an administrator, a leader and a 民政 clerk of PLACE (default 北斗溪镇)
-# are added to it if missing and their first password changed as the web application asks.
+# are added to it if missing and their first password changed as the web application asks;
+# PREFIX (default bench) names them, so that users of two places can live in one database.
 #
 #   bash bench/web.sh            # SESSIONS=200 RATE=1000 DURATION=20 RUNS=1 PORT=18080
 #   DB=postgres://…/taizhang_county PLACE=北斗溪镇 bash bench/web.sh
+#   DB=postgres://…/taizhang_county PLACE=溆浦县 PREFIX=county bash bench/web.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DIR=${DIR:-/tmp/taizhang-bench-web}
@@ -39,10 +41,11 @@ if [ -n "${DB:-}" ]; then
     PLACE=${PLACE:-北斗溪镇}
     FIRST='Bench#2024first'
     PASSWORD='Bench#2024web!'
-    USERS=bench_admin,bench_leader,bench_clerk
-    $T --db "$DB" user add bench_admin --role admin --place "$PLACE" --password "$FIRST" >/dev/null 2>&1 || true
-    $T --db "$DB" user add bench_leader --role leader --place "$PLACE" --password "$FIRST" >/dev/null 2>&1 || true
-    $T --db "$DB" user add bench_clerk --role clerk --place "$PLACE" --ledgers dibao,dibao_payments --password "$FIRST" >/dev/null 2>&1 || true
+    P=${PREFIX:-bench}
+    USERS=${P}_admin,${P}_leader,${P}_clerk
+    $T --db "$DB" user add "${P}_admin" --role admin --place "$PLACE" --password "$FIRST" >/dev/null 2>&1 || true
+    $T --db "$DB" user add "${P}_leader" --role leader --place "$PLACE" --password "$FIRST" >/dev/null 2>&1 || true
+    $T --db "$DB" user add "${P}_clerk" --role clerk --place "$PLACE" --ledgers dibao,dibao_payments --password "$FIRST" >/dev/null 2>&1 || true
 else
     $T demo --out "$DIR" --no-serve >/dev/null
     SERVE_DB=$DIR/taizhang.db

@@ -3,7 +3,9 @@
 //! indicator's total must be exactly what its own query gives (`eval::evaluate`), for each kind
 //! of place, in a database holding more than one town, for whole years and a quarter, on both
 //! engines. A chart's twelve months in one scan (`rollup::over_periods`) are likewise each
-//! month's own query.
+//! month's own query. And a page of one town's records in that database is the same slice of
+//! its records however the engine finds it (on PostgreSQL, by the place index), and so is a
+//! name search's first page.
 
 use taizhang_demo::county::scaled;
 use taizhang_demo::{build_with, DemoSpec, Options, PersonGen};
@@ -102,12 +104,52 @@ async fn months_agree(db: &Db) {
     assert!(rollup::over_periods(&mut tx, &inds[0], def, &mixed).await.is_err());
 }
 
+/// Pages of 北斗溪镇's 低保金 (a town holding less than half of the places) by id and by pay
+/// month, both ways, against the same slices of its whole list sorted here.
+async fn pages_agree(db: &Db) {
+    use taizhang_storage::records::{self, RecordQuery};
+    let scope = scope_of(db, "SELECT path FROM places WHERE name = '北斗溪镇'").await;
+    let mut tx = db.read().await.expect("read");
+    assert!(!taizhang_storage::places::holds_most(&mut tx, &scope).await.expect("holds most"), "a narrow scope");
+    let def = ledgers::get(&mut tx, "dibao_payments").await.expect("ledger");
+    let all = records::list(&mut tx, &def, &scope, &RecordQuery::default()).await.expect("all");
+    assert!(all.len() > 500, "{} records", all.len());
+    let month = |r: &taizhang_domain::value::Record| r.values.get("pay_month").cloned().map(|v| format!("{v:?}"));
+    for (key, desc) in [("id", true), ("id", false), ("pay_month", true), ("pay_month", false)] {
+        let mut sorted: Vec<_> = all.iter().collect();
+        sorted.sort_by(|a, b| {
+            let o = if key == "id" { a.id.cmp(&b.id) } else { month(a).cmp(&month(b)) };
+            (if desc { o.reverse() } else { o }).then(a.id.cmp(&b.id))
+        });
+        for offset in [0, 40, all.len() as i64 - 5] {
+            let q = RecordQuery { order_by: Some((key.to_string(), desc)), limit: Some(20), offset: Some(offset), ..RecordQuery::default() };
+            let page: Vec<i64> = records::list(&mut tx, &def, &scope, &q).await.expect("page").iter().map(|r| r.id).collect();
+            let want: Vec<i64> = sorted.iter().skip(offset as usize).take(20).map(|r| r.id).collect();
+            assert_eq!(page, want, "{key} {} from {offset}", if desc { "descending" } else { "ascending" });
+        }
+    }
+    // A name search likewise: the first 50 of the town's persons with 张 in the name, by name.
+    let mut named: Vec<(String, i64)> = tx
+        .fetch("SELECT p.name, p.id FROM persons p JOIN places pl ON pl.id = p.place_id WHERE pl.path LIKE $1 AND p.name LIKE '%张%'", &[scope.arg()])
+        .await
+        .expect("persons")
+        .iter()
+        .map(|r| (r.text(0), r.int(1)))
+        .collect();
+    assert!(named.len() > 50, "{} persons named 张", named.len());
+    named.sort();
+    let query = taizhang_domain::masking::IdSearch::Name("张".into());
+    let found: Vec<i64> = taizhang_storage::persons::search(&mut tx, &scope, &query, 50).await.expect("search").iter().map(|p| p.id).collect();
+    assert_eq!(found, named.iter().take(50).map(|(_, id)| *id).collect::<Vec<_>>());
+}
+
 #[tokio::test]
 async fn a_ledgers_totals_in_one_scan_are_each_indicators_own_on_sqlite() {
     let t = TestDb::new(Engine::Sqlite).await.expect("db").expect("sqlite");
     two_towns(&t.db).await;
     totals_agree(&t.db).await;
     months_agree(&t.db).await;
+    pages_agree(&t.db).await;
 }
 
 #[tokio::test]
@@ -118,4 +160,5 @@ async fn a_ledgers_totals_in_one_scan_are_each_indicators_own_on_postgres() {
     two_towns(&t.db).await;
     totals_agree(&t.db).await;
     months_agree(&t.db).await;
+    pages_agree(&t.db).await;
 }

@@ -62,7 +62,7 @@ pub async fn rollup_with(db: &Db, inds: &[IndicatorDef], ledgers: &[LedgerDef], 
     let all: Vec<i64> = places.iter().map(|p| p.id).collect();
     // A scope holding a small part of the places (one town of a county, one county of two) is
     // read through the place index; whole tables only for a scope holding most of them.
-    let narrow = !holds_most_places(&mut tx, ctx).await?;
+    let narrow = !places::holds_most(&mut tx, &ctx.scope).await?;
     let mut values: Vec<BTreeMap<i64, i64>> = vec![BTreeMap::new(); inds.len()];
     let mut queries: Vec<Option<(eval::GroupedSql, u8)>> = vec![None; inds.len()];
     let mut work = Vec::new();
@@ -200,14 +200,6 @@ pub async fn over_periods(tx: &mut Tx, ind: &IndicatorDef, def: &LedgerDef, ctxs
     let list: Vec<Item> = ctxs.iter().map(|c| (ind, &m, c)).collect();
     let values = scan(tx, def, &list, first, level, Some(&[place_id]), true).await?;
     Ok(values.into_iter().map(|v| v.get(&place_id).copied().unwrap_or(0)).collect())
-}
-
-/// Whether the scope holds at least half of all places.
-async fn holds_most_places(tx: &mut Tx, ctx: &Context) -> Result<bool> {
-    let r = tx
-        .fetch_one("SELECT COUNT(*), COALESCE(SUM(CASE WHEN path LIKE $1 THEN 1 ELSE 0 END), 0) FROM places", &[ctx.scope.arg()])
-        .await?;
-    Ok(r.int(1) * 2 > r.int(0))
 }
 
 /// One ledger's indicators to compute, in all places of the level or `only` in some.

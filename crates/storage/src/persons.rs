@@ -130,10 +130,12 @@ pub async fn search(tx: &mut Tx, scope: &Scope, query: &IdSearch, limit: i64) ->
         IdSearch::Suffix(end) => ("p.id_number LIKE $2", format!("%{end}")),
         IdSearch::Refused(_) => return Ok(Vec::new()),
     };
-    let sql = format!(
-        "SELECT {COLUMNS} FROM persons p WHERE {} AND {condition} ORDER BY p.name, p.id LIMIT $3",
-        scope.condition("p.place_id", 1)
-    );
+    let select = format!("SELECT {COLUMNS} FROM persons p WHERE {} AND {condition}", scope.condition("p.place_id", 1));
+    let sql = if crate::places::gather_first(tx, scope).await? {
+        format!("{} LIMIT $3", crate::places::scope_first(&select, "name, id"))
+    } else {
+        format!("{select} ORDER BY p.name, p.id LIMIT $3")
+    };
     let rows = tx.fetch(&sql, &[scope.arg(), arg.into(), Arg::Int(limit)]).await?;
     Ok(rows.iter().map(from_row).collect())
 }

@@ -177,6 +177,33 @@ pub async fn of_level(tx: &mut Tx, scope: &Scope, level: PlaceLevel) -> Result<V
     Ok(rows.iter().map(from_row).collect())
 }
 
+/// Whether `scope` holds more than half of all places: a town's own database, a county's scope
+/// in a county's database. A smaller scope (one town of 25, one county of two) is read through
+/// the place index; over most of the places the engine is better left to walk a table or its
+/// time or id index, where rows in scope come at every step.
+pub async fn holds_most(tx: &mut Tx, scope: &Scope) -> Result<bool> {
+    let r = tx
+        .fetch_one("SELECT COUNT(*), COALESCE(SUM(CASE WHEN path LIKE $1 THEN 1 ELSE 0 END), 0) FROM places", &[scope.arg()])
+        .await?;
+    Ok(r.int(1) * 2 > r.int(0))
+}
+
+/// Whether a page of rows in `scope` (`ORDER BY … LIMIT`) should gather the scope's rows first
+/// and sort them ([`scope_first`]): on PostgreSQL over a small part of the places. There the
+/// planner walks the sort column's index (the id, a name, a number) from one end through every
+/// other town's rows until a page of this one's turned up — 0.2 s for a town's 低保金 among 25
+/// towns, seconds for a name search — where the place index finds the scope's rows in
+/// milliseconds. SQLite, keeping no statistics, reads a small scope by the place index anyway.
+pub async fn gather_first(tx: &mut Tx, scope: &Scope) -> Result<bool> {
+    Ok(tx.engine() == crate::Engine::Postgres && !holds_most(tx, scope).await?)
+}
+
+/// `select` (whose conditions hold the scope) gathered, then sorted by `order`, which names its
+/// output columns; a `LIMIT` may follow.
+pub fn scope_first(select: &str, order: &str) -> String {
+    format!("WITH s AS MATERIALIZED ({select}) SELECT * FROM s ORDER BY {order}")
+}
+
 /// The town (or towns) in the database; `init` creates the first.
 pub async fn towns(tx: &mut Tx) -> Result<Vec<Place>> {
     of_level(tx, &Scope::all(), PlaceLevel::Town).await

@@ -806,7 +806,12 @@ pub async fn list(tx: &mut Tx, def: &LedgerDef, scope: &Scope, q: &RecordQuery) 
         }
         _ => "id".to_string(),
     };
-    let mut sql = format!("SELECT {} FROM {} WHERE {cond} ORDER BY {order}", select_list(def), def.table_name());
+    let select = format!("SELECT {} FROM {} WHERE {cond}", select_list(def), def.table_name());
+    let mut sql = if q.limit.is_some() && crate::places::gather_first(tx, scope).await? {
+        crate::places::scope_first(&select, &order)
+    } else {
+        format!("{select} ORDER BY {order}")
+    };
     if let Some(l) = q.limit {
         args.push(Arg::Int(l));
         sql.push_str(&format!(" LIMIT ${}", args.len()));

@@ -54,7 +54,12 @@ pub async fn persons(State(state): State<AppState>, me: Me, Query(q): Query<Pers
         let mut tx = state.db.read().await?;
         let limit = q.limit.unwrap_or(50).clamp(1, 500);
         let found = if q.q.trim().is_empty() {
-            let sql = format!("SELECT p.id FROM persons p WHERE {} ORDER BY p.id LIMIT $2", me.scope.condition("p.place_id", 1));
+            let select = format!("SELECT p.id FROM persons p WHERE {}", me.scope.condition("p.place_id", 1));
+            let sql = if taizhang_storage::places::gather_first(&mut tx, &me.scope).await? {
+                format!("{} LIMIT $2", taizhang_storage::places::scope_first(&select, "id"))
+            } else {
+                format!("{select} ORDER BY p.id LIMIT $2")
+            };
             let ids: Vec<i64> = tx.fetch(&sql, &[me.scope.arg(), limit.into()]).await?.iter().map(|r| r.int(0)).collect();
             let mut v = Vec::new();
             for id in ids {
@@ -584,7 +589,12 @@ pub async fn pick(State(state): State<AppState>, me: Me, Query(q): Query<PickQue
             Some(id) => ("id = $2".to_string(), taizhang_storage::Arg::Int(id)),
             None => ("name LIKE $2 ESCAPE '\\'".to_string(), format!("%{}%", persons::escape_like(text)).into()),
         };
-        let sql = format!("SELECT id, name, post, place_id FROM cadres WHERE {} AND {cond} ORDER BY name, id LIMIT 20", me.scope.condition("place_id", 1));
+        let select = format!("SELECT id, name, post, place_id FROM cadres WHERE {} AND {cond}", me.scope.condition("place_id", 1));
+        let sql = if taizhang_storage::places::gather_first(&mut tx, &me.scope).await? {
+            format!("{} LIMIT 20", taizhang_storage::places::scope_first(&select, "name, id"))
+        } else {
+            format!("{select} ORDER BY name, id LIMIT 20")
+        };
         let rows = tx.fetch(&sql, &[me.scope.arg(), arg]).await?;
         for r in &rows {
             let name = r.text(1);

@@ -60,11 +60,16 @@ pub async fn find_households(tx: &mut Tx, me: &Me, text: &str, limit: i64) -> Ap
         return Ok(Vec::new());
     }
     let pattern = format!("%{}%", persons::escape_like(&text));
-    let sql = format!(
-        "SELECT h.id, h.number, coalesce(p.name, ''), coalesce(v.name || ' ', '') || g.name FROM households h LEFT JOIN persons p ON p.id = h.head_person_id \
-         JOIN places g ON g.id = h.place_id LEFT JOIN places v ON v.id = g.parent_id AND g.level = 'group' WHERE {} AND (h.number LIKE $2 ESCAPE '\\' OR p.name LIKE $2 ESCAPE '\\') ORDER BY h.number LIMIT $3",
+    let select = format!(
+        "SELECT h.id, h.number, coalesce(p.name, '') AS head, coalesce(v.name || ' ', '') || g.name AS place FROM households h LEFT JOIN persons p ON p.id = h.head_person_id \
+         JOIN places g ON g.id = h.place_id LEFT JOIN places v ON v.id = g.parent_id AND g.level = 'group' WHERE {} AND (h.number LIKE $2 ESCAPE '\\' OR p.name LIKE $2 ESCAPE '\\')",
         me.scope.condition("h.place_id", 1)
     );
+    let sql = if taizhang_storage::places::gather_first(tx, &me.scope).await? {
+        format!("{} LIMIT $3", taizhang_storage::places::scope_first(&select, "number"))
+    } else {
+        format!("{select} ORDER BY h.number LIMIT $3")
+    };
     let rows = tx.fetch(&sql, &[me.scope.arg(), pattern.into(), limit.into()]).await?;
     let mut out = Vec::new();
     for r in rows {
