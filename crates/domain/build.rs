@@ -5,10 +5,16 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../catalogue");
+    // Read when the script runs, not when it is compiled: a compiled build script can be shared
+    // by two checkouts using one target directory, and would then embed the other one's files
+    // (or none, once that checkout is gone).
+    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| panic!("CARGO_MANIFEST_DIR is not set"));
+    let root = Path::new(&manifest).join("../../catalogue");
     println!("cargo:rerun-if-changed={}", root.display());
     let mut files = Vec::new();
     collect(&root, &mut files);
+    // A binary without its definitions would start and show empty pages: refuse to build it.
+    assert!(!files.is_empty(), "no files under {}", root.display());
     files.sort();
     let mut out = String::from("pub static FILES: &[(&str, &[u8])] = &[\n");
     for f in &files {
