@@ -51,6 +51,7 @@ const SQLITE_MIGRATIONS: MigrationList = &[
     (7, "attachments (佐证材料) kept in the database", include_str!("../migrations/sqlite/0007_attachments.sql")),
     (8, "rows merged from a town's database", include_str!("../migrations/sqlite/0008_merged_ids.sql")),
     (9, "persons by name, birth date and ID number", include_str!("../migrations/sqlite/0009_persons_name_birth.sql")),
+    (10, "cadres by their user account", include_str!("../migrations/sqlite/0010_cadres_user.sql")),
 ];
 const PG_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
@@ -61,6 +62,7 @@ const PG_MIGRATIONS: MigrationList = &[
     (6, "attachments (佐证材料) kept in the database", include_str!("../migrations/postgres/0006_attachments.sql")),
     (7, "rows merged from a town's database", include_str!("../migrations/postgres/0007_merged_ids.sql")),
     (8, "persons by name, birth date and ID number", include_str!("../migrations/postgres/0008_persons_name_birth.sql")),
+    (9, "cadres by their user account", include_str!("../migrations/postgres/0009_cadres_user.sql")),
 ];
 
 fn migrator(list: MigrationList) -> Migrator {
