@@ -524,7 +524,7 @@ pub async fn pick(State(state): State<AppState>, me: Me, Query(q): Query<PickQue
     let mut tx = state.db.read().await?;
     if !q.fields.is_empty() {
         use taizhang_domain::ledger::{FieldKind, RefTarget, SubjectKind};
-        let defs = state.cache.defs(&mut tx, me.version).await?;
+        let defs = state.cache.defs(&mut tx, me.data_version).await?;
         let def = query::find_def(&me, &defs, &q.fields)?;
         let mut fields = Vec::new();
         match def.subject {
@@ -548,7 +548,7 @@ pub async fn pick(State(state): State<AppState>, me: Me, Query(q): Query<PickQue
     let kind = q.kind.trim();
     let mut items = Vec::new();
     let wants = |k: &str| kind.is_empty() || kind == k;
-    let places = state.cache.places(&mut tx, me.version).await?;
+    let places = state.cache.places(&mut tx, me.data_version).await?;
     let village = |id: i64| {
         let (v, g) = places.village_and_group(id);
         if g.is_empty() { v } else { format!("{v} {g}") }
@@ -603,7 +603,7 @@ pub async fn pick(State(state): State<AppState>, me: Me, Query(q): Query<PickQue
         }
     }
     if let Some(key) = kind.strip_prefix("ledger:") {
-        let defs = state.cache.defs(&mut tx, me.version).await?;
+        let defs = state.cache.defs(&mut tx, me.data_version).await?;
         let def = query::find_def(&me, &defs, key)?;
         let rq = taizhang_storage::records::RecordQuery::default();
         let all = taizhang_storage::records::list(&mut tx, def, &me.scope, &rq).await?;

@@ -82,7 +82,7 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Extension(guard_tx
     readable.sort_unstable();
     let key = format!("{}\u{1f}{year_key}\u{1f}{}\u{1f}{today}\u{1f}{}\u{1f}{}", me.scope.path, q.ind, me.user.role.key(), readable.join(","));
     // Both already known for this data version: no query at all.
-    let (defs, d) = match (state.cache.fresh_defs(me.version), state.cache.dashboard(&key, version)) {
+    let (defs, d) = match (state.cache.fresh_defs(me.data_version), state.cache.dashboard(&key, version)) {
         (Some(defs), Some(d)) => (defs, d),
         _ => compute(&state, &me, guard_tx.read(&state).await?, &key, year, &q.ind, today).await?,
     };
@@ -113,7 +113,7 @@ pub async fn dashboard(State(state): State<AppState>, me: Me, Extension(guard_tx
 /// The definitions and the dashboard for `key`, computing the figures when this data version has
 /// none yet (one request at a time; the others wait and take its result).
 async fn compute(state: &AppState, me: &Me, mut tx: Tx, key: &str, year: Option<i32>, ind: &str, today: chrono::NaiveDate) -> AppResult<(Arc<Vec<LedgerDef>>, Arc<Dashboard>)> {
-    let defs = state.cache.defs(&mut tx, me.version).await?;
+    let defs = state.cache.defs(&mut tx, me.data_version).await?;
     let version = me.data_version;
     if let Some(d) = state.cache.dashboard(key, version) {
         return Ok((defs, d));

@@ -126,7 +126,7 @@ pub async fn render(state: &AppState, me: &Me, id: i64, attempt: Attempt, status
     };
     // The village, and the 组 when the household is in one.
     let place = {
-        let (village, group) = state.cache.places(&mut tx, me.version).await?.village_and_group(h.place_id);
+        let (village, group) = state.cache.places(&mut tx, me.data_version).await?.village_and_group(h.place_id);
         if group.is_empty() { village } else { format!("{village} {group}") }
     };
     let title = format!("户 {}", h.number);

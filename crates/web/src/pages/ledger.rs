@@ -128,7 +128,8 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> AppResult<Html<String>> {
     let mut tx = guard_tx.read(&state).await?;
-    let version = me.version;
+    // What the list is made of, not who has read what: reads do not move it.
+    let version = me.data_version;
     let defs = state.cache.defs(&mut tx, version).await?;
     let def = super::find_def(&me, &defs, &key)?;
     let scope = super::narrowed(&mut tx, &me, Some(&q.place)).await?;

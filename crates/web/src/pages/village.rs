@@ -130,8 +130,8 @@ async fn households(tx: &mut Tx, me: &Me, ids: &[i64]) -> HashMap<i64, Household
 async fn village(state: AppState, me: Me, guard_tx: GuardTx) -> AppResult<Html<String>> {
     let today = state.today();
     let mut tx = guard_tx.read(&state).await?;
-    let defs = state.cache.defs(&mut tx, me.version).await?;
-    let places = state.cache.places(&mut tx, me.version).await?;
+    let defs = state.cache.defs(&mut tx, me.data_version).await?;
+    let places = state.cache.places(&mut tx, me.data_version).await?;
     let cadre = my_cadre(&mut tx, &me).await;
     let interval = match taizhang_storage::settings::get(&mut tx, "check:visit_days", today.year()).await {
         Ok(Some(n)) if n > 0 => n,
