@@ -89,6 +89,8 @@ pub struct NewEntry {
 /// out. [`DATA_VERSION`] passes over them, so that what is computed from the data (the
 /// dashboard, the data checks' findings) is not thrown away each time someone signs in or
 /// opens a person's page.
+/// The partial index `audit_writes` (migrations) repeats this list in its condition, so that
+/// the data version is read from it: change both together.
 pub const NOT_WRITES: [&str; 4] = ["read", "sign_in", "sign_out", "sign_in_failed"];
 
 /// The data version as a scalar subquery: the id of the newest audit entry that records a

@@ -52,6 +52,7 @@ const SQLITE_MIGRATIONS: MigrationList = &[
     (8, "rows merged from a town's database", include_str!("../migrations/sqlite/0008_merged_ids.sql")),
     (9, "persons by name, birth date and ID number", include_str!("../migrations/sqlite/0009_persons_name_birth.sql")),
     (10, "cadres by their user account", include_str!("../migrations/sqlite/0010_cadres_user.sql")),
+    (11, "audit entries that record a change", include_str!("../migrations/sqlite/0011_audit_writes.sql")),
 ];
 const PG_MIGRATIONS: MigrationList = &[
     (1, "registry ledgers audit", include_str!("../migrations/postgres/0001_init.sql")),
@@ -63,6 +64,7 @@ const PG_MIGRATIONS: MigrationList = &[
     (7, "rows merged from a town's database", include_str!("../migrations/postgres/0007_merged_ids.sql")),
     (8, "persons by name, birth date and ID number", include_str!("../migrations/postgres/0008_persons_name_birth.sql")),
     (9, "cadres by their user account", include_str!("../migrations/postgres/0009_cadres_user.sql")),
+    (10, "audit entries that record a change", include_str!("../migrations/postgres/0010_audit_writes.sql")),
 ];
 
 fn migrator(list: MigrationList) -> Migrator {
